@@ -1,0 +1,196 @@
+// Package feed holds the domain types every other package of feedmill
+// speaks: a configured Source, a normalized Item, the HTTP Validators kept per
+// source, and the persisted SourceState. It imports nothing outside the
+// standard library and holds no behaviour beyond pure helpers on these types.
+package feed
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultRetention is how many items per source a store keeps when the
+// source does not say otherwise.
+const DefaultRetention = 500
+
+// Source is one configured source, as the pipeline sees it.
+type Source struct {
+	Name       string   // unique, stable: part of every item key
+	URL        string   // absolute http(s) URL of the feed
+	Title      string   // optional display title; the feed's own title otherwise
+	Categories []string // user-given categories, used to select published feeds
+	Schedule   string   // cron spec; empty means the config's default
+	Retention  int      // newest items kept; 0 means DefaultRetention
+}
+
+// Keep returns how many items of the source a store keeps.
+func (s Source) Keep() int {
+	if s.Retention > 0 {
+		return s.Retention
+	}
+	return DefaultRetention
+}
+
+// Validators are the HTTP cache validators of the last successful fetch,
+// sent back on the next one as If-None-Match / If-Modified-Since.
+type Validators struct {
+	ETag         string
+	LastModified string
+}
+
+// IsZero reports whether there is nothing to send.
+func (v Validators) IsZero() bool { return v.ETag == "" && v.LastModified == "" }
+
+// Person is an author.
+type Person struct {
+	Name  string
+	Email string
+	URI   string
+}
+
+// Enclosure is an attached media file (podcast audio, images).
+type Enclosure struct {
+	URL    string
+	Type   string
+	Length int64
+}
+
+// Item is one normalized article. The pair (Source, ID) identifies it for
+// ever: a store upserts by it and publishers derive the public id from it.
+type Item struct {
+	Source string // name of the source that carried it
+	ID     string // stable id inside the source; see ItemID
+
+	Link       string // absolute URL of the article
+	Title      string // plain text
+	Summary    string // sanitized HTML; may be empty
+	Content    string // sanitized HTML; may be empty
+	Authors    []Person
+	Categories []string
+	Enclosures []Enclosure
+
+	// Published and Updated are UTC. A normalizer leaves Published zero when
+	// the feed gives no date; the store then uses the first-seen time and
+	// keeps it across refreshes, so an undated item never jumps.
+	Published time.Time
+	Updated   time.Time
+
+	// FirstSeen is set by the store when the item is first stored.
+	FirstSeen time.Time
+}
+
+// Key is the identity of an item across the whole store.
+type Key struct {
+	Source string
+	ID     string
+}
+
+// Key returns the item's identity.
+func (it Item) Key() Key { return Key{Source: it.Source, ID: it.ID} }
+
+// ItemID derives the stable id of an item inside its source: the feed's own
+// guid/id when it has one, else its link, else a hash of its title and date.
+// The same inputs always give the same id, so a reader never sees an item
+// twice after a refresh or a restart.
+func ItemID(guid, link, title string, date time.Time) string {
+	if g := strings.TrimSpace(guid); g != "" {
+		return g
+	}
+	if l := strings.TrimSpace(link); l != "" {
+		return l
+	}
+	h := sha256.New()
+	h.Write([]byte(strings.TrimSpace(title)))
+	h.Write([]byte{0})
+	if !date.IsZero() {
+		h.Write([]byte(date.UTC().Format(time.RFC3339)))
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// PublicID is the id under which the item is published. An id that already
+// is an absolute URI (http:, https:, tag:, urn:, ...) is kept, so a reader
+// that also follows the original feed recognizes the item; any other id is
+// made into a URN that names the source, because Atom ids must be absolute
+// IRIs and bare guids ("1234") collide across sources.
+func (it Item) PublicID() string {
+	if isAbsoluteURI(it.ID) {
+		return it.ID
+	}
+	return "urn:feedmill:" + url.PathEscape(it.Source) + ":" + url.PathEscape(it.ID)
+}
+
+// Date is the item's publication date, falling back to its update and
+// first-seen times.
+func (it Item) Date() time.Time {
+	switch {
+	case !it.Published.IsZero():
+		return it.Published
+	case !it.Updated.IsZero():
+		return it.Updated
+	default:
+		return it.FirstSeen
+	}
+}
+
+// LastUpdate is the item's update time, falling back to Date.
+func (it Item) LastUpdate() time.Time {
+	if !it.Updated.IsZero() && it.Updated.After(it.Date()) {
+		return it.Updated
+	}
+	return it.Date()
+}
+
+func isAbsoluteURI(s string) bool {
+	if s == "" || strings.ContainsAny(s, " \t\r\n<>\"") {
+		return false
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" {
+		return false
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+		return u.Host != ""
+	case "tag", "urn":
+		return u.Opaque != ""
+	}
+	return false
+}
+
+// SourceState is what feedmill remembers about fetching a source between
+// runs and restarts.
+type SourceState struct {
+	Name       string
+	Validators Validators
+
+	LastFetch   time.Time // last attempt, successful or not
+	NextFetch   time.Time // when the next attempt is due
+	LastSuccess time.Time // last attempt that got a 200 or a 304
+	LastError   string    // empty after a success
+	LastStatus  int       // HTTP status of the last attempt, 0 if none
+
+	FeedTitle string // the source feed's own title
+	FeedLink  string // the source feed's own site link
+
+	ItemCount int // filled by the store when listing states
+}
+
+// Query selects stored items for publishing.
+type Query struct {
+	Sources []string // source names; empty selects none
+	Limit   int      // at most this many, newest first; 0 means no limit
+}
+
+// SaveResult counts what a store did with a batch of items.
+type SaveResult struct {
+	New     int
+	Updated int
+	Pruned  int
+}
+
+// Changed reports whether anything visible changed.
+func (r SaveResult) Changed() bool { return r.New > 0 || r.Updated > 0 || r.Pruned > 0 }
