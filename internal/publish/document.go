@@ -1,0 +1,349 @@
+package publish
+
+import (
+	"cmp"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/feedmill/feedmill/internal/feed"
+)
+
+// emptyFeedTime dates a feed that has no items, as its updated /
+// lastBuildDate and Last-Modified. It must not come from the clock: the bytes,
+// hence the ETag, of an empty feed would change on every rebuild and readers
+// would never get a 304. It is a fixed, valid date older than any item
+// feedmill will publish, so the first item moves the feed's time forward,
+// and recent enough (unlike the Unix epoch) that no reader or validator takes
+// it for a missing date.
+var emptyFeedTime = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// sourceInfo is what an item's attribution says about its source.
+type sourceInfo struct {
+	name       string
+	title      string   // config title, else the feed's own title, else name
+	url        string   // the source feed's URL; "" when unusable
+	home       string   // the source's site (state FeedLink); "" when unknown
+	categories []string // configured categories
+}
+
+// sourceInfos merges the configured sources with their stored states.
+func (p *Publisher) sourceInfos(states []feed.SourceState) map[string]sourceInfo {
+	byName := make(map[string]feed.SourceState, len(states))
+	for _, st := range states {
+		byName[st.Name] = st
+	}
+	out := make(map[string]sourceInfo, len(p.sources))
+	for _, s := range p.sources {
+		st := byName[s.Name]
+		out[s.Name] = sourceInfo{
+			name:       s.Name,
+			title:      firstNonBlank(s.Title, st.FeedTitle, s.Name),
+			url:        cleanURL(s.URL),
+			home:       cleanURL(st.FeedLink),
+			categories: s.Categories,
+		}
+	}
+	return out
+}
+
+// source returns the info of a source by name; an item of a source that is
+// no longer configured is attributed by its name alone.
+func source(srcs map[string]sourceInfo, name string) sourceInfo {
+	if s, ok := srcs[name]; ok {
+		return s
+	}
+	return sourceInfo{name: name, title: name}
+}
+
+// selectItems de-duplicates items, orders them newest first and keeps at
+// most limit of them. Two items are one story when they share a normalized
+// link or a public id (transitively); of a story the item seen first is kept
+// (earliest FirstSeen, then earliest date, then source name, then id), since
+// that is the one readers of the combined feed met first.
+func selectItems(items []feed.Item, limit int) []feed.Item {
+	n := len(items)
+	parent := make([]int, n)
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	owner := make(map[string]int, 2*n)
+	join := func(key string, i int) {
+		if j, ok := owner[key]; ok {
+			parent[find(i)] = find(j)
+			return
+		}
+		owner[key] = i
+	}
+	for i, it := range items {
+		join("id\x00"+it.PublicID(), i)
+		if l := normalizeLink(it.Link); l != "" {
+			join("link\x00"+l, i)
+		}
+	}
+
+	best := make(map[int]int, n) // story root -> index of the kept item
+	for i := range items {
+		r := find(i)
+		if b, ok := best[r]; !ok || seenBefore(items[i], items[b]) {
+			best[r] = i
+		}
+	}
+	kept := make([]feed.Item, 0, len(best))
+	for i := range items {
+		if best[find(i)] == i {
+			kept = append(kept, items[i])
+		}
+	}
+	slices.SortFunc(kept, newestFirst)
+	if len(kept) > limit {
+		kept = kept[:limit]
+	}
+	return kept
+}
+
+// seenBefore reports whether a is preferred to b as the copy of one story.
+func seenBefore(a, b feed.Item) bool {
+	if c := a.FirstSeen.Compare(b.FirstSeen); c != 0 {
+		return c < 0
+	}
+	if c := a.Date().Compare(b.Date()); c != 0 {
+		return c < 0
+	}
+	if c := cmp.Compare(a.Source, b.Source); c != 0 {
+		return c < 0
+	}
+	return a.ID < b.ID
+}
+
+// newestFirst orders by date, newest first, then by key, so equal dates
+// always come out in the same order.
+func newestFirst(a, b feed.Item) int {
+	if c := b.Date().Compare(a.Date()); c != 0 {
+		return c
+	}
+	if c := b.LastUpdate().Compare(a.LastUpdate()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Source, b.Source); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// normalizeLink returns the form of an article URL that decides whether two
+// links are the same story: scheme and host lower-cased, the default port
+// and the fragment removed. Anything that is not an absolute URL is kept
+// as it is (trimmed); "" means no link.
+func normalizeLink(link string) string {
+	link = strings.TrimSpace(link)
+	if link == "" {
+		return ""
+	}
+	u, err := url.Parse(link)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return link
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	host, port := u.Host, u.Port()
+	if port != "" {
+		host = u.Host[:len(u.Host)-len(port)-1]
+	}
+	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
+		port = ""
+	}
+	host = strings.ToLower(host)
+	if port != "" {
+		host = net.JoinHostPort(strings.Trim(host, "[]"), port)
+	}
+	u.Host = host
+	u.Fragment, u.RawFragment = "", ""
+	return u.String()
+}
+
+// document is one feed ready to be written in any format.
+type document struct {
+	name        string
+	title       string
+	description string
+	home        string // base URL + "/"
+	base        string
+	version     string
+	updated     time.Time // newest item update, or emptyFeedTime
+	entries     []entry
+}
+
+func (d *document) selfURL(f Format) string { return FeedURL(d.base, d.name, f) }
+
+// entry is one item with every fallback already decided, so the three
+// renderers say the same thing.
+type entry struct {
+	id         string
+	link       string // "" when the item has no usable link
+	title      string // never empty
+	summary    string // HTML, may be empty
+	content    string // HTML, may be empty
+	authors    []feed.Person
+	categories []string
+	enclosures []feed.Enclosure
+	published  time.Time
+	updated    time.Time
+	source     sourceInfo
+	srcUpdated time.Time // newest update among this feed's entries of the source
+}
+
+// document prepares the items of one feed for rendering.
+func (p *Publisher) document(spec FeedSpec, items []feed.Item, srcs map[string]sourceInfo) *document {
+	d := &document{
+		name:        spec.Name,
+		title:       firstNonBlank(spec.Title, spec.Name),
+		description: strings.TrimSpace(spec.Description),
+		home:        p.base + "/",
+		base:        p.base,
+		version:     p.version,
+		updated:     emptyFeedTime,
+		entries:     make([]entry, 0, len(items)),
+	}
+	srcUpdated := make(map[string]time.Time)
+	for i, it := range items {
+		up := itemTime(it.LastUpdate())
+		if i == 0 || up.After(d.updated) {
+			d.updated = up
+		}
+		if up.After(srcUpdated[it.Source]) {
+			srcUpdated[it.Source] = up
+		}
+	}
+	for _, it := range items {
+		src := source(srcs, it.Source)
+		e := entry{
+			id:         it.PublicID(),
+			link:       cleanURL(it.Link),
+			summary:    strings.TrimSpace(it.Summary),
+			content:    strings.TrimSpace(it.Content),
+			categories: mergeCategories(it.Categories, src.categories),
+			published:  itemTime(it.Date()),
+			updated:    itemTime(it.LastUpdate()),
+			source:     src,
+			srcUpdated: srcUpdated[it.Source],
+		}
+		e.title = strings.TrimSpace(collapseSpace(it.Title))
+		if e.title == "" {
+			e.title = titleFromHTML(e.summary, e.content)
+		}
+		for _, a := range it.Authors {
+			a = feed.Person{
+				Name:  strings.TrimSpace(collapseSpace(a.Name)),
+				Email: cleanEmail(a.Email),
+				URI:   cleanURL(a.URI),
+			}
+			if a.Name == "" {
+				// Atom needs a name; the address is the best one there is.
+				a.Name = firstNonBlank(a.Email, a.URI)
+			}
+			if a.Name != "" {
+				e.authors = append(e.authors, a)
+			}
+		}
+		if len(e.authors) == 0 {
+			e.authors = []feed.Person{{Name: src.title}}
+		}
+		for _, enc := range it.Enclosures {
+			u := cleanURL(enc.URL)
+			if u == "" {
+				continue
+			}
+			typ := strings.TrimSpace(enc.Type)
+			if typ == "" {
+				// RSS requires a type and JSON Feed a mime_type.
+				typ = "application/octet-stream"
+			}
+			e.enclosures = append(e.enclosures, feed.Enclosure{URL: u, Type: typ, Length: max(enc.Length, 0)})
+		}
+		d.entries = append(d.entries, e)
+	}
+	return d
+}
+
+// itemTime returns t in UTC whole seconds, or emptyFeedTime for a zero time,
+// so that a date is always written and always valid.
+func itemTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return emptyFeedTime
+	}
+	return t.UTC().Truncate(time.Second)
+}
+
+// mergeCategories returns the item's categories followed by the source's,
+// trimmed, without blanks or case-insensitive repeats.
+func mergeCategories(lists ...[]string) []string {
+	var out []string
+	seen := make(map[string]bool)
+	for _, l := range lists {
+		for _, c := range l {
+			c = strings.TrimSpace(collapseSpace(c))
+			k := strings.ToLower(c)
+			if c == "" || seen[k] {
+				continue
+			}
+			seen[k] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func firstNonBlank(ss ...string) string {
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// iriForbidden are characters that may not appear in an IRI reference; a
+// link holding one would make Atom invalid and confuse readers.
+const iriForbidden = " \t\r\n<>\"{}|\\^`"
+
+// cleanURL returns s trimmed when it is an absolute http(s) URL without
+// characters forbidden in an IRI, else "".
+func cleanURL(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.ContainsAny(s, iriForbidden) || strings.ContainsFunc(s, isControl) {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+		return s
+	}
+	return ""
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+var emailRE = regexp.MustCompile(`^[^@\s<>()"]+@[^@\s<>()"]+$`)
+
+// cleanEmail returns s trimmed when it looks like an e-mail address, else "".
+func cleanEmail(s string) string {
+	s = strings.TrimSpace(s)
+	if emailRE.MatchString(s) {
+		return s
+	}
+	return ""
+}

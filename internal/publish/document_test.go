@@ -1,0 +1,394 @@
+package publish
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/feedmill/feedmill/internal/feed"
+)
+
+func TestParseFormat(t *testing.T) {
+	tests := []struct {
+		in     string
+		want   Format
+		wantOK bool
+		ct     string
+	}{
+		{"rss", RSS, true, "application/rss+xml; charset=utf-8"},
+		{"atom", Atom, true, "application/atom+xml; charset=utf-8"},
+		{"json", JSON, true, "application/feed+json; charset=utf-8"},
+		{".atom", Atom, true, "application/atom+xml; charset=utf-8"},
+		{"RSS", 0, false, ""},
+		{"xml", 0, false, ""},
+		{"", 0, false, ""},
+		{"..rss", 0, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, ok := ParseFormat(tt.in)
+			if got != tt.want || ok != tt.wantOK {
+				t.Fatalf("ParseFormat(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.wantOK)
+			}
+			if ok && got.ContentType() != tt.ct {
+				t.Errorf("ContentType() = %q, want %q", got.ContentType(), tt.ct)
+			}
+		})
+	}
+}
+
+func TestFeedURL(t *testing.T) {
+	tests := []struct {
+		name, base, feed string
+		f                Format
+		want             string
+	}{
+		{"plain", "https://x.example", "all", RSS, "https://x.example/feeds/all.rss"},
+		{"trailing slash", "https://x.example/", "all", Atom, "https://x.example/feeds/all.atom"},
+		{"base path", "https://x.example/mill/", "tech", JSON, "https://x.example/mill/feeds/tech.json"},
+		{"escaped name", "https://x.example", "a b", RSS, "https://x.example/feeds/a%20b.rss"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := FeedURL(tt.base, tt.feed, tt.f); got != tt.want {
+				t.Errorf("FeedURL = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNormalizeLink(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"empty", "  ", ""},
+		{"lower scheme and host", "HTTPS://Example.COM/Path", "https://example.com/Path"},
+		{"default https port", "https://example.com:443/a", "https://example.com/a"},
+		{"default http port", "http://example.com:80/a", "http://example.com/a"},
+		{"other port kept", "http://example.com:8080/a", "http://example.com:8080/a"},
+		{"https on port 80 kept", "https://example.com:80/a", "https://example.com:80/a"},
+		{"fragment dropped", "https://example.com/a#comments", "https://example.com/a"},
+		{"query kept", "https://example.com/a?b=1", "https://example.com/a?b=1"},
+		{"ipv6 default port", "http://[::1]:80/a", "http://[::1]/a"},
+		{"ipv6 port kept", "http://[::1]:81/a", "http://[::1]:81/a"},
+		{"relative kept as is", " /a/b ", "/a/b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := normalizeLink(tt.in); got != tt.want {
+				t.Errorf("normalizeLink(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSelectItems(t *testing.T) {
+	h := time.Hour
+	item := func(src, id, link string, published, firstSeen time.Duration) feed.Item {
+		return feed.Item{Source: src, ID: id, Link: link, Published: t0.Add(published), FirstSeen: t0.Add(firstSeen)}
+	}
+	tests := []struct {
+		name  string
+		items []feed.Item
+		limit int
+		want  []string // source/id, in order
+	}{
+		{
+			name: "newest first",
+			items: []feed.Item{
+				item("a", "1", "https://e.x/1", -2*h, 0),
+				item("a", "2", "https://e.x/2", 0, 0),
+				item("a", "3", "https://e.x/3", -h, 0),
+			},
+			limit: 10,
+			want:  []string{"a/2", "a/3", "a/1"},
+		},
+		{
+			name: "equal dates in key order",
+			items: []feed.Item{
+				item("b", "1", "https://e.x/b1", 0, 0),
+				item("a", "2", "https://e.x/a2", 0, 0),
+				item("a", "1", "https://e.x/a1", 0, 0),
+			},
+			limit: 10,
+			want:  []string{"a/1", "a/2", "b/1"},
+		},
+		{
+			name: "same link keeps the first seen",
+			items: []feed.Item{
+				item("a", "1", "https://e.x/story", 0, h),
+				item("b", "9", "HTTPS://E.X:443/story#x", -h, 0),
+			},
+			limit: 10,
+			want:  []string{"b/9"},
+		},
+		{
+			name: "first-seen tie goes to the earliest published",
+			items: []feed.Item{
+				item("a", "1", "https://e.x/story", 0, 0),
+				item("b", "1", "https://e.x/story", -h, 0),
+			},
+			limit: 10,
+			want:  []string{"b/1"},
+		},
+		{
+			name: "full tie goes to the source name",
+			items: []feed.Item{
+				item("zeta", "1", "https://e.x/story", 0, 0),
+				item("beta", "2", "https://e.x/story", 0, 0),
+			},
+			limit: 10,
+			want:  []string{"beta/2"},
+		},
+		{
+			name: "same public id",
+			items: []feed.Item{
+				item("a", "tag:x,2024:1", "https://a.x/1", 0, h),
+				item("b", "tag:x,2024:1", "https://b.x/1", 0, 0),
+			},
+			limit: 10,
+			want:  []string{"b/tag:x,2024:1"},
+		},
+		{
+			name: "bare ids of different sources differ",
+			items: []feed.Item{
+				item("a", "1", "", 0, 0),
+				item("b", "1", "", -h, 0),
+			},
+			limit: 10,
+			want:  []string{"a/1", "b/1"},
+		},
+		{
+			name: "transitive: link then id",
+			items: []feed.Item{
+				item("a", "tag:x,2024:1", "https://a.x/1", 0, 2*h),
+				item("b", "tag:x,2024:1", "https://b.x/1", 0, h),
+				item("c", "3", "https://a.x/1", 0, 0),
+			},
+			limit: 10,
+			want:  []string{"c/3"},
+		},
+		{
+			name: "limit after dedupe",
+			items: []feed.Item{
+				item("a", "1", "https://e.x/1", 0, 0),
+				item("b", "1", "https://e.x/1", 0, h),
+				item("a", "2", "https://e.x/2", -h, 0),
+				item("a", "3", "https://e.x/3", -2*h, 0),
+			},
+			limit: 2,
+			want:  []string{"a/1", "a/2"},
+		},
+		{
+			name:  "nothing",
+			limit: 5,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, it := range selectItems(tt.items, tt.limit) {
+				got = append(got, it.Source+"/"+it.ID)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+			// The input order must not matter.
+			rev := slices.Clone(tt.items)
+			slices.Reverse(rev)
+			var got2 []string
+			for _, it := range selectItems(rev, tt.limit) {
+				got2 = append(got2, it.Source+"/"+it.ID)
+			}
+			if !slices.Equal(got2, tt.want) {
+				t.Errorf("reversed input: got %q, want %q", got2, tt.want)
+			}
+		})
+	}
+}
+
+func TestIsPermaLink(t *testing.T) {
+	tests := []struct {
+		name, id, link string
+		want           bool
+	}{
+		{"url equal to link", "https://e.x/1", "https://e.x/1", true},
+		{"http url", "http://e.x/1", "http://e.x/1", true},
+		{"url differs from link", "https://e.x/1", "https://e.x/1?ref=rss", false},
+		{"url without link", "https://e.x/1", "", false},
+		{"tag uri", "tag:e.x,2024:1", "tag:e.x,2024:1", false},
+		{"urn", "urn:feedmill:a:1", "https://e.x/1", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := isPermaLink(tt.id, tt.link); got != tt.want {
+				t.Errorf("isPermaLink(%q, %q) = %v", tt.id, tt.link, got)
+			}
+		})
+	}
+}
+
+func TestTitleFromHTML(t *testing.T) {
+	long := strings.Repeat("word ", 30)
+	tests := []struct {
+		name      string
+		fragments []string
+		want      string
+	}{
+		{"nothing", []string{"", ""}, "(untitled)"},
+		{"markup only", []string{"<img src=x><br/>", ""}, "(untitled)"},
+		{"entities decoded", []string{"<p>Fish &amp; chips &lt;3</p>"}, "Fish & chips <3"},
+		{"blocks separate words", []string{"<p>one</p><p>two</p>three<br>four"}, "one two three four"},
+		{"script is not text", []string{"<script>alert(1)</script><style>p{}</style>visible"}, "visible"},
+		{"falls to the second fragment", []string{"  ", "<b>content</b>"}, "content"},
+		{"plain text collapsed", []string{" a \n\t b "}, "a b"},
+		{"cut at a word", []string{long}, strings.TrimSpace(strings.Repeat("word ", 16)) + "…"},
+		{"no space to cut at", []string{strings.Repeat("é", 100)}, strings.Repeat("é", 80) + "…"},
+		{"exactly the limit", []string{strings.Repeat("x", 80)}, strings.Repeat("x", 80)},
+		{"broken markup", []string{"<p>unclosed <b>bold"}, "unclosed bold"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := titleFromHTML(tt.fragments...); got != tt.want {
+				t.Errorf("titleFromHTML = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCleaners(t *testing.T) {
+	urls := []struct{ in, want string }{
+		{" https://e.x/a ", "https://e.x/a"},
+		{"HTTP://E.X/", "HTTP://E.X/"},
+		{"ftp://e.x/a", ""},
+		{"/relative", ""},
+		{"https://e.x/a b", ""},
+		{"https://e.x/\x01", ""},
+		{"javascript:alert(1)", ""},
+		{"https://", ""},
+	}
+	for _, tt := range urls {
+		if got := cleanURL(tt.in); got != tt.want {
+			t.Errorf("cleanURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	emails := []struct{ in, want string }{
+		{" a@b.c ", "a@b.c"},
+		{"a b@c.d", ""},
+		{"Name <a@b.c>", ""},
+		{"nobody", ""},
+		{"a@b@c", ""},
+	}
+	for _, tt := range emails {
+		if got := cleanEmail(tt.in); got != tt.want {
+			t.Errorf("cleanEmail(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestHostileItem renders an item full of things that break naive feed
+// writers and checks every format is still well-formed and complete.
+func TestHostileItem(t *testing.T) {
+	it := feed.Item{
+		Source:     "evil source/☃",
+		ID:         "id with spaces & <angle>",
+		Link:       "javascript:alert(1)",
+		Title:      "nul\x00 and \x1b escape ]]> and \ufffe",
+		Summary:    "<p>]]&gt; <![CDATA[ x ]]> \x00</p>",
+		Content:    "\xff\xfe invalid utf-8",
+		Authors:    []feed.Person{{Name: "", Email: "not an address", URI: "ftp://x"}, {}},
+		Categories: []string{"", "  ", "a\nb"},
+		Enclosures: []feed.Enclosure{{URL: "https://e.x/a b.mp3", Length: -5}, {URL: "https://e.x/ok.mp3", Length: -1}},
+	}
+	st := &memStore{items: []feed.Item{it}, states: []feed.SourceState{{Name: "evil source/☃", FeedLink: "not a url"}}}
+	src := []feed.Source{{Name: "evil source/☃", URL: "https://e.x/feed", Categories: []string{"x,y/z"}}}
+	p := New(Options{BaseURL: "https://news.example.org"}, []FeedSpec{{Name: "f", Title: "F", Sources: []string{"evil source/☃"}}}, src, st)
+	if err := p.Rebuild(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range formats {
+		t.Run(f.String(), func(t *testing.T) {
+			body := mustSnapshot(t, p, "f", f).Body
+			if !utf8.Valid(body) {
+				t.Error("output is not valid UTF-8")
+			}
+			if f == JSON {
+				var doc struct {
+					Items []map[string]any `json:"items"`
+				}
+				if err := json.Unmarshal(body, &doc); err != nil || len(doc.Items) != 1 {
+					t.Fatalf("json: %v, %d items", err, len(doc.Items))
+				}
+				if _, ok := doc.Items[0]["url"]; ok {
+					t.Error("a javascript: link was published")
+				}
+				return
+			}
+			if err := wellFormed(body); err != nil {
+				t.Errorf("not well-formed: %v\n%s", err, body)
+			}
+			if bytes.Contains(body, []byte("javascript:")) {
+				t.Error("a javascript: link was published")
+			}
+			if !bytes.Contains(body, []byte("urn:feedmill:evil%20source%2F%E2%98%83:id%20with%20spaces%20&amp;%20%3Cangle%3E")) {
+				t.Errorf("public id missing:\n%s", body)
+			}
+		})
+	}
+	if err := wellFormed(p.OPML().Body); err != nil {
+		t.Errorf("OPML not well-formed: %v", err)
+	}
+	if !bytes.Contains(p.OPML().Body, []byte(`category="x y z"`)) {
+		t.Errorf("OPML category not made a tag:\n%s", p.OPML().Body)
+	}
+}
+
+func wellFormed(b []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		_, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// FuzzRender checks that no item text can make a document malformed.
+func FuzzRender(f *testing.F) {
+	f.Add("title", "<p>summary</p>", "content", "https://e.x/1", "id", "Name", "a@b.c", "cat")
+	f.Add("", "", "", "", "", "", "", "")
+	f.Add("]]>", "<![CDATA[", "\x00\xff", "http://[::1", "a b", "\x1b", "@", "\n")
+	f.Fuzz(func(t *testing.T, title, summary, content, link, id, name, email, cat string) {
+		it := feed.Item{
+			Source: "s", ID: id, Link: link, Title: title, Summary: summary, Content: content,
+			Authors: []feed.Person{{Name: name, Email: email}}, Categories: []string{cat},
+			Enclosures: []feed.Enclosure{{URL: link, Type: cat}},
+			Published:  t0,
+		}
+		d := (&Publisher{base: "https://n.x"}).document(FeedSpec{Name: "f", Title: title}, []feed.Item{it},
+			map[string]sourceInfo{"s": {name: "s", title: name, url: link}})
+		for _, f := range formats {
+			body, err := render(d, f)
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if f == JSON {
+				if !json.Valid(body) {
+					t.Fatalf("invalid JSON:\n%s", body)
+				}
+				continue
+			}
+			if err := wellFormed(body); err != nil {
+				t.Fatalf("%s not well-formed: %v\n%s", f, err, body)
+			}
+		}
+	})
+}

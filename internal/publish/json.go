@@ -1,0 +1,120 @@
+package publish
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/gorilla/feeds"
+)
+
+const jsonFeedVersion = "https://jsonfeed.org/version/1.1"
+
+// The JSON Feed document types. gorilla/feeds' JSONFeed drops empty
+// content_html and cannot carry our item type; its JSONItem writes the source
+// as external_url and has no extension object; its JSONAttachment's size is
+// an int32 that omits 0. Only its JSONAuthor says what we need.
+
+type jsonFeed struct {
+	Version     string     `json:"version"`
+	Title       string     `json:"title"`
+	HomePageURL string     `json:"home_page_url"`
+	FeedURL     string     `json:"feed_url"`
+	Description string     `json:"description,omitempty"`
+	Items       []jsonItem `json:"items"` // [] when empty: items is required
+}
+
+type jsonItem struct {
+	ID            string              `json:"id"`
+	URL           string              `json:"url,omitempty"`
+	Title         string              `json:"title"`
+	ContentHTML   string              `json:"content_html"` // required unless content_text
+	Summary       string              `json:"summary,omitempty"`
+	DatePublished string              `json:"date_published"`
+	DateModified  string              `json:"date_modified,omitempty"`
+	Authors       []*feeds.JSONAuthor `json:"authors,omitempty"`
+	Tags          []string            `json:"tags,omitempty"`
+	Attachments   []jsonAttachment    `json:"attachments,omitempty"`
+	Feedmill      *jsonExtension      `json:"_feedmill,omitempty"`
+}
+
+type jsonAttachment struct {
+	URL      string `json:"url"`
+	MIMEType string `json:"mime_type"`
+	Size     int64  `json:"size_in_bytes,omitempty"` // unknown sizes are left out
+}
+
+// jsonExtension is feedmill's JSON Feed extension object ("_feedmill"),
+// which readers that do not know it ignore.
+type jsonExtension struct {
+	Source jsonSource `json:"source"`
+}
+
+type jsonSource struct {
+	Name        string `json:"name"`
+	Title       string `json:"title"`
+	URL         string `json:"url,omitempty"`
+	HomePageURL string `json:"home_page_url,omitempty"`
+}
+
+func jsonTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func renderJSON(d *document) ([]byte, error) {
+	f := jsonFeed{
+		Version:     jsonFeedVersion,
+		Title:       d.title,
+		HomePageURL: d.home,
+		FeedURL:     d.selfURL(JSON),
+		Description: d.description,
+		Items:       make([]jsonItem, 0, len(d.entries)),
+	}
+	for _, e := range d.entries {
+		f.Items = append(f.Items, jsonItemOf(e))
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// HTML content is the payload: keep it readable instead of \u003c.
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(f); err != nil {
+		return nil, fmt.Errorf("encode json: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func jsonItemOf(e entry) jsonItem {
+	it := jsonItem{
+		ID:            e.id,
+		URL:           e.link,
+		Title:         e.title,
+		ContentHTML:   firstNonBlank(e.content, e.summary),
+		DatePublished: jsonTime(e.published),
+		Tags:          e.categories,
+		Feedmill: &jsonExtension{Source: jsonSource{
+			Name:        e.source.name,
+			Title:       e.source.title,
+			URL:         e.source.url,
+			HomePageURL: e.source.home,
+		}},
+	}
+	if e.content != "" && e.summary != "" {
+		it.Summary = htmlText(e.summary)
+	}
+	if e.updated.After(e.published) {
+		it.DateModified = jsonTime(e.updated)
+	}
+	for _, p := range e.authors {
+		a := &feeds.JSONAuthor{Name: p.Name, Url: p.URI}
+		if a.Url == "" && p.Email != "" {
+			// JSON Feed authors have no e-mail field; the spec allows a
+			// mailto: URL.
+			a.Url = "mailto:" + p.Email
+		}
+		it.Authors = append(it.Authors, a)
+	}
+	for _, enc := range e.enclosures {
+		it.Attachments = append(it.Attachments, jsonAttachment{URL: enc.URL, MIMEType: enc.Type, Size: enc.Length})
+	}
+	return it
+}
