@@ -1,0 +1,230 @@
+// Package server serves feedmill over HTTP: the published feeds from their
+// immutable snapshots, the OPML list of sources, a status page and a health
+// check. A request never touches the renderer, and only the status page and
+// health check read the store (the small per-source state table).
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/publish"
+)
+
+// snapshots is what the server needs from the publisher.
+type snapshots interface {
+	Snapshot(name string, f publish.Format) (*publish.Snapshot, bool)
+	OPML() *publish.Snapshot
+	Feeds() []publish.FeedSpec
+}
+
+// states lists the sources' fetch states for the status page.
+type states interface {
+	States(ctx context.Context) ([]feed.SourceState, error)
+}
+
+// Options configure a Server.
+type Options struct {
+	BaseURL string        // public URL of the server, no trailing slash
+	Version string        // shown on pages and in /healthz
+	Sources []feed.Source // configured sources, in config order
+	Logger  *slog.Logger
+}
+
+// Server is feedmill's HTTP handler.
+type Server struct {
+	opts    Options
+	snaps   snapshots
+	states  states
+	log     *slog.Logger
+	started time.Time
+	mux     *http.ServeMux
+	pages   *template.Template
+}
+
+// New returns a Server reading feeds from snaps and source states from st.
+func New(opts Options, snaps snapshots, st states) *Server {
+	s := &Server{opts: opts, snaps: snaps, states: st, log: opts.Logger, started: time.Now(), mux: http.NewServeMux(), pages: parsePages()}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s.opts.BaseURL = strings.TrimRight(s.opts.BaseURL, "/")
+	// GET patterns also answer HEAD.
+	s.mux.HandleFunc("GET /{$}", s.index)
+	s.mux.HandleFunc("GET /feeds/{file}", s.feed)
+	s.mux.HandleFunc("GET /opml", s.opml)
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(w, r)
+}
+
+// feed serves /feeds/{name}.{rss,atom,json} and the HTML page /feeds/{name}.
+func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
+	file := r.PathValue("file")
+	name, ext, hasExt := cutLast(file, ".")
+	if !hasExt {
+		s.feedPage(w, r, file)
+		return
+	}
+	format, ok := publish.ParseFormat(ext)
+	if !ok {
+		http.Error(w, "unknown feed format "+ext+": use .rss, .atom or .json", http.StatusNotFound)
+		return
+	}
+	snap, ok := s.snaps.Snapshot(name, format)
+	if !ok {
+		http.Error(w, "no published feed named "+name, http.StatusNotFound)
+		return
+	}
+	serveSnapshot(w, r, snap)
+}
+
+func (s *Server) opml(w http.ResponseWriter, r *http.Request) {
+	snap := s.snaps.OPML()
+	if snap == nil {
+		http.Error(w, "not ready", http.StatusServiceUnavailable)
+		return
+	}
+	serveSnapshot(w, r, snap)
+}
+
+// serveSnapshot writes a snapshot with its validators, answering
+// conditional requests with 304 and gzip-capable clients with the
+// precompressed bytes. http.ServeContent does the conditional and HEAD
+// logic; the gzip variant gets an ETag of its own, as RFC 9110 asks of
+// different content codings, and Vary tells caches so.
+func serveSnapshot(w http.ResponseWriter, r *http.Request, snap *publish.Snapshot) {
+	h := w.Header()
+	h.Set("Content-Type", snap.ContentType)
+	h.Set("Vary", "Accept-Encoding")
+	h.Set("Cache-Control", "public, max-age=60")
+	body, etag := snap.Body, snap.ETag
+	if len(snap.Gzip) > 0 && acceptsGzip(r) {
+		body, etag = snap.Gzip, gzipETag(snap.ETag)
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("ETag", etag)
+	// A client holding the other coding's ETag has the same content.
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagListHas(inm, snap.ETag, gzipETag(snap.ETag)) {
+		r.Header.Set("If-None-Match", etag)
+	}
+	http.ServeContent(w, r, "", snap.LastModified, bytes.NewReader(body))
+}
+
+func gzipETag(etag string) string {
+	if strings.HasSuffix(etag, `"`) {
+		return etag[:len(etag)-1] + `-gzip"`
+	}
+	return etag + "-gzip"
+}
+
+// etagListHas reports whether an If-None-Match value names one of tags
+// (weak comparison, as RFC 9110 prescribes for If-None-Match).
+func etagListHas(list string, tags ...string) bool {
+	for _, field := range strings.Split(list, ",") {
+		field = strings.TrimPrefix(strings.TrimSpace(field), "W/")
+		if field == "*" {
+			return true
+		}
+		for _, t := range tags {
+			if field == strings.TrimPrefix(t, "W/") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip
+// (a q=0 excludes it).
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			continue
+		}
+		q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+	}
+	return false
+}
+
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
+}
+
+// health is the /healthz document.
+type health struct {
+	Status   string    `json:"status"`
+	Version  string    `json:"version"`
+	Uptime   string    `json:"uptime"`
+	Sources  int       `json:"sources"`
+	Failing  int       `json:"failing"`
+	Never    int       `json:"never_fetched"`
+	Items    int       `json:"items"`
+	LastSeen time.Time `json:"last_success,omitzero"`
+}
+
+// healthz answers 200 while the process serves and its store answers; the
+// body says how the sources are doing (failing sources are not the
+// daemon's ill health: a feed reader's server being down must not get
+// feedmill restarted by a supervisor).
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	h := health{Status: "ok", Version: s.opts.Version, Uptime: time.Since(s.started).Round(time.Second).String(), Sources: len(s.opts.Sources)}
+	code := http.StatusOK
+	sts, err := s.states.States(ctx)
+	if err != nil {
+		s.log.Error("healthz: read states", "err", err)
+		h.Status, code = "store unavailable", http.StatusServiceUnavailable
+	}
+	byName := stateIndex(sts)
+	for _, src := range s.opts.Sources {
+		st, ok := byName[src.Name]
+		switch {
+		case !ok || st.LastFetch.IsZero():
+			h.Never++
+		case st.LastError != "":
+			h.Failing++
+		}
+		h.Items += st.ItemCount
+		if st.LastSuccess.After(h.LastSeen) {
+			h.LastSeen = st.LastSuccess
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	if r.Method != http.MethodHead {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(h); err != nil {
+			s.log.Debug("healthz: write", "err", err)
+		}
+	}
+}
+
+func stateIndex(sts []feed.SourceState) map[string]feed.SourceState {
+	m := make(map[string]feed.SourceState, len(sts))
+	for _, st := range sts {
+		m[st.Name] = st
+	}
+	return m
+}
