@@ -1,0 +1,902 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/feedmill/feedmill/internal/feed"
+)
+
+// conformanceStore is the behaviour every store driver implements; the
+// conformance suite checks it against each driver.
+type conformanceStore interface {
+	SaveItems(ctx context.Context, source string, items []feed.Item, keep int, now time.Time) (feed.SaveResult, error)
+	Items(ctx context.Context, q feed.Query) ([]feed.Item, error)
+	Item(ctx context.Context, k feed.Key) (feed.Item, bool, error)
+	State(ctx context.Context, source string) (feed.SourceState, error)
+	SaveState(ctx context.Context, st feed.SourceState) error
+	States(ctx context.Context) ([]feed.SourceState, error)
+	Close() error
+}
+
+// opener opens a handle on one database. Calling it again opens another
+// handle on the same database, as a second process would.
+type opener func(ctx context.Context) (conformanceStore, error)
+
+// t0 is the base time of the suite: all dates are relative to it.
+var t0 = time.Date(2024, time.May, 1, 12, 0, 0, 0, time.UTC)
+
+// at returns t0 plus h hours.
+func at(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+
+// testItem returns a dated item of the kind a normalizer produces.
+func testItem(id string, published time.Time) feed.Item {
+	return feed.Item{
+		ID:        id,
+		Link:      "https://example.com/" + id,
+		Title:     "Title " + id,
+		Summary:   "<p>Summary of " + id + "</p>",
+		Published: published,
+	}
+}
+
+// stored returns it as a store returns it after a first save at now.
+func stored(source string, it feed.Item, now time.Time) feed.Item {
+	it.Source = source
+	if it.Published.IsZero() {
+		it.Published = now
+	}
+	if it.Updated.IsZero() {
+		it.Updated = it.Published
+	}
+	it.FirstSeen = now
+	return it
+}
+
+func mustOpen(t testing.TB, open opener) conformanceStore {
+	t.Helper()
+	s, err := open(context.Background())
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
+	return s
+}
+
+func mustSave(t testing.TB, s conformanceStore, source string, items []feed.Item, keep int, now time.Time) feed.SaveResult {
+	t.Helper()
+	res, err := s.SaveItems(context.Background(), source, items, keep, now)
+	if err != nil {
+		t.Fatalf("SaveItems(%q, %d items): %v", source, len(items), err)
+	}
+	return res
+}
+
+func mustItems(t testing.TB, s conformanceStore, q feed.Query) []feed.Item {
+	t.Helper()
+	items, err := s.Items(context.Background(), q)
+	if err != nil {
+		t.Fatalf("Items(%+v): %v", q, err)
+	}
+	return items
+}
+
+func mustItem(t testing.TB, s conformanceStore, source, id string) feed.Item {
+	t.Helper()
+	it, ok, err := s.Item(context.Background(), feed.Key{Source: source, ID: id})
+	if err != nil {
+		t.Fatalf("Item(%q, %q): %v", source, id, err)
+	}
+	if !ok {
+		t.Fatalf("Item(%q, %q): not found", source, id)
+	}
+	return it
+}
+
+func checkResult(t testing.TB, what string, got, want feed.SaveResult) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s: result = %+v, want %+v", what, got, want)
+	}
+}
+
+func checkItem(t testing.TB, got, want feed.Item) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("item %q:\n got %+v\nwant %+v", want.ID, got, want)
+	}
+}
+
+func checkItems(t testing.TB, got, want []feed.Item) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("got %d items %v, want %d items %v", len(got), keys(got), len(want), keys(want))
+		return
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("item %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// checkIDs checks the ids, in order, of the items of one source.
+func checkIDs(t testing.TB, got []feed.Item, want ...string) {
+	t.Helper()
+	ids := make([]string, len(got))
+	for i, it := range got {
+		ids[i] = it.ID
+	}
+	if !reflect.DeepEqual(ids, want) && !(len(ids) == 0 && len(want) == 0) {
+		t.Errorf("ids = %q, want %q", ids, want)
+	}
+}
+
+func keys(items []feed.Item) []string {
+	ks := make([]string, len(items))
+	for i, it := range items {
+		ks[i] = it.Source + "/" + it.ID
+	}
+	return ks
+}
+
+// testConformance runs the behaviour every driver shares. fresh prepares a
+// new, empty database for one test and returns how to open it.
+func testConformance(t *testing.T, fresh func(t *testing.T) opener) {
+	suite := []struct {
+		name string
+		run  func(t *testing.T, open opener)
+	}{
+		{"new items get defaults", testNewItemDefaults},
+		{"undated items keep feed order", testUndatedOrder},
+		{"unchanged items are not written", testUnchanged},
+		{"changed items are updated in place", testChanged},
+		{"updated time of a changed item", testUpdatedTime},
+		{"retention", testRetention},
+		{"other sources are untouched", testOtherSources},
+		{"lists round-trip", testListsRoundTrip},
+		{"times round-trip in UTC", testTimes},
+		{"items are listed newest first", testItemsOrder},
+		{"items query", testItemsQuery},
+		{"state round-trips", testState},
+		{"states list every known source", testStates},
+		{"bad input is refused and loses nothing", testBadInput},
+		{"duplicate ids in a batch", testDuplicateIDs},
+		{"cancelled context", testCancelledContext},
+		{"concurrent handles", testConcurrentHandles},
+	}
+	for _, tc := range suite {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t, fresh(t))
+		})
+	}
+}
+
+func testNewItemDefaults(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	now := at(10)
+	tests := []struct {
+		name          string
+		published     time.Time
+		updated       time.Time
+		wantPublished time.Time
+		wantUpdated   time.Time
+	}{
+		{"dated", at(1), time.Time{}, at(1), at(1)},
+		{"dated and updated", at(1), at(2), at(1), at(2)},
+		{"undated", time.Time{}, time.Time{}, now, now},
+		{"undated but updated", time.Time{}, at(3), now, at(3)},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			source := fmt.Sprintf("src%d", i)
+			it := testItem("id", tc.published)
+			it.Updated = tc.updated
+			checkResult(t, "save", mustSave(t, s, source, []feed.Item{it}, 10, now), feed.SaveResult{New: 1})
+			want := it
+			want.Source, want.Published, want.Updated, want.FirstSeen = source, tc.wantPublished, tc.wantUpdated, now
+			checkItem(t, mustItem(t, s, source, "id"), want)
+		})
+	}
+}
+
+func testUndatedOrder(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	now := at(10)
+	batch := []feed.Item{testItem("c", time.Time{}), testItem("a", time.Time{}), testItem("b", time.Time{})}
+	checkResult(t, "save", mustSave(t, s, "src", batch, 10, now), feed.SaveResult{New: 3})
+	got := mustItems(t, s, feed.Query{Sources: []string{"src"}})
+	checkIDs(t, got, "c", "a", "b")
+	if len(got) == 3 && !got[0].Published.Equal(now) {
+		t.Errorf("first undated item: Published = %v, want the save time %v", got[0].Published, now)
+	}
+	for _, it := range got {
+		if it.Published.After(now) || now.Sub(it.Published) > time.Millisecond {
+			t.Errorf("item %q: Published = %v, want within 1ms before %v", it.ID, it.Published, now)
+		}
+		if !it.FirstSeen.Equal(now) {
+			t.Errorf("item %q: FirstSeen = %v, want %v", it.ID, it.FirstSeen, now)
+		}
+	}
+}
+
+func testUnchanged(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	tests := []struct {
+		name    string
+		first   feed.Item
+		refresh func(it feed.Item, source string) feed.Item
+	}{
+		{"same item", testItem("x", at(1)), func(it feed.Item, _ string) feed.Item { return it }},
+		{"only the updated time differs", testItem("x", at(1)),
+			func(it feed.Item, _ string) feed.Item { it.Updated = at(5); return it }},
+		{"the refresh has no date", testItem("x", at(1)),
+			func(it feed.Item, _ string) feed.Item { it.Published = time.Time{}; return it }},
+		{"undated item", testItem("x", time.Time{}), func(it feed.Item, _ string) feed.Item { return it }},
+		{"same date in another zone", testItem("x", at(1)), func(it feed.Item, _ string) feed.Item {
+			it.Published = it.Published.In(time.FixedZone("X", 3600))
+			return it
+		}},
+		{"same date with a sub-microsecond difference", testItem("x", at(1)),
+			func(it feed.Item, _ string) feed.Item { it.Published = it.Published.Add(999); return it }},
+		{"source set on the item", testItem("x", at(1)),
+			func(it feed.Item, source string) feed.Item { it.Source = source; return it }},
+		{"empty lists instead of nil", testItem("x", at(1)), func(it feed.Item, _ string) feed.Item {
+			it.Authors, it.Categories, it.Enclosures = []feed.Person{}, []string{}, []feed.Enclosure{}
+			return it
+		}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			source := fmt.Sprintf("src%d", i)
+			mustSave(t, s, source, []feed.Item{tc.first}, 10, at(2))
+			before := mustItem(t, s, source, "x")
+			next := tc.refresh(tc.first, source)
+			checkResult(t, "refresh", mustSave(t, s, source, []feed.Item{next}, 10, at(3)), feed.SaveResult{})
+			checkItem(t, mustItem(t, s, source, "x"), before)
+		})
+	}
+}
+
+func testChanged(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	first := testItem("x", at(1))
+	first.Authors = []feed.Person{{Name: "Ann"}}
+	first.Categories = []string{"go"}
+	first.Enclosures = []feed.Enclosure{{URL: "https://example.com/a.mp3", Type: "audio/mpeg", Length: 10}}
+	tests := []struct {
+		name   string
+		change func(*feed.Item)
+	}{
+		{"title", func(it *feed.Item) { it.Title = "New title" }},
+		{"link", func(it *feed.Item) { it.Link = "https://example.com/moved" }},
+		{"summary", func(it *feed.Item) { it.Summary = "<p>new</p>" }},
+		{"content", func(it *feed.Item) { it.Content = "<p>body</p>" }},
+		{"author name", func(it *feed.Item) { it.Authors = []feed.Person{{Name: "Bob"}} }},
+		{"author email", func(it *feed.Item) { it.Authors = []feed.Person{{Name: "Ann", Email: "ann@example.com"}} }},
+		{"authors removed", func(it *feed.Item) { it.Authors = nil }},
+		{"category", func(it *feed.Item) { it.Categories = []string{"rust"} }},
+		{"category added", func(it *feed.Item) { it.Categories = []string{"go", "rust"} }},
+		{"enclosure length", func(it *feed.Item) { it.Enclosures[0].Length = 11 }},
+		{"published", func(it *feed.Item) { it.Published = at(-1) }},
+		// Moving text between fields must not look like the same content.
+		{"text moved between fields", func(it *feed.Item) { it.Title, it.Summary = it.Summary, it.Title }},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			source := fmt.Sprintf("src%d", i)
+			mustSave(t, s, source, []feed.Item{first}, 10, at(2))
+			next := first
+			next.Authors = append([]feed.Person(nil), first.Authors...)
+			next.Enclosures = append([]feed.Enclosure(nil), first.Enclosures...)
+			tc.change(&next)
+			checkResult(t, "refresh", mustSave(t, s, source, []feed.Item{next}, 10, at(3)), feed.SaveResult{Updated: 1})
+			want := next
+			want.Source, want.FirstSeen, want.Updated = source, at(2), at(3)
+			checkItem(t, mustItem(t, s, source, "x"), want)
+			// The same refresh again is no change.
+			checkResult(t, "second refresh", mustSave(t, s, source, []feed.Item{next}, 10, at(4)), feed.SaveResult{})
+		})
+	}
+}
+
+func testUpdatedTime(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	tests := []struct {
+		name          string
+		firstUpdated  time.Time // of the first version; zero means Published
+		nextPublished time.Time
+		nextUpdated   time.Time
+		wantPublished time.Time
+		wantUpdated   time.Time
+	}{
+		{"feed gives a later update time", at(2), at(1), at(5), at(1), at(5)},
+		{"feed gives an earlier update time", at(2), at(1), at(1), at(1), at(9)},
+		{"feed gives the same update time", at(2), at(1), at(2), at(1), at(9)},
+		{"feed gives no update time", time.Time{}, at(1), time.Time{}, at(1), at(9)},
+		{"feed drops the date: stored one kept", time.Time{}, time.Time{}, time.Time{}, at(1), at(9)},
+		{"feed drops the date but gives an update", time.Time{}, time.Time{}, at(7), at(1), at(7)},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			source := fmt.Sprintf("src%d", i)
+			first := testItem("x", at(1))
+			first.Updated = tc.firstUpdated
+			mustSave(t, s, source, []feed.Item{first}, 10, at(3))
+			next := first
+			next.Title = "changed"
+			next.Published, next.Updated = tc.nextPublished, tc.nextUpdated
+			checkResult(t, "refresh", mustSave(t, s, source, []feed.Item{next}, 10, at(9)), feed.SaveResult{Updated: 1})
+			got := mustItem(t, s, source, "x")
+			if !got.Published.Equal(tc.wantPublished) || !got.Updated.Equal(tc.wantUpdated) || !got.FirstSeen.Equal(at(3)) {
+				t.Errorf("Published, Updated, FirstSeen = %v, %v, %v; want %v, %v, %v",
+					got.Published, got.Updated, got.FirstSeen, tc.wantPublished, tc.wantUpdated, at(3))
+			}
+		})
+	}
+}
+
+// dated returns items with the given ids, each published at the hour its
+// number gives: dated(3, 1) is items "d3" at at(3) and "d1" at at(1).
+func dated(hours ...int) []feed.Item {
+	items := make([]feed.Item, len(hours))
+	for i, h := range hours {
+		items[i] = testItem(fmt.Sprintf("d%d", h), at(h))
+	}
+	return items
+}
+
+func undated(ids ...string) []feed.Item {
+	items := make([]feed.Item, len(ids))
+	for i, id := range ids {
+		items[i] = testItem(id, time.Time{})
+	}
+	return items
+}
+
+func testRetention(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	type step struct {
+		batch   []feed.Item
+		keep    int
+		want    feed.SaveResult
+		wantIDs []string // the source's items after the step, newest first
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"oversized batch is cut to its newest", []step{
+			{dated(2, 5, 1, 4, 3), 3, feed.SaveResult{New: 3}, []string{"d5", "d4", "d3"}},
+			{dated(2, 5, 1, 4, 3), 3, feed.SaveResult{}, []string{"d5", "d4", "d3"}},
+		}},
+		{"newer items prune the oldest", []step{
+			{dated(3, 2, 1), 3, feed.SaveResult{New: 3}, []string{"d3", "d2", "d1"}},
+			{dated(5, 4, 3, 2, 1), 3, feed.SaveResult{New: 2, Pruned: 2}, []string{"d5", "d4", "d3"}},
+			{dated(5, 4, 3, 2, 1), 3, feed.SaveResult{}, []string{"d5", "d4", "d3"}},
+		}},
+		{"items gone from the feed are kept until pruned", []step{
+			{dated(3, 2), 3, feed.SaveResult{New: 2}, []string{"d3", "d2"}},
+			{dated(4), 3, feed.SaveResult{New: 1}, []string{"d4", "d3", "d2"}},
+			{dated(5), 3, feed.SaveResult{New: 1, Pruned: 1}, []string{"d5", "d4", "d3"}},
+		}},
+		{"an item older than all kept is not stored and does not flap", []step{
+			{dated(5, 4), 2, feed.SaveResult{New: 2}, []string{"d5", "d4"}},
+			{dated(1), 2, feed.SaveResult{}, []string{"d5", "d4"}},
+			{dated(1), 2, feed.SaveResult{}, []string{"d5", "d4"}},
+		}},
+		{"undated oversized batch does not flap", []step{
+			{undated("a", "b", "c"), 2, feed.SaveResult{New: 2}, []string{"a", "b"}},
+			{undated("a", "b", "c"), 2, feed.SaveResult{}, []string{"a", "b"}},
+		}},
+		{"undated new item on top", []step{
+			{undated("a", "b"), 2, feed.SaveResult{New: 2}, []string{"a", "b"}},
+			{undated("n", "a", "b"), 2, feed.SaveResult{New: 1, Pruned: 1}, []string{"n", "a"}},
+			{undated("n", "a", "b"), 2, feed.SaveResult{}, []string{"n", "a"}},
+		}},
+		{"empty batch keeps stored items", []step{
+			{dated(2, 1), 5, feed.SaveResult{New: 2}, []string{"d2", "d1"}},
+			{nil, 5, feed.SaveResult{}, []string{"d2", "d1"}},
+		}},
+		{"lowered retention prunes", []step{
+			{dated(4, 3, 2, 1), 4, feed.SaveResult{New: 4}, []string{"d4", "d3", "d2", "d1"}},
+			{nil, 2, feed.SaveResult{Pruned: 2}, []string{"d4", "d3"}},
+		}},
+		{"an item changed to an old date is pruned", []step{
+			{dated(3, 2), 2, feed.SaveResult{New: 2}, []string{"d3", "d2"}},
+			{[]feed.Item{testItem("d4", at(4)), testItem("d3", at(1))}, 2,
+				feed.SaveResult{New: 1, Pruned: 1}, []string{"d4", "d2"}},
+		}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			source := fmt.Sprintf("src%d", i)
+			for j, st := range tc.steps {
+				res := mustSave(t, s, source, st.batch, st.keep, at(100+j))
+				checkResult(t, fmt.Sprintf("step %d", j), res, st.want)
+				checkIDs(t, mustItems(t, s, feed.Query{Sources: []string{source}}), st.wantIDs...)
+			}
+		})
+	}
+
+	t.Run("keep <= 0 means the default retention", func(t *testing.T) {
+		for _, keep := range []int{0, -1} {
+			source := fmt.Sprintf("default%d", keep)
+			hours := make([]int, feed.DefaultRetention+1)
+			for i := range hours {
+				hours[i] = -i
+			}
+			res := mustSave(t, s, source, dated(hours...), keep, at(1))
+			checkResult(t, fmt.Sprintf("keep %d", keep), res, feed.SaveResult{New: feed.DefaultRetention})
+			oldest := fmt.Sprintf("d%d", -feed.DefaultRetention)
+			if _, ok, err := s.Item(context.Background(), feed.Key{Source: source, ID: oldest}); err != nil || ok {
+				t.Errorf("keep %d: oldest item %q stored = %v, %v; want not stored", keep, oldest, ok, err)
+			}
+		}
+	})
+}
+
+func testOtherSources(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	mustSave(t, s, "a", dated(3, 2, 1), 10, at(5))
+	before := mustItems(t, s, feed.Query{Sources: []string{"a"}})
+
+	// The same ids in another source are other items, and pruning there
+	// leaves source a alone.
+	b := dated(3, 2, 1)
+	for i := range b {
+		b[i].Title = "in b"
+	}
+	checkResult(t, "save b", mustSave(t, s, "b", b, 10, at(6)), feed.SaveResult{New: 3})
+	checkResult(t, "prune b", mustSave(t, s, "b", dated(9), 1, at(7)), feed.SaveResult{New: 1, Pruned: 3})
+	checkItems(t, mustItems(t, s, feed.Query{Sources: []string{"a"}}), before)
+	checkIDs(t, mustItems(t, s, feed.Query{Sources: []string{"b"}}), "d9")
+}
+
+func testListsRoundTrip(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	tests := []struct {
+		name string
+		item feed.Item
+	}{
+		{"no lists", feed.Item{ID: "x", Published: at(1)}},
+		{"full item", feed.Item{
+			ID:      "tag:example.com,2024:1",
+			Link:    "https://example.com/a?b=1&c=<2>",
+			Title:   "Ünïcödé \"quoted\" & <escaped> \u2028 日本語",
+			Summary: "<p>Hello <b>world</b> &amp; more</p>",
+			Content: strings.Repeat("<p>long content</p>\n", 500),
+			Authors: []feed.Person{
+				{Name: "Ann", Email: "ann@example.com", URI: "https://ann.example.com/"},
+				{Name: "Bob"},
+				{Email: "only@example.com"},
+				{},
+			},
+			Categories: []string{"go", "Go", "", "go", "日本語", "a,b;c"},
+			Enclosures: []feed.Enclosure{
+				{URL: "https://example.com/a.mp3", Type: "audio/mpeg", Length: 123456789012},
+				{URL: "https://example.com/b.jpg"},
+				{URL: "https://example.com/c.ogg", Type: "audio/ogg", Length: -1},
+			},
+			Published: at(1),
+			Updated:   at(2),
+		}},
+		{"one of each", feed.Item{
+			ID:         "one",
+			Authors:    []feed.Person{{URI: "https://example.com/u"}},
+			Categories: []string{"c"},
+			Enclosures: []feed.Enclosure{{URL: "https://example.com/e", Length: 1}},
+			Published:  at(1),
+		}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			source := fmt.Sprintf("src%d", i)
+			mustSave(t, s, source, []feed.Item{tc.item}, 10, at(3))
+			want := stored(source, tc.item, at(3))
+			checkItem(t, mustItem(t, s, source, tc.item.ID), want)
+			checkItems(t, mustItems(t, s, feed.Query{Sources: []string{source}}), []feed.Item{want})
+		})
+	}
+
+	t.Run("empty lists read back as nil", func(t *testing.T) {
+		it := testItem("x", at(1))
+		it.Authors, it.Categories, it.Enclosures = []feed.Person{}, []string{}, []feed.Enclosure{}
+		mustSave(t, s, "empty", []feed.Item{it}, 10, at(3))
+		got := mustItem(t, s, "empty", "x")
+		if got.Authors != nil || got.Categories != nil || got.Enclosures != nil {
+			t.Errorf("lists = %#v, %#v, %#v; want nil", got.Authors, got.Categories, got.Enclosures)
+		}
+	})
+}
+
+func testTimes(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	zone := time.FixedZone("UTC-7", -7*3600)
+	tests := []struct {
+		name string
+		in   time.Time
+		want time.Time
+	}{
+		{"UTC", at(1), at(1)},
+		{"other zone", time.Date(2024, 5, 1, 6, 0, 0, 0, zone), time.Date(2024, 5, 1, 13, 0, 0, 0, time.UTC)},
+		{"local zone", at(1).Local(), at(1)},
+		{"microseconds kept", t0.Add(123456 * time.Microsecond), t0.Add(123456 * time.Microsecond)},
+		{"nanoseconds truncated", t0.Add(999999999), t0.Add(999999 * time.Microsecond)},
+		{"before 1970", time.Date(1969, 7, 20, 20, 17, 40, 0, time.UTC), time.Date(1969, 7, 20, 20, 17, 40, 0, time.UTC)},
+		{"year 1", time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)},
+		{"year 9999", time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)},
+		{"after 2262", time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			source := fmt.Sprintf("src%d", i)
+			it := testItem("x", tc.in)
+			it.Updated = tc.in
+			now := time.Date(2024, 6, 1, 8, 0, 0, 0, zone)
+			mustSave(t, s, source, []feed.Item{it}, 10, now)
+			got := mustItem(t, s, source, "x")
+			for _, f := range []struct {
+				name      string
+				got, want time.Time
+			}{{"Published", got.Published, tc.want}, {"Updated", got.Updated, tc.want}, {"FirstSeen", got.FirstSeen, now.UTC()}} {
+				if f.got != f.want { // == also compares the location: it must be UTC
+					t.Errorf("%s = %v (%s), want %v", f.name, f.got, f.got.Location(), f.want)
+				}
+			}
+		})
+	}
+}
+
+func testItemsOrder(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	// Ties at every level of the order: published, then first seen
+	// (descending), then source, then id (ascending).
+	mustSave(t, s, "b", []feed.Item{testItem("2", at(5)), testItem("1", at(5)), testItem("old", at(1))}, 10, at(10))
+	mustSave(t, s, "a", []feed.Item{testItem("9", at(5)), testItem("new", at(6))}, 10, at(10))
+	mustSave(t, s, "c", []feed.Item{testItem("0", at(5))}, 10, at(11)) // seen later: first among at(5)
+	got := mustItems(t, s, feed.Query{Sources: []string{"c", "b", "a"}})
+	want := []string{"a/new", "c/0", "a/9", "b/1", "b/2", "b/old"}
+	if !reflect.DeepEqual(keys(got), want) {
+		t.Errorf("order = %q, want %q", keys(got), want)
+	}
+}
+
+func testItemsQuery(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	mustSave(t, s, "a", dated(6, 4, 2), 10, at(10))
+	mustSave(t, s, "b", dated(5, 3, 1), 10, at(10))
+	mustSave(t, s, "c", dated(7), 10, at(10))
+	tests := []struct {
+		name string
+		q    feed.Query
+		want []string
+	}{
+		{"one source", feed.Query{Sources: []string{"b"}}, []string{"b/d5", "b/d3", "b/d1"}},
+		{"two sources merge by date", feed.Query{Sources: []string{"a", "b"}},
+			[]string{"a/d6", "b/d5", "a/d4", "b/d3", "a/d2", "b/d1"}},
+		{"limit", feed.Query{Sources: []string{"a", "b"}, Limit: 3}, []string{"a/d6", "b/d5", "a/d4"}},
+		{"limit above the count", feed.Query{Sources: []string{"c"}, Limit: 5}, []string{"c/d7"}},
+		{"repeated source", feed.Query{Sources: []string{"c", "c"}}, []string{"c/d7"}},
+		{"unknown source", feed.Query{Sources: []string{"nope"}}, nil},
+		{"no sources select none", feed.Query{}, nil},
+		{"no sources with a limit", feed.Query{Limit: 3}, nil},
+		{"names are exact", feed.Query{Sources: []string{"A", "a "}}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := keys(mustItems(t, s, tc.q))
+			if len(got) != len(tc.want) || (len(got) > 0 && !reflect.DeepEqual(got, tc.want)) {
+				t.Errorf("Items(%+v) = %q, want %q", tc.q, got, tc.want)
+			}
+		})
+	}
+
+	bad := []struct {
+		name    string
+		q       feed.Query
+		wantErr string
+	}{
+		{"negative limit", feed.Query{Sources: []string{"a"}, Limit: -1}, "negative limit -1"},
+		{"empty source name", feed.Query{Sources: []string{"a", ""}}, "source 1: empty name"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.Items(context.Background(), tc.q)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("Items(%+v) error = %v, want one containing %q", tc.q, err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func testState(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	ctx := context.Background()
+	zone := time.FixedZone("UTC+2", 2*3600)
+
+	got, err := s.State(ctx, "unknown")
+	if err != nil {
+		t.Fatalf("State(unknown): %v", err)
+	}
+	if want := (feed.SourceState{Name: "unknown"}); got != want {
+		t.Errorf("State(unknown) = %+v, want %+v", got, want)
+	}
+
+	full := feed.SourceState{
+		Name:        "full",
+		Validators:  feed.Validators{ETag: `W/"abc"`, LastModified: "Wed, 01 May 2024 12:00:00 GMT"},
+		LastFetch:   time.Date(2024, 5, 1, 14, 0, 0, 123456789, zone),
+		NextFetch:   at(3),
+		LastSuccess: at(-1),
+		LastError:   "fetch https://example.com/feed: 503 Service Unavailable",
+		LastStatus:  503,
+		FeedTitle:   "Example “feed”",
+		FeedLink:    "https://example.com/",
+		ItemCount:   42, // ignored: the store counts
+	}
+	tests := []struct {
+		name string
+		save []feed.SourceState // saved in order
+		want feed.SourceState
+	}{
+		{"every field", []feed.SourceState{full}, func() feed.SourceState {
+			w := full
+			w.LastFetch = time.Date(2024, 5, 1, 12, 0, 0, 123456000, time.UTC)
+			w.ItemCount = 0
+			return w
+		}()},
+		{"zero state", []feed.SourceState{{Name: "zero"}}, feed.SourceState{Name: "zero"}},
+		{"overwrite clears fields", []feed.SourceState{full, {Name: "full2", LastStatus: 200}}, feed.SourceState{Name: "full2", LastStatus: 200}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for i, st := range tc.save {
+				st.Name = tc.want.Name
+				if err := s.SaveState(ctx, st); err != nil {
+					t.Fatalf("SaveState %d: %v", i, err)
+				}
+			}
+			got, err := s.State(ctx, tc.want.Name)
+			if err != nil {
+				t.Fatalf("State: %v", err)
+			}
+			if got != tc.want {
+				t.Errorf("State =\n %+v\nwant\n %+v", got, tc.want)
+			}
+		})
+	}
+
+	t.Run("item count", func(t *testing.T) {
+		mustSave(t, s, "counted", dated(3, 2, 1), 10, at(5))
+		got, err := s.State(ctx, "counted")
+		if err != nil {
+			t.Fatalf("State: %v", err)
+		}
+		if want := (feed.SourceState{Name: "counted", ItemCount: 3}); got != want {
+			t.Errorf("State = %+v, want %+v", got, want)
+		}
+	})
+}
+
+func testStates(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	ctx := context.Background()
+	if got, err := s.States(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("States of an empty store = %+v, %v; want none", got, err)
+	}
+	for _, st := range []feed.SourceState{{Name: "zeta", LastStatus: 200}, {Name: "alpha", FeedTitle: "A"}} {
+		if err := s.SaveState(ctx, st); err != nil {
+			t.Fatalf("SaveState: %v", err)
+		}
+	}
+	mustSave(t, s, "alpha", dated(2, 1), 10, at(5))
+	mustSave(t, s, "mid", dated(1), 10, at(5)) // items, no saved state
+	got, err := s.States(ctx)
+	if err != nil {
+		t.Fatalf("States: %v", err)
+	}
+	want := []feed.SourceState{
+		{Name: "alpha", FeedTitle: "A", ItemCount: 2},
+		{Name: "mid", ItemCount: 1},
+		{Name: "zeta", LastStatus: 200},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("States =\n %+v\nwant\n %+v", got, want)
+	}
+}
+
+func testBadInput(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	ctx := context.Background()
+	mustSave(t, s, "src", dated(2, 1), 10, at(5))
+	if err := s.SaveState(ctx, feed.SourceState{Name: "src", LastStatus: 200}); err != nil {
+		t.Fatalf("SaveState: %v", err)
+	}
+	before := mustItems(t, s, feed.Query{Sources: []string{"src"}})
+	beforeStates, err := s.States(ctx)
+	if err != nil {
+		t.Fatalf("States: %v", err)
+	}
+
+	good := testItem("d2", at(9)) // would change a stored item
+	good.Title = "changed"
+	tests := []struct {
+		name    string
+		source  string
+		items   []feed.Item
+		now     time.Time
+		wantErr []string // all must appear in the message
+	}{
+		{"empty source", "", dated(3), at(6), []string{"empty source name"}},
+		{"blank source", "  ", dated(3), at(6), []string{"empty source name"}},
+		{"empty id", "src", []feed.Item{good, {Link: "https://example.com/no-id"}}, at(6),
+			[]string{`"src"`, "item 1", "https://example.com/no-id", "empty id"}},
+		{"blank id", "src", []feed.Item{good, {ID: " \t", Title: "T"}}, at(6), []string{"item 1", "empty id"}},
+		{"item of another source", "src", []feed.Item{good, {ID: "y", Source: "other"}}, at(6),
+			[]string{"item 1", `"y"`, `source "other"`}},
+		{"zero save time", "src", []feed.Item{good}, time.Time{}, []string{"zero save time"}},
+		{"published after 9999", "src", []feed.Item{good, testItem("far", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))}, at(6),
+			[]string{"item 1", `"far"`, "published", "years 1 to 9999"}},
+		{"updated before year 1", "src", []feed.Item{good, {ID: "old", Updated: time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC)}}, at(6),
+			[]string{"item 1", `"old"`, "updated", "years 1 to 9999"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := s.SaveItems(ctx, tc.source, tc.items, 1, tc.now)
+			if err == nil {
+				t.Fatalf("SaveItems: no error, result %+v", res)
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if res != (feed.SaveResult{}) {
+				t.Errorf("result = %+v, want zero on error", res)
+			}
+			checkItems(t, mustItems(t, s, feed.Query{Sources: []string{"src"}}), before)
+		})
+	}
+
+	other := []struct {
+		name    string
+		call    func() error
+		wantErr string
+	}{
+		{"SaveState without name", func() error { return s.SaveState(ctx, feed.SourceState{LastStatus: 500}) }, "empty source name"},
+		{"SaveState time after 9999", func() error {
+			return s.SaveState(ctx, feed.SourceState{Name: "src", NextFetch: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
+		}, "next fetch"},
+		{"State without name", func() error { _, err := s.State(ctx, ""); return err }, "empty source name"},
+		{"Item without source", func() error { _, _, err := s.Item(ctx, feed.Key{ID: "d1"}); return err }, "empty source name"},
+		{"Item without id", func() error { _, _, err := s.Item(ctx, feed.Key{Source: "src"}); return err }, "empty id"},
+	}
+	for _, tc := range other {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.call(); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error = %v, want one containing %q", err, tc.wantErr)
+			}
+		})
+	}
+	afterStates, err := s.States(ctx)
+	if err != nil {
+		t.Fatalf("States: %v", err)
+	}
+	if !reflect.DeepEqual(afterStates, beforeStates) {
+		t.Errorf("states changed by bad input:\n got %+v\nwant %+v", afterStates, beforeStates)
+	}
+}
+
+func testDuplicateIDs(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	first := testItem("x", at(2))
+	second := testItem("x", at(1))
+	second.Title = "older copy"
+	checkResult(t, "save", mustSave(t, s, "src", []feed.Item{first, second}, 10, at(5)), feed.SaveResult{New: 1})
+	checkItem(t, mustItem(t, s, "src", "x"), stored("src", first, at(5)))
+	checkResult(t, "again", mustSave(t, s, "src", []feed.Item{first, second}, 10, at(6)), feed.SaveResult{})
+}
+
+func testCancelledContext(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"SaveItems", func() error { _, err := s.SaveItems(ctx, "src", dated(1), 10, at(2)); return err }},
+		{"SaveState", func() error { return s.SaveState(ctx, feed.SourceState{Name: "src", LastStatus: 200}) }},
+		{"Items", func() error { _, err := s.Items(ctx, feed.Query{Sources: []string{"src"}}); return err }},
+		{"Item", func() error { _, _, err := s.Item(ctx, feed.Key{Source: "src", ID: "d1"}); return err }},
+		{"State", func() error { _, err := s.State(ctx, "src"); return err }},
+		{"States", func() error { _, err := s.States(ctx); return err }},
+	}
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			if err := c.call(); !errors.Is(err, context.Canceled) {
+				t.Errorf("error = %v, want context.Canceled", err)
+			}
+		})
+	}
+	states, err := s.States(context.Background())
+	if err != nil || len(states) != 0 {
+		t.Errorf("after cancelled calls: States = %+v, %v; want nothing stored", states, err)
+	}
+}
+
+func testConcurrentHandles(t *testing.T, open opener) {
+	h1, h2 := mustOpen(t, open), mustOpen(t, open)
+	const batches, perBatch = 8, 5
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	write := func(s conformanceStore, name string) {
+		defer wg.Done()
+		for b := range batches {
+			items := make([]feed.Item, perBatch)
+			for i := range items {
+				items[i] = testItem(fmt.Sprintf("%s-%d-%d", name, b, i), at(b))
+			}
+			// Each writer saves to its own source and to one shared by all.
+			for _, src := range []string{name, "shared"} {
+				if _, err := s.SaveItems(ctx, src, items, 1000, at(100+b)); err != nil {
+					errs <- fmt.Errorf("writer %s: %w", name, err)
+					return
+				}
+			}
+			if err := s.SaveState(ctx, feed.SourceState{Name: name, LastStatus: 200 + b}); err != nil {
+				errs <- fmt.Errorf("writer %s: %w", name, err)
+				return
+			}
+		}
+	}
+	read := func(s conformanceStore) {
+		defer wg.Done()
+		for range batches {
+			if _, err := s.Items(ctx, feed.Query{Sources: []string{"shared"}, Limit: 10}); err != nil {
+				errs <- fmt.Errorf("reader: %w", err)
+				return
+			}
+		}
+	}
+	writers := map[string]conformanceStore{"w1": h1, "w2": h1, "w3": h2, "w4": h2}
+	for name, s := range writers {
+		wg.Add(1)
+		go write(s, name)
+	}
+	wg.Add(2)
+	go read(h1)
+	go read(h2)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	states, err := h1.States(ctx)
+	if err != nil {
+		t.Fatalf("States: %v", err)
+	}
+	want := []feed.SourceState{{Name: "shared", ItemCount: len(writers) * batches * perBatch}}
+	for _, name := range []string{"w1", "w2", "w3", "w4"} {
+		want = append(want, feed.SourceState{Name: name, LastStatus: 200 + batches - 1, ItemCount: batches * perBatch})
+	}
+	slices.SortFunc(want, func(a, b feed.SourceState) int { return strings.Compare(a.Name, b.Name) })
+	if !reflect.DeepEqual(states, want) {
+		t.Errorf("States =\n %+v\nwant\n %+v", states, want)
+	}
+}

@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migration is one step of the schema history. Steps are Go functions
+// rather than bare SQL so that a later step can also rewrite data (for
+// example recompute content hashes).
+type migration func(ctx context.Context, tx *sql.Tx) error
+
+// sqliteMigrations is the schema history of the SQLite store: step i
+// brings PRAGMA user_version from i to i+1. Steps are only ever appended;
+// a released step never changes, because databases in the field already
+// ran it.
+var sqliteMigrations = []migration{
+	execAll(
+		// Times are integer microseconds since the Unix epoch, UTC (see
+		// toMicros). authors, categories and enclosures are JSON arrays,
+		// NULL when empty. hash is contentHash of the stored content.
+		`CREATE TABLE items (
+			source     TEXT NOT NULL,
+			id         TEXT NOT NULL,
+			link       TEXT NOT NULL,
+			title      TEXT NOT NULL,
+			summary    TEXT NOT NULL,
+			content    TEXT NOT NULL,
+			authors    TEXT,
+			categories TEXT,
+			enclosures TEXT,
+			published  INTEGER NOT NULL,
+			updated    INTEGER NOT NULL,
+			first_seen INTEGER NOT NULL,
+			hash       BLOB NOT NULL,
+			PRIMARY KEY (source, id)
+		) STRICT`,
+		// Both indexes follow the listing order exactly, so a listing
+		// (and a LIMIT on it) walks an index instead of sorting.
+		`CREATE INDEX items_by_source_date ON items (source, published DESC, first_seen DESC, id)`,
+		`CREATE INDEX items_by_date ON items (published DESC, first_seen DESC, source, id)`,
+		// Zero times are NULL.
+		`CREATE TABLE source_state (
+			name          TEXT PRIMARY KEY NOT NULL,
+			etag          TEXT NOT NULL,
+			last_modified TEXT NOT NULL,
+			last_fetch    INTEGER,
+			next_fetch    INTEGER,
+			last_success  INTEGER,
+			last_error    TEXT NOT NULL,
+			last_status   INTEGER NOT NULL,
+			feed_title    TEXT NOT NULL,
+			feed_link     TEXT NOT NULL
+		) STRICT`,
+	),
+}
+
+// execAll is a migration step running statements in order.
+func execAll(stmts ...string) migration {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		for _, q := range stmts {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// migrate brings the schema to len(steps) in one transaction: either every
+// pending step applies or none does. The transaction takes the write lock
+// before reading the version, so two processes opening a new file at once
+// migrate it once. A database from a newer feedmill, with a version beyond
+// the known steps, is refused rather than used with a schema this code does
+// not know.
+func (s *SQLite) migrate(ctx context.Context, steps []migration) error {
+	var from int
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&from); err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		if from > len(steps) {
+			return fmt.Errorf("schema version %d is newer than this program knows (%d)", from, len(steps))
+		}
+		for v := from; v < len(steps); v++ {
+			if err := steps[v](ctx, tx); err != nil {
+				return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+			}
+		}
+		if from == len(steps) {
+			return nil
+		}
+		// PRAGMA takes no bound parameters; the value is our own integer.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(steps))); err != nil {
+			return fmt.Errorf("set schema version: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if from < len(steps) {
+		s.logger.InfoContext(ctx, "store schema migrated", "path", s.path, "from", from, "to", len(steps))
+	}
+	return nil
+}

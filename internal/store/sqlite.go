@@ -1,0 +1,498 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/feedmill/feedmill/internal/feed"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// busyTimeout is how long a statement waits for another connection or
+// process holding the write lock before it fails with SQLITE_BUSY.
+const busyTimeout = 5 * time.Second
+
+// SQLite is a store in one SQLite database file. It is safe for concurrent
+// use, and several SQLite values, in one process or several, may share a
+// file: the database runs in WAL mode, so readers never wait for a writer,
+// and writers queue on the file's write lock for up to busyTimeout.
+type SQLite struct {
+	db     *sql.DB
+	path   string
+	logger *slog.Logger
+	// writeSlot serializes this handle's write transactions. SQLite allows
+	// one writer per file anyway; queueing here rather than in SQLite's
+	// busy handler, which polls with sleeps, keeps in-process writers fair
+	// and lets a waiting writer give up when its context ends.
+	writeSlot chan struct{}
+}
+
+// OpenSQLite opens the store in the database file at path, creating the
+// file when it does not exist and migrating its schema to the current
+// version. The directory that holds path must exist: the store does not
+// create directories, so that a mistyped path fails instead of scattering
+// databases. The connection runs with WAL journaling, synchronous=FULL
+// (every committed transaction survives a power cut), foreign keys on, a
+// busy timeout, and BEGIN IMMEDIATE transactions, so that a write
+// transaction takes the write lock at once instead of failing on a lock
+// upgrade. A nil logger discards.
+func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if path == "" {
+		return nil, errors.New("open store: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	dir := filepath.Dir(abs)
+	if fi, err := os.Stat(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open store %s: directory %s does not exist: %w", path, dir, err)
+		}
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("open store %s: %s is not a directory", path, dir)
+	}
+	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("open store %s: is a directory", path)
+	}
+
+	db, err := sql.Open("sqlite", sqliteDSN(abs))
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s := &SQLite{db: db, path: path, logger: logger, writeSlot: make(chan struct{}, 1)}
+	if err := s.init(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("open store %s: %w", path, err), db.Close())
+	}
+	return s, nil
+}
+
+// sqliteDSN builds the connection string for the database file at the
+// absolute path abs. It is a file: URI so that a path containing '?', '#'
+// or '%' names the file it says instead of being cut at the '?'.
+func sqliteDSN(abs string) string {
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive path: file:///C:/...
+	}
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(busyTimeout.Milliseconds()))
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "FULL")
+	q.Set("_foreign_keys", "1")
+	q.Set("_txlock", "immediate")
+	u := url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}
+	return u.String()
+}
+
+// init checks that the file is a usable database in WAL mode and migrates
+// it.
+func (s *SQLite) init(ctx context.Context) error {
+	var mode string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("read journal mode: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		// WAL can be refused, for example on a network file system; the
+		// store would then block readers during writes, so say so.
+		return fmt.Errorf("journal mode is %q, want wal", mode)
+	}
+	return s.migrate(ctx, sqliteMigrations)
+}
+
+// Close closes the database. Calls after Close fail.
+func (s *SQLite) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// write runs fn in one write transaction and commits it when fn succeeds;
+// on any error, including an ended ctx, nothing fn did is kept.
+func (s *SQLite) write(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	// Checked first because select picks at random between a free slot
+	// and an ended context.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case s.writeSlot <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.writeSlot }()
+
+	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE, from the DSN
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err == nil {
+			return
+		}
+		// database/sql has already rolled back when ctx ended.
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			err = errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// SaveItems stores a batch of the items of one source in one transaction:
+// it upserts them by (source, id) and keeps the newest keep items of the
+// source (feed.DefaultRetention when keep <= 0), as the package
+// documentation describes. now is the time of the save: the FirstSeen of
+// new items and the Published of undated ones. An item's Source must be
+// empty or equal to source. On a bad batch (empty source or id, a time
+// outside the years 1 to 9999) nothing is written and the error names the
+// culprit; on any error nothing of the batch is written.
+func (s *SQLite) SaveItems(ctx context.Context, source string, items []feed.Item, keep int, now time.Time) (feed.SaveResult, error) {
+	batch, err := prepareBatch(source, items, now)
+	if err != nil {
+		return feed.SaveResult{}, fmt.Errorf("save items of source %q: %w", source, err)
+	}
+	now = storedTime(now)
+	var p savePlan
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		stored, err := loadStoredRows(ctx, tx, source)
+		if err != nil {
+			return err
+		}
+		p = plan(batch, stored, keep, now)
+		return applyPlan(ctx, tx, source, p)
+	})
+	if err != nil {
+		return feed.SaveResult{}, fmt.Errorf("save items of source %q: %w", source, err)
+	}
+	res := p.result()
+	s.logger.DebugContext(ctx, "items saved", "source", source, "items", len(items),
+		"new", res.New, "updated", res.Updated, "pruned", res.Pruned, "dropped", p.dropped)
+	return res, nil
+}
+
+// loadStoredQuery reads what plan needs about the stored items of a source.
+const loadStoredQuery = `SELECT id, published, updated, first_seen, hash FROM items
+	INDEXED BY items_by_source_date WHERE source = ?`
+
+func loadStoredRows(ctx context.Context, tx *sql.Tx, source string) ([]storedRow, error) {
+	rows, err := tx.QueryContext(ctx, loadStoredQuery, source)
+	if err != nil {
+		return nil, fmt.Errorf("load stored items: %w", err)
+	}
+	defer rows.Close()
+	var stored []storedRow
+	for rows.Next() {
+		var r storedRow
+		var pub, upd, first int64
+		if err := rows.Scan(&r.id, &pub, &upd, &first, &r.hash); err != nil {
+			return nil, fmt.Errorf("load stored items: %w", err)
+		}
+		r.published, r.updated, r.firstSeen = fromMicros(pub), fromMicros(upd), fromMicros(first)
+		stored = append(stored, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load stored items: %w", err)
+	}
+	return stored, nil
+}
+
+func applyPlan(ctx context.Context, tx *sql.Tx, source string, p savePlan) error {
+	if len(p.inserts) > 0 {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO items
+			(source, id, link, title, summary, content, authors, categories, enclosures,
+			 published, updated, first_seen, hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return fmt.Errorf("prepare insert: %w", err)
+		}
+		defer stmt.Close()
+		for _, r := range p.inserts {
+			if _, err := stmt.ExecContext(ctx, source, r.id, r.link, r.title, r.summary, r.content,
+				nullString(r.authors), nullString(r.categories), nullString(r.enclosures),
+				toMicros(r.published), toMicros(r.updated), toMicros(r.firstSeen), r.hash); err != nil {
+				return fmt.Errorf("insert item %q: %w", r.id, err)
+			}
+		}
+	}
+	if len(p.updates) > 0 {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE items SET
+			link = ?, title = ?, summary = ?, content = ?, authors = ?, categories = ?, enclosures = ?,
+			published = ?, updated = ?, hash = ?
+			WHERE source = ? AND id = ?`)
+		if err != nil {
+			return fmt.Errorf("prepare update: %w", err)
+		}
+		defer stmt.Close()
+		for _, r := range p.updates {
+			if _, err := stmt.ExecContext(ctx, r.link, r.title, r.summary, r.content,
+				nullString(r.authors), nullString(r.categories), nullString(r.enclosures),
+				toMicros(r.published), toMicros(r.updated), r.hash, source, r.id); err != nil {
+				return fmt.Errorf("update item %q: %w", r.id, err)
+			}
+		}
+	}
+	if len(p.deletes) > 0 {
+		stmt, err := tx.PrepareContext(ctx, `DELETE FROM items WHERE source = ? AND id = ?`)
+		if err != nil {
+			return fmt.Errorf("prepare delete: %w", err)
+		}
+		defer stmt.Close()
+		for _, id := range p.deletes {
+			if _, err := stmt.ExecContext(ctx, source, id); err != nil {
+				return fmt.Errorf("delete item %q: %w", id, err)
+			}
+		}
+	}
+	return nil
+}
+
+// nullString stores "" as NULL, for the optional JSON columns.
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// itemColumns are the columns scanItem reads, in its order.
+const itemColumns = `source, id, link, title, summary, content, authors, categories, enclosures,
+	published, updated, first_seen`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanItem(sc rowScanner) (feed.Item, error) {
+	var it feed.Item
+	var authors, categories, enclosures sql.NullString
+	var pub, upd, first int64
+	if err := sc.Scan(&it.Source, &it.ID, &it.Link, &it.Title, &it.Summary, &it.Content,
+		&authors, &categories, &enclosures, &pub, &upd, &first); err != nil {
+		return feed.Item{}, err
+	}
+	if err := decodeLists(&it, authors.String, categories.String, enclosures.String); err != nil {
+		return feed.Item{}, err
+	}
+	it.Published, it.Updated, it.FirstSeen = fromMicros(pub), fromMicros(upd), fromMicros(first)
+	return it, nil
+}
+
+// Items returns the stored items of the sources q.Sources names, newest
+// first: by Published, then FirstSeen (both descending), then source and id
+// (ascending, byte order), so equal dates still list in a stable order. It
+// returns at most q.Limit items, all when q.Limit is 0. No source selects
+// no items; an empty source name or a negative limit is an error.
+func (s *SQLite) Items(ctx context.Context, q feed.Query) ([]feed.Item, error) {
+	if q.Limit < 0 {
+		return nil, fmt.Errorf("list items: negative limit %d", q.Limit)
+	}
+	for i, src := range q.Sources {
+		if strings.TrimSpace(src) == "" {
+			return nil, fmt.Errorf("list items: source %d: empty name", i)
+		}
+	}
+	if len(q.Sources) == 0 {
+		return nil, nil
+	}
+	limit := int64(q.Limit)
+	if limit == 0 {
+		limit = -1 // SQLite: no limit
+	}
+	if len(q.Sources) > maxQuerySources {
+		return nil, fmt.Errorf("list items: %d sources, at most %d", len(q.Sources), maxQuerySources)
+	}
+	args := make([]any, 0, len(q.Sources)+1)
+	for _, src := range q.Sources {
+		args = append(args, src)
+	}
+	args = append(args, limit)
+	rows, err := s.db.QueryContext(ctx, itemsQuery(len(q.Sources)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list items: %w", err)
+	}
+	defer rows.Close()
+	var items []feed.Item
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list items: %w", err)
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list items: %w", err)
+	}
+	return items, nil
+}
+
+// maxQuerySources bounds the sources of one listing, below SQLite's limit
+// on bound parameters (32766).
+const maxQuerySources = 10000
+
+// itemsQuery is the listing query for n >= 1 sources; its arguments are
+// the names, then the limit. Both forms read an index in listing order and
+// stop at the limit, instead of reading every selected row and sorting: one
+// source walks its own slice of items_by_source_date; several walk the
+// global items_by_date and skip rows of other sources, which costs little
+// because a published feed usually selects most sources and reads only its
+// newest items. INDEXED BY makes a missing index an error rather than a
+// silent full sort.
+func itemsQuery(n int) string {
+	const order = ` ORDER BY published DESC, first_seen DESC, source, id LIMIT ?`
+	if n == 1 {
+		return `SELECT ` + itemColumns + ` FROM items INDEXED BY items_by_source_date
+		WHERE source = ?` + order
+	}
+	return `SELECT ` + itemColumns + ` FROM items INDEXED BY items_by_date
+		WHERE source IN (?` + strings.Repeat(", ?", n-1) + `)` + order
+}
+
+// Item returns the stored item k names and whether there is one.
+func (s *SQLite) Item(ctx context.Context, k feed.Key) (feed.Item, bool, error) {
+	if err := checkKey(k); err != nil {
+		return feed.Item{}, false, fmt.Errorf("get item: %w", err)
+	}
+	it, err := scanItem(s.db.QueryRowContext(ctx,
+		`SELECT `+itemColumns+` FROM items WHERE source = ? AND id = ?`, k.Source, k.ID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return feed.Item{}, false, nil
+	}
+	if err != nil {
+		return feed.Item{}, false, fmt.Errorf("get item %q of source %q: %w", k.ID, k.Source, err)
+	}
+	return it, true, nil
+}
+
+func checkKey(k feed.Key) error {
+	if strings.TrimSpace(k.Source) == "" {
+		return fmt.Errorf("item %q: empty source name", k.ID)
+	}
+	if strings.TrimSpace(k.ID) == "" {
+		return fmt.Errorf("item of source %q: empty id", k.Source)
+	}
+	return nil
+}
+
+// stateColumns are the columns scanState reads, in its order, for a query
+// joining the names n to source_state s.
+const stateColumns = `n.name, coalesce(s.etag, ''), coalesce(s.last_modified, ''),
+	s.last_fetch, s.next_fetch, s.last_success, coalesce(s.last_error, ''),
+	coalesce(s.last_status, 0), coalesce(s.feed_title, ''), coalesce(s.feed_link, ''),
+	(SELECT count(*) FROM items i WHERE i.source = n.name)`
+
+func scanState(sc rowScanner) (feed.SourceState, error) {
+	var st feed.SourceState
+	var lastFetch, nextFetch, lastSuccess sql.NullInt64
+	if err := sc.Scan(&st.Name, &st.Validators.ETag, &st.Validators.LastModified,
+		&lastFetch, &nextFetch, &lastSuccess, &st.LastError, &st.LastStatus,
+		&st.FeedTitle, &st.FeedLink, &st.ItemCount); err != nil {
+		return feed.SourceState{}, err
+	}
+	st.LastFetch, st.NextFetch, st.LastSuccess = nullTime(lastFetch), nullTime(nextFetch), nullTime(lastSuccess)
+	return st, nil
+}
+
+func nullTime(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMicros(v.Int64)
+}
+
+func nullMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: toMicros(t), Valid: true}
+}
+
+// State returns what is stored about fetching source, with ItemCount set to
+// the number of its stored items. A source the store has never seen gets
+// the zero state with Name set.
+func (s *SQLite) State(ctx context.Context, source string) (feed.SourceState, error) {
+	if strings.TrimSpace(source) == "" {
+		return feed.SourceState{}, errors.New("get state: empty source name")
+	}
+	st, err := scanState(s.db.QueryRowContext(ctx, `SELECT `+stateColumns+`
+		FROM (SELECT ? AS name) AS n LEFT JOIN source_state AS s ON s.name = n.name`, source))
+	if err != nil {
+		return feed.SourceState{}, fmt.Errorf("get state of source %q: %w", source, err)
+	}
+	return st, nil
+}
+
+// SaveState stores st, replacing what was stored for st.Name. Times are
+// kept in UTC to the microsecond; ItemCount is not stored, the store counts
+// items itself.
+func (s *SQLite) SaveState(ctx context.Context, st feed.SourceState) error {
+	if strings.TrimSpace(st.Name) == "" {
+		return errors.New("save state: empty source name")
+	}
+	for _, t := range []struct {
+		name string
+		t    time.Time
+	}{{"last fetch", st.LastFetch}, {"next fetch", st.NextFetch}, {"last success", st.LastSuccess}} {
+		if err := checkTime(t.t); err != nil {
+			return fmt.Errorf("save state of source %q: %s: %w", st.Name, t.name, err)
+		}
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO source_state
+			(name, etag, last_modified, last_fetch, next_fetch, last_success,
+			 last_error, last_status, feed_title, feed_link)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET
+			etag = excluded.etag, last_modified = excluded.last_modified,
+			last_fetch = excluded.last_fetch, next_fetch = excluded.next_fetch,
+			last_success = excluded.last_success, last_error = excluded.last_error,
+			last_status = excluded.last_status, feed_title = excluded.feed_title,
+			feed_link = excluded.feed_link`,
+			st.Name, st.Validators.ETag, st.Validators.LastModified,
+			nullMicros(st.LastFetch), nullMicros(st.NextFetch), nullMicros(st.LastSuccess),
+			st.LastError, st.LastStatus, st.FeedTitle, st.FeedLink)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("save state of source %q: %w", st.Name, err)
+	}
+	return nil
+}
+
+// States returns the state of every source the store knows, by a saved
+// state or by stored items, ordered by name, each with ItemCount set.
+func (s *SQLite) States(ctx context.Context) ([]feed.SourceState, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+stateColumns+`
+		FROM (SELECT name FROM source_state UNION SELECT DISTINCT source FROM items) AS n
+		LEFT JOIN source_state AS s ON s.name = n.name
+		ORDER BY n.name`)
+	if err != nil {
+		return nil, fmt.Errorf("list states: %w", err)
+	}
+	defer rows.Close()
+	var states []feed.SourceState
+	for rows.Next() {
+		st, err := scanState(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list states: %w", err)
+		}
+		states = append(states, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list states: %w", err)
+	}
+	return states, nil
+}

@@ -1,0 +1,538 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/feedmill/feedmill/internal/feed"
+)
+
+func sqliteOpener(t *testing.T) opener {
+	path := filepath.Join(t.TempDir(), "feedmill.db")
+	return func(ctx context.Context) (conformanceStore, error) { return OpenSQLite(ctx, path, nil) }
+}
+
+func TestSQLiteConformance(t *testing.T) { testConformance(t, sqliteOpener) }
+
+func openSQLite(t testing.TB, path string) *SQLite {
+	t.Helper()
+	s, err := OpenSQLite(context.Background(), path, nil)
+	if err != nil {
+		t.Fatalf("OpenSQLite: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+// rawDB opens the file without the store, as another tool would.
+func rawDB(t testing.TB, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatalf("open raw database: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestOpenSQLiteErrors(t *testing.T) {
+	dir := t.TempDir()
+	notDB := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notDB, []byte(strings.Repeat("not a database\n", 100)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		path    string
+		wantErr []string
+		wantIs  error
+	}{
+		{"empty path", "", []string{"empty path"}, nil},
+		{"missing directory", filepath.Join(dir, "missing", "feedmill.db"),
+			[]string{"directory " + filepath.Join(dir, "missing") + " does not exist"}, fs.ErrNotExist},
+		{"parent is a file", filepath.Join(file, "feedmill.db"), []string{file, "not a directory"}, nil},
+		{"path is a directory", dir, []string{dir, "is a directory"}, nil},
+		{"not a database", notDB, []string{notDB, "not a database"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := OpenSQLite(context.Background(), tc.path, nil)
+			if err == nil {
+				s.Close()
+				t.Fatal("no error")
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if tc.wantIs != nil && !errors.Is(err, tc.wantIs) {
+				t.Errorf("error %v is not %v", err, tc.wantIs)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a failed open created the missing directory: %v", err)
+	}
+}
+
+// TestOpenSQLiteSettings pins the connection settings the store relies on,
+// on more than one pooled connection: they come from the DSN, which the
+// driver applies to every connection it opens.
+func TestOpenSQLiteSettings(t *testing.T) {
+	s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
+	ctx := context.Background()
+	c1, err := s.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	c2, err := s.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	for i, c := range []*sql.Conn{c1, c2} {
+		for _, p := range []struct{ pragma, want string }{
+			{"journal_mode", "wal"},
+			{"synchronous", "2"}, // FULL
+			{"foreign_keys", "1"},
+			{"busy_timeout", "5000"},
+			{"user_version", strconv.Itoa(len(sqliteMigrations))},
+		} {
+			var got string
+			if err := c.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(&got); err != nil {
+				t.Fatalf("conn %d: PRAGMA %s: %v", i, p.pragma, err)
+			}
+			if got != p.want {
+				t.Errorf("conn %d: PRAGMA %s = %q, want %q", i, p.pragma, got, p.want)
+			}
+		}
+	}
+}
+
+// TestSQLiteImmediateTransactions pins that a write transaction takes the
+// write lock when it begins (_txlock=immediate): a deferred one would take
+// it at its first write, and two of them could deadlock on the upgrade.
+func TestSQLiteImmediateTransactions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "feedmill.db")
+	s := openSQLite(t, path)
+	ctx := context.Background()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	other := rawDB(t, path) // no busy timeout: fails at once
+	_, err = other.ExecContext(ctx, "BEGIN IMMEDIATE; ROLLBACK")
+	if err == nil || !strings.Contains(err.Error(), "locked") {
+		t.Errorf("second writer: error = %v, want the database to be locked", err)
+	}
+}
+
+func TestOpenSQLiteOddPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a?b#c%20d e")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "feed?mill.db")
+	s := openSQLite(t, path)
+	mustSave(t, s, "src", dated(1), 10, at(2))
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database file not at the given path: %v", err)
+	}
+	// A relative path names the same file.
+	t.Chdir(dir)
+	s2 := openSQLite(t, "feed?mill.db")
+	mustItem(t, s2, "src", "d1")
+}
+
+func TestSQLiteMigrations(t *testing.T) {
+	ctx := context.Background()
+	version := func(t *testing.T, db *sql.DB) int {
+		t.Helper()
+		var v int
+		if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	hasTable := func(t *testing.T, db *sql.DB, name string) bool {
+		t.Helper()
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE name = ?", name).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	}
+	createT := execAll(`CREATE TABLE t (x INTEGER)`)
+	failing := func(ctx context.Context, tx *sql.Tx) error { return errors.New("boom") }
+
+	t.Run("reopen keeps data and version", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "feedmill.db")
+		s, err := OpenSQLite(ctx, path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustSave(t, s, "src", dated(1), 10, at(2))
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		s2 := openSQLite(t, path)
+		mustItem(t, s2, "src", "d1")
+		if v := version(t, s2.db); v != len(sqliteMigrations) {
+			t.Errorf("user_version = %d, want %d", v, len(sqliteMigrations))
+		}
+	})
+
+	t.Run("a later step applies", func(t *testing.T) {
+		s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
+		steps := append(sqliteMigrations[:len(sqliteMigrations):len(sqliteMigrations)], createT)
+		if err := s.migrate(ctx, steps); err != nil {
+			t.Fatal(err)
+		}
+		if v := version(t, s.db); v != len(steps) || !hasTable(t, s.db, "t") {
+			t.Errorf("user_version = %d, table t = %v; want %d, true", v, hasTable(t, s.db, "t"), len(steps))
+		}
+	})
+
+	t.Run("a failing step rolls back every pending step", func(t *testing.T) {
+		s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
+		steps := append(sqliteMigrations[:len(sqliteMigrations):len(sqliteMigrations)], createT, failing)
+		err := s.migrate(ctx, steps)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("version %d: boom", len(steps))) {
+			t.Fatalf("migrate error = %v, want the failing step named", err)
+		}
+		if v := version(t, s.db); v != len(sqliteMigrations) || hasTable(t, s.db, "t") {
+			t.Errorf("after a failed migration: user_version = %d, table t = %v; want %d, false",
+				v, hasTable(t, s.db, "t"), len(sqliteMigrations))
+		}
+	})
+
+	t.Run("a newer schema is refused", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "feedmill.db")
+		db := rawDB(t, path)
+		if _, err := db.ExecContext(ctx, "PRAGMA user_version = 99"); err != nil {
+			t.Fatal(err)
+		}
+		s, err := OpenSQLite(ctx, path, nil)
+		if err == nil {
+			s.Close()
+			t.Fatal("no error")
+		}
+		if !strings.Contains(err.Error(), "schema version 99 is newer") {
+			t.Errorf("error %q does not explain the version", err)
+		}
+	})
+}
+
+// TestSQLiteQueryPlans pins that listings and the retention scan read an
+// index in order instead of scanning and sorting the table.
+func TestSQLiteQueryPlans(t *testing.T) {
+	s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
+	tests := []struct {
+		name      string
+		query     string
+		args      []any
+		wantIndex string
+	}{
+		{"items of one source", itemsQuery(1), []any{"a", 10}, "items_by_source_date"},
+		{"items of several sources", itemsQuery(3), []any{"a", "b", "c", 10}, "items_by_date"},
+		{"stored rows of a source", loadStoredQuery, []any{"a"}, "items_by_source_date"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, err := s.db.Query("EXPLAIN QUERY PLAN "+tc.query, tc.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			text := strings.Join(plan, "; ")
+			if !strings.Contains(text, "INDEX "+tc.wantIndex) || strings.Contains(text, "TEMP B-TREE") {
+				t.Errorf("plan %q: want index %s and no sort", text, tc.wantIndex)
+			}
+		})
+	}
+}
+
+// TestSQLiteUnchangedWritesNothing checks that a refresh finding nothing new
+// leaves the database file untouched: PRAGMA data_version, read on another
+// connection, changes whenever a commit modified the database.
+func TestSQLiteUnchangedWritesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "feedmill.db")
+	s := openSQLite(t, path)
+	ctx := context.Background()
+	watcher, err := rawDB(t, path).Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watcher.Close()
+	dataVersion := func() int64 {
+		t.Helper()
+		var v int64
+		if err := watcher.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	batch := append(dated(3, 2, 1), undated("u")...)
+	mustSave(t, s, "src", batch, 10, at(5))
+
+	v0 := dataVersion()
+	checkResult(t, "unchanged refresh", mustSave(t, s, "src", batch, 10, at(6)), feed.SaveResult{})
+	if v := dataVersion(); v != v0 {
+		t.Errorf("an unchanged refresh modified the database (data_version %d -> %d)", v0, v)
+	}
+	batch[0].Title = "changed"
+	checkResult(t, "changed refresh", mustSave(t, s, "src", batch, 10, at(7)), feed.SaveResult{Updated: 1})
+	if v := dataVersion(); v == v0 {
+		t.Error("data_version did not change after a write: the check above proves nothing")
+	}
+}
+
+// TestSQLiteOddText pins what the driver does with text a sanitizer
+// should never let through: it is stored byte for byte.
+func TestSQLiteOddText(t *testing.T) {
+	s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
+	it := testItem("odd\x00id", at(1))
+	it.Title = "nul \x00 inside"
+	it.Summary = "invalid \xff\xfe utf-8"
+	it.Content = "\u0000\uFFFD\U0010FFFF"
+	mustSave(t, s, "src", []feed.Item{it}, 10, at(2))
+	checkItem(t, mustItem(t, s, "src", it.ID), stored("src", it, at(2)))
+}
+
+// The crash test re-executes the test binary as a child that saves batches
+// in a loop and prints "committed N" after each commit, kills it with
+// SIGKILL mid-write, and checks the store it leaves.
+const (
+	crashEnv      = "FEEDMILL_STORE_CRASH_CHILD" // path of the child's store
+	crashPerBatch = 40
+	crashSource   = "crash"
+)
+
+func TestMain(m *testing.M) {
+	if path := os.Getenv(crashEnv); path != "" {
+		os.Exit(crashChild(path))
+	}
+	os.Exit(m.Run())
+}
+
+func crashBatch(n int) []feed.Item {
+	items := make([]feed.Item, crashPerBatch)
+	for i := range items {
+		items[i] = testItem(fmt.Sprintf("b%06d-%02d", n, i), at(n))
+		// Big enough that a batch spans many pages.
+		items[i].Content = strings.Repeat(fmt.Sprintf("<p>batch %d item %d</p>", n, i), 100)
+	}
+	return items
+}
+
+// crashChild writes batches until it is killed.
+func crashChild(path string) int {
+	ctx := context.Background()
+	s, err := OpenSQLite(ctx, path, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	for n := 0; ; n++ {
+		if _, err := s.SaveItems(ctx, crashSource, crashBatch(n), 1<<30, at(n)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		fmt.Printf("committed %d\n", n)
+	}
+}
+
+func TestSQLiteCrashSafety(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	path := filepath.Join(t.TempDir(), "feedmill.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), crashEnv+"="+path)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Kill the child at different points of a transaction over the
+	// batches: after a few commits, then a growing pause.
+	const killAfter = 12
+	committed := map[int]bool{}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		n, err := strconv.Atoi(strings.TrimPrefix(sc.Text(), "committed "))
+		if err != nil {
+			t.Fatalf("child said %q", sc.Text())
+		}
+		committed[n] = true
+		if len(committed) == killAfter {
+			time.Sleep(time.Duration(time.Now().UnixNano()%3) * time.Millisecond)
+			if err := cmd.Process.Kill(); err != nil { // SIGKILL on Unix
+				t.Fatal(err)
+			}
+		}
+	}
+	err = cmd.Wait()
+	if len(committed) < killAfter {
+		t.Fatalf("child stopped after %d commits: %v\n%s", len(committed), err, stderr.String())
+	}
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.Exited() {
+		t.Fatalf("child was not killed: %v\n%s", err, stderr.String())
+	}
+
+	s := openSQLite(t, path)
+	var check string
+	if err := s.db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("integrity_check = %q, %v", check, err)
+	}
+	items := mustItems(t, s, feed.Query{Sources: []string{crashSource}})
+	perBatch := map[int]int{}
+	for _, it := range items {
+		n, err := strconv.Atoi(it.ID[1:7])
+		if err != nil {
+			t.Fatalf("unexpected item %q", it.ID)
+		}
+		perBatch[n]++
+		i, err := strconv.Atoi(it.ID[8:])
+		if err != nil || i >= crashPerBatch {
+			t.Fatalf("unexpected item %q", it.ID)
+		}
+		if it.Content != crashBatch(n)[i].Content {
+			t.Errorf("item %q: content damaged", it.ID)
+		}
+	}
+	for n := range committed {
+		if perBatch[n] != crashPerBatch {
+			t.Errorf("committed batch %d: %d of %d items present", n, perBatch[n], crashPerBatch)
+		}
+	}
+	for n, c := range perBatch {
+		if c != crashPerBatch {
+			t.Errorf("batch %d is half-present: %d of %d items", n, c, crashPerBatch)
+		}
+		if !committed[n] && n != len(committed) {
+			// Only the batch in flight may have committed unreported.
+			t.Errorf("batch %d present but neither reported nor the one in flight", n)
+		}
+	}
+	t.Logf("%d batches reported, %d present", len(committed), len(perBatch))
+}
+
+func BenchmarkSaveItems(b *testing.B) {
+	const perBatch = 50
+	benchmarks := []struct {
+		name  string
+		batch func(n int) []feed.Item
+	}{
+		// Every save brings perBatch new items and prunes as many.
+		{"new items", func(n int) []feed.Item {
+			items := make([]feed.Item, perBatch)
+			for i := range items {
+				items[i] = testItem(fmt.Sprintf("%d-%d", n, i), t0.Add(time.Duration(n*perBatch+i)*time.Second))
+				items[i].Content = strings.Repeat("<p>content</p>", 50)
+			}
+			return items
+		}},
+		// The common refresh: nothing changed.
+		{"unchanged", func(int) []feed.Item {
+			items := make([]feed.Item, perBatch)
+			for i := range items {
+				items[i] = testItem(fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second))
+				items[i].Content = strings.Repeat("<p>content</p>", 50)
+			}
+			return items
+		}},
+	}
+	for _, bm := range benchmarks {
+		b.Run(bm.name, func(b *testing.B) {
+			s := openSQLite(b, filepath.Join(b.TempDir(), "feedmill.db"))
+			ctx := context.Background()
+			for n := range feed.DefaultRetention / perBatch {
+				mustSave(b, s, "src", bm.batch(n), 0, at(n))
+			}
+			n := feed.DefaultRetention / perBatch
+			for b.Loop() {
+				if _, err := s.SaveItems(ctx, "src", bm.batch(n), 0, at(n)); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+		})
+	}
+}
+
+func BenchmarkItems(b *testing.B) {
+	const sources, perSource = 20, 250
+	s := openSQLite(b, filepath.Join(b.TempDir(), "feedmill.db"))
+	ctx := context.Background()
+	var names []string
+	for src := range sources {
+		name := fmt.Sprintf("source%02d", src)
+		names = append(names, name)
+		items := make([]feed.Item, perSource)
+		for i := range items {
+			items[i] = testItem(fmt.Sprint(i), t0.Add(time.Duration(i*sources+src)*time.Minute))
+			items[i].Content = strings.Repeat("<p>content</p>", 50)
+		}
+		mustSave(b, s, name, items, 0, at(1))
+	}
+	benchmarks := []struct {
+		name string
+		q    feed.Query
+	}{
+		{"all sources, newest 100", feed.Query{Sources: names, Limit: 100}},
+		{"one source, all", feed.Query{Sources: names[:1]}},
+		{"two sources, newest 50", feed.Query{Sources: names[:2], Limit: 50}},
+	}
+	for _, bm := range benchmarks {
+		b.Run(bm.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.Items(ctx, bm.q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
