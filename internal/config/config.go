@@ -1,0 +1,281 @@
+// Package config loads and validates feeds.yaml, the one file a feedmill
+// user edits: where to listen, where to store, which sources to poll and
+// when, and which combined feeds to publish.
+//
+// Loading goes defaults -> strict decode -> validate -> resolve. Every
+// problem in the file is reported at once, each with its line, as an Errors
+// value that prints like a compiler's output:
+//
+//	feeds.yaml:12: sources[3].url: not an absolute http(s) URL: "ftp://example.com/rss"
+//
+// A Config that Load or Parse returns is complete: defaults are filled in,
+// derived values (base URL, absolute SQLite path, feed titles) are resolved,
+// and every cross-reference has been checked, so its users need not check
+// again.
+package config
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/feedmill/feedmill/internal/feed"
+)
+
+// Defaults for everything feeds.yaml may leave out.
+const (
+	DefaultListen      = "127.0.0.1:8080"
+	DefaultDriver      = "sqlite"
+	DefaultDSN         = "feedmill.db"
+	DefaultSchedule    = "*/15 * * * *"
+	DefaultTimeout     = 30 * time.Second
+	DefaultMaxBody     = 10 << 20
+	DefaultConcurrency = 8
+	DefaultPerHost     = 2
+	DefaultFeedLimit   = 50
+
+	// MaxFeedLimit bounds how many items one published feed carries.
+	MaxFeedLimit = 10000
+	// MaxRetention bounds how many items a store keeps per source.
+	MaxRetention = 1_000_000
+)
+
+// Config is a loaded, validated and resolved feeds.yaml.
+type Config struct {
+	// Path is the file name exactly as passed to Load or Parse.
+	Path     string
+	Server   Server
+	Storage  Storage
+	Schedule string // default cron spec of every source
+	Fetch    Fetch
+	Sources  []Source // in file order, at least one
+	Feeds    []Feed   // published feeds in file order, at least one
+}
+
+// Server is where and under which public URL feedmill serves.
+type Server struct {
+	// Listen is the TCP address to listen on, host:port.
+	Listen string
+	// BaseURL is the public URL the published feeds are reachable under,
+	// without a trailing slash; links in the feeds are built from it.
+	BaseURL string
+}
+
+// Storage selects the store.
+type Storage struct {
+	Driver string // "sqlite" or "postgres"
+	// DSN is the data source name. For sqlite a relative path has been made
+	// absolute against the config file's directory, so the database does
+	// not move with the working directory.
+	DSN string
+}
+
+// Fetch holds the limits of the HTTP fetcher.
+type Fetch struct {
+	Timeout     time.Duration // whole request, > 0
+	MaxBody     int64         // bytes, > 0
+	Concurrency int           // fetches in flight overall, >= 1
+	PerHost     int           // requests in flight to one host, >= 1
+	UserAgent   string        // empty means the fetcher's own default
+}
+
+// Source is one configured source.
+type Source struct {
+	Name       string // unique, [A-Za-z0-9._-]+
+	URL        string // absolute http(s) URL with a host
+	Title      string
+	Categories []string
+	Schedule   string // empty means Config.Schedule
+	Retention  int    // >= 1
+	Line       int    // line of the source in the file, for later messages
+}
+
+// Feed is one published combined feed.
+type Feed struct {
+	Name        string // unique, [a-z0-9][a-z0-9._-]*: a URL path segment
+	Title       string
+	Description string
+	// Sources are source names, or "*" for all; Categories select every
+	// source carrying one of them. Use Config.FeedSources for the union.
+	Sources    []string
+	Categories []string
+	Limit      int // 1..MaxFeedLimit items, newest first
+	Line       int // line of the feed in the file; 0 for the default feed
+}
+
+// Load reads the file at path and parses it; see Parse. A file that cannot
+// be read gives a wrapped os error, not Errors.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse decodes data, the contents of the file filename, validates it and
+// resolves its derived values. On any problem it returns a nil Config and an
+// Errors holding every problem found. filename is used verbatim in messages
+// and in Config.Path, and its directory anchors a relative SQLite path.
+func Parse(data []byte, filename string) (*Config, error) {
+	d := newDecoder(filename)
+	c := defaults()
+	c.Path = filename
+	root, ok := d.document(data)
+	if root != nil {
+		d.decode(root, c)
+	}
+	// After a syntax error or a spent budget the config is incomplete, and
+	// validating it would only add noise ("no sources") to the real problem.
+	if ok && d.budget > 0 {
+		d.validate(c)
+	}
+	if len(d.errs) > 0 {
+		return nil, d.errs.sorted()
+	}
+	if err := c.resolve(filepath.Dir(filename)); err != nil {
+		d.errorf(d.line("storage.dsn"), "storage.dsn", "%v", err)
+		return nil, d.errs
+	}
+	return c, nil
+}
+
+func defaults() *Config {
+	return &Config{
+		Server:   Server{Listen: DefaultListen},
+		Storage:  Storage{Driver: DefaultDriver, DSN: DefaultDSN},
+		Schedule: DefaultSchedule,
+		Fetch: Fetch{
+			Timeout:     DefaultTimeout,
+			MaxBody:     DefaultMaxBody,
+			Concurrency: DefaultConcurrency,
+			PerHost:     DefaultPerHost,
+		},
+	}
+}
+
+// resolve fills in the values derived from others. It runs on a valid
+// config only, so it need not re-check what validate did.
+func (c *Config) resolve(dir string) error {
+	if c.Server.BaseURL == "" {
+		c.Server.BaseURL = baseURLFor(c.Server.Listen)
+	}
+	c.Server.BaseURL = strings.TrimRight(c.Server.BaseURL, "/")
+
+	if c.Storage.Driver == "sqlite" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return fmt.Errorf("resolve directory of the config file: %w", err)
+		}
+		c.Storage.DSN = sqliteDSN(c.Storage.DSN, abs)
+	}
+
+	if len(c.Feeds) == 0 {
+		c.Feeds = []Feed{{
+			Name:    "all",
+			Title:   "feedmill: all sources",
+			Sources: []string{"*"},
+			Limit:   DefaultFeedLimit,
+		}}
+	}
+	for i := range c.Feeds {
+		f := &c.Feeds[i]
+		if f.Title == "" {
+			f.Title = f.Name
+		}
+		if f.Description == "" {
+			n := len(c.FeedSources(*f))
+			f.Description = fmt.Sprintf("Items from %d source%s", n, plural(n))
+		}
+	}
+	return nil
+}
+
+// baseURLFor derives the public URL from a valid listen address. A wildcard
+// host is shown as localhost, which is where a browser on the same machine
+// reaches it.
+func baseURLFor(listen string) string {
+	host, port, _ := net.SplitHostPort(listen)
+	switch host {
+	case "", "0.0.0.0", "::":
+		host = "localhost"
+	}
+	// An IPv6 zone ("fe80::1%eth0") needs its "%" escaped inside a URL.
+	return "http://" + net.JoinHostPort(strings.ReplaceAll(host, "%", "%25"), port)
+}
+
+// sqliteDSN makes the file path of a SQLite DSN absolute against dir. It
+// understands the two forms modernc.org/sqlite accepts: a plain path with
+// optional "?query", and a "file:" URI. In-memory databases and absolute
+// paths are kept as they are.
+func sqliteDSN(dsn, dir string) string {
+	path, query, hasQuery := strings.Cut(dsn, "?")
+	if strings.Contains(query, "mode=memory") {
+		return dsn
+	}
+	uri := strings.HasPrefix(path, "file:")
+	path = strings.TrimPrefix(path, "file:")
+	// "file://host/path" and "file:///path" carry an absolute path already.
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "//") || filepath.IsAbs(path) {
+		return dsn
+	}
+	abs := filepath.Join(dir, path)
+	if uri {
+		// In a URI these characters would end or alter the path.
+		abs = "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(abs))
+	}
+	if hasQuery {
+		abs += "?" + query
+	}
+	return abs
+}
+
+// FeedSources returns the names of the sources the published feed f
+// selects, in config order and without repeats: every source when f.Sources
+// holds "*", else the sources named in f.Sources plus those carrying one of
+// f.Categories.
+func (c *Config) FeedSources(f Feed) []string {
+	all := slices.Contains(f.Sources, "*")
+	var out []string
+	for _, s := range c.Sources {
+		if all || slices.Contains(f.Sources, s.Name) || slices.ContainsFunc(s.Categories, func(cat string) bool {
+			return slices.Contains(f.Categories, cat)
+		}) {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// DomainSources returns the sources as the pipeline's types, with Schedule
+// set to the config's default where the source has none. The slices are
+// copies: changing them does not change the Config.
+func (c *Config) DomainSources() []feed.Source {
+	out := make([]feed.Source, len(c.Sources))
+	for i, s := range c.Sources {
+		sched := s.Schedule
+		if sched == "" {
+			sched = c.Schedule
+		}
+		out[i] = feed.Source{
+			Name:       s.Name,
+			URL:        s.URL,
+			Title:      s.Title,
+			Categories: slices.Clone(s.Categories),
+			Schedule:   sched,
+			Retention:  s.Retention,
+		}
+	}
+	return out
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

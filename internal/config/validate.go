@@ -1,0 +1,362 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/robfig/cron/v3"
+)
+
+// minInterval is the shortest polling interval a schedule may ask for (the
+// messages call it "once a minute"). A
+// five-field cron spec cannot go below it anyway; "@every 5s" could, and
+// would hammer the servers feedmill promises to be polite to.
+const minInterval = time.Minute
+
+// validate checks the meaning of a decoded config, recording every problem.
+// Paths that failed to decode are skipped: their problem is already known.
+func (d *decoder) validate(c *Config) {
+	d.validateServer(c.Server)
+	d.validateStorage(c.Storage)
+	d.check("schedule", checkSchedule(c.Schedule))
+	d.validateFetch(c.Fetch)
+	d.validateSources(c.Sources)
+	d.validateFeeds(c.Feeds, c.Sources)
+}
+
+func (d *decoder) validateServer(s Server) {
+	d.check("server.listen", checkListen(s.Listen))
+	// An empty base_url means "derive it from listen".
+	if s.BaseURL != "" {
+		d.check("server.base_url", checkBaseURL(s.BaseURL))
+	}
+}
+
+func (d *decoder) validateStorage(s Storage) {
+	switch s.Driver {
+	case "sqlite", "postgres":
+	default:
+		d.check("storage.driver", fmt.Sprintf("unknown driver %s (want sqlite or postgres)", quote(s.Driver)))
+		return
+	}
+	_, dsnSet := d.lines["storage.dsn"]
+	switch {
+	case s.Driver == "postgres" && (!dsnSet || s.DSN == ""):
+		// The sqlite default file name means nothing to postgres.
+		d.check("storage.dsn", "required with the postgres driver (a postgres:// URL or key=value string)")
+	case s.DSN == "":
+		d.check("storage.dsn", "empty (leave the key out to use "+DefaultDSN+")")
+	}
+}
+
+func (d *decoder) validateFetch(f Fetch) {
+	if f.Timeout <= 0 {
+		d.check("fetch.timeout", fmt.Sprintf("must be positive, got %s", f.Timeout))
+	}
+	if f.MaxBody <= 0 {
+		d.check("fetch.max_body", fmt.Sprintf("must be positive, got %d", f.MaxBody))
+	}
+	d.check("fetch.concurrency", checkRange(f.Concurrency, 1, 1000))
+	d.check("fetch.per_host", checkRange(f.PerHost, 1, 1000))
+	if strings.ContainsFunc(f.UserAgent, unicode.IsControl) {
+		// A newline here would split the request header.
+		d.check("fetch.user_agent", fmt.Sprintf("contains control characters: %s", quote(f.UserAgent)))
+	}
+}
+
+func (d *decoder) validateSources(sources []Source) {
+	if len(sources) == 0 {
+		d.check("sources", "no sources (add at least one, with a name and a url)")
+		return
+	}
+	first := make(map[string]int) // name -> line of its first use
+	for i, s := range sources {
+		p := fmt.Sprintf("sources[%d]", i)
+		if !d.ok(p) {
+			continue
+		}
+		if d.ok(p + ".name") {
+			switch line, dup := first[s.Name]; {
+			case s.Name == "":
+				d.check(p+".name", "required")
+			case !validSourceName(s.Name):
+				d.check(p+".name", fmt.Sprintf("invalid name %s: use only letters, digits, '.', '_' and '-' (not \".\" or \"..\")", quote(s.Name)))
+			case dup:
+				d.check(p+".name", fmt.Sprintf("duplicate name %s (first used at line %d)", quote(s.Name), line))
+			default:
+				first[s.Name] = d.line(p + ".name")
+			}
+		}
+		if s.URL == "" {
+			d.check(p+".url", "required")
+		} else {
+			d.check(p+".url", checkFeedURL(s.URL))
+		}
+		for j, cat := range s.Categories {
+			if strings.TrimSpace(cat) == "" {
+				d.check(fmt.Sprintf("%s.categories[%d]", p, j), "empty category")
+			}
+		}
+		if _, set := d.lines[p+".schedule"]; set {
+			d.check(p+".schedule", checkSchedule(s.Schedule))
+		}
+		d.check(p+".retention", checkRange(s.Retention, 1, MaxRetention))
+	}
+}
+
+func (d *decoder) validateFeeds(feeds []Feed, sources []Source) {
+	known := make(map[string]bool)
+	categories := make(map[string]bool)
+	for _, s := range sources {
+		known[s.Name] = true
+		for _, c := range s.Categories {
+			categories[c] = true
+		}
+	}
+	first := make(map[string]int)
+	for i, f := range feeds {
+		p := fmt.Sprintf("feeds[%d]", i)
+		if !d.ok(p) {
+			continue
+		}
+		if d.ok(p + ".name") {
+			switch line, dup := first[f.Name]; {
+			case f.Name == "":
+				d.check(p+".name", "required")
+			case !validFeedName(f.Name):
+				d.check(p+".name", fmt.Sprintf("invalid name %s: it is a URL path segment, so use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit", quote(f.Name)))
+			case dup:
+				d.check(p+".name", fmt.Sprintf("duplicate name %s (first used at line %d)", quote(f.Name), line))
+			default:
+				first[f.Name] = d.line(p + ".name")
+			}
+		}
+		for j, name := range f.Sources {
+			switch ep := fmt.Sprintf("%s.sources[%d]", p, j); {
+			case name == "*":
+			case name == "":
+				d.check(ep, "empty source name")
+			case !known[name]:
+				d.check(ep, fmt.Sprintf("unknown source %s", quote(name)))
+			}
+		}
+		for j, cat := range f.Categories {
+			switch ep := fmt.Sprintf("%s.categories[%d]", p, j); {
+			case cat == "":
+				d.check(ep, "empty category")
+			case !categories[cat]:
+				d.check(ep, fmt.Sprintf("unknown category %s (no source has it)", quote(cat)))
+			}
+		}
+		if len(f.Sources) == 0 && len(f.Categories) == 0 && d.ok(p+".sources") && d.ok(p+".categories") {
+			d.check(p, `selects no source (set sources: ["*"], source names, or categories)`)
+		}
+		d.check(p+".limit", checkRange(f.Limit, 1, MaxFeedLimit))
+	}
+}
+
+// check records problem, if any, against path, unless path failed to
+// decode.
+func (d *decoder) check(path, problem string) {
+	if problem == "" || !d.ok(path) {
+		return
+	}
+	d.errorf(d.line(path), path, "%s", problem)
+}
+
+// ok reports whether neither path nor any path above it failed to decode.
+func (d *decoder) ok(path string) bool {
+	for {
+		if d.bad[path] {
+			return false
+		}
+		if path == "" {
+			return true
+		}
+		path = parent(path)
+	}
+}
+
+// line returns the line that set path, else that of the nearest path above
+// it the file mentions, else 1: a default is best blamed on the file's top.
+func (d *decoder) line(path string) int {
+	for {
+		if l, ok := d.lines[path]; ok {
+			return l
+		}
+		if path == "" {
+			return 1
+		}
+		path = parent(path)
+	}
+}
+
+// parent returns the path one level up: "feeds[0].sources[1]" ->
+// "feeds[0].sources" -> "feeds[0]" -> "feeds" -> "".
+func parent(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}
+
+func checkRange(n, lo, hi int) string {
+	if n < lo || n > hi {
+		return fmt.Sprintf("must be from %d to %d, got %d", lo, hi, n)
+	}
+	return ""
+}
+
+// checkSchedule reports what is wrong with a cron spec, or "". It accepts
+// what cron.ParseStandard accepts, minus schedules that fire more often than
+// minInterval or never at all.
+func checkSchedule(spec string) string {
+	bad := func(why string) string { return fmt.Sprintf("invalid schedule %s: %s", quote(spec), why) }
+	if strings.TrimSpace(spec) == "" {
+		return bad("empty")
+	}
+	sched, err := parseSchedule(spec)
+	if err != nil {
+		return bad(err.Error())
+	}
+	// Next from a fixed instant keeps the check deterministic; any instant
+	// works, as cron gives up after five years without a match.
+	ref := time.Date(2024, time.January, 1, 0, 0, 0, 0, time.UTC)
+	next := sched.Next(ref)
+	switch {
+	case next.IsZero():
+		return bad("it never fires")
+	case sched.Next(next).Sub(next) < minInterval:
+		return bad("it fires more often than once a minute")
+	}
+	return ""
+}
+
+// parseSchedule is cron.ParseStandard without its panics: v3.0.1 slices out
+// of range on a time zone prefix with nothing after it ("TZ=UTC").
+func parseSchedule(spec string) (sched cron.Schedule, err error) {
+	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
+		if !strings.Contains(spec, " ") {
+			return nil, errors.New("a time zone must be followed by a space and a schedule")
+		}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			sched, err = nil, fmt.Errorf("cannot parse: %v", r)
+		}
+	}()
+	return cron.ParseStandard(spec)
+}
+
+func checkListen(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Sprintf("not a host:port address: %s (for example 127.0.0.1:8080 or :8080)", quote(addr))
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Sprintf("invalid port in %s: want a number from 1 to 65535", quote(addr))
+	}
+	if host != "" && !validIP(host) && !validHostname(host) {
+		return fmt.Sprintf("invalid host in %s", quote(addr))
+	}
+	return ""
+}
+
+func checkBaseURL(s string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "":
+		return fmt.Sprintf("not an absolute http(s) URL: %s", quote(s))
+	case u.User != nil:
+		return fmt.Sprintf("must not contain a user name or password: %s", quote(s))
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return fmt.Sprintf("must not have a query or fragment: %s", quote(s))
+	}
+	return ""
+}
+
+// checkFeedURL reports, with a reason, a source URL that feedmill cannot
+// fetch.
+func checkFeedURL(s string) string {
+	var why string
+	u, err := url.Parse(s)
+	var uerr *url.Error
+	switch {
+	case errors.As(err, &uerr):
+		why = uerr.Err.Error()
+	case err != nil:
+		why = err.Error()
+	case u.Scheme == "":
+		why = "relative"
+	case u.Scheme != "http" && u.Scheme != "https":
+		why = "scheme " + u.Scheme
+	case u.Hostname() == "":
+		why = "no host"
+	default:
+		return ""
+	}
+	return fmt.Sprintf("not an absolute http(s) URL: %s (%s)", quote(s), why)
+}
+
+func validSourceName(s string) bool {
+	if s == "" || s == "." || s == ".." {
+		return false
+	}
+	for _, r := range s {
+		if !isAlnum(r) && r != '.' && r != '_' && r != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func validFeedName(s string) bool {
+	if s == "" || !isLowerAlnum(rune(s[0])) {
+		return false
+	}
+	for _, r := range s {
+		if !isLowerAlnum(r) && r != '.' && r != '_' && r != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// isLowerAlnum and isAlnum are ASCII-only on purpose: names end up in URLs
+// and ids, where look-alike letters would only confuse.
+func isLowerAlnum(r rune) bool { return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' }
+
+func isAlnum(r rune) bool { return isLowerAlnum(r) || r >= 'A' && r <= 'Z' }
+
+func validIP(host string) bool {
+	_, err := netip.ParseAddr(host)
+	return err == nil
+}
+
+// validHostname accepts DNS names: dot-separated labels of ASCII letters,
+// digits and hyphens.
+func validHostname(host string) bool {
+	host = strings.TrimSuffix(host, ".")
+	if host == "" || len(host) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(host, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !isAlnum(r) && r != '-' {
+				return false
+			}
+		}
+	}
+	return true
+}
