@@ -1,0 +1,399 @@
+package normalize
+
+import (
+	"html"
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode"
+
+	"github.com/microcosm-cc/bluemonday"
+	nethtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// newPolicy builds the sanitizing policy for item summaries and contents.
+//
+// It starts from bluemonday's UGCPolicy (text formatting, links, lists,
+// tables, code/pre, blockquote, figure/figcaption, images; no script, style,
+// iframe, form, event handler or style attribute) and adds what articles
+// carry: srcset images, picture, and audio/video with their sources.
+//
+// Links are left without rel="nofollow". UGCPolicy adds it to keep a site's
+// own pages from lending search rank to its users' links; feedmill
+// republishes a publisher's own articles to feed readers, which neither rank
+// nor follow links, so the attribute would only make every link differ from
+// the source for nothing.
+//
+// Relative URLs are refused: resolveContent has made every URL it keeps
+// absolute before the policy runs, so a relative URL here is one that could
+// not be resolved, and it would point at feedmill's own host.
+func newPolicy() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+
+	// UGCPolicy only admits alt text made of letters, digits and a little
+	// punctuation, so "Figure 2: results" would lose its alt. Alt text is
+	// plain text and escaped on output, so any value is safe.
+	p.AllowAttrs("alt").OnElements("img")
+
+	// srcset, poster and <source src> are not among the URL attributes
+	// bluemonday checks itself (it checks href, cite and src on the elements
+	// it calls linkable, and <source> is not one): resolveContent keeps only
+	// absolute http(s) URLs in them and these patterns hold the policy to
+	// that should the two ever disagree.
+	p.AllowElements("picture")
+	p.AllowAttrs("srcset").Matching(srcsetPattern).OnElements("img", "source")
+	p.AllowAttrs("sizes").Matching(sizesPattern).OnElements("img", "source")
+	p.AllowAttrs("src").Matching(httpURLPattern).OnElements("source")
+	p.AllowAttrs("type").Matching(mimePattern).OnElements("source")
+	p.AllowAttrs("media").Matching(sizesPattern).OnElements("source")
+	p.AllowAttrs("src").OnElements("audio", "video")
+	p.AllowAttrs("poster").Matching(httpURLPattern).OnElements("video")
+	p.AllowAttrs("controls", "loop", "muted").Matching(booleanPattern).OnElements("audio", "video")
+	p.AllowAttrs("preload").Matching(preloadPattern).OnElements("audio", "video")
+	p.AllowAttrs("width", "height").Matching(bluemonday.NumberOrPercent).OnElements("video")
+
+	p.AllowURLSchemes("http", "https", "mailto")
+	p.AllowRelativeURLs(false)
+	// Last: every bluemonday helper that touches URLs (AllowImages,
+	// AllowStandardURLs) switches nofollow back on.
+	p.RequireNoFollowOnLinks(false)
+	return p
+}
+
+var (
+	httpURLPattern = regexp.MustCompile(`^https?://\S+$`)
+	srcsetPattern  = regexp.MustCompile(`^https?://\S+( [0-9.]+[wx])?(, https?://\S+( [0-9.]+[wx])?)*$`)
+	sizesPattern   = regexp.MustCompile(`^[a-zA-Z0-9 ().,:%-]*$`)
+	mimePattern    = regexp.MustCompile(`^[a-zA-Z0-9!#$&^_.+-]+/[a-zA-Z0-9!#$&^_.+-]+(;[ a-zA-Z0-9=."-]*)?$`)
+	booleanPattern = regexp.MustCompile(`(?i)^(|controls|loop|muted)$`)
+	preloadPattern = regexp.MustCompile(`(?i)^(none|metadata|auto)?$`)
+)
+
+// sanitizeHTML makes fragment safe to embed: every URL made absolute against
+// base (fragment-only links against page, the article itself), unsafe URLs
+// and markup removed. It returns "" for a fragment with no visible content
+// left.
+func (n *Normalizer) sanitizeHTML(fragment string, base, page *url.URL) string {
+	if strings.TrimSpace(fragment) == "" {
+		return ""
+	}
+	resolved := resolveContent(fragment, base, page)
+	out := strings.TrimSpace(n.policy.Sanitize(resolved))
+	if !hasVisibleContent(out) {
+		return ""
+	}
+	return out
+}
+
+// resolveContent parses fragment, resolves the URLs inside it and renders it
+// back. URLs are resolved before sanitizing, deliberately: the sanitizer is
+// then the last step and judges the URLs as they will be published, and it
+// only has to accept absolute ones.
+func resolveContent(fragment string, base, page *url.URL) string {
+	ctx := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
+	nodes, err := nethtml.ParseFragment(strings.NewReader(fragment), ctx)
+	if err != nil {
+		// x/net/html only fails on reader errors, which a strings.Reader
+		// has none of; escaping keeps the text should that ever change.
+		return html.EscapeString(fragment)
+	}
+	var b strings.Builder
+	for _, node := range nodes {
+		fixURLs(node, base, page)
+		if lacksURL(node) {
+			continue
+		}
+		if err := nethtml.Render(&b, node); err != nil {
+			return html.EscapeString(fragment)
+		}
+	}
+	return b.String()
+}
+
+// fixURLs rewrites the URL attributes of n and its descendants to absolute
+// URLs, dropping the attributes whose URL is unusable or of a scheme other
+// than http, https (and mailto, for links), and the images and media sources
+// left with no URL at all. It also gives audio and video their controls:
+// without them a reader shows nothing to play.
+func fixURLs(n *nethtml.Node, base, page *url.URL) {
+	if n.Type == nethtml.ElementNode {
+		kept := n.Attr[:0]
+		hasControls := false
+		for _, a := range n.Attr {
+			if a.Namespace != "" {
+				continue // svg/xlink attributes: nothing we publish
+			}
+			switch a.Key {
+			case "href":
+				a.Val = resolveURL(base, page, a.Val, true)
+			case "src", "poster", "cite":
+				a.Val = resolveURL(base, page, a.Val, false)
+			case "srcset":
+				a.Val = resolveSrcset(base, page, a.Val)
+			case "controls":
+				hasControls = true
+			}
+			if a.Val == "" && isURLAttr(a.Key) {
+				continue
+			}
+			kept = append(kept, a)
+		}
+		n.Attr = kept
+		if (n.DataAtom == atom.Audio || n.DataAtom == atom.Video) && !hasControls {
+			n.Attr = append(n.Attr, nethtml.Attribute{Key: "controls"})
+		}
+	}
+	for c := n.FirstChild; c != nil; {
+		next := c.NextSibling
+		fixURLs(c, base, page)
+		if lacksURL(c) {
+			n.RemoveChild(c)
+		}
+		c = next
+	}
+}
+
+// lacksURL reports whether n is an image, media source or player left with
+// nothing to show or play.
+func lacksURL(n *nethtml.Node) bool {
+	switch n.DataAtom {
+	case atom.Img, atom.Source:
+		return !hasAttr(n, "src") && !hasAttr(n, "srcset")
+	case atom.Audio, atom.Video:
+		if hasAttr(n, "src") {
+			return false
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.DataAtom == atom.Source {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func hasAttr(n *nethtml.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+func isURLAttr(key string) bool {
+	switch key {
+	case "href", "src", "poster", "cite", "srcset":
+		return true
+	}
+	return false
+}
+
+// resolveSrcset resolves every candidate of a srcset attribute and returns
+// them as "URL descriptor, URL descriptor", dropping unusable candidates and
+// descriptors. A candidate's URL is its run of non-space characters (commas
+// included, as browsers read it), less trailing commas.
+func resolveSrcset(base, page *url.URL, srcset string) string {
+	var out []string
+	rest := srcset
+	for {
+		rest = strings.TrimLeft(rest, " \t\r\n\f,")
+		if rest == "" {
+			break
+		}
+		end := strings.IndexAny(rest, " \t\r\n\f")
+		if end < 0 {
+			end = len(rest)
+		}
+		raw, descriptor := rest[:end], ""
+		rest = rest[end:]
+		if trimmed := strings.TrimRight(raw, ","); trimmed != raw {
+			raw = trimmed // "a.jpg," ends the candidate: no descriptor
+		} else {
+			// The descriptor runs to the next comma outside parentheses.
+			depth, i := 0, 0
+			for ; i < len(rest); i++ {
+				if rest[i] == '(' {
+					depth++
+				} else if rest[i] == ')' && depth > 0 {
+					depth--
+				} else if rest[i] == ',' && depth == 0 {
+					break
+				}
+			}
+			descriptor, rest = strings.TrimSpace(rest[:i]), rest[i:]
+		}
+		u := resolveURL(base, page, raw, false)
+		if u == "" {
+			continue
+		}
+		if descriptorPattern.MatchString(descriptor) {
+			u += " " + descriptor
+		}
+		out = append(out, u)
+	}
+	return strings.Join(out, ", ")
+}
+
+var descriptorPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?[wx]$`)
+
+// hasVisibleContent reports whether sanitized HTML shows anything: text or
+// an image or media element.
+func hasVisibleContent(s string) bool {
+	if s == "" {
+		return false
+	}
+	if strings.Contains(s, "<img") || strings.Contains(s, "<video") || strings.Contains(s, "<audio") || strings.Contains(s, "<picture") {
+		return true
+	}
+	return cleanText(s) != ""
+}
+
+// textToHTML turns plain text into HTML that reads the same: escaped, with
+// blank lines as paragraph breaks and single newlines as line breaks.
+func textToHTML(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	var b strings.Builder
+	for _, para := range blankLines.Split(s, -1) {
+		para = strings.TrimSpace(para)
+		if para == "" {
+			continue
+		}
+		b.WriteString("<p>")
+		for i, line := range strings.Split(para, "\n") {
+			if i > 0 {
+				b.WriteString("<br>")
+			}
+			b.WriteString(html.EscapeString(strings.TrimSpace(line)))
+		}
+		b.WriteString("</p>")
+	}
+	return b.String()
+}
+
+var blankLines = regexp.MustCompile(`\n[ \t\f\v]*\n\s*`)
+
+// tagPattern matches something that looks like an HTML tag: '<', an
+// optional '/', a name, then anything up to '>'. Whether it is one depends
+// on the name (see isKnownTag), so "a <b> c" is markup but "x<y>z" is not.
+var (
+	tagPattern     = regexp.MustCompile(`<(/?)([a-zA-Z][a-zA-Z0-9]*)(?:[\s/][^>]*)?>`)
+	commentPattern = regexp.MustCompile(`(?s)<!--.*?-->`)
+	scriptPattern  = regexp.MustCompile(`(?is)<script\b.*?</script\s*>`)
+	stylePattern   = regexp.MustCompile(`(?is)<style\b.*?</style\s*>`)
+)
+
+func isKnownTag(name string) bool {
+	return htmlElements[strings.ToLower(name)] != notAnElement
+}
+
+// elementKind says how a stripped tag separates the text around it.
+type elementKind int
+
+const (
+	notAnElement  elementKind = iota
+	blockElement              // block-level or void: stripping leaves a space, so "one<br>two" stays two words
+	inlineElement             // sits inside a word or phrase: stripping leaves nothing
+)
+
+// htmlElements holds the names of HTML elements, current and obsolete ones
+// that feeds still carry. It is never written after initialization.
+var htmlElements = func() map[string]elementKind {
+	m := make(map[string]elementKind)
+	for _, name := range strings.Fields(`address area article aside audio base
+		basefont blockquote body br button canvas caption center col colgroup
+		dd details dialog dir div dl dt embed fieldset figcaption figure
+		footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr
+		html iframe img input label legend li link main map marquee menu
+		meta nav noframes noscript object ol optgroup option p param picture
+		pre script section select source style summary table tbody td
+		template textarea tfoot th thead title tr track ul video`) {
+		m[name] = blockElement
+	}
+	for _, name := range strings.Fields(`a abbr acronym b bdi bdo big blink
+		cite code data del dfn em font i ins kbd mark nobr q rp rt ruby s samp
+		small span strike strong sub sup time tt u var wbr`) {
+		m[name] = inlineElement
+	}
+	return m
+}()
+
+// looksLikeHTML reports whether s carries markup: an HTML comment or a tag
+// of a known HTML element. Feeds do not say whether an RSS description or an
+// untyped Atom text is HTML or plain text; the markup decides.
+func looksLikeHTML(s string) bool {
+	if strings.Contains(s, "<!--") {
+		return true
+	}
+	for _, m := range tagPattern.FindAllStringSubmatch(s, -1) {
+		if isKnownTag(m[2]) {
+			return true
+		}
+	}
+	return false
+}
+
+// htmlOrText converts feed text of unknown kind to sanitized HTML: markup is
+// sanitized as HTML; anything else is plain text whose entities are decoded
+// once (feeds escape their text as if it were HTML) and then escaped.
+func (n *Normalizer) htmlOrText(s string, base, page *url.URL) string {
+	if looksLikeHTML(s) {
+		return n.sanitizeHTML(s, base, page)
+	}
+	return n.plainText(html.UnescapeString(s))
+}
+
+// plainText converts text known to be plain to sanitized HTML.
+func (n *Normalizer) plainText(s string) string {
+	return n.sanitizeHTML(textToHTML(s), nil, nil)
+}
+
+// cleanText turns feed text that may hold markup into plain text: scripts,
+// styles, comments and tags of known HTML elements are removed, entities
+// are decoded exactly once (so a double-escaped "&amp;amp;" shows as
+// "&amp;", as its publisher wrote it), control and zero-width characters are
+// dropped and whitespace is collapsed and trimmed. Text that only looks like
+// a tag ("a<b", "x <y> z") is kept.
+func cleanText(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if strings.IndexByte(s, '<') >= 0 {
+		s = scriptPattern.ReplaceAllString(s, " ")
+		s = stylePattern.ReplaceAllString(s, " ")
+		s = commentPattern.ReplaceAllString(s, " ")
+		s = stripTags(s)
+	}
+	s = html.UnescapeString(s)
+	s = strings.Map(func(r rune) rune {
+		if (unicode.IsControl(r) && !unicode.IsSpace(r)) || r == '\u200b' || r == '\ufeff' {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// stripTags removes the tags of known HTML elements from s: inline ones
+// without a trace, others leaving a space.
+func stripTags(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range tagPattern.FindAllStringSubmatchIndex(s, -1) {
+		kind := htmlElements[strings.ToLower(s[m[4]:m[5]])]
+		if kind == notAnElement {
+			continue
+		}
+		b.WriteString(s[last:m[0]])
+		if kind == blockElement {
+			b.WriteByte(' ')
+		}
+		last = m[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}

@@ -1,0 +1,211 @@
+// Package normalize turns the body of a fetched feed (RSS 0.9x/1.0/2.0,
+// Atom 0.3/1.0, JSON Feed 1.0/1.1) into de-duplicated feed.Items whose
+// text is plain, whose HTML is sanitized, whose URLs are absolute and whose
+// dates are UTC and sane.
+//
+// Parsing is gofeed's; this package decides everything gofeed leaves open:
+// which id an item keeps for ever, which base a relative URL is resolved
+// against, what survives sanitizing, and which dates are believed.
+package normalize
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/atom"
+	gjson "github.com/mmcdole/gofeed/json"
+	"github.com/mmcdole/gofeed/rss"
+
+	"github.com/feedmill/feedmill/internal/feed"
+)
+
+// ErrNotAFeed reports a body that is not a feed in any format gofeed reads,
+// typically an HTML page: the caller may try feed autodiscovery on it. It
+// wraps gofeed.ErrFeedTypeNotDetected.
+var ErrNotAFeed = fmt.Errorf("not a feed: %w", gofeed.ErrFeedTypeNotDetected)
+
+// Normalizer parses and normalizes feeds. It is safe for concurrent use; the
+// zero value is not usable, call New.
+type Normalizer struct {
+	log    *slog.Logger
+	policy *bluemonday.Policy // built once: building it compiles regexps
+}
+
+// New returns a Normalizer that logs to logger; a nil logger discards.
+func New(logger *slog.Logger) *Normalizer {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Normalizer{log: logger, policy: newPolicy()}
+}
+
+// Feed is a normalized feed.
+type Feed struct {
+	Title string // plain text; may be empty
+	Link  string // the source site's page, absolute http(s); may be empty
+	Items []feed.Item
+}
+
+// Normalize parses body (any RSS 0.9x/1.0/2.0, Atom 0.3/1.0, JSON Feed
+// 1.0/1.1, already converted to UTF-8) fetched from baseURL (the final URL
+// after redirects) for the named source. now is the clock: dates more than a
+// day after it are treated as missing, so the store clamps them to the
+// item's first-seen time.
+//
+// Every returned item has Source set to source and a non-empty ID unique in
+// the feed (later duplicates are dropped); Title is plain text, Summary and
+// Content are sanitized HTML whose URLs are absolute http(s) or mailto, and
+// all dates are UTC. Items keep the order of the feed. A feed without items
+// is not an error. A body that is no feed gives an error wrapping ErrNotAFeed;
+// every error names the source.
+func (n *Normalizer) Normalize(source string, body []byte, baseURL string, now time.Time) (*Feed, error) {
+	parsed, err := parse(body, n.log.With("source", source))
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", source, err)
+	}
+
+	base := parseBase(baseURL)
+	out := &Feed{Title: cleanText(parsed.Title)}
+	out.Link = resolveURL(base, nil, parsed.Link, false)
+
+	// Relative URLs in items resolve against the feed's own site link first:
+	// that is where the publisher's relative links point, whereas the feed's
+	// URL may live elsewhere (a /feeds/ directory, a feed host). Without a
+	// site link, the feed's URL is the base.
+	itemBase := base
+	if l := parseBase(out.Link); l != nil {
+		itemBase = l
+	}
+	if out.Link == "" && base != nil {
+		out.Link = (&url.URL{Scheme: base.Scheme, Host: base.Host, Path: "/"}).String()
+	}
+
+	b := itemBuilder{n: n, source: source, base: itemBase, now: now.UTC(), orig: parsed.orig}
+	seen := make(map[string]bool, len(parsed.Items))
+	out.Items = make([]feed.Item, 0, len(parsed.Items))
+	for i, gi := range parsed.Items {
+		if gi == nil {
+			continue
+		}
+		it := b.build(i, gi)
+		if seen[it.ID] {
+			n.log.Debug("duplicate item id dropped", "source", source, "id", it.ID)
+			continue
+		}
+		seen[it.ID] = true
+		out.Items = append(out.Items, it)
+	}
+	return out, nil
+}
+
+// parse runs gofeed on body. gofeed detects the format from the first 4 KB
+// only, so a feed whose root element follows a long comment, doctype or
+// whitespace preamble is "not detected"; for those, parse finds the root
+// itself and calls the format's own parser and translator. The result always
+// keeps the original format-specific feed (OriginalFeed), which holds what
+// the universal gofeed.Feed loses (content types, author URIs, content_text).
+func parse(body []byte, log *slog.Logger) (*parsedFeed, error) {
+	// The body is UTF-8, so a byte order mark says nothing; gofeed's JSON
+	// parser chokes on one.
+	body = fixDeclaredEncoding(bytes.TrimPrefix(body, utf8BOM))
+
+	p := gofeed.NewParser()
+	p.KeepOriginalFeed = true
+	p.RSSTranslator = newRSSTranslator()
+	f, err := guard(func() (*parsedFeed, error) {
+		f, err := p.Parse(bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		return &parsedFeed{Feed: f, orig: f.OriginalFeed()}, nil
+	})
+	if err == nil || !errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+		return f, err
+	}
+
+	kind := sniff(body)
+	log.Debug("gofeed did not detect the feed type; sniffed the root", "root", kind.String())
+	return guard(func() (*parsedFeed, error) {
+		switch kind {
+		case kindRSS:
+			orig, err := (&rss.Parser{}).Parse(bytes.NewReader(body))
+			if err != nil {
+				return nil, err
+			}
+			return translate(newRSSTranslator(), orig)
+		case kindAtom:
+			orig, err := (&atom.Parser{}).Parse(bytes.NewReader(body))
+			if err != nil {
+				return nil, err
+			}
+			return translate(&gofeed.DefaultAtomTranslator{}, orig)
+		case kindJSON:
+			orig, err := (&gjson.Parser{}).Parse(bytes.NewReader(body))
+			if err != nil {
+				return nil, err
+			}
+			return translate(&gofeed.DefaultJSONTranslator{}, orig)
+		}
+		return nil, ErrNotAFeed
+	})
+}
+
+// newRSSTranslator returns gofeed's RSS translator without its scan of every
+// item's HTML for a first image (a full HTML parse per item), whose result
+// feedmill does not use.
+func newRSSTranslator() gofeed.Translator {
+	return &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+}
+
+// parsedFeed is gofeed's universal feed with the format-specific feed it was
+// translated from (*rss.Feed, *atom.Feed or *json.Feed). gofeed translates
+// items one to one and in order, so Items[i] comes from the original's i-th
+// item.
+type parsedFeed struct {
+	*gofeed.Feed
+	orig any
+}
+
+// translate converts a format-specific feed to the universal one, keeping the
+// original beside it as gofeed.Parser does with KeepOriginalFeed.
+func translate(t gofeed.Translator, orig any) (*parsedFeed, error) {
+	f, err := t.Translate(orig)
+	if err != nil {
+		return nil, err
+	}
+	return &parsedFeed{Feed: f, orig: orig}, nil
+}
+
+// guard runs a gofeed call and turns a panic inside gofeed into an error: a
+// parser bug triggered by one hostile feed must not take the daemon down.
+// Only third-party parsing runs under it, so that a panic in this package's
+// own code still fails its tests and fuzzing.
+func guard(parse func() (*parsedFeed, error)) (f *parsedFeed, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = nil, fmt.Errorf("gofeed panicked: %v", r)
+		}
+	}()
+	f, err = parse()
+	if err == nil && (f == nil || f.Feed == nil) {
+		err = errors.New("gofeed returned no feed")
+	}
+	return f, err
+}
+
+// parseBase returns s as a base URL when it is an absolute http(s) URL, else
+// nil: a base that is not absolute would leave every "resolved" URL
+// relative.
+func parseBase(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil
+	}
+	return u
+}
