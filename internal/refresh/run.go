@@ -1,0 +1,94 @@
+package refresh
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/feedmill/feedmill/internal/feed"
+)
+
+// Run refreshes every due source at once, then each source on its own
+// schedule until ctx is cancelled. It returns after in-flight refreshes have
+// seen the cancellation and finished.
+func (r *Refresher) Run(ctx context.Context) error {
+	// Changes found by scheduled jobs are coalesced into OnChange calls by
+	// one loop: a burst of sources finishing together costs one re-render.
+	changed := make(chan struct{}, 1)
+	loopDone := make(chan struct{})
+	go func() {
+		defer close(loopDone)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-changed:
+				if r.onChange != nil {
+					r.onChange(ctx)
+				}
+			}
+		}
+	}()
+
+	c := cron.New(
+		cron.WithLocation(time.UTC),
+		cron.WithLogger(cronLogger{r.log}),
+		// A source whose refresh outlasts its interval is skipped, not
+		// stacked: the next run starts only when the previous one ended.
+		cron.WithChain(cron.Recover(cronLogger{r.log}), cron.SkipIfStillRunning(cronLogger{r.log})),
+	)
+	for _, src := range r.sources {
+		c.Schedule(r.schedules[src.Name], cron.FuncJob(func() {
+			if res := r.RefreshOne(ctx, src); res.Changed() {
+				select {
+				case changed <- struct{}{}:
+				default: // one call is pending already
+				}
+			}
+		}))
+	}
+
+	// Sources that are due now are refreshed before the scheduler starts,
+	// so a cron tick cannot run one of them a second time in parallel.
+	r.RefreshAll(ctx, true)
+	if ctx.Err() == nil {
+		c.Start()
+		r.logNext()
+		<-ctx.Done()
+	}
+	<-c.Stop().Done() // waits for running jobs, which see ctx cancelled
+	<-loopDone
+	return nil
+}
+
+func (r *Refresher) logNext() {
+	now := r.now().UTC()
+	for _, src := range r.sources {
+		r.log.Debug("scheduled", "source", src.Name, "schedule", src.Schedule, "next", r.schedules[src.Name].Next(now))
+	}
+}
+
+// Next returns when the named source is next due after t, or the zero time
+// for an unknown source.
+func (r *Refresher) Next(source string, t time.Time) time.Time {
+	if s := r.schedules[source]; s != nil {
+		return s.Next(t)
+	}
+	return time.Time{}
+}
+
+// Sources returns the sources the Refresher was built for.
+func (r *Refresher) Sources() []feed.Source { return r.sources }
+
+// cronLogger adapts slog to robfig/cron's logger; cron's routine chatter goes
+// to debug level.
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv...) }
+
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error(fmt.Sprintf("cron: %s", msg), append(kv, "err", err)...)
+}
