@@ -1,0 +1,138 @@
+// Package app wires feedmill together: it is the one place that knows the
+// concrete config loader, fetcher, normalizer, store, publisher, refresher
+// and server, and the one that handles signals.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+)
+
+// version is stamped by the Makefile with -ldflags -X; a plain `go build`
+// falls back to the module version from the build info.
+var version = ""
+
+// Version returns feedmill's version.
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// ExitError carries the process exit code for an error. Run returns it for
+// outcomes that are not crashes: an invalid config (2), a fetch pass with
+// failed sources (1).
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// ExitCode maps Run's error to a process exit code: 0 for nil, the code of
+// an *ExitError, 2 for usage errors, 1 otherwise.
+func ExitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	if ee, ok := errors.AsType[*ExitError](err); ok {
+		return ee.Code
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 1
+}
+
+const usage = `feedmill combines many feeds into a few, and serves them as RSS, Atom and JSON Feed.
+
+Usage:
+  feedmill serve   [-config feeds.yaml] [-log-level info]   run the daemon
+  feedmill fetch   [-config feeds.yaml] [-log-level info]   refresh every source once, then exit
+  feedmill check   [-config feeds.yaml]                     validate the config
+  feedmill version                                          print the version
+
+Exit status: 0 on success, 1 when a fetch pass had failing sources or on a
+runtime error, 2 on an invalid config or command line.
+`
+
+// Run runs the feedmill command line given by args (without the program
+// name), writing to stdout and stderr. SIGINT and SIGTERM cancel it.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return &ExitError{Code: 2, Err: errors.New("no command given")}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "feedmill", Version())
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "serve", "fetch", "check":
+	default:
+		fmt.Fprint(stderr, usage)
+		return &ExitError{Code: 2, Err: fmt.Errorf("unknown command %q", cmd)}
+	}
+
+	fs := flag.NewFlagSet("feedmill "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "feeds.yaml", "path of the config `file`")
+	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return &ExitError{Code: 2, Err: err}
+	}
+	if fs.NArg() > 0 {
+		return &ExitError{Code: 2, Err: fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return &ExitError{Code: 2, Err: fmt.Errorf("-log-level: %w", err)}
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	switch cmd {
+	case "check":
+		return check(*configPath, stdout, stderr)
+	case "fetch":
+		return fetchOnce(ctx, *configPath, stderr, logger)
+	default:
+		return serve(ctx, *configPath, stderr, logger)
+	}
+}
+
+// printConfigErrors writes each config problem on its own line
+// (`feeds.yaml:LINE: message`).
+func printConfigErrors(w io.Writer, err error) {
+	for line := range strings.SplitSeq(strings.TrimRight(err.Error(), "\n"), "\n") {
+		fmt.Fprintln(w, line)
+	}
+}
