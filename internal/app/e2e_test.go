@@ -469,14 +469,23 @@ func TestEndToEnd(t *testing.T) {
 	}
 	d.stop(t)
 
-	t.Run("restart serves the same items", func(t *testing.T) {
-		startDaemon(t, e)
+	sameFeeds := func(t *testing.T, after string) {
+		t.Helper()
 		for _, format := range []string{"atom", "rss", "json"} {
 			resp, _ := get(t, e.base+"/feeds/all."+format)
 			if got := resp.Header.Get("ETag"); got != etags[format] {
-				t.Errorf("%s after restart: ETag %s, want %s (same bytes, same ids)", format, got, etags[format])
+				t.Errorf("%s after %s: ETag %s, want %s (same bytes, same ids)", format, after, got, etags[format])
 			}
 		}
+	}
+	t.Run("restart serves the same items", func(t *testing.T) {
+		d := startDaemon(t, e)
+		sameFeeds(t, "a restart")
+		d.cmd.Process.Kill() // SIGKILL: no chance to close the store
+		err := <-d.done
+		d.done <- err
+		startDaemon(t, e)
+		sameFeeds(t, "kill -9 and a restart")
 	})
 }
 

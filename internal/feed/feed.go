@@ -164,7 +164,10 @@ func isAbsoluteURI(s string) bool {
 // SourceState is what feedmill remembers about fetching a source between
 // runs and restarts.
 type SourceState struct {
-	Name       string
+	Name string
+	// URL is the source URL the validators belong to: when the config
+	// points a source elsewhere, the old validators must not be sent.
+	URL        string
 	Validators Validators
 
 	LastFetch   time.Time // last attempt, successful or not

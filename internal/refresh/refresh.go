@@ -187,6 +187,11 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time)
 		return res
 	}
 	st.Name = src.Name
+	if st.URL != src.URL {
+		// The config points the source elsewhere: validators of the old
+		// URL mean nothing to the new one (and could earn a wrong 304).
+		st.URL, st.Validators = src.URL, feed.Validators{}
+	}
 	st.LastFetch = now
 	if sched := r.schedules[src.Name]; sched != nil {
 		st.NextFetch = sched.Next(now)

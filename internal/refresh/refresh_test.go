@@ -195,6 +195,30 @@ func TestRefreshOneStoresAndRecordsState(t *testing.T) {
 	})
 }
 
+func TestChangedURLDropsValidators(t *testing.T) {
+	s := newSite(t, rssWith("one"))
+	src := feed.Source{Name: "site", URL: s.URL + "/old", Schedule: "@hourly"}
+	r, fx := newRefresher(t, []feed.Source{src}, Options{})
+	if res := r.RefreshOne(t.Context(), src); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	moved := src
+	moved.URL = s.URL + "/new"
+	r2, err := New([]feed.Source{moved}, fetch.New(fetch.Options{}), normalize.New(nil), fx.store, Options{Now: fx.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same body is served at the new URL with the same ETag; sending
+	// the old URL's validators would get a 304 for a feed never read.
+	if res := r2.RefreshOne(t.Context(), moved); res.Err != nil || res.NotModified || res.Status != 200 {
+		t.Errorf("first refresh at the new URL: %+v, want a full 200", res)
+	}
+	st, _ := fx.store.State(t.Context(), "site")
+	if st.URL != moved.URL || st.Validators.ETag == "" {
+		t.Errorf("state after the move: %+v", st)
+	}
+}
+
 func TestRefreshAllIsolatesFailuresAndHonoursDue(t *testing.T) {
 	good := newSite(t, rssWith("a", "b"))
 	bad := newSite(t, "")

@@ -637,6 +637,7 @@ func testState(t *testing.T, open opener) {
 
 	full := feed.SourceState{
 		Name:        "full",
+		URL:         "https://example.com/feed",
 		Validators:  feed.Validators{ETag: `W/"abc"`, LastModified: "Wed, 01 May 2024 12:00:00 GMT"},
 		LastFetch:   time.Date(2024, 5, 1, 14, 0, 0, 123456789, zone),
 		NextFetch:   at(3),

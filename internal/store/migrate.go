@@ -54,6 +54,8 @@ var sqliteMigrations = []migration{
 			feed_link     TEXT NOT NULL
 		) STRICT`,
 	),
+	// 2: the URL a source's validators were obtained from.
+	execAll(`ALTER TABLE source_state ADD COLUMN url TEXT NOT NULL DEFAULT ''`),
 }
 
 // execAll is a migration step running statements in order.
