@@ -123,9 +123,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "check":
 		return check(*configPath, stdout, stderr)
 	case "fetch":
-		return fetchOnce(ctx, *configPath, stderr, logger)
+		return withPipeline(ctx, *configPath, stderr, logger, func(p *pipeline) error { return fetchOnce(ctx, p, stderr) })
 	default:
-		return serve(ctx, *configPath, stderr, logger)
+		return withPipeline(ctx, *configPath, stderr, logger, func(p *pipeline) error { return serve(ctx, p, logger) })
 	}
 }
 

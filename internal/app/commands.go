@@ -89,9 +89,9 @@ func build(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*pipel
 	return &pipeline{cfg: cfg, store: st, publisher: pub, refresher: ref}, nil
 }
 
-// fetchOnce refreshes every source once and prints a summary; exit status 1
-// when any source failed.
-func fetchOnce(ctx context.Context, path string, stderr io.Writer, logger *slog.Logger) (err error) {
+// withPipeline loads the config at path, builds the pipeline, runs fn with
+// it and closes the store whatever fn returns.
+func withPipeline(ctx context.Context, path string, stderr io.Writer, logger *slog.Logger, fn func(*pipeline) error) (err error) {
 	cfg, err := loadConfig(path, stderr)
 	if err != nil {
 		return err
@@ -101,7 +101,12 @@ func fetchOnce(ctx context.Context, path string, stderr io.Writer, logger *slog.
 		return err
 	}
 	defer func() { err = errors.Join(err, p.store.Close()) }()
+	return fn(p)
+}
 
+// fetchOnce refreshes every source once and prints a summary; exit status 1
+// when any source failed.
+func fetchOnce(ctx context.Context, p *pipeline, stderr io.Writer) error {
 	results := p.refresher.RefreshAll(ctx, false)
 	failed := printSummary(stderr, results)
 	if ctx.Err() != nil {
@@ -148,17 +153,8 @@ func printSummary(w io.Writer, results []refresh.Result) (failed int) {
 // serve runs the daemon until ctx is cancelled (SIGINT/SIGTERM), then shuts
 // down in order: stop accepting requests, let refreshes see the
 // cancellation and finish, close the store.
-func serve(ctx context.Context, path string, stderr io.Writer, logger *slog.Logger) (err error) {
-	cfg, err := loadConfig(path, stderr)
-	if err != nil {
-		return err
-	}
-	p, err := build(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, p.store.Close()) }()
-
+func serve(ctx context.Context, p *pipeline, logger *slog.Logger) (err error) {
+	cfg := p.cfg
 	// Serve what the store already holds at once; refreshes follow.
 	if err := p.publisher.Rebuild(ctx); err != nil {
 		return err

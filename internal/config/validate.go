@@ -82,18 +82,8 @@ func (d *decoder) validateSources(sources []Source) {
 		if !d.ok(p) {
 			continue
 		}
-		if d.ok(p + ".name") {
-			switch line, dup := first[s.Name]; {
-			case s.Name == "":
-				d.check(p+".name", "required")
-			case !validSourceName(s.Name):
-				d.check(p+".name", fmt.Sprintf("invalid name %s: use only letters, digits, '.', '_' and '-' (not \".\" or \"..\")", quote(s.Name)))
-			case dup:
-				d.check(p+".name", fmt.Sprintf("duplicate name %s (first used at line %d)", quote(s.Name), line))
-			default:
-				first[s.Name] = d.line(p + ".name")
-			}
-		}
+		d.checkName(p+".name", s.Name, first, validSourceName,
+			"use only letters, digits, '.', '_' and '-' (not \".\" or \"..\")")
 		if s.URL == "" {
 			d.check(p+".url", "required")
 		} else {
@@ -108,6 +98,24 @@ func (d *decoder) validateSources(sources []Source) {
 			d.check(p+".schedule", checkSchedule(s.Schedule))
 		}
 		d.check(p+".retention", checkRange(s.Retention, 1, MaxRetention))
+	}
+}
+
+// checkName checks the name at path: present, valid, and not used before
+// (first maps each name seen to the line of its first use).
+func (d *decoder) checkName(path, name string, first map[string]int, valid func(string) bool, rule string) {
+	if !d.ok(path) {
+		return
+	}
+	switch line, dup := first[name]; {
+	case name == "":
+		d.check(path, "required")
+	case !valid(name):
+		d.check(path, fmt.Sprintf("invalid name %s: %s", quote(name), rule))
+	case dup:
+		d.check(path, fmt.Sprintf("duplicate name %s (first used at line %d)", quote(name), line))
+	default:
+		first[name] = d.line(path)
 	}
 }
 
@@ -126,18 +134,8 @@ func (d *decoder) validateFeeds(feeds []Feed, sources []Source) {
 		if !d.ok(p) {
 			continue
 		}
-		if d.ok(p + ".name") {
-			switch line, dup := first[f.Name]; {
-			case f.Name == "":
-				d.check(p+".name", "required")
-			case !validFeedName(f.Name):
-				d.check(p+".name", fmt.Sprintf("invalid name %s: it is a URL path segment, so use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit", quote(f.Name)))
-			case dup:
-				d.check(p+".name", fmt.Sprintf("duplicate name %s (first used at line %d)", quote(f.Name), line))
-			default:
-				first[f.Name] = d.line(p + ".name")
-			}
-		}
+		d.checkName(p+".name", f.Name, first, validFeedName,
+			"it is a URL path segment, so use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit")
 		for j, name := range f.Sources {
 			switch ep := fmt.Sprintf("%s.sources[%d]", p, j); {
 			case name == "*":
