@@ -94,7 +94,9 @@ func (it Item) Key() Key { return Key{Source: it.Source, ID: it.ID} }
 // ItemID derives the stable id of an item inside its source: the feed's own
 // guid/id when it has one, else its link, else a hash of its title and date.
 // The same inputs always give the same id, so a reader never sees an item
-// twice after a refresh or a restart.
+// twice after a refresh or a restart. A caller with an item that has no
+// title either may pass other text of the item (its summary) in its place,
+// so that untitled items do not all share one id.
 func ItemID(guid, link, title string, date time.Time) string {
 	if g := strings.TrimSpace(guid); g != "" {
 		return g

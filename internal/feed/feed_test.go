@@ -1,0 +1,65 @@
+package feed
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestItemID(t *testing.T) {
+	date := time.Date(2025, 3, 1, 9, 0, 0, 0, time.FixedZone("CET", 3600))
+	tests := []struct {
+		name              string
+		guid, link, title string
+		date              time.Time
+		want              string
+	}{
+		{"guid wins", " guid-1 ", "https://x.example/1", "T", date, "guid-1"},
+		{"link without guid", "", "https://x.example/1", "T", date, "https://x.example/1"},
+		{"hash without guid and link", "", "", "T", date, ItemID("", "", "T", date.UTC())},
+		{"blank guid falls through", "  ", "https://x.example/2", "", time.Time{}, "https://x.example/2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ItemID(tt.guid, tt.link, tt.title, tt.date); got != tt.want {
+				t.Errorf("ItemID = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	a, b := ItemID("", "", "Title", date), ItemID("", "", "Title", date.Add(time.Second))
+	if a == b || !strings.HasPrefix(a, "sha256:") {
+		t.Errorf("hash ids %q and %q: want distinct sha256: ids for distinct dates", a, b)
+	}
+}
+
+func TestPublicID(t *testing.T) {
+	tests := []struct{ source, id, want string }{
+		{"blog", "https://blog.example/p/1", "https://blog.example/p/1"},
+		{"blog", "tag:blog.example,2025:1", "tag:blog.example,2025:1"},
+		{"blog", "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a", "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"},
+		{"blog", "1234", "urn:feedmill:blog:1234"},
+		{"blog", "https:/broken", "urn:feedmill:blog:https:%2Fbroken"},
+		{"my blog", "a b", "urn:feedmill:my%20blog:a%20b"},
+		{"blog", "mailto:x@y", "urn:feedmill:blog:mailto:x@y"},
+	}
+	for _, tt := range tests {
+		if got := (Item{Source: tt.source, ID: tt.id}).PublicID(); got != tt.want {
+			t.Errorf("PublicID(%q, %q) = %q, want %q", tt.source, tt.id, got, tt.want)
+		}
+	}
+}
+
+func TestItemDates(t *testing.T) {
+	pub := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	seen := pub.Add(time.Hour)
+	if got := (Item{FirstSeen: seen}).Date(); !got.Equal(seen) {
+		t.Errorf("undated item's Date = %v, want first-seen %v", got, seen)
+	}
+	it := Item{Published: pub, Updated: pub.Add(2 * time.Hour), FirstSeen: seen}
+	if !it.Date().Equal(pub) || !it.LastUpdate().Equal(pub.Add(2*time.Hour)) {
+		t.Errorf("Date %v LastUpdate %v", it.Date(), it.LastUpdate())
+	}
+	if got := (Item{Published: pub, Updated: pub.Add(-time.Hour)}).LastUpdate(); !got.Equal(pub) {
+		t.Errorf("LastUpdate before Published = %v, want %v", got, pub)
+	}
+}
