@@ -7,6 +7,7 @@ package feed
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -24,6 +25,59 @@ type Source struct {
 	Categories []string // user-given categories, used to select published feeds
 	Schedule   string   // cron spec; empty means the config's default
 	Retention  int      // newest items kept; 0 means DefaultRetention
+
+	// FullText makes feedmill fetch each new item's article page and
+	// publish the extracted article as the item's content.
+	FullText bool
+	// Content holds the selectors that say where the article is on a page,
+	// for sites where readability guesses wrong.
+	Content ContentRules
+	// Rewrites are regular-expression replacements applied to the item's
+	// title or content, in order, for the odd site.
+	Rewrites []Rewrite
+	// Priority decides whose copy of a story carried by several sources is
+	// published: the highest wins, ties go to the copy seen first.
+	Priority int
+}
+
+// ContentRules locate the article on a page with CSS selectors (goquery).
+type ContentRules struct {
+	Select string   // the article element(s); empty lets readability find it
+	Remove []string // elements removed from inside it
+}
+
+// IsZero reports whether there are no rules.
+func (r ContentRules) IsZero() bool { return r.Select == "" && len(r.Remove) == 0 }
+
+// Rewrite is one regular-expression replacement.
+type Rewrite struct {
+	Field   string // "title", "summary" or "content"
+	Pattern string // Go regexp syntax (RE2)
+	Replace string // replacement, with $1-style group references
+}
+
+// Rewrite fields.
+const (
+	FieldTitle   = "title"
+	FieldSummary = "summary"
+	FieldContent = "content"
+)
+
+// RulesKey is a stable fingerprint of everything that decides how an article
+// page of the source is turned into content; a cached extraction made under
+// other rules is stale.
+func (s Source) RulesKey() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "v1\x00%s\x00", s.Content.Select)
+	for _, r := range s.Content.Remove {
+		fmt.Fprintf(h, "remove\x00%s\x00", r)
+	}
+	for _, r := range s.Rewrites {
+		if r.Field == FieldContent || r.Field == "" {
+			fmt.Fprintf(h, "rewrite\x00%s\x00%s\x00", r.Pattern, r.Replace)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // Keep returns how many items of the source a store keeps.
@@ -64,10 +118,23 @@ type Item struct {
 	Source string // name of the source that carried it
 	ID     string // stable id inside the source; see ItemID
 
-	Link       string // absolute URL of the article
-	Title      string // plain text
-	Summary    string // sanitized HTML; may be empty
-	Content    string // sanitized HTML; may be empty
+	Link    string // absolute URL of the article
+	Title   string // plain text
+	Summary string // sanitized HTML as published; may be empty
+	Content string // sanitized HTML as published; may be empty
+
+	// Canonical is the story's canonical URL: the rel=canonical of its
+	// fetched page, else its link with tracking parameters removed and
+	// scheme, host, port and fragment normalized. Items of different
+	// sources with the same Canonical are one story.
+	Canonical string
+
+	// RawSummary and RawContent are Summary and Content before the
+	// source's learned boilerplate was removed. The store keeps them so
+	// that items can be cleaned again when what was learned changes.
+	RawSummary string
+	RawContent string
+
 	Authors    []Person
 	Categories []string
 	Enclosures []Enclosure
@@ -181,6 +248,11 @@ type SourceState struct {
 	FeedTitle string // the source feed's own title
 	FeedLink  string // the source feed's own site link
 
+	// Furniture fingerprints the learned boilerplate the source's stored
+	// items were last cleaned with; when learning yields another one, the
+	// stored items are cleaned again.
+	Furniture string
+
 	ItemCount int // filled by the store when listing states
 }
 
@@ -199,3 +271,17 @@ type SaveResult struct {
 
 // Changed reports whether anything visible changed.
 func (r SaveResult) Changed() bool { return r.New > 0 || r.Updated > 0 || r.Pruned > 0 }
+
+// Article is a cached full-text extraction of an article page.
+type Article struct {
+	URL      string // the page requested (the item's link)
+	RulesKey string // Source.RulesKey at extraction time
+
+	FinalURL  string // after redirects
+	Canonical string // the page's rel=canonical, absolute; may be empty
+	Title     string // plain text
+	Content   string // sanitized HTML of the article
+	ItemHash  string // fingerprint of the feed item the page was fetched for
+	Err       string // non-empty when fetching or extracting failed
+	Fetched   time.Time
+}
