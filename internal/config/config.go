@@ -38,10 +38,26 @@ const (
 	DefaultPerHost     = 2
 	DefaultFeedLimit   = 50
 
+	DefaultFullTextLimit  = 20
+	DefaultFullTextBudget = 60 * time.Second
+	DefaultDedupeWindow   = 48 * time.Hour
+
 	// MaxFeedLimit bounds how many items one published feed carries.
 	MaxFeedLimit = 10000
 	// MaxRetention bounds how many items a store keeps per source.
 	MaxRetention = 1_000_000
+	// MaxFullTextLimit bounds how many article pages one refresh of a
+	// source fetches.
+	MaxFullTextLimit = 1000
+)
+
+// How a published feed recognizes one story carried by several sources.
+const (
+	// DedupeLink merges items whose canonical links are equal.
+	DedupeLink = "link"
+	// DedupeTitle also merges items whose titles are nearly identical and
+	// whose dates lie within the feed's DedupeWindow of each other.
+	DedupeTitle = "title"
 )
 
 // Config is a loaded, validated and resolved feeds.yaml.
@@ -52,8 +68,12 @@ type Config struct {
 	Storage  Storage
 	Schedule string // default cron spec of every source
 	Fetch    Fetch
-	Sources  []Source // in file order, at least one
-	Feeds    []Feed   // published feeds in file order, at least one
+	// TrackingParams are query parameter names removed from item links on
+	// top of the normalizer's built-in list, as written; a name ending in
+	// '*' matches every parameter it is a prefix of. Empty when not set.
+	TrackingParams []string
+	Sources        []Source // in file order, at least one
+	Feeds          []Feed   // published feeds in file order, at least one
 }
 
 // Server is where and under which public URL feedmill serves.
@@ -81,6 +101,13 @@ type Fetch struct {
 	Concurrency int           // fetches in flight overall, >= 1
 	PerHost     int           // requests in flight to one host, >= 1
 	UserAgent   string        // empty means the fetcher's own default
+
+	// FullTextLimit is how many article pages one refresh of a full-text
+	// source fetches at most, 0..MaxFullTextLimit; 0 fetches none.
+	FullTextLimit int
+	// FullTextBudget is how long one refresh of a full-text source may
+	// spend fetching article pages, > 0.
+	FullTextBudget time.Duration
 }
 
 // Source is one configured source.
@@ -91,7 +118,19 @@ type Source struct {
 	Categories []string
 	Schedule   string // empty means Config.Schedule
 	Retention  int    // >= 1
-	Line       int    // line of the source in the file, for later messages
+
+	FullText bool
+	// Content holds the source's CSS selectors, each of which compiles
+	// (cascadia, as goquery uses it); empty when not set.
+	Content feed.ContentRules
+	// Rewrites are in file order; each Field is one of the feed.Field
+	// constants (feed.FieldContent when the file leaves it out), each
+	// Pattern compiles with regexp, and each Replace refers only to groups
+	// its Pattern has.
+	Rewrites []feed.Rewrite
+	Priority int // any; higher wins when sources carry the same story
+
+	Line int // line of the source in the file, for later messages
 }
 
 // Feed is one published combined feed.
@@ -104,7 +143,12 @@ type Feed struct {
 	Sources    []string
 	Categories []string
 	Limit      int // 1..MaxFeedLimit items, newest first
-	Line       int // line of the feed in the file; 0 for the default feed
+	// Dedupe is DedupeLink or DedupeTitle.
+	Dedupe string
+	// DedupeWindow is how far apart in time two items may be and still be
+	// merged by title, > 0. It is set, and ignored, with DedupeLink.
+	DedupeWindow time.Duration
+	Line         int // line of the feed in the file; 0 for the default feed
 }
 
 // Load reads the file at path and parses it; see Parse. A file that cannot
@@ -150,10 +194,12 @@ func defaults() *Config {
 		Storage:  Storage{Driver: DefaultDriver, DSN: DefaultDSN},
 		Schedule: DefaultSchedule,
 		Fetch: Fetch{
-			Timeout:     DefaultTimeout,
-			MaxBody:     DefaultMaxBody,
-			Concurrency: DefaultConcurrency,
-			PerHost:     DefaultPerHost,
+			Timeout:        DefaultTimeout,
+			MaxBody:        DefaultMaxBody,
+			Concurrency:    DefaultConcurrency,
+			PerHost:        DefaultPerHost,
+			FullTextLimit:  DefaultFullTextLimit,
+			FullTextBudget: DefaultFullTextBudget,
 		},
 	}
 }
@@ -176,10 +222,12 @@ func (c *Config) resolve(dir string) error {
 
 	if len(c.Feeds) == 0 {
 		c.Feeds = []Feed{{
-			Name:    "all",
-			Title:   "feedmill: all sources",
-			Sources: []string{"*"},
-			Limit:   DefaultFeedLimit,
+			Name:         "all",
+			Title:        "feedmill: all sources",
+			Sources:      []string{"*"},
+			Limit:        DefaultFeedLimit,
+			Dedupe:       DedupeLink,
+			DedupeWindow: DefaultDedupeWindow,
 		}}
 	}
 	for i := range c.Feeds {
@@ -268,6 +316,13 @@ func (c *Config) DomainSources() []feed.Source {
 			Categories: slices.Clone(s.Categories),
 			Schedule:   sched,
 			Retention:  s.Retention,
+			FullText:   s.FullText,
+			Content: feed.ContentRules{
+				Select: s.Content.Select,
+				Remove: slices.Clone(s.Content.Remove),
+			},
+			Rewrites: slices.Clone(s.Rewrites),
+			Priority: s.Priority,
 		}
 	}
 	return out

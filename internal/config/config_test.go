@@ -77,7 +77,11 @@ func TestGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defaultFetch := Fetch{Timeout: 30 * time.Second, MaxBody: 10 << 20, Concurrency: 8, PerHost: 2}
+	defaultFetch := Fetch{
+		Timeout: 30 * time.Second, MaxBody: 10 << 20, Concurrency: 8, PerHost: 2,
+		FullTextLimit: 20, FullTextBudget: time.Minute,
+	}
+	const link, window = "link", 48 * time.Hour
 	tests := []struct {
 		file        string
 		want        *Config
@@ -95,7 +99,7 @@ func TestGood(t *testing.T) {
 				},
 				Feeds: []Feed{{
 					Name: "all", Title: "feedmill: all sources", Description: "Items from 1 source",
-					Sources: []string{"*"}, Limit: 50,
+					Sources: []string{"*"}, Limit: 50, Dedupe: link, DedupeWindow: window,
 				}},
 			},
 			feedSources: map[string][]string{"all": {"go-blog"}},
@@ -111,23 +115,37 @@ func TestGood(t *testing.T) {
 				Schedule: "@hourly",
 				Fetch: Fetch{
 					Timeout: 90 * time.Second, MaxBody: 512 << 10, Concurrency: 4, PerHost: 1,
-					UserAgent: "feedmill-test/1.0 (+https://feeds.example.com/)",
+					UserAgent:     "feedmill-test/1.0 (+https://feeds.example.com/)",
+					FullTextLimit: 1000, FullTextBudget: 150 * time.Second,
 				},
+				TrackingParams: []string{"utm_*", "fbclid", "mc.cid", "_hs-enc"},
 				Sources: []Source{
 					{
 						Name: "go-blog", URL: "https://go.dev/blog/feed.atom", Title: "The Go Blog",
-						Categories: []string{"go", "tech"}, Schedule: "@every 30m", Retention: 1000, Line: 16,
+						Categories: []string{"go", "tech"}, Schedule: "@every 30m", Retention: 1000,
+						FullText: true,
+						Content: feed.ContentRules{
+							Select: "article .body",
+							Remove: []string{".donate", ".newsletter", "aside"},
+						},
+						Rewrites: []feed.Rewrite{
+							{Field: "title", Pattern: "^BREAKING: ", Replace: ""},
+							{Field: "summary", Pattern: "(?i)read more"},
+							{Field: "content", Pattern: `src="//(\w+)`, Replace: `src="https://$1`},
+						},
+						Priority: 10,
+						Line:     19,
 					},
-					{Name: "Example_Source.2", URL: "HTTP://Example.COM:8443/rss?format=xml#top", Retention: 1, Line: 22},
+					{Name: "Example_Source.2", URL: "HTTP://Example.COM:8443/rss?format=xml#top", Retention: 1, Priority: -3, Line: 38},
 				},
 				Feeds: []Feed{
 					{
 						Name: "everything.v2", Title: "Everything", Description: "All of it",
-						Sources: []string{"*"}, Limit: 10000, Line: 26,
+						Sources: []string{"*"}, Limit: 10000, Dedupe: "title", DedupeWindow: 6 * time.Hour, Line: 43,
 					},
 					{
 						Name: "go_only", Title: "go_only", Description: "Items from 1 source",
-						Categories: []string{"go"}, Limit: 1, Line: 31,
+						Categories: []string{"go"}, Limit: 1, Dedupe: "link", DedupeWindow: time.Second, Line: 50,
 					},
 				},
 			},
@@ -150,10 +168,10 @@ func TestGood(t *testing.T) {
 					{Name: "d", URL: "http://d.example/feed", Categories: []string{"z"}, Retention: 500, Line: 14},
 				},
 				Feeds: []Feed{
-					{Name: "star", Title: "star", Description: "Items from 4 sources", Sources: []string{"*", "c"}, Limit: 50, Line: 18},
-					{Name: "by-category", Title: "by-category", Description: "Items from 2 sources", Categories: []string{"x"}, Limit: 50, Line: 20},
-					{Name: "union", Title: "union", Description: "Items from 3 sources", Sources: []string{"d", "c"}, Categories: []string{"y"}, Limit: 50, Line: 22},
-					{Name: "one", Title: "one", Description: "Items from 1 source", Sources: []string{"c", "c"}, Limit: 50, Line: 25},
+					{Name: "star", Title: "star", Description: "Items from 4 sources", Sources: []string{"*", "c"}, Limit: 50, Dedupe: link, DedupeWindow: window, Line: 18},
+					{Name: "by-category", Title: "by-category", Description: "Items from 2 sources", Categories: []string{"x"}, Limit: 50, Dedupe: link, DedupeWindow: window, Line: 20},
+					{Name: "union", Title: "union", Description: "Items from 3 sources", Sources: []string{"d", "c"}, Categories: []string{"y"}, Limit: 50, Dedupe: link, DedupeWindow: window, Line: 22},
+					{Name: "one", Title: "one", Description: "Items from 1 source", Sources: []string{"c", "c"}, Limit: 50, Dedupe: link, DedupeWindow: window, Line: 25},
 				},
 			},
 			feedSources: map[string][]string{
@@ -162,6 +180,43 @@ func TestGood(t *testing.T) {
 				"union":       {"b", "c", "d"},
 				"one":         {"c"},
 			},
+		},
+		{
+			file: "rules.yaml",
+			want: &Config{
+				Server:   Server{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080"},
+				Storage:  Storage{Driver: "sqlite", DSN: filepath.Join(dir, "feedmill.db")},
+				Schedule: "*/15 * * * *",
+				Fetch: Fetch{
+					Timeout: 30 * time.Second, MaxBody: 10 << 20, Concurrency: 8, PerHost: 2,
+					FullTextLimit: 0, FullTextBudget: time.Minute,
+				},
+				TrackingParams: []string{},
+				Sources: []Source{
+					{
+						Name: "rules", URL: "https://news.example/rss", Retention: 500,
+						Content: feed.ContentRules{Remove: []string{
+							"figure > figcaption", `p:contains("Support us")`, "[data-ad], .promo:not(.story)",
+						}},
+						Rewrites: []feed.Rewrite{
+							{Field: "content", Pattern: `(?P<word>\w+)-(\d+)`, Replace: "${word}_$2 costs $$5, ${1}x, $ and $-"},
+							{Field: "content", Pattern: `\s+$`},
+							{Field: "title", Pattern: `(\d)`, Replace: "$0$1"},
+						},
+						Line: 9,
+					},
+					{Name: "nulls", URL: "https://b.example/rss", Retention: 500, Line: 25},
+					{
+						Name: "empty", URL: "https://c.example/rss", Retention: 500,
+						Content: feed.ContentRules{Select: "main", Remove: []string{}}, Line: 31,
+					},
+				},
+				Feeds: []Feed{{
+					Name: "all", Title: "all", Description: "Items from 3 sources",
+					Sources: []string{"*"}, Limit: 50, Dedupe: "title", DedupeWindow: window, Line: 36,
+				}},
+			},
+			feedSources: map[string][]string{"all": {"rules", "nulls", "empty"}},
 		},
 		{
 			file: "aliases.yaml",
@@ -176,7 +231,7 @@ func TestGood(t *testing.T) {
 				},
 				Feeds: []Feed{{
 					Name: "all", Title: "feedmill: all sources", Description: "Items from 2 sources",
-					Sources: []string{"*"}, Limit: 50,
+					Sources: []string{"*"}, Limit: 50, Dedupe: link, DedupeWindow: window,
 				}},
 			},
 			feedSources: map[string][]string{"all": {"one", "two"}},
@@ -237,6 +292,42 @@ func TestShippedExample(t *testing.T) {
 	}
 }
 
+// TestReadmeExample keeps the feeds.yaml reference in the README valid, and
+// its values the ones it documents.
+func TestReadmeExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "## feeds.yaml\n\n```yaml\n")
+	block, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatal("README has no yaml block under its feeds.yaml heading")
+	}
+	c, err := Parse([]byte(block), "README.md")
+	if err != nil {
+		t.Fatalf("the README's feeds.yaml example does not parse:\n%v", err)
+	}
+	s, f := c.Sources[0], c.Feeds[0]
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"full_text_limit", c.Fetch.FullTextLimit, DefaultFullTextLimit},
+		{"full_text_budget", c.Fetch.FullTextBudget, DefaultFullTextBudget},
+		{"full_text", s.FullText, true},
+		{"rewrite field", s.Rewrites[0].Field, feed.FieldTitle},
+		{"priority", s.Priority, 10},
+		{"dedupe", f.Dedupe, DedupeLink},
+		{"dedupe_window", f.DedupeWindow, DefaultDedupeWindow},
+	}
+	for _, ck := range checks {
+		if !reflect.DeepEqual(ck.got, ck.want) {
+			t.Errorf("%s = %v, want %v", ck.name, ck.got, ck.want)
+		}
+	}
+}
+
 func TestLoadNamesFileAsGiven(t *testing.T) {
 	path := "testdata/bad/../bad/bad-url.bad.yaml"
 	_, err := Load(path)
@@ -272,6 +363,14 @@ sources:
     url: https://b.example/feed
     schedule: "@daily"
     retention: 7
+    full_text: true
+    content: {select: article, remove: [.donate]}
+    rewrite:
+      - pattern: "^Ad: "
+      - field: title
+        pattern: " [|] Example News$"
+        replace: ""
+    priority: -2
 `), "feeds.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -279,14 +378,129 @@ sources:
 	got := c.DomainSources()
 	want := []feed.Source{
 		{Name: "a", URL: "https://a.example/feed", Categories: []string{"x"}, Schedule: "@every 20m", Retention: 500},
-		{Name: "b", URL: "https://b.example/feed", Schedule: "@daily", Retention: 7},
+		{
+			Name: "b", URL: "https://b.example/feed", Schedule: "@daily", Retention: 7,
+			FullText: true,
+			Content:  feed.ContentRules{Select: "article", Remove: []string{".donate"}},
+			Rewrites: []feed.Rewrite{
+				{Field: feed.FieldContent, Pattern: "^Ad: "},
+				{Field: feed.FieldTitle, Pattern: " [|] Example News$"},
+			},
+			Priority: -2,
+		},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("DomainSources\n got %+v\nwant %+v", got, want)
 	}
 	got[0].Categories[0] = "changed"
-	if c.Sources[0].Categories[0] != "x" {
-		t.Error("DomainSources shares its Categories slice with the Config")
+	got[1].Content.Remove[0] = "changed"
+	got[1].Rewrites[0].Pattern = "changed"
+	if c.Sources[0].Categories[0] != "x" || c.Sources[1].Content.Remove[0] != ".donate" || c.Sources[1].Rewrites[0].Pattern != "^Ad: " {
+		t.Error("DomainSources shares a slice with the Config")
+	}
+	// The default field must count as content in the cache key, or an
+	// article extracted under other rewrites would be served as current.
+	if got, other := want[1].RulesKey(), (feed.Source{Content: want[1].Content}).RulesKey(); got == other {
+		t.Error("RulesKey ignores a rewrite with the default field")
+	}
+}
+
+// TestReplaceTemplates pins the regexp.Expand readings that checkReplace
+// mirrors: a name runs as far as letters, digits and '_' go, a "$" that
+// starts no name is kept, and a missing group expands to nothing, which is
+// why the check refuses it.
+func TestReplaceTemplates(t *testing.T) {
+	tests := []struct {
+		name, pattern, replace string
+		expanded               string // Expand of the first match in "ab-12"
+		problem                string // substring of checkReplace's answer; "" for none
+	}{
+		{"number", `(\w+)-(\d+)`, "$2:$1", "12:ab", ""},
+		{"whole match", `\d+`, "<$0>", "<12>", ""},
+		{"braces end a name", `(\d+)`, "${1}st", "12st", ""},
+		{"name swallows letters", `(\d+)`, "$1st", "", "refers to group $1st, which the pattern does not have (write ${1}st for group 1"},
+		{"name swallows underscore", `(\d+)`, "$1_x", "", "refers to group $1_x"},
+		{"named group", `(?P<n>\d+)`, "$n.${n}", "12.12", ""},
+		{"named group by number", `(?P<n>\d+)`, "$1", "12", ""},
+		{"unknown name", `(\d+)`, "$num", "", "refers to group $num, which the pattern does not have"},
+		{"unknown name in braces", `(\d+)`, "${num}x", "x", "refers to group ${num}"},
+		{"number too high", `(\d+)`, "$2", "", "refers to group $2, but the pattern has 1 group"},
+		{"no groups", `\d+`, "$1", "", "but the pattern has no groups"},
+		{"leading zero is a name", `(\d+)`, "$01", "", "refers to group $01"},
+		{"dollar dollar", `\d+`, "$$1", "$1", ""},
+		{"lone dollar", `\d+`, "5 $", "5 $", ""},
+		{"dollar before punctuation", `\d+`, "$-$.", "$-$.", ""},
+		{"unclosed brace", `\d+`, "${1", "${1", ""},
+		{"empty braces", `\d+`, "${}", "${}", ""},
+		{"first problem only", `(a)`, "$2 $3", " ", "refers to group $2,"},
+		{"non-ASCII letters in a name", `(\d+)`, "$1é", "", "write ${1}é for group 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			re, problem := compilePattern(tt.pattern)
+			if problem != "" {
+				t.Fatal(problem)
+			}
+			src := "ab-12"
+			m := re.FindStringSubmatchIndex(src)
+			if m == nil {
+				t.Fatalf("%q does not match %q", tt.pattern, src)
+			}
+			if got := string(re.ExpandString(nil, tt.replace, src, m)); got != tt.expanded {
+				t.Errorf("Expand(%q) = %q, want %q", tt.replace, got, tt.expanded)
+			}
+			got := checkReplace(re, tt.replace)
+			if tt.problem == "" && got != "" || !strings.Contains(got, tt.problem) {
+				t.Errorf("checkReplace(%q, %q) = %q, want %q", tt.pattern, tt.replace, got, tt.problem)
+			}
+		})
+	}
+}
+
+// TestSelectors pins what the CSS selector parser goquery uses accepts, so
+// an upgrade that changes it shows here rather than as rules that quietly
+// stop matching.
+func TestSelectors(t *testing.T) {
+	tests := []struct {
+		sel string
+		ok  bool
+	}{
+		{"article .body", true},
+		{" main ", true},
+		{"div > p:nth-child(2n+1)", true},
+		{".a, .b", true},
+		{`[data-x="y"]`, true},
+		{`p:contains("Support us")`, true},
+		{"*", true},
+		{"section:not(.story)", true},
+		{"", false},
+		{"div >", false},
+		{"a::before", false},
+		{":foo", false},
+		{"p:has(> img)", false},
+		{"div, , p", false},
+		{"[data-x", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.sel, func(t *testing.T) {
+			problem := checkSelector(tt.sel)
+			if (problem == "") != tt.ok {
+				t.Errorf("checkSelector(%q) = %q, want ok=%v", tt.sel, problem, tt.ok)
+			}
+		})
+	}
+}
+
+func TestTrackingParams(t *testing.T) {
+	tests := map[string]bool{
+		"utm_*": true, "fbclid": true, "mc.cid": true, "_hs-enc": true, "A1": true,
+		"*": false, "**": false, "utm_**": false, "": false, "utm source": false,
+		"a*b": false, "*utm": false, "ref=": false, "é": false,
+	}
+	for name, want := range tests {
+		if got := validTrackingParam(name); got != want {
+			t.Errorf("validTrackingParam(%q) = %v, want %v", name, got, want)
+		}
 	}
 }
 
@@ -488,6 +702,25 @@ func FuzzParse(f *testing.F) {
 			if checkSchedule(s.Schedule) != "" || s.Keep() < 1 {
 				t.Errorf("source %q resolved to schedule %q, retention %d", s.Name, s.Schedule, s.Retention)
 			}
+			for _, sel := range append([]string{s.Content.Select}, s.Content.Remove...) {
+				if sel != "" && checkSelector(sel) != "" {
+					t.Errorf("source %q kept the invalid selector %q", s.Name, sel)
+				}
+			}
+			for _, r := range s.Rewrites {
+				re, problem := compilePattern(r.Pattern)
+				if problem != "" || r.Pattern == "" || checkReplace(re, r.Replace) != "" {
+					t.Errorf("source %q kept the bad rewrite %+v", s.Name, r)
+				}
+			}
+		}
+		for _, name := range c.TrackingParams {
+			if !validTrackingParam(name) {
+				t.Errorf("invalid tracking parameter %q passed validation", name)
+			}
+		}
+		if c.Fetch.FullTextBudget <= 0 || c.Fetch.FullTextLimit < 0 {
+			t.Errorf("full text limits %d, %s passed validation", c.Fetch.FullTextLimit, c.Fetch.FullTextBudget)
 		}
 	})
 }

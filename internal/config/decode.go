@@ -302,6 +302,30 @@ func (d *decoder) asInt(dst *int) func(*yaml.Node, string) {
 	}
 }
 
+// asBool reads true or false. YAML 1.1's yes, no, on and off are refused
+// rather than guessed: YAML 1.2 makes them strings, and a message naming the
+// two accepted words is kinder than a meaning that depends on the parser.
+func (d *decoder) asBool(dst *bool) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		v, ok := d.scalar(n, path, "true or false")
+		if !ok {
+			return
+		}
+		var b bool
+		switch {
+		case v.ShortTag() == "!!bool" && v.Decode(&b) == nil:
+			*dst = b
+		case v.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && (v.Value == "true" || v.Value == "false"):
+			// Quoted, it is the text "true", which looks like the right
+			// answer in the message unless the quotes are pointed out.
+			d.bad[path] = true
+			d.errorf(n.Line, path, "expected true or false, got the string %s (remove the quotes)", quote(v.Value))
+		default:
+			d.typeError(n, path, "true or false")
+		}
+	}
+}
+
 // asDuration reads a Go duration. A bare number is refused rather than
 // guessed to be seconds.
 func (d *decoder) asDuration(dst *time.Duration) func(*yaml.Node, string) {

@@ -29,8 +29,11 @@ func (d *decoder) decode(root *yaml.Node, c *Config) {
 				{"concurrency", d.asInt(&c.Fetch.Concurrency)},
 				{"per_host", d.asInt(&c.Fetch.PerHost)},
 				{"user_agent", d.asString(&c.Fetch.UserAgent)},
+				{"full_text_limit", d.asInt(&c.Fetch.FullTextLimit)},
+				{"full_text_budget", d.asDuration(&c.Fetch.FullTextBudget)},
 			})
 		}},
+		{"tracking_params", d.asStrings(&c.TrackingParams)},
 		{"sources", func(v *yaml.Node, p string) {
 			d.list(v, p, func(_ int, el *yaml.Node, p string) {
 				// A bad element is kept (empty, and marked bad) so that
@@ -43,13 +46,34 @@ func (d *decoder) decode(root *yaml.Node, c *Config) {
 					{"categories", d.asStrings(&s.Categories)},
 					{"schedule", d.asString(&s.Schedule)},
 					{"retention", d.asInt(&s.Retention)},
+					{"full_text", d.asBool(&s.FullText)},
+					{"content", func(v *yaml.Node, p string) {
+						d.mapping(v, p, []field{
+							{"select", d.asString(&s.Content.Select)},
+							{"remove", d.asStrings(&s.Content.Remove)},
+						})
+					}},
+					{"rewrite", func(v *yaml.Node, p string) {
+						d.list(v, p, func(_ int, el *yaml.Node, p string) {
+							// Kept even when bad, like sources, so that
+							// indexes in messages match the file.
+							r := feed.Rewrite{Field: feed.FieldContent}
+							d.item(el, p, []field{
+								{"field", d.asString(&r.Field)},
+								{"pattern", d.asString(&r.Pattern)},
+								{"replace", d.asString(&r.Replace)},
+							})
+							s.Rewrites = append(s.Rewrites, r)
+						})
+					}},
+					{"priority", d.asInt(&s.Priority)},
 				})
 				c.Sources = append(c.Sources, s)
 			})
 		}},
 		{"feeds", func(v *yaml.Node, p string) {
 			d.list(v, p, func(_ int, el *yaml.Node, p string) {
-				f := Feed{Limit: DefaultFeedLimit, Line: el.Line}
+				f := Feed{Limit: DefaultFeedLimit, Dedupe: DedupeLink, DedupeWindow: DefaultDedupeWindow, Line: el.Line}
 				d.item(el, p, []field{
 					{"name", d.asString(&f.Name)},
 					{"title", d.asString(&f.Title)},
@@ -57,6 +81,8 @@ func (d *decoder) decode(root *yaml.Node, c *Config) {
 					{"sources", d.asStrings(&f.Sources)},
 					{"categories", d.asStrings(&f.Categories)},
 					{"limit", d.asInt(&f.Limit)},
+					{"dedupe", d.asString(&f.Dedupe)},
+					{"dedupe_window", d.asDuration(&f.DedupeWindow)},
 				})
 				c.Feeds = append(c.Feeds, f)
 			})

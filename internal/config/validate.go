@@ -27,8 +27,22 @@ func (d *decoder) validate(c *Config) {
 	d.validateStorage(c.Storage)
 	d.check("schedule", checkSchedule(c.Schedule))
 	d.validateFetch(c.Fetch)
+	d.validateTrackingParams(c.TrackingParams)
 	d.validateSources(c.Sources)
 	d.validateFeeds(c.Feeds, c.Sources)
+}
+
+func (d *decoder) validateTrackingParams(names []string) {
+	for i, name := range names {
+		switch p := fmt.Sprintf("tracking_params[%d]", i); {
+		case name == "":
+			d.check(p, "empty parameter name")
+		case strings.TrimLeft(name, "*") == "":
+			d.check(p, fmt.Sprintf("%s would remove every query parameter, which often names the article itself; put a prefix before the '*' (utm_*)", quote(name)))
+		case !validTrackingParam(name):
+			d.check(p, fmt.Sprintf("invalid parameter name %s: use letters, digits, '.', '_' and '-', with an optional '*' at the end to match a prefix", quote(name)))
+		}
+	}
 }
 
 func (d *decoder) validateServer(s Server) {
@@ -69,6 +83,10 @@ func (d *decoder) validateFetch(f Fetch) {
 		// A newline here would split the request header.
 		d.check("fetch.user_agent", fmt.Sprintf("contains control characters: %s", quote(f.UserAgent)))
 	}
+	d.check("fetch.full_text_limit", checkRange(f.FullTextLimit, 0, MaxFullTextLimit))
+	if f.FullTextBudget <= 0 {
+		d.check("fetch.full_text_budget", fmt.Sprintf("must be positive, got %s", f.FullTextBudget))
+	}
 }
 
 func (d *decoder) validateSources(sources []Source) {
@@ -98,6 +116,7 @@ func (d *decoder) validateSources(sources []Source) {
 			d.check(p+".schedule", checkSchedule(s.Schedule))
 		}
 		d.check(p+".retention", checkRange(s.Retention, 1, MaxRetention))
+		d.validateSourceRules(p, s)
 	}
 }
 
@@ -157,6 +176,14 @@ func (d *decoder) validateFeeds(feeds []Feed, sources []Source) {
 			d.check(p, `selects no source (set sources: ["*"], source names, or categories)`)
 		}
 		d.check(p+".limit", checkRange(f.Limit, 1, MaxFeedLimit))
+		switch f.Dedupe {
+		case DedupeLink, DedupeTitle:
+		default:
+			d.check(p+".dedupe", fmt.Sprintf("unknown mode %s (want %s or %s)", quote(f.Dedupe), DedupeLink, DedupeTitle))
+		}
+		if f.DedupeWindow <= 0 {
+			d.check(p+".dedupe_window", fmt.Sprintf("must be positive, got %s", f.DedupeWindow))
+		}
 	}
 }
 
