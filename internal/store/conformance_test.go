@@ -23,6 +23,8 @@ type conformanceStore interface {
 	State(ctx context.Context, source string) (feed.SourceState, error)
 	SaveState(ctx context.Context, st feed.SourceState) error
 	States(ctx context.Context) ([]feed.SourceState, error)
+	GetArticle(ctx context.Context, url, rulesKey string) (feed.Article, bool, error)
+	PutArticle(ctx context.Context, a feed.Article) error
 	Close() error
 }
 
@@ -162,6 +164,7 @@ func testConformance(t *testing.T, fresh func(t *testing.T) opener) {
 		{"undated items keep feed order", testUndatedOrder},
 		{"unchanged items are not written", testUnchanged},
 		{"changed items are updated in place", testChanged},
+		{"hidden fields are written silently", testHiddenFields},
 		{"updated time of a changed item", testUpdatedTime},
 		{"retention", testRetention},
 		{"other sources are untouched", testOtherSources},
@@ -170,6 +173,7 @@ func testConformance(t *testing.T, fresh func(t *testing.T) opener) {
 		{"items are listed newest first", testItemsOrder},
 		{"items query", testItemsQuery},
 		{"state round-trips", testState},
+		{"article cache", testArticles},
 		{"states list every known source", testStates},
 		{"bad input is refused and loses nothing", testBadInput},
 		{"duplicate ids in a batch", testDuplicateIDs},
@@ -257,6 +261,7 @@ func testUnchanged(t *testing.T, open opener) {
 			it.Authors, it.Categories, it.Enclosures = []feed.Person{}, []string{}, []feed.Enclosure{}
 			return it
 		}},
+		{"same hidden fields", withHidden(testItem("x", at(1))), func(it feed.Item, _ string) feed.Item { return it }},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -276,6 +281,7 @@ func testChanged(t *testing.T, open opener) {
 	first.Authors = []feed.Person{{Name: "Ann"}}
 	first.Categories = []string{"go"}
 	first.Enclosures = []feed.Enclosure{{URL: "https://example.com/a.mp3", Type: "audio/mpeg", Length: 10}}
+	first = withHidden(first)
 	tests := []struct {
 		name   string
 		change func(*feed.Item)
@@ -293,6 +299,9 @@ func testChanged(t *testing.T, open opener) {
 		{"published", func(it *feed.Item) { it.Published = at(-1) }},
 		// Moving text between fields must not look like the same content.
 		{"text moved between fields", func(it *feed.Item) { it.Title, it.Summary = it.Summary, it.Title }},
+		// A visible change carries the hidden fields along.
+		{"content and raw content", func(it *feed.Item) { it.Content, it.RawContent = "<p>clean</p>", "<p>raw</p>" }},
+		{"summary and canonical", func(it *feed.Item) { it.Summary, it.Canonical = "<p>s</p>", "https://example.com/c" }},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -310,6 +319,76 @@ func testChanged(t *testing.T, open opener) {
 			checkResult(t, "second refresh", mustSave(t, s, source, []feed.Item{next}, 10, at(4)), feed.SaveResult{})
 		})
 	}
+}
+
+// withHidden returns it with the fields a reader never sees set, as the
+// pipeline sets them before saving.
+func withHidden(it feed.Item) feed.Item {
+	it.Canonical = "https://example.com/canonical/" + it.ID
+	it.RawSummary = it.Summary + "<p>Support us!</p>"
+	it.RawContent = "<p>Raw content of " + it.ID + "</p><p>Subscribe to our newsletter</p>"
+	return it
+}
+
+func testHiddenFields(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	tests := []struct {
+		name   string
+		first  feed.Item
+		change func(*feed.Item)
+	}{
+		{"canonical", withHidden(testItem("x", at(1))), func(it *feed.Item) { it.Canonical = "https://example.com/other" }},
+		{"raw summary", withHidden(testItem("x", at(1))), func(it *feed.Item) { it.RawSummary = "<p>other</p>" }},
+		{"raw content", withHidden(testItem("x", at(1))), func(it *feed.Item) { it.RawContent += "<p>more</p>" }},
+		{"all cleared", withHidden(testItem("x", at(1))), func(it *feed.Item) {
+			it.Canonical, it.RawSummary, it.RawContent = "", "", ""
+		}},
+		{"set on an item stored without them", testItem("x", at(1)), func(it *feed.Item) { *it = withHidden(*it) }},
+		// The hidden hash must not confuse its fields either.
+		{"text moved between hidden fields", withHidden(testItem("x", at(1))), func(it *feed.Item) {
+			it.RawSummary, it.RawContent = it.RawContent, it.RawSummary
+		}},
+		{"undated item", withHidden(testItem("x", time.Time{})), func(it *feed.Item) { it.Canonical = "https://example.com/u" }},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			source := fmt.Sprintf("src%d", i)
+			mustSave(t, s, source, []feed.Item{tc.first}, 10, at(2))
+			before := mustItem(t, s, source, "x")
+			next := tc.first
+			tc.change(&next)
+			checkResult(t, "refresh", mustSave(t, s, source, []feed.Item{next}, 10, at(3)), feed.SaveResult{})
+			want := before // times and visible fields untouched
+			want.Canonical, want.RawSummary, want.RawContent = next.Canonical, next.RawSummary, next.RawContent
+			checkItem(t, mustItem(t, s, source, "x"), want)
+			checkItems(t, mustItems(t, s, feed.Query{Sources: []string{source}}), []feed.Item{want})
+			checkResult(t, "same refresh again", mustSave(t, s, source, []feed.Item{next}, 10, at(4)), feed.SaveResult{})
+			checkItem(t, mustItem(t, s, source, "x"), want)
+		})
+	}
+
+	t.Run("a visible change with a hidden one is one update", func(t *testing.T) {
+		first := withHidden(testItem("x", at(1)))
+		mustSave(t, s, "both", []feed.Item{first}, 10, at(2))
+		next := first
+		next.Content, next.RawContent = "<p>cleaned</p>", "<p>raw</p>"
+		checkResult(t, "refresh", mustSave(t, s, "both", []feed.Item{next}, 10, at(3)), feed.SaveResult{Updated: 1})
+		want := stored("both", next, at(2))
+		want.Updated = at(3)
+		checkItem(t, mustItem(t, s, "both", "x"), want)
+	})
+
+	t.Run("a batch mixing silent, updated and new items", func(t *testing.T) {
+		mustSave(t, s, "mixed", dated(3, 2, 1), 10, at(5))
+		batch := dated(4, 3, 2, 1)
+		batch[1] = withHidden(batch[1]) // d3: silent
+		batch[2].Title = "changed"      // d2: updated
+		checkResult(t, "refresh", mustSave(t, s, "mixed", batch, 10, at(6)), feed.SaveResult{New: 1, Updated: 1})
+		got := mustItem(t, s, "mixed", "d3")
+		if got.Canonical != batch[1].Canonical || !got.Updated.Equal(at(3)) {
+			t.Errorf("d3: Canonical, Updated = %q, %v; want %q, %v", got.Canonical, got.Updated, batch[1].Canonical, at(3))
+		}
+	})
 }
 
 func testUpdatedTime(t *testing.T, open opener) {
@@ -414,6 +493,11 @@ func testRetention(t *testing.T, open opener) {
 			{dated(4, 3, 2, 1), 4, feed.SaveResult{New: 4}, []string{"d4", "d3", "d2", "d1"}},
 			{nil, 2, feed.SaveResult{Pruned: 2}, []string{"d4", "d3"}},
 		}},
+		{"a silently changed item out of retention is pruned", []step{
+			{dated(3, 2), 2, feed.SaveResult{New: 2}, []string{"d3", "d2"}},
+			{[]feed.Item{testItem("d4", at(4)), withHidden(testItem("d2", at(2)))}, 2,
+				feed.SaveResult{New: 1, Pruned: 1}, []string{"d4", "d3"}},
+		}},
 		{"an item changed to an old date is pruned", []step{
 			{dated(3, 2), 2, feed.SaveResult{New: 2}, []string{"d3", "d2"}},
 			{[]feed.Item{testItem("d4", at(4)), testItem("d3", at(1))}, 2,
@@ -478,6 +562,11 @@ func testListsRoundTrip(t *testing.T, open opener) {
 			Title:   "Ünïcödé \"quoted\" & <escaped> \u2028 日本語",
 			Summary: "<p>Hello <b>world</b> &amp; more</p>",
 			Content: strings.Repeat("<p>long content</p>\n", 500),
+			// Hidden fields are stored byte for byte: no URL or HTML
+			// normalization happens in the store.
+			Canonical:  "https://Example.com/a?b=1#frag",
+			RawSummary: "<p>Hello <b>world</b> &amp; more</p><p>Support us!</p>",
+			RawContent: strings.Repeat("<p>long raw content</p>\n", 500),
 			Authors: []feed.Person{
 				{Name: "Ann", Email: "ann@example.com", URI: "https://ann.example.com/"},
 				{Name: "Bob"},
@@ -646,6 +735,7 @@ func testState(t *testing.T, open opener) {
 		LastStatus:  503,
 		FeedTitle:   "Example “feed”",
 		FeedLink:    "https://example.com/",
+		Furniture:   "0123456789abcdef",
 		ItemCount:   42, // ignored: the store counts
 	}
 	tests := []struct {
@@ -690,6 +780,106 @@ func testState(t *testing.T, open opener) {
 			t.Errorf("State = %+v, want %+v", got, want)
 		}
 	})
+}
+
+func testArticles(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	ctx := context.Background()
+	const page = "https://news.example/2024/05/story"
+	full := feed.Article{
+		URL:       page,
+		RulesKey:  "0123456789abcdef",
+		FinalURL:  "https://www.news.example/2024/05/story?amp=0",
+		Canonical: "https://news.example/story",
+		Title:     "Story “quoted” & <escaped> 日本語",
+		Content:   strings.Repeat("<p>paragraph</p>\n", 300),
+		ItemHash:  "sha256:feedcafe",
+		Fetched:   time.Date(2024, 5, 1, 14, 0, 0, 123456789, time.FixedZone("UTC+2", 2*3600)),
+	}
+	fullWant := full
+	fullWant.Fetched = time.Date(2024, 5, 1, 12, 0, 0, 123456000, time.UTC)
+	failed := feed.Article{URL: page, RulesKey: full.RulesKey, ItemHash: "sha256:beef",
+		Err: "fetch https://news.example/2024/05/story: 503 Service Unavailable", Fetched: at(5)}
+	// Keys here are relative to the page: each case uses its own URL.
+	tests := []struct {
+		name string
+		puts []feed.Article
+		get  [2]string // url, rules key
+		want *feed.Article
+	}{
+		{"every field round-trips", []feed.Article{full}, [2]string{page, full.RulesKey}, &fullWant},
+		{"only the key and time", []feed.Article{{URL: page, RulesKey: "k", Fetched: at(1)}},
+			[2]string{page, "k"}, &feed.Article{URL: page, RulesKey: "k", Fetched: at(1)}},
+		{"empty rules key is a key", []feed.Article{{URL: page, Title: "T", Fetched: at(1)}},
+			[2]string{page, ""}, &feed.Article{URL: page, Title: "T", Fetched: at(1)}},
+		{"a failure overwrites an extraction and clears it", []feed.Article{full, failed},
+			[2]string{page, full.RulesKey}, &failed},
+		{"an extraction overwrites a failure", []feed.Article{failed, full},
+			[2]string{page, full.RulesKey}, &fullWant},
+		{"other rules are another entry", []feed.Article{full, {URL: page, RulesKey: "other", Title: "Other", Fetched: at(9)}},
+			[2]string{page, full.RulesKey}, &fullWant},
+		{"the other entry is kept too", []feed.Article{full, {URL: page, RulesKey: "other", Title: "Other", Fetched: at(9)}},
+			[2]string{page, "other"}, &feed.Article{URL: page, RulesKey: "other", Title: "Other", Fetched: at(9)}},
+		{"miss: unknown page", []feed.Article{full}, [2]string{page + "/other", full.RulesKey}, nil},
+		{"miss: other rules", []feed.Article{full}, [2]string{page, "fedcba9876543210"}, nil},
+		// The cache stores URLs as given: normalizing is the caller's.
+		{"miss: URLs are exact", []feed.Article{full}, [2]string{strings.ToUpper(page), full.RulesKey}, nil},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := fmt.Sprintf("https://case%d.example/", i)
+			rekey := func(url string) string { return prefix + url }
+			for j, a := range tc.puts {
+				a.URL = rekey(a.URL)
+				if err := s.PutArticle(ctx, a); err != nil {
+					t.Fatalf("PutArticle %d: %v", j, err)
+				}
+			}
+			got, ok, err := s.GetArticle(ctx, rekey(tc.get[0]), tc.get[1])
+			if err != nil {
+				t.Fatalf("GetArticle: %v", err)
+			}
+			if tc.want == nil {
+				if ok || got != (feed.Article{}) {
+					t.Errorf("GetArticle = %+v, %v; want a miss", got, ok)
+				}
+				return
+			}
+			want := *tc.want
+			want.URL = rekey(want.URL)
+			if !ok || got != want { // == also compares Fetched's location: it must be UTC
+				t.Errorf("GetArticle = %v,\n %+v\nwant\n %+v", ok, got, want)
+			}
+		})
+	}
+
+	bad := []struct {
+		name    string
+		call    func() error
+		wantErr string
+	}{
+		{"Put with empty URL", func() error { return s.PutArticle(ctx, feed.Article{RulesKey: "k", Fetched: at(1)}) }, "empty url"},
+		{"Put with blank URL", func() error {
+			return s.PutArticle(ctx, feed.Article{URL: " ", RulesKey: "k", Fetched: at(1)})
+		}, "empty url"},
+		{"Put without fetch time", func() error { return s.PutArticle(ctx, feed.Article{URL: "https://bad.example/a"}) }, "zero fetch time"},
+		{"Put with fetch time after 9999", func() error {
+			return s.PutArticle(ctx, feed.Article{URL: "https://bad.example/a", Fetched: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
+		}, "years 1 to 9999"},
+		{"Get with empty URL", func() error { _, _, err := s.GetArticle(ctx, "", "k"); return err }, "empty url"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.call(); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error = %v, want one containing %q", err, tc.wantErr)
+			}
+		})
+	}
+	for _, key := range []string{"", "k"} {
+		if _, ok, err := s.GetArticle(ctx, "https://bad.example/a", key); ok || err != nil {
+			t.Errorf("GetArticle(bad.example, %q) after refused puts = %v, %v; want a miss", key, ok, err)
+		}
+	}
 }
 
 func testStates(t *testing.T, open opener) {
@@ -825,6 +1015,10 @@ func testCancelledContext(t *testing.T, open opener) {
 		{"Item", func() error { _, _, err := s.Item(ctx, feed.Key{Source: "src", ID: "d1"}); return err }},
 		{"State", func() error { _, err := s.State(ctx, "src"); return err }},
 		{"States", func() error { _, err := s.States(ctx); return err }},
+		{"GetArticle", func() error { _, _, err := s.GetArticle(ctx, "https://example.com/a", "k"); return err }},
+		{"PutArticle", func() error {
+			return s.PutArticle(ctx, feed.Article{URL: "https://example.com/a", RulesKey: "k", Fetched: at(1)})
+		}},
 	}
 	for _, c := range calls {
 		t.Run(c.name, func(t *testing.T) {
@@ -836,6 +1030,9 @@ func testCancelledContext(t *testing.T, open opener) {
 	states, err := s.States(context.Background())
 	if err != nil || len(states) != 0 {
 		t.Errorf("after cancelled calls: States = %+v, %v; want nothing stored", states, err)
+	}
+	if _, ok, err := s.GetArticle(context.Background(), "https://example.com/a", "k"); ok || err != nil {
+		t.Errorf("after cancelled calls: GetArticle = %v, %v; want no article", ok, err)
 	}
 }
 

@@ -56,6 +56,33 @@ var sqliteMigrations = []migration{
 	),
 	// 2: the URL a source's validators were obtained from.
 	execAll(`ALTER TABLE source_state ADD COLUMN url TEXT NOT NULL DEFAULT ''`),
+	// 3: clean articles. Items keep their canonical URL and their content
+	// before boilerplate removal, with hidden_hash (see hiddenHash) over
+	// them; its default, the empty blob, is the hash of three empty
+	// fields, so stored rows need no rewrite. Sources keep the fingerprint
+	// of the boilerplate their items were cleaned with. articles caches
+	// full-text extractions by page and rules; fetched is in microseconds
+	// like every time, and its index serves the pruning by age and count.
+	execAll(
+		`ALTER TABLE items ADD COLUMN canonical TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE items ADD COLUMN raw_summary TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE items ADD COLUMN raw_content TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE items ADD COLUMN hidden_hash BLOB NOT NULL DEFAULT x''`,
+		`ALTER TABLE source_state ADD COLUMN furniture TEXT NOT NULL DEFAULT ''`,
+		`CREATE TABLE articles (
+			url       TEXT NOT NULL,
+			rules_key TEXT NOT NULL,
+			final_url TEXT NOT NULL,
+			canonical TEXT NOT NULL,
+			title     TEXT NOT NULL,
+			content   TEXT NOT NULL,
+			item_hash TEXT NOT NULL,
+			err       TEXT NOT NULL,
+			fetched   INTEGER NOT NULL,
+			PRIMARY KEY (url, rules_key)
+		) STRICT`,
+		`CREATE INDEX articles_by_fetched ON articles (fetched)`,
+	),
 }
 
 // execAll is a migration step running statements in order.

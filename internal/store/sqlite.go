@@ -35,6 +35,11 @@ type SQLite struct {
 	// busy handler, which polls with sleeps, keeps in-process writers fair
 	// and lets a waiting writer give up when its context ends.
 	writeSlot chan struct{}
+
+	// articleMaxAge and articleMaxRows bound the article cache; they are
+	// the constants of the same names except in tests, which lower them.
+	articleMaxAge  time.Duration
+	articleMaxRows int
 }
 
 // OpenSQLite opens the store in the database file at path, creating the
@@ -74,7 +79,14 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite,
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &SQLite{db: db, path: path, logger: logger, writeSlot: make(chan struct{}, 1)}
+	s := &SQLite{
+		db:             db,
+		path:           path,
+		logger:         logger,
+		writeSlot:      make(chan struct{}, 1),
+		articleMaxAge:  articleMaxAge,
+		articleMaxRows: articleMaxRows,
+	}
 	if err := s.init(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("open store %s: %w", path, err), db.Close())
 	}
@@ -167,6 +179,13 @@ func (s *SQLite) write(ctx context.Context, fn func(tx *sql.Tx) error) (err erro
 // empty or equal to source. On a bad batch (empty source or id, a time
 // outside the years 1 to 9999) nothing is written and the error names the
 // culprit; on any error nothing of the batch is written.
+//
+// The result counts the items a reader sees as new or updated: an item
+// whose Canonical, RawSummary or RawContent alone changed is rewritten
+// without being counted and keeps its Updated time. Text fields read back
+// byte for byte. Times read back in UTC, truncated to the microsecond: a
+// caller comparing times compares them with a stored copy, not with the
+// time it saved.
 func (s *SQLite) SaveItems(ctx context.Context, source string, items []feed.Item, keep int, now time.Time) (feed.SaveResult, error) {
 	batch, err := prepareBatch(source, items, now)
 	if err != nil {
@@ -187,12 +206,13 @@ func (s *SQLite) SaveItems(ctx context.Context, source string, items []feed.Item
 	}
 	res := p.result()
 	s.logger.DebugContext(ctx, "items saved", "source", source, "items", len(items),
-		"new", res.New, "updated", res.Updated, "pruned", res.Pruned, "dropped", p.dropped)
+		"new", res.New, "updated", res.Updated, "pruned", res.Pruned, "dropped", p.dropped,
+		"silent", len(p.silent))
 	return res, nil
 }
 
 // loadStoredQuery reads what plan needs about the stored items of a source.
-const loadStoredQuery = `SELECT id, published, updated, first_seen, hash FROM items
+const loadStoredQuery = `SELECT id, published, updated, first_seen, hash, hidden_hash FROM items
 	INDEXED BY items_by_source_date WHERE source = ?`
 
 func loadStoredRows(ctx context.Context, tx *sql.Tx, source string) ([]storedRow, error) {
@@ -205,7 +225,7 @@ func loadStoredRows(ctx context.Context, tx *sql.Tx, source string) ([]storedRow
 	for rows.Next() {
 		var r storedRow
 		var pub, upd, first int64
-		if err := rows.Scan(&r.id, &pub, &upd, &first, &r.hash); err != nil {
+		if err := rows.Scan(&r.id, &pub, &upd, &first, &r.hash, &r.hiddenHash); err != nil {
 			return nil, fmt.Errorf("load stored items: %w", err)
 		}
 		r.published, r.updated, r.firstSeen = fromMicros(pub), fromMicros(upd), fromMicros(first)
@@ -221,8 +241,9 @@ func applyPlan(ctx context.Context, tx *sql.Tx, source string, p savePlan) error
 	if len(p.inserts) > 0 {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO items
 			(source, id, link, title, summary, content, authors, categories, enclosures,
-			 published, updated, first_seen, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			 published, updated, first_seen, hash,
+			 canonical, raw_summary, raw_content, hidden_hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return fmt.Errorf("prepare insert: %w", err)
 		}
@@ -230,7 +251,8 @@ func applyPlan(ctx context.Context, tx *sql.Tx, source string, p savePlan) error
 		for _, r := range p.inserts {
 			if _, err := stmt.ExecContext(ctx, source, r.id, r.link, r.title, r.summary, r.content,
 				nullString(r.authors), nullString(r.categories), nullString(r.enclosures),
-				toMicros(r.published), toMicros(r.updated), toMicros(r.firstSeen), r.hash); err != nil {
+				toMicros(r.published), toMicros(r.updated), toMicros(r.firstSeen), r.hash,
+				r.canonical, r.rawSummary, r.rawContent, r.hiddenHash); err != nil {
 				return fmt.Errorf("insert item %q: %w", r.id, err)
 			}
 		}
@@ -238,7 +260,8 @@ func applyPlan(ctx context.Context, tx *sql.Tx, source string, p savePlan) error
 	if len(p.updates) > 0 {
 		stmt, err := tx.PrepareContext(ctx, `UPDATE items SET
 			link = ?, title = ?, summary = ?, content = ?, authors = ?, categories = ?, enclosures = ?,
-			published = ?, updated = ?, hash = ?
+			published = ?, updated = ?, hash = ?,
+			canonical = ?, raw_summary = ?, raw_content = ?, hidden_hash = ?
 			WHERE source = ? AND id = ?`)
 		if err != nil {
 			return fmt.Errorf("prepare update: %w", err)
@@ -247,8 +270,26 @@ func applyPlan(ctx context.Context, tx *sql.Tx, source string, p savePlan) error
 		for _, r := range p.updates {
 			if _, err := stmt.ExecContext(ctx, r.link, r.title, r.summary, r.content,
 				nullString(r.authors), nullString(r.categories), nullString(r.enclosures),
-				toMicros(r.published), toMicros(r.updated), r.hash, source, r.id); err != nil {
+				toMicros(r.published), toMicros(r.updated), r.hash,
+				r.canonical, r.rawSummary, r.rawContent, r.hiddenHash, source, r.id); err != nil {
 				return fmt.Errorf("update item %q: %w", r.id, err)
+			}
+		}
+	}
+	if len(p.silent) > 0 {
+		// Only the hidden fields: the visible ones and the times are
+		// the stored ones already.
+		stmt, err := tx.PrepareContext(ctx, `UPDATE items SET
+			canonical = ?, raw_summary = ?, raw_content = ?, hidden_hash = ?
+			WHERE source = ? AND id = ?`)
+		if err != nil {
+			return fmt.Errorf("prepare hidden update: %w", err)
+		}
+		defer stmt.Close()
+		for _, r := range p.silent {
+			if _, err := stmt.ExecContext(ctx, r.canonical, r.rawSummary, r.rawContent, r.hiddenHash,
+				source, r.id); err != nil {
+				return fmt.Errorf("update hidden fields of item %q: %w", r.id, err)
 			}
 		}
 	}
@@ -272,7 +313,7 @@ func nullString(s string) sql.NullString { return sql.NullString{String: s, Vali
 
 // itemColumns are the columns scanItem reads, in its order.
 const itemColumns = `source, id, link, title, summary, content, authors, categories, enclosures,
-	published, updated, first_seen`
+	published, updated, first_seen, canonical, raw_summary, raw_content`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -281,7 +322,8 @@ func scanItem(sc rowScanner) (feed.Item, error) {
 	var authors, categories, enclosures sql.NullString
 	var pub, upd, first int64
 	if err := sc.Scan(&it.Source, &it.ID, &it.Link, &it.Title, &it.Summary, &it.Content,
-		&authors, &categories, &enclosures, &pub, &upd, &first); err != nil {
+		&authors, &categories, &enclosures, &pub, &upd, &first,
+		&it.Canonical, &it.RawSummary, &it.RawContent); err != nil {
 		return feed.Item{}, err
 	}
 	if err := decodeLists(&it, authors.String, categories.String, enclosures.String); err != nil {
@@ -295,7 +337,9 @@ func scanItem(sc rowScanner) (feed.Item, error) {
 // first: by Published, then FirstSeen (both descending), then source and id
 // (ascending, byte order), so equal dates still list in a stable order. It
 // returns at most q.Limit items, all when q.Limit is 0. No source selects
-// no items; an empty source name or a negative limit is an error.
+// no items; an empty source name or a negative limit is an error. Items
+// come with every stored field, Canonical and the raw fields included, so
+// that a caller can clean them again or group them by story.
 func (s *SQLite) Items(ctx context.Context, q feed.Query) ([]feed.Item, error) {
 	if q.Limit < 0 {
 		return nil, fmt.Errorf("list items: negative limit %d", q.Limit)
@@ -392,14 +436,15 @@ func checkKey(k feed.Key) error {
 const stateColumns = `n.name, coalesce(s.etag, ''), coalesce(s.last_modified, ''),
 	s.last_fetch, s.next_fetch, s.last_success, coalesce(s.last_error, ''),
 	coalesce(s.last_status, 0), coalesce(s.feed_title, ''), coalesce(s.feed_link, ''),
-	coalesce(s.url, ''), (SELECT count(*) FROM items i WHERE i.source = n.name)`
+	coalesce(s.url, ''), coalesce(s.furniture, ''),
+	(SELECT count(*) FROM items i WHERE i.source = n.name)`
 
 func scanState(sc rowScanner) (feed.SourceState, error) {
 	var st feed.SourceState
 	var lastFetch, nextFetch, lastSuccess sql.NullInt64
 	if err := sc.Scan(&st.Name, &st.Validators.ETag, &st.Validators.LastModified,
 		&lastFetch, &nextFetch, &lastSuccess, &st.LastError, &st.LastStatus,
-		&st.FeedTitle, &st.FeedLink, &st.URL, &st.ItemCount); err != nil {
+		&st.FeedTitle, &st.FeedLink, &st.URL, &st.Furniture, &st.ItemCount); err != nil {
 		return feed.SourceState{}, err
 	}
 	st.LastFetch, st.NextFetch, st.LastSuccess = nullTime(lastFetch), nullTime(nextFetch), nullTime(lastSuccess)
@@ -453,17 +498,18 @@ func (s *SQLite) SaveState(ctx context.Context, st feed.SourceState) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO source_state
 			(name, etag, last_modified, last_fetch, next_fetch, last_success,
-			 last_error, last_status, feed_title, feed_link, url)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			 last_error, last_status, feed_title, feed_link, url, furniture)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET
 			etag = excluded.etag, last_modified = excluded.last_modified,
 			last_fetch = excluded.last_fetch, next_fetch = excluded.next_fetch,
 			last_success = excluded.last_success, last_error = excluded.last_error,
 			last_status = excluded.last_status, feed_title = excluded.feed_title,
-			feed_link = excluded.feed_link, url = excluded.url`,
+			feed_link = excluded.feed_link, url = excluded.url,
+			furniture = excluded.furniture`,
 			st.Name, st.Validators.ETag, st.Validators.LastModified,
 			nullMicros(st.LastFetch), nullMicros(st.NextFetch), nullMicros(st.LastSuccess),
-			st.LastError, st.LastStatus, st.FeedTitle, st.FeedLink, st.URL)
+			st.LastError, st.LastStatus, st.FeedTitle, st.FeedLink, st.URL, st.Furniture)
 		return err
 	})
 	if err != nil {

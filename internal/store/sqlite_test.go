@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -258,6 +260,9 @@ func TestSQLiteQueryPlans(t *testing.T) {
 		{"items of one source", itemsQuery(1), []any{"a", 10}, "items_by_source_date"},
 		{"items of several sources", itemsQuery(3), []any{"a", "b", "c", 10}, "items_by_date"},
 		{"stored rows of a source", loadStoredQuery, []any{"a"}, "items_by_source_date"},
+		{"article lookup", getArticleQuery, []any{"https://example.com/", "k"}, "sqlite_autoindex_articles_1"},
+		{"expired articles", expireArticlesQuery, []any{0}, "articles_by_fetched"},
+		{"articles over the limit", pruneArticlesQuery, []any{10}, "articles_by_fetched"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -307,6 +312,7 @@ func TestSQLiteUnchangedWritesNothing(t *testing.T) {
 		return v
 	}
 	batch := append(dated(3, 2, 1), undated("u")...)
+	batch[1] = withHidden(batch[1])
 	mustSave(t, s, "src", batch, 10, at(5))
 
 	v0 := dataVersion()
@@ -314,10 +320,224 @@ func TestSQLiteUnchangedWritesNothing(t *testing.T) {
 	if v := dataVersion(); v != v0 {
 		t.Errorf("an unchanged refresh modified the database (data_version %d -> %d)", v0, v)
 	}
+	// A hidden change is written, though not counted.
+	batch[1].RawContent = "<p>other raw content</p>"
+	checkResult(t, "hidden refresh", mustSave(t, s, "src", batch, 10, at(7)), feed.SaveResult{})
+	v1 := dataVersion()
+	if v1 == v0 {
+		t.Error("a change of hidden fields was not written (data_version unchanged)")
+	}
+	checkResult(t, "unchanged again", mustSave(t, s, "src", batch, 10, at(8)), feed.SaveResult{})
+	if v := dataVersion(); v != v1 {
+		t.Errorf("an unchanged refresh after a hidden change modified the database (data_version %d -> %d)", v1, v)
+	}
 	batch[0].Title = "changed"
-	checkResult(t, "changed refresh", mustSave(t, s, "src", batch, 10, at(7)), feed.SaveResult{Updated: 1})
-	if v := dataVersion(); v == v0 {
-		t.Error("data_version did not change after a write: the check above proves nothing")
+	checkResult(t, "changed refresh", mustSave(t, s, "src", batch, 10, at(9)), feed.SaveResult{Updated: 1})
+	if v := dataVersion(); v == v1 {
+		t.Error("data_version did not change after a write: the checks above prove nothing")
+	}
+}
+
+// TestContentHashStable pins the content hash of stored items: every
+// database in the field holds hashes made by it, so any change in its output
+// makes every stored item look changed once and be republished as updated.
+// Such a change needs a new hashVersion and a migration recomputing hashes.
+func TestContentHashStable(t *testing.T) {
+	tests := []struct {
+		name      string
+		item      feed.Item
+		published time.Time
+		want      string
+	}{
+		{"full item", feed.Item{
+			ID: "x", Title: "Title", Link: "https://example.com/x", Summary: "<p>s</p>", Content: "<p>c</p>",
+			Authors:    []feed.Person{{Name: "Ann"}},
+			Categories: []string{"go"},
+			Enclosures: []feed.Enclosure{{URL: "https://example.com/a.mp3"}},
+			// Hidden fields are not part of it.
+			Canonical: "https://example.com/c", RawSummary: "raw", RawContent: "raw",
+		}, t0, "e7d9dd2f7be2a3dc3fba827ebe5718b7fd5e32ff767830c580fef22f45ff538c"},
+		{"empty item before 1970", feed.Item{ID: "x"}, time.Date(1969, 7, 20, 20, 17, 40, 0, time.UTC),
+			"b231b6111df8c21a358cdcf834d1e3bee88a6665a43143eb549b2d6e006a6ae6"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := encodeItem(tc.item, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprintf("%x", contentHash(r, tc.published)); got != tc.want {
+				t.Errorf("contentHash = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestHiddenHashOfEmptyFields pins what makes the upgrade to schema 3 free:
+// items without hidden fields hash to the empty blob the migration gives
+// every stored row, and it is not nil, which the driver would store as NULL.
+func TestHiddenHashOfEmptyFields(t *testing.T) {
+	r, err := encodeItem(testItem("x", at(1)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.hiddenHash == nil || len(r.hiddenHash) != 0 {
+		t.Errorf("hidden hash of an item without hidden fields = %#v, want []byte{}", r.hiddenHash)
+	}
+	for _, it := range []feed.Item{{ID: "x", Canonical: "c"}, {ID: "x", RawSummary: "s"}, {ID: "x", RawContent: "c"}} {
+		r, err := encodeItem(it, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.hiddenHash) == 0 {
+			t.Errorf("hidden hash of %+v is empty", it)
+		}
+	}
+}
+
+// TestSQLiteUpgradeFromVersion2 opens a database as the previous release
+// left it and checks that its items and states read back unchanged, that a
+// refresh bringing the same items writes nothing, and that the new fields
+// then fill in silently.
+func TestSQLiteUpgradeFromVersion2(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "feedmill.db")
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &SQLite{db: db, path: path, logger: slog.New(slog.DiscardHandler), writeSlot: make(chan struct{}, 1)}
+	if err := old.migrate(ctx, sqliteMigrations[:2]); err != nil {
+		t.Fatal(err)
+	}
+	// Rows as version 2 wrote them: planned by the same code, written
+	// with the columns version 2 had.
+	batch := append(undated("u"), dated(3, 2)...)
+	recs, err := prepareBatch("src", batch, at(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range plan(recs, nil, 10, at(5)).inserts {
+		if _, err := db.ExecContext(ctx, `INSERT INTO items
+			(source, id, link, title, summary, content, authors, categories, enclosures,
+			 published, updated, first_seen, hash)
+			VALUES ('src', ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?)`,
+			r.id, r.link, r.title, r.summary, r.content,
+			toMicros(r.published), toMicros(r.updated), toMicros(r.firstSeen), r.hash); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO source_state
+		(name, etag, last_modified, last_error, last_status, feed_title, feed_link, url)
+		VALUES ('src', '"e"', '', '', 200, 'Src', '', 'https://example.com/feed')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := openSQLite(t, path)
+	var v int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != len(sqliteMigrations) {
+		t.Fatalf("user_version = %d, %v; want %d", v, err, len(sqliteMigrations))
+	}
+	st, err := s.State(ctx, "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState := feed.SourceState{Name: "src", URL: "https://example.com/feed", Validators: feed.Validators{ETag: `"e"`},
+		LastStatus: 200, FeedTitle: "Src", ItemCount: 3}
+	if st != wantState {
+		t.Errorf("State = %+v, want %+v", st, wantState)
+	}
+	before := mustItems(t, s, feed.Query{Sources: []string{"src"}})
+	checkItems(t, before, []feed.Item{
+		stored("src", batch[0], at(5)), stored("src", batch[1], at(5)), stored("src", batch[2], at(5)),
+	})
+
+	watcher, err := rawDB(t, path).Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watcher.Close()
+	var v0, v1 int64
+	if err := watcher.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v0); err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, "same items after the upgrade", mustSave(t, s, "src", batch, 10, at(6)), feed.SaveResult{})
+	if err := watcher.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v1); err != nil {
+		t.Fatal(err)
+	}
+	if v1 != v0 {
+		t.Errorf("a refresh after the upgrade rewrote unchanged items (data_version %d -> %d)", v0, v1)
+	}
+
+	for i := range batch {
+		batch[i] = withHidden(batch[i])
+	}
+	checkResult(t, "hidden fields after the upgrade", mustSave(t, s, "src", batch, 10, at(7)), feed.SaveResult{})
+	after := mustItems(t, s, feed.Query{Sources: []string{"src"}})
+	for i := range before {
+		checkItem(t, after[i], withHidden(before[i]))
+	}
+}
+
+// TestSQLiteArticlePruning checks the bounds of the article cache with
+// small ones: an age of 10 hours and 3 entries.
+func TestSQLiteArticlePruning(t *testing.T) {
+	s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
+	s.articleMaxAge, s.articleMaxRows = 10*time.Hour, 3
+	ctx := context.Background()
+	steps := []struct {
+		name string
+		url  string
+		hour int // fetched at(hour)
+		want []string
+	}{
+		{"first", "a", 0, []string{"a"}},
+		{"second", "b", 1, []string{"a", "b"}},
+		{"at the limit", "c", 2, []string{"a", "b", "c"}},
+		{"over the limit: the oldest goes", "d", 3, []string{"b", "c", "d"}},
+		{"an overwrite makes an entry new again", "b", 4, []string{"b", "c", "d"}},
+		{"and the oldest then is another", "e", 5, []string{"b", "d", "e"}},
+		{"an entry older than the rest is the one dropped", "old", -5, []string{"b", "d", "e"}},
+		// b was put at hour 4, d at hour 3.
+		{"exactly the maximum age is kept", "f", 14, []string{"b", "e", "f"}},
+		{"older than the maximum age goes", "g", 16, []string{"f", "g"}},
+		{"everything expired", "h", 100, []string{"h"}},
+	}
+	for _, st := range steps {
+		a := feed.Article{URL: "https://example.com/" + st.url, RulesKey: "k", Title: st.name, Fetched: at(st.hour)}
+		if err := s.PutArticle(ctx, a); err != nil {
+			t.Fatalf("%s: PutArticle: %v", st.name, err)
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT url FROM articles ORDER BY url`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var u string
+			if err := rows.Scan(&u); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, strings.TrimPrefix(u, "https://example.com/"))
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		if !slices.Equal(got, st.want) {
+			t.Errorf("%s: cache holds %q, want %q", st.name, got, st.want)
+		}
+	}
+}
+
+// TestSQLiteArticleDefaults pins the bounds a store opens with.
+func TestSQLiteArticleDefaults(t *testing.T) {
+	s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
+	if s.articleMaxAge != 90*24*time.Hour || s.articleMaxRows != 50000 {
+		t.Errorf("article bounds = %v, %d; want 90 days, 50000", s.articleMaxAge, s.articleMaxRows)
 	}
 }
 
@@ -355,6 +575,7 @@ func crashBatch(n int) []feed.Item {
 		items[i] = testItem(fmt.Sprintf("b%06d-%02d", n, i), at(n))
 		// Big enough that a batch spans many pages.
 		items[i].Content = strings.Repeat(fmt.Sprintf("<p>batch %d item %d</p>", n, i), 100)
+		items[i].RawContent = items[i].Content + "<p>Support us</p>"
 	}
 	return items
 }
@@ -439,7 +660,7 @@ func TestSQLiteCrashSafety(t *testing.T) {
 		if err != nil || i >= crashPerBatch {
 			t.Fatalf("unexpected item %q", it.ID)
 		}
-		if it.Content != crashBatch(n)[i].Content {
+		if want := crashBatch(n)[i]; it.Content != want.Content || it.RawContent != want.RawContent {
 			t.Errorf("item %q: content damaged", it.ID)
 		}
 	}
@@ -534,5 +755,37 @@ func BenchmarkItems(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkPutArticle puts new articles into a full cache: every put also
+// prunes one entry, the cost a busy full-text source pays per article.
+func BenchmarkPutArticle(b *testing.B) {
+	s := openSQLite(b, filepath.Join(b.TempDir(), "feedmill.db"))
+	ctx := context.Background()
+	content := strings.Repeat("<p>article text</p>", 200)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range articleMaxRows {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO articles
+			(url, rules_key, final_url, canonical, title, content, item_hash, err, fetched)
+			VALUES (?, 'k', '', '', 'T', ?, 'h', '', ?)`,
+			fmt.Sprintf("https://example.com/old/%d", i), content, toMicros(t0.Add(time.Duration(i)*time.Second))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for b.Loop() {
+		a := feed.Article{URL: fmt.Sprintf("https://example.com/new/%d", n), RulesKey: "k",
+			Content: content, Fetched: at(24 * 20).Add(time.Duration(n) * time.Second)}
+		if err := s.PutArticle(ctx, a); err != nil {
+			b.Fatal(err)
+		}
+		n++
 	}
 }

@@ -1,13 +1,17 @@
-// Package store keeps normalized items and per-source fetch state between
-// runs. SQLite is the driver for now; every driver implements the same
-// behaviour, pinned by one conformance suite (conformance_test.go):
+// Package store keeps normalized items, per-source fetch state and a
+// bounded cache of extracted articles between runs. SQLite is the driver for
+// now; every driver implements the same behaviour, pinned by one
+// conformance suite (conformance_test.go):
 //
 //   - Items are upserted by (source, id). A new item gets FirstSeen = now and,
 //     when it carries no date, a Published time taken from the save time, so
 //     an undated item never jumps on later refreshes.
 //   - An existing item is rewritten only when its visible content changed
 //     (compared through a content hash), so a refresh that finds nothing new
-//     writes nothing, not even a timestamp.
+//     writes nothing, not even a timestamp. The fields a reader never sees
+//     (Canonical, RawSummary, RawContent) have a hash of their own: a change
+//     in them alone is written silently, without moving Updated and without
+//     being counted, because a reader would see nothing new.
 //   - At most keep items per source remain, the newest by Published; a batch
 //     is cut to its newest keep items first, so the same old items are not
 //     inserted and pruned again on every refresh.
@@ -25,6 +29,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"slices"
 	"strings"
 	"time"
@@ -77,14 +82,18 @@ type record struct {
 	title      string
 	summary    string
 	content    string
+	canonical  string
+	rawSummary string
+	rawContent string
 	authors    string // JSON array, "" when there are none
 	categories string // JSON array, "" when there are none
 	enclosures string // JSON array, "" when there are none
 	published  time.Time
 	updated    time.Time
 	firstSeen  time.Time
-	hash       []byte
-	pos        int // position in the de-duplicated batch, 0 = first
+	hash       []byte // contentHash: what a reader sees
+	hiddenHash []byte // hiddenHash: what only feedmill uses
+	pos        int    // position in the de-duplicated batch, 0 = first
 }
 
 // Lists are stored as JSON columns rather than child tables: they are always
@@ -132,15 +141,19 @@ func decodeList[T any](s string) ([]T, error) {
 // encodeItem turns it into a record. It does not validate.
 func encodeItem(it feed.Item, pos int) (record, error) {
 	r := record{
-		id:        it.ID,
-		link:      it.Link,
-		title:     it.Title,
-		summary:   it.Summary,
-		content:   it.Content,
-		published: storedTime(it.Published),
-		updated:   storedTime(it.Updated),
-		pos:       pos,
+		id:         it.ID,
+		link:       it.Link,
+		title:      it.Title,
+		summary:    it.Summary,
+		content:    it.Content,
+		canonical:  it.Canonical,
+		rawSummary: it.RawSummary,
+		rawContent: it.RawContent,
+		published:  storedTime(it.Published),
+		updated:    storedTime(it.Updated),
+		pos:        pos,
 	}
+	r.hiddenHash = hiddenHash(r)
 	var err error
 	if len(it.Authors) > 0 {
 		ps := make([]personJSON, len(it.Authors))
@@ -250,17 +263,20 @@ func prepareBatch(source string, items []feed.Item, now time.Time) ([]record, er
 // would look changed once and be republished as updated.
 const hashVersion = "feedmill-item-v1"
 
+// writeField writes s to a hash prefixed with its length, so that no two
+// different sequences of fields hash the same input.
+func writeField(h hash.Hash, s string) {
+	var buf [binary.MaxVarintLen64]byte
+	n := binary.PutUvarint(buf[:], uint64(len(s)))
+	h.Write(buf[:n])
+	h.Write([]byte(s))
+}
+
 // contentHash hashes the visible content of r as it would be stored with
-// the given published time. Fields are length-prefixed so that no two
-// different items hash the same input.
+// the given published time.
 func contentHash(r record, published time.Time) []byte {
 	h := sha256.New()
-	var buf [binary.MaxVarintLen64]byte
-	field := func(s string) {
-		n := binary.PutUvarint(buf[:], uint64(len(s)))
-		h.Write(buf[:n])
-		h.Write([]byte(s))
-	}
+	field := func(s string) { writeField(h, s) }
 	field(hashVersion)
 	field(r.title)
 	field(r.link)
@@ -269,29 +285,57 @@ func contentHash(r record, published time.Time) []byte {
 	field(r.authors)
 	field(r.categories)
 	field(r.enclosures)
-	binary.BigEndian.PutUint64(buf[:8], uint64(toMicros(published)))
-	h.Write(buf[:8])
+	var buf [8]byte
+	binary.BigEndian.PutUint64(buf[:], uint64(toMicros(published)))
+	h.Write(buf[:])
+	return h.Sum(nil)
+}
+
+// hiddenHashVersion starts every hidden hash; as with hashVersion, changing
+// what the hash covers needs a migration that recomputes the stored ones.
+const hiddenHashVersion = "feedmill-hidden-v1"
+
+// hiddenHash hashes the fields of r that are stored but never published as
+// they are: the canonical URL and the raw summary and content. It is empty
+// (not nil: the driver stores a nil blob as NULL) when all of them are
+// empty, which is what every item stored before these fields existed holds,
+// so the schema upgrade rewrites no stored row and the first refresh after
+// it writes only the items that now carry such fields.
+func hiddenHash(r record) []byte {
+	if r.canonical == "" && r.rawSummary == "" && r.rawContent == "" {
+		return []byte{}
+	}
+	h := sha256.New()
+	writeField(h, hiddenHashVersion)
+	writeField(h, r.canonical)
+	writeField(h, r.rawSummary)
+	writeField(h, r.rawContent)
 	return h.Sum(nil)
 }
 
 // storedRow is what planning needs to know about an item already stored.
 type storedRow struct {
-	id        string
-	published time.Time
-	updated   time.Time
-	firstSeen time.Time
-	hash      []byte
+	id         string
+	published  time.Time
+	updated    time.Time
+	firstSeen  time.Time
+	hash       []byte
+	hiddenHash []byte
 }
 
 // savePlan is the set of writes that applies a batch.
 type savePlan struct {
-	inserts []record // complete records: times and hash set
+	inserts []record // complete records: times and hashes set
 	updates []record // complete records; firstSeen is the stored one
+	// silent are items whose visible content is unchanged but whose
+	// hidden fields changed: only those fields are written.
+	silent  []record
 	deletes []string // ids of stored items that fall out of retention
 	dropped int      // batch items not kept (cut, or older than all kept)
 }
 
-// result is what the plan reports to the caller.
+// result is what the plan reports to the caller. Silent writes are not
+// counted: nothing a reader sees changed.
 func (p savePlan) result() feed.SaveResult {
 	return feed.SaveResult{New: len(p.inserts), Updated: len(p.updates), Pruned: len(p.deletes)}
 }
@@ -350,6 +394,7 @@ func plan(batch []record, stored []storedRow, keep int, now time.Time) savePlan 
 
 	const (
 		keptStored = iota // stored, not in the batch or unchanged
+		hiddenOnly        // stored, visibly unchanged, hidden fields changed
 		changed
 		added
 	)
@@ -386,7 +431,11 @@ func plan(batch []record, stored []storedRow, keep int, now time.Time) savePlan 
 		}
 		r.hash = contentHash(r, r.published)
 		if bytes.Equal(r.hash, s.hash) {
-			cands = append(cands, candidate{s.published, s.firstSeen, s.id, keptStored, record{}})
+			kind := keptStored
+			if !bytes.Equal(r.hiddenHash, s.hiddenHash) {
+				kind = hiddenOnly
+			}
+			cands = append(cands, candidate{s.published, s.firstSeen, s.id, kind, r})
 			continue
 		}
 		if !r.updated.After(s.updated) {
@@ -410,6 +459,8 @@ func plan(batch []record, stored []storedRow, keep int, now time.Time) savePlan 
 			p.inserts = append(p.inserts, c.rec)
 		case kept && c.kind == changed:
 			p.updates = append(p.updates, c.rec)
+		case kept && c.kind == hiddenOnly:
+			p.silent = append(p.silent, c.rec)
 		case !kept && c.kind == added:
 			p.dropped++
 		case !kept:

@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/feedmill/feedmill/internal/feed"
+)
+
+// The article cache is bounded so that months of full-text sources cannot
+// grow the database without end. An entry older than articleMaxAge is of no
+// use anyway: its item has long left the feed, and a failed fetch that old
+// deserves a new try. articleMaxRows caps the cache for setups with many
+// busy sources; at a few tens of KB per article it stays near a gigabyte.
+const (
+	articleMaxAge  = 90 * 24 * time.Hour
+	articleMaxRows = 50000
+)
+
+// checkArticle validates a cache entry before it is written. Fetched must
+// be set: it orders the pruning, and PutArticle takes it as the current
+// time.
+func checkArticle(a feed.Article) error {
+	if strings.TrimSpace(a.URL) == "" {
+		return errors.New("empty url")
+	}
+	if a.Fetched.IsZero() {
+		return errors.New("zero fetch time")
+	}
+	if err := checkTime(a.Fetched); err != nil {
+		return fmt.Errorf("fetched: %w", err)
+	}
+	return nil
+}
+
+// GetArticle returns the cached extraction of the page url made under the
+// rules rulesKey names, and whether there is one. An entry made under other
+// rules is another entry: it is not returned. Fetched comes back in UTC,
+// truncated to the microsecond; every other field exactly as put.
+func (s *SQLite) GetArticle(ctx context.Context, url, rulesKey string) (feed.Article, bool, error) {
+	if strings.TrimSpace(url) == "" {
+		return feed.Article{}, false, errors.New("get article: empty url")
+	}
+	a := feed.Article{URL: url, RulesKey: rulesKey}
+	var fetched int64
+	err := s.db.QueryRowContext(ctx, getArticleQuery, url, rulesKey).Scan(&a.FinalURL, &a.Canonical, &a.Title, &a.Content, &a.ItemHash, &a.Err, &fetched)
+	if errors.Is(err, sql.ErrNoRows) {
+		return feed.Article{}, false, nil
+	}
+	if err != nil {
+		return feed.Article{}, false, fmt.Errorf("get article %s: %w", url, err)
+	}
+	a.Fetched = fromMicros(fetched)
+	return a, true, nil
+}
+
+// getArticleQuery reads one cache entry by its primary key.
+const getArticleQuery = `SELECT final_url, canonical, title, content, item_hash, err, fetched
+	FROM articles WHERE url = ? AND rules_key = ?`
+
+// PutArticle stores a in the article cache, replacing every field of the
+// entry with the same URL and RulesKey; failures (a.Err set) are stored like
+// extractions, so that the caller can wait before trying a page again.
+// a.URL and a.Fetched must be set. a.Fetched is taken as the current time:
+// in the same transaction the cache drops the entries fetched more than 90
+// days before it, then the oldest by Fetched beyond the newest 50,000. The
+// entry just put is therefore kept unless 50,000 newer ones exist.
+func (s *SQLite) PutArticle(ctx context.Context, a feed.Article) error {
+	if err := checkArticle(a); err != nil {
+		return fmt.Errorf("put article %s: %w", a.URL, err)
+	}
+	fetched := toMicros(a.Fetched)
+	var aged, capped int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO articles
+			(url, rules_key, final_url, canonical, title, content, item_hash, err, fetched)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (url, rules_key) DO UPDATE SET
+			final_url = excluded.final_url, canonical = excluded.canonical,
+			title = excluded.title, content = excluded.content,
+			item_hash = excluded.item_hash, err = excluded.err, fetched = excluded.fetched`,
+			a.URL, a.RulesKey, a.FinalURL, a.Canonical, a.Title, a.Content, a.ItemHash, a.Err,
+			fetched); err != nil {
+			return err
+		}
+		var err error
+		aged, capped, err = s.pruneArticles(ctx, tx, fetched)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("put article %s: %w", a.URL, err)
+	}
+	if aged+capped > 0 {
+		s.logger.DebugContext(ctx, "article cache pruned", "expired", aged, "over_limit", capped)
+	}
+	return nil
+}
+
+// expireArticlesQuery deletes the articles fetched before ?.
+const expireArticlesQuery = `DELETE FROM articles WHERE fetched < ?`
+
+// pruneArticlesQuery deletes every article beyond the newest ? ones, by
+// fetched then rowid (an entry's rowid stays when it is replaced, so ties
+// go the same way each time). It walks articles_by_fetched newest first,
+// which holds exactly these keys, instead of sorting the table.
+const pruneArticlesQuery = `DELETE FROM articles WHERE rowid IN (
+	SELECT rowid FROM articles INDEXED BY articles_by_fetched
+	ORDER BY fetched DESC, rowid DESC LIMIT -1 OFFSET ?)`
+
+// pruneArticles applies the cache bounds as of now (in microseconds) and
+// reports how many entries each removed.
+func (s *SQLite) pruneArticles(ctx context.Context, tx *sql.Tx, now int64) (aged, capped int64, err error) {
+	cutoff := now - s.articleMaxAge.Microseconds()
+	res, err := tx.ExecContext(ctx, expireArticlesQuery, cutoff)
+	if err != nil {
+		return 0, 0, fmt.Errorf("prune expired articles: %w", err)
+	}
+	if aged, err = res.RowsAffected(); err != nil {
+		return 0, 0, fmt.Errorf("prune expired articles: %w", err)
+	}
+	res, err = tx.ExecContext(ctx, pruneArticlesQuery, s.articleMaxRows)
+	if err != nil {
+		return 0, 0, fmt.Errorf("prune articles over the limit: %w", err)
+	}
+	if capped, err = res.RowsAffected(); err != nil {
+		return 0, 0, fmt.Errorf("prune articles over the limit: %w", err)
+	}
+	return aged, capped, nil
+}
