@@ -253,6 +253,11 @@ type SourceState struct {
 	// stored items are cleaned again.
 	Furniture string
 
+	// Rules is the Source.RulesKey the source's items were last extracted
+	// under; when the rules change, the feed is fetched in full again so
+	// its items are re-extracted even if it did not change.
+	Rules string
+
 	ItemCount int // filled by the store when listing states
 }
 

@@ -736,6 +736,7 @@ func testState(t *testing.T, open opener) {
 		FeedTitle:   "Example “feed”",
 		FeedLink:    "https://example.com/",
 		Furniture:   "0123456789abcdef",
+		Rules:       "fedcba9876543210",
 		ItemCount:   42, // ignored: the store counts
 	}
 	tests := []struct {

@@ -60,7 +60,8 @@ var sqliteMigrations = []migration{
 	// before boilerplate removal, with hidden_hash (see hiddenHash) over
 	// them; its default, the empty blob, is the hash of three empty
 	// fields, so stored rows need no rewrite. Sources keep the fingerprint
-	// of the boilerplate their items were cleaned with. articles caches
+	// of the boilerplate their items were cleaned with and the key of the
+	// extraction rules their items were made under. articles caches
 	// full-text extractions by page and rules; fetched is in microseconds
 	// like every time, and its index serves the pruning by age and count.
 	execAll(
@@ -69,6 +70,7 @@ var sqliteMigrations = []migration{
 		`ALTER TABLE items ADD COLUMN raw_content TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE items ADD COLUMN hidden_hash BLOB NOT NULL DEFAULT x''`,
 		`ALTER TABLE source_state ADD COLUMN furniture TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE source_state ADD COLUMN rules TEXT NOT NULL DEFAULT ''`,
 		`CREATE TABLE articles (
 			url       TEXT NOT NULL,
 			rules_key TEXT NOT NULL,

@@ -436,7 +436,7 @@ func checkKey(k feed.Key) error {
 const stateColumns = `n.name, coalesce(s.etag, ''), coalesce(s.last_modified, ''),
 	s.last_fetch, s.next_fetch, s.last_success, coalesce(s.last_error, ''),
 	coalesce(s.last_status, 0), coalesce(s.feed_title, ''), coalesce(s.feed_link, ''),
-	coalesce(s.url, ''), coalesce(s.furniture, ''),
+	coalesce(s.url, ''), coalesce(s.furniture, ''), coalesce(s.rules, ''),
 	(SELECT count(*) FROM items i WHERE i.source = n.name)`
 
 func scanState(sc rowScanner) (feed.SourceState, error) {
@@ -444,7 +444,7 @@ func scanState(sc rowScanner) (feed.SourceState, error) {
 	var lastFetch, nextFetch, lastSuccess sql.NullInt64
 	if err := sc.Scan(&st.Name, &st.Validators.ETag, &st.Validators.LastModified,
 		&lastFetch, &nextFetch, &lastSuccess, &st.LastError, &st.LastStatus,
-		&st.FeedTitle, &st.FeedLink, &st.URL, &st.Furniture, &st.ItemCount); err != nil {
+		&st.FeedTitle, &st.FeedLink, &st.URL, &st.Furniture, &st.Rules, &st.ItemCount); err != nil {
 		return feed.SourceState{}, err
 	}
 	st.LastFetch, st.NextFetch, st.LastSuccess = nullTime(lastFetch), nullTime(nextFetch), nullTime(lastSuccess)
@@ -498,18 +498,18 @@ func (s *SQLite) SaveState(ctx context.Context, st feed.SourceState) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO source_state
 			(name, etag, last_modified, last_fetch, next_fetch, last_success,
-			 last_error, last_status, feed_title, feed_link, url, furniture)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			 last_error, last_status, feed_title, feed_link, url, furniture, rules)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET
 			etag = excluded.etag, last_modified = excluded.last_modified,
 			last_fetch = excluded.last_fetch, next_fetch = excluded.next_fetch,
 			last_success = excluded.last_success, last_error = excluded.last_error,
 			last_status = excluded.last_status, feed_title = excluded.feed_title,
 			feed_link = excluded.feed_link, url = excluded.url,
-			furniture = excluded.furniture`,
+			furniture = excluded.furniture, rules = excluded.rules`,
 			st.Name, st.Validators.ETag, st.Validators.LastModified,
 			nullMicros(st.LastFetch), nullMicros(st.NextFetch), nullMicros(st.LastSuccess),
-			st.LastError, st.LastStatus, st.FeedTitle, st.FeedLink, st.URL, st.Furniture)
+			st.LastError, st.LastStatus, st.FeedTitle, st.FeedLink, st.URL, st.Furniture, st.Rules)
 		return err
 	})
 	if err != nil {
