@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -57,74 +56,6 @@ func source(srcs map[string]sourceInfo, name string) sourceInfo {
 		return s
 	}
 	return sourceInfo{name: name, title: name}
-}
-
-// selectItems de-duplicates items, orders them newest first and keeps at
-// most limit of them. Two items are one story when they share a normalized
-// link or a public id (transitively); of a story the item seen first is kept
-// (earliest FirstSeen, then earliest date, then source name, then id), since
-// that is the one readers of the combined feed met first.
-func selectItems(items []feed.Item, limit int) []feed.Item {
-	n := len(items)
-	parent := make([]int, n)
-	for i := range parent {
-		parent[i] = i
-	}
-	var find func(int) int
-	find = func(i int) int {
-		for parent[i] != i {
-			parent[i] = parent[parent[i]]
-			i = parent[i]
-		}
-		return i
-	}
-	owner := make(map[string]int, 2*n)
-	join := func(key string, i int) {
-		if j, ok := owner[key]; ok {
-			parent[find(i)] = find(j)
-			return
-		}
-		owner[key] = i
-	}
-	for i, it := range items {
-		join("id\x00"+it.PublicID(), i)
-		if l := normalizeLink(it.Link); l != "" {
-			join("link\x00"+l, i)
-		}
-	}
-
-	best := make(map[int]int, n) // story root -> index of the kept item
-	for i := range items {
-		r := find(i)
-		if b, ok := best[r]; !ok || seenBefore(items[i], items[b]) {
-			best[r] = i
-		}
-	}
-	kept := make([]feed.Item, 0, len(best))
-	for i := range items {
-		if best[find(i)] == i {
-			kept = append(kept, items[i])
-		}
-	}
-	slices.SortFunc(kept, newestFirst)
-	if len(kept) > limit {
-		kept = kept[:limit]
-	}
-	return kept
-}
-
-// seenBefore reports whether a is preferred to b as the copy of one story.
-func seenBefore(a, b feed.Item) bool {
-	if c := a.FirstSeen.Compare(b.FirstSeen); c != 0 {
-		return c < 0
-	}
-	if c := a.Date().Compare(b.Date()); c != 0 {
-		return c < 0
-	}
-	if c := cmp.Compare(a.Source, b.Source); c != 0 {
-		return c < 0
-	}
-	return a.ID < b.ID
 }
 
 // newestFirst orders by date, newest first, then by key, so equal dates
@@ -200,11 +131,18 @@ type entry struct {
 	published  time.Time
 	updated    time.Time
 	source     sourceInfo
-	srcUpdated time.Time // newest update among this feed's entries of the source
+	srcUpdated time.Time  // newest update among this feed's entries of the source
+	also       []alsoCopy // the story's copies in other sources
 }
 
-// document prepares the items of one feed for rendering.
-func (p *Publisher) document(spec FeedSpec, items []feed.Item, srcs map[string]sourceInfo) *document {
+// alsoCopy is another source's copy of an entry's story.
+type alsoCopy struct {
+	source sourceInfo
+	link   string // the copy's link; "" when unusable
+}
+
+// document prepares the stories of one feed for rendering.
+func (p *Publisher) document(spec FeedSpec, stories []story, srcs map[string]sourceInfo) *document {
 	d := &document{
 		name:        spec.Name,
 		title:       firstNonBlank(spec.Title, spec.Name),
@@ -213,22 +151,32 @@ func (p *Publisher) document(spec FeedSpec, items []feed.Item, srcs map[string]s
 		base:        p.base,
 		version:     p.version,
 		updated:     emptyFeedTime,
-		entries:     make([]entry, 0, len(items)),
+		entries:     make([]entry, 0, len(stories)),
 	}
 	srcUpdated := make(map[string]time.Time)
-	for i, it := range items {
+	for i, s := range stories {
+		it := s.shown
 		up := itemTime(it.LastUpdate())
 		if i == 0 || up.After(d.updated) {
 			d.updated = up
+		}
+		// A story that gained a copy changed (its footer, perhaps the copy
+		// shown) although no item date says so; the feed's date must move
+		// for readers that revalidate with If-Modified-Since.
+		if !s.arrived.IsZero() {
+			if a := itemTime(s.arrived); a.After(d.updated) {
+				d.updated = a
+			}
 		}
 		if up.After(srcUpdated[it.Source]) {
 			srcUpdated[it.Source] = up
 		}
 	}
-	for _, it := range items {
+	for _, s := range stories {
+		it := s.shown
 		src := source(srcs, it.Source)
 		e := entry{
-			id:         it.PublicID(),
+			id:         s.id,
 			link:       cleanURL(it.Link),
 			summary:    strings.TrimSpace(it.Summary),
 			content:    strings.TrimSpace(it.Content),
@@ -270,6 +218,20 @@ func (p *Publisher) document(spec FeedSpec, items []feed.Item, srcs map[string]s
 				typ = "application/octet-stream"
 			}
 			e.enclosures = append(e.enclosures, feed.Enclosure{URL: u, Type: typ, Length: max(enc.Length, 0)})
+		}
+		for _, c := range s.also {
+			e.also = append(e.also, alsoCopy{source: source(srcs, c.Source), link: cleanURL(c.Link)})
+		}
+		// The footer ends the body a reader shows: the content, else the
+		// summary, so a summary-only item does not turn into a full-text
+		// one. It comes after the title was derived, which must not read
+		// "Also in".
+		if footer := sourcesFooter(e.also); footer != "" {
+			if e.content != "" {
+				e.content += footer
+			} else {
+				e.summary += footer
+			}
 		}
 		d.entries = append(d.entries, e)
 	}

@@ -49,6 +49,16 @@ type jsonAttachment struct {
 // which readers that do not know it ignore.
 type jsonExtension struct {
 	Source jsonSource `json:"source"`
+	// Also names the other sources that carried the story, in priority
+	// then first-seen order; absent when only one did.
+	Also []jsonAlso `json:"also,omitempty"`
+}
+
+// jsonAlso is another source's copy of an item: the source, described as in
+// "source", and the copy's own link as item_url.
+type jsonAlso struct {
+	jsonSource
+	ItemURL string `json:"item_url,omitempty"`
 }
 
 type jsonSource struct {
@@ -97,6 +107,12 @@ func jsonItemOf(e entry) jsonItem {
 			URL:         e.source.url,
 			HomePageURL: e.source.home,
 		}},
+	}
+	for _, a := range e.also {
+		it.Feedmill.Also = append(it.Feedmill.Also, jsonAlso{
+			jsonSource: jsonSource{Name: a.source.name, Title: a.source.title, URL: a.source.url, HomePageURL: a.source.home},
+			ItemURL:    a.link,
+		})
 	}
 	if e.content != "" && e.summary != "" {
 		it.Summary = htmlText(e.summary)

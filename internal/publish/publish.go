@@ -2,6 +2,13 @@
 // RSS 2.0, Atom 1.0 and JSON Feed 1.1 per configured feed, plus an OPML 2.0
 // list of the sources.
 //
+// A feed carries each story once. The copies several sources carry of one
+// article (same id, link or canonical URL, or with FeedSpec.Dedupe "title"
+// a near-identical title) are merged: the copy of the source with the
+// highest priority is shown, under the id of the copy seen first, and the
+// other sources are named in a footer of its content and in the JSON
+// Feed's "_feedmill" extension.
+//
 // Serving is reading a snapshot: Rebuild renders every feed once into an
 // immutable Snapshot (body, gzip body, ETag, Last-Modified) and swaps the
 // whole set in atomically, so a request never touches the store or the
@@ -89,9 +96,33 @@ func FeedURL(baseURL, name string, f Format) string {
 // gives no positive Limit.
 const DefaultLimit = 50
 
-// queryFactor is how many times a feed's limit is asked of the store:
-// de-duplication drops items, and a feed should still come out full.
-const queryFactor = 3
+// How many times a feed's limit is asked of the store. Grouping collapses
+// the copies of a story into one entry, and a feed should still come out
+// full: a story has at most one copy per source in practice, so a feed of k
+// sources needs up to k times its limit when every source carries every
+// story. The factor is the number of sources, at least minQueryFactor (which
+// leaves room for a source repeating its own items) and at most
+// maxQueryFactor, which bounds what one rebuild reads (500 items for a
+// default feed). A feed of many sources that all carry every story may then
+// come out short of its limit; it is never wrong.
+const (
+	minQueryFactor = 3
+	maxQueryFactor = 10
+)
+
+// How a published feed recognizes one story carried several times
+// (FeedSpec.Dedupe).
+const (
+	// DedupeLink merges items with the same public id, link or canonical
+	// URL.
+	DedupeLink = "link"
+	// DedupeTitle also merges items of different sources whose titles are
+	// near-identical and whose dates lie within DedupeWindow of each other.
+	DedupeTitle = "title"
+)
+
+// DefaultDedupeWindow is the DedupeWindow of a feed that gives none.
+const DefaultDedupeWindow = 48 * time.Hour
 
 // FeedSpec is one published feed.
 type FeedSpec struct {
@@ -100,6 +131,13 @@ type FeedSpec struct {
 	Description string   // subtitle; RSS falls back to the title
 	Sources     []string // source names, already resolved from categories
 	Limit       int      // newest items published; <= 0 means DefaultLimit
+
+	// Dedupe is DedupeLink (also when empty) or DedupeTitle.
+	Dedupe string
+	// DedupeWindow bounds, for DedupeTitle, how far apart the dates of two
+	// items may be for their titles to make them one story; <= 0 means
+	// DefaultDedupeWindow.
+	DedupeWindow time.Duration
 }
 
 func (s FeedSpec) limit() int {
@@ -107,6 +145,18 @@ func (s FeedSpec) limit() int {
 		return s.Limit
 	}
 	return DefaultLimit
+}
+
+// queryLimit is how many items the store is asked for; see minQueryFactor.
+func (s FeedSpec) queryLimit() int {
+	return s.limit() * min(max(len(s.Sources), minQueryFactor), maxQueryFactor)
+}
+
+func (s FeedSpec) dedupeWindow() time.Duration {
+	if s.DedupeWindow > 0 {
+		return s.DedupeWindow
+	}
+	return DefaultDedupeWindow
 }
 
 // Options configures a Publisher.
@@ -125,8 +175,9 @@ type Snapshot struct {
 	LastModified time.Time // UTC, whole seconds
 	ContentType  string
 	Items        int // number of items (outlines for OPML)
-	// Entries are the items the feed document holds, newest first, for
-	// the HTML view of the feed. They are shared: do not modify them.
+	// Entries are the items the feed document holds (of each story, the
+	// copy shown), newest first, for the HTML view of the feed. They are
+	// shared: do not modify them.
 	Entries []feed.Item
 }
 
@@ -143,7 +194,8 @@ type Publisher struct {
 	version string
 	log     *slog.Logger
 	specs   []FeedSpec
-	sources []feed.Source // in configuration order, for the OPML
+	sources []feed.Source  // in configuration order, for the OPML
+	prio    map[string]int // source name -> Priority
 	store   itemStore
 	now     func() time.Time // only dates the OPML; feeds never read the clock
 
@@ -160,8 +212,9 @@ type snapshotSet struct {
 
 // New returns a Publisher for the given feeds and sources. Specs and sources
 // are expected to be validated by the configuration (unique names, absolute
-// URLs); a spec repeating an earlier name is ignored with a warning. Nothing
-// is rendered until the first Rebuild.
+// URLs); a spec repeating an earlier name is ignored with a warning, and an
+// unknown Dedupe is taken for DedupeLink with a warning. Nothing is rendered
+// until the first Rebuild.
 func New(opts Options, specs []FeedSpec, sources []feed.Source, st itemStore) *Publisher {
 	log := opts.Logger
 	if log == nil {
@@ -172,8 +225,12 @@ func New(opts Options, specs []FeedSpec, sources []feed.Source, st itemStore) *P
 		version: opts.Version,
 		log:     log,
 		sources: append([]feed.Source(nil), sources...),
+		prio:    make(map[string]int, len(sources)),
 		store:   st,
 		now:     time.Now,
+	}
+	for _, s := range sources {
+		p.prio[s.Name] = s.Priority
 	}
 	seen := make(map[string]bool, len(specs))
 	for _, s := range specs {
@@ -182,6 +239,14 @@ func New(opts Options, specs []FeedSpec, sources []feed.Source, st itemStore) *P
 			continue
 		}
 		seen[s.Name] = true
+		switch s.Dedupe {
+		case DedupeLink, DedupeTitle:
+		case "":
+			s.Dedupe = DedupeLink
+		default:
+			log.Warn("unknown dedupe mode, using link", "feed", s.Name, "dedupe", s.Dedupe)
+			s.Dedupe = DedupeLink
+		}
 		s.Sources = append([]string(nil), s.Sources...)
 		p.specs = append(p.specs, s)
 	}
@@ -296,14 +361,22 @@ func (p *Publisher) rebuildFeed(ctx context.Context, spec FeedSpec, srcs map[str
 		var err error
 		items, err = p.store.Items(ctx, feed.Query{
 			Sources: spec.Sources,
-			Limit:   spec.limit() * queryFactor,
+			Limit:   spec.queryLimit(),
 		})
 		if err != nil {
 			return nil, 0, fmt.Errorf("read items: %w", err)
 		}
 	}
-	items = selectItems(items, spec.limit())
-	d := p.document(spec, items, srcs)
+	stories := groupStories(items, grouping{
+		priority: p.priority,
+		byTitle:  spec.Dedupe == DedupeTitle,
+		window:   spec.dedupeWindow(),
+	}, spec.limit())
+	d := p.document(spec, stories, srcs)
+	shown := make([]feed.Item, len(stories))
+	for i, s := range stories {
+		shown[i] = s.shown
+	}
 
 	snaps := new([numFormats]*Snapshot)
 	changed := 0
@@ -318,7 +391,7 @@ func (p *Publisher) rebuildFeed(ctx context.Context, spec FeedSpec, srcs map[str
 		}
 		s, err := reuseOrNew(o, body, d.updated, f.ContentType(), len(d.entries))
 		if err == nil && s != o {
-			s.Entries = items
+			s.Entries = shown
 		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s: %w", f, err)
@@ -330,6 +403,10 @@ func (p *Publisher) rebuildFeed(ctx context.Context, spec FeedSpec, srcs map[str
 	}
 	return snaps, changed, nil
 }
+
+// priority returns the configured priority of a source; a source no longer
+// configured has the default, 0.
+func (p *Publisher) priority(source string) int { return p.prio[source] }
 
 func render(d *document, f Format) ([]byte, error) {
 	switch f {
