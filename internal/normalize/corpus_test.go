@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/html/charset"
+
+	"github.com/feedmill/feedmill/internal/feed"
 )
 
 // corpusDir is the shared corpus of third-party feeds, relative to this
@@ -73,7 +75,7 @@ func readManifest(t *testing.T) []corpusRow {
 // documents may fail, but only with an error.
 func TestCorpus(t *testing.T) {
 	rows := readManifest(t)
-	n := New(nil)
+	n := New(Options{})
 	for _, row := range rows {
 		t.Run(row.path, func(t *testing.T) {
 			raw, err := os.ReadFile(filepath.Join(corpusDir, row.path))
@@ -82,7 +84,7 @@ func TestCorpus(t *testing.T) {
 			}
 			// Normalize takes UTF-8 bodies, as internal/fetch delivers them.
 			body := toUTF8(raw, row.encoding)
-			f, err := n.Normalize("corpus", body, "https://corpus.example/feeds/feed.xml", testNow)
+			f, err := n.Normalize(feed.Source{Name: "corpus"}, body, "https://corpus.example/feeds/feed.xml", testNow)
 
 			wellformed := strings.HasPrefix(row.wellformed, "yes")
 			mustRead := wellformed && gofeedReads(row.format)

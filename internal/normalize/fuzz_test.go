@@ -1,9 +1,14 @@
 package normalize
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/feedmill/feedmill/internal/feed"
 )
 
 // FuzzNormalize feeds arbitrary bodies to Normalize: it must never panic,
@@ -31,9 +36,9 @@ func FuzzNormalize(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	n := New(nil)
+	n := New(Options{})
 	f.Fuzz(func(t *testing.T, body []byte) {
-		got, err := n.Normalize("fuzz", body, "https://fuzz.example/feed.xml", testNow)
+		got, err := n.Normalize(feed.Source{Name: "fuzz"}, body, "https://fuzz.example/feed.xml", testNow)
 		if err != nil {
 			if got != nil {
 				t.Errorf("Normalize returned a feed and an error: %v", err)
@@ -51,12 +56,122 @@ func BenchmarkNormalize(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	n := New(nil)
+	n := New(Options{})
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		if _, err := n.Normalize("bench", body, "https://go.example.org/feeds/blog.xml", testNow); err != nil {
+		if _, err := n.Normalize(feed.Source{Name: "bench"}, body, "https://go.example.org/feeds/blog.xml", testNow); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzExtract feeds arbitrary pages to Extract, with selector rules and with
+// readability: it must never panic, and an article it returns must have
+// text and keep the promises of sanitizeHTML (only absolute http(s)/mailto
+// URLs, no script URL, no iframe but a video player).
+//
+//	go test -run '^$' -fuzz=FuzzExtract -fuzztime=1m -fuzzminimizetime=5s ./internal/normalize/
+func FuzzExtract(f *testing.F) {
+	sites := loadSites(f)
+	for _, s := range sites {
+		for _, slug := range s.Articles {
+			f.Add(s.page(f, slug))
+		}
+	}
+	for _, seed := range []string{
+		``,
+		`<article><p>x</p></article>`,
+		`<html><head><base href="javascript:x/"><link rel="canonical" href="data:x"></head><body><article class="story"><p>a<img data-src="//evil.example/a.png"><noscript><noscript><img src="x"></noscript></noscript><iframe src="//www.youtube.com/embed/x"><script>alert(1)</script></iframe></p></article></body></html>`,
+		`<svg><p><style><img src=x onerror=alert(1)></style></p></svg><article class="story">text</article>`,
+		`<table><article class="story"><p>misnested</table></p>`,
+	} {
+		f.Add([]byte(seed))
+	}
+	n := New(Options{})
+	rules := sites[0].source(true)
+	rules.Rewrites = []feed.Rewrite{{Field: feed.FieldContent, Pattern: `a`, Replace: `<a href="javascript:x">a</a>`}}
+	auto := sites[0].source(false)
+	f.Fuzz(func(t *testing.T, page []byte) {
+		for _, src := range []feed.Source{rules, auto} {
+			art, err := n.Extract(src, page, "https://fuzz.example/news/1")
+			if err != nil {
+				if art != nil {
+					t.Errorf("Extract returned an article and an error: %v", err)
+				}
+				continue
+			}
+			if cleanText(art.Content) == "" {
+				t.Errorf("article without text: %q", art.Content)
+			}
+			if bad := unsafeURLs(art.Content); len(bad) > 0 {
+				t.Errorf("unsafe URLs %q in %q", bad, art.Content)
+			}
+			for _, tag := range iframeTag.FindAllString(art.Content, -1) {
+				m := srcAttr.FindStringSubmatch(tag)
+				if m == nil || !playerURLPattern.MatchString(m[1]) {
+					t.Errorf("iframe %s in %q", tag, art.Content)
+				}
+			}
+			if strings.Contains(strings.ToLower(art.Content), "<script") {
+				t.Errorf("script in %q", art.Content)
+			}
+			if art.Canonical != "" && !strings.HasPrefix(art.Canonical, "http") {
+				t.Errorf("canonical %q", art.Canonical)
+			}
+		}
+	})
+}
+
+var (
+	iframeTag = regexp.MustCompile(`<iframe[^>]*>`)
+	srcAttr   = regexp.MustCompile(` src="([^"]*)"`)
+)
+
+// BenchmarkSanitize measures the HTML pipeline of every summary and
+// content: hygiene, sanitizing, tidying.
+func BenchmarkSanitize(b *testing.B) {
+	s := loadSites(b)[0]
+	page := string(s.page(b, s.Articles[0]))
+	n := New(Options{})
+	base := mustURL(b, s.url(s.Articles[0]))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(page)))
+	for b.Loop() {
+		n.sanitizeHTML(page, base, base)
+	}
+}
+
+// FuzzSanitize feeds arbitrary fragments to sanitizeHTML, the pipeline of
+// every summary and content: no panic, only absolute http(s)/mailto URLs,
+// no iframe but a video player, and a second pass changes nothing.
+//
+//	go test -run '^$' -fuzz=FuzzSanitize -fuzztime=1m -fuzzminimizetime=5s ./internal/normalize/
+func FuzzSanitize(f *testing.F) {
+	for _, seed := range []string{
+		`<p>a <img data-src="/a.jpg"><noscript><img src="/a.jpg"></noscript></p>`,
+		`<iframe src="//www.youtube.com/embed/x"><p>fallback</p></iframe>`,
+		`<div> <p> x </p> <pre> y  z </pre> <a href="?utm_source=a#f"></a></div>`,
+		`<noscript><noscript><img src="a"></noscript></noscript>`,
+		`<svg><style><img src=x onerror=alert(1)></style></svg>`,
+	} {
+		f.Add(seed)
+	}
+	n := New(Options{})
+	base := &url.URL{Scheme: "https", Host: "fuzz.example", Path: "/blog/"}
+	f.Fuzz(func(t *testing.T, fragment string) {
+		got := n.sanitizeHTML(fragment, base, base)
+		if bad := unsafeURLs(got); len(bad) > 0 {
+			t.Errorf("unsafe URLs %q in %q", bad, got)
+		}
+		for _, tag := range iframeTag.FindAllString(got, -1) {
+			m := srcAttr.FindStringSubmatch(tag)
+			if m == nil || !playerURLPattern.MatchString(m[1]) {
+				t.Errorf("iframe %s in %q", tag, got)
+			}
+		}
+		if again := n.sanitizeHTML(got, base, base); again != got {
+			t.Errorf("not idempotent:\n once %q\ntwice %q", got, again)
+		}
+	})
 }

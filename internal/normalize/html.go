@@ -17,7 +17,8 @@ import (
 // It starts from bluemonday's UGCPolicy (text formatting, links, lists,
 // tables, code/pre, blockquote, figure/figcaption, images; no script, style,
 // iframe, form, event handler or style attribute) and adds what articles
-// carry: srcset images, picture, and audio/video with their sources.
+// carry: srcset images, picture, audio/video with their sources, and
+// YouTube and Vimeo players.
 //
 // Links are left without rel="nofollow". UGCPolicy adds it to keep a site's
 // own pages from lending search rank to its users' links; feedmill
@@ -53,6 +54,15 @@ func newPolicy() *bluemonday.Policy {
 	p.AllowAttrs("preload").Matching(preloadPattern).OnElements("audio", "video")
 	p.AllowAttrs("width", "height").Matching(bluemonday.NumberOrPercent).OnElements("video")
 
+	// Video players of YouTube and Vimeo, and nothing else: an iframe
+	// shows a whole foreign page inside the reader. fixIframe has dropped
+	// every other iframe and made these URLs canonical before the policy
+	// runs; the pattern holds the policy to that.
+	p.AllowAttrs("src").Matching(playerURLPattern).OnElements("iframe")
+	p.AllowAttrs("width", "height").Matching(bluemonday.NumberOrPercent).OnElements("iframe")
+	p.AllowAttrs("allowfullscreen").Matching(allowFullscreenPattern).OnElements("iframe")
+	p.AllowAttrs("title").OnElements("iframe")
+
 	p.AllowURLSchemes("http", "https", "mailto")
 	p.AllowRelativeURLs(false)
 	// Last: every bluemonday helper that touches URLs (AllowImages,
@@ -68,89 +78,127 @@ var (
 	mimePattern    = regexp.MustCompile(`^[a-zA-Z0-9!#$&^_.+-]+/[a-zA-Z0-9!#$&^_.+-]+(;[ a-zA-Z0-9=."-]*)?$`)
 	booleanPattern = regexp.MustCompile(`(?i)^(|controls|loop|muted)$`)
 	preloadPattern = regexp.MustCompile(`(?i)^(none|metadata|auto)?$`)
+
+	playerURLPattern       = regexp.MustCompile(`^https://(www\.youtube\.com/embed/|www\.youtube-nocookie\.com/embed/|player\.vimeo\.com/video/)[^\s"'<>]*$`)
+	allowFullscreenPattern = regexp.MustCompile(`(?i)^(|allowfullscreen|true)$`)
 )
 
-// sanitizeHTML makes fragment safe to embed: every URL made absolute against
-// base (fragment-only links against page, the article itself), unsafe URLs
-// and markup removed. It returns "" for a fragment with no visible content
-// left.
+// sanitizeHTML makes fragment safe to embed and clean to read. In order:
+//
+//  1. hygiene on the parsed fragment (prepare): lazy-loaded images made
+//     real, <noscript> fallbacks used once, every URL made absolute against
+//     base (fragment-only links against page, the article itself), tracking
+//     parameters stripped from links, tracking pixels and iframes other
+//     than YouTube and Vimeo players dropped;
+//  2. the bluemonday policy (newPolicy), which removes unsafe URLs and
+//     markup;
+//  3. tidying of what is left (tidy): elements left empty removed,
+//     whitespace collapsed outside <pre>.
+//
+// It returns "" for a fragment with no visible content left.
 func (n *Normalizer) sanitizeHTML(fragment string, base, page *url.URL) string {
 	if strings.TrimSpace(fragment) == "" {
 		return ""
 	}
-	resolved := resolveContent(fragment, base, page)
-	out := strings.TrimSpace(n.policy.Sanitize(resolved))
+	prepared := n.prepare(fragment, base, page)
+	out := tidy(n.policy.Sanitize(prepared))
 	if !hasVisibleContent(out) {
 		return ""
 	}
 	return out
 }
 
-// resolveContent parses fragment, resolves the URLs inside it and renders it
-// back. URLs are resolved before sanitizing, deliberately: the sanitizer is
-// then the last step and judges the URLs as they will be published, and it
-// only has to accept absolute ones.
-func resolveContent(fragment string, base, page *url.URL) string {
-	ctx := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
-	nodes, err := nethtml.ParseFragment(strings.NewReader(fragment), ctx)
+// parseFragment parses an HTML fragment as the content of a <div>, which it
+// returns. x/net/html fails on elements nested more than 512 deep (and on
+// reader errors, which a strings.Reader has none of): such a fragment, which
+// no publisher writes, is kept as a text node, so that it comes out as
+// escaped text.
+func parseFragment(fragment string) *nethtml.Node {
+	root := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
+	nodes, err := nethtml.ParseFragment(strings.NewReader(fragment), root)
 	if err != nil {
-		// x/net/html only fails on reader errors, which a strings.Reader
-		// has none of; escaping keeps the text should that ever change.
-		return html.EscapeString(fragment)
+		nodes = []*nethtml.Node{{Type: nethtml.TextNode, Data: fragment}}
 	}
-	var b strings.Builder
 	for _, node := range nodes {
-		fixURLs(node, base, page)
-		if lacksURL(node) {
-			continue
-		}
-		if err := nethtml.Render(&b, node); err != nil {
-			return html.EscapeString(fragment)
+		root.AppendChild(node)
+	}
+	return root
+}
+
+// renderChildren renders the children of root.
+func renderChildren(root *nethtml.Node) string {
+	var b strings.Builder
+	for c := root.FirstChild; c != nil; c = c.NextSibling {
+		if err := nethtml.Render(&b, c); err != nil {
+			// Render only fails on writer errors, which a strings.Builder
+			// has none of; keep the text rather than half a tree.
+			return html.EscapeString(textContent(root))
 		}
 	}
 	return b.String()
 }
 
-// fixURLs rewrites the URL attributes of n and its descendants to absolute
-// URLs, dropping the attributes whose URL is unusable or of a scheme other
-// than http, https (and mailto, for links), and the images and media sources
-// left with no URL at all. It also gives audio and video their controls:
-// without them a reader shows nothing to play.
-func fixURLs(n *nethtml.Node, base, page *url.URL) {
-	if n.Type == nethtml.ElementNode {
-		kept := n.Attr[:0]
-		hasControls := false
-		for _, a := range n.Attr {
-			if a.Namespace != "" {
-				continue // svg/xlink attributes: nothing we publish
-			}
-			switch a.Key {
-			case "href":
-				a.Val = resolveURL(base, page, a.Val, true)
-			case "src", "poster", "cite":
-				a.Val = resolveURL(base, page, a.Val, false)
-			case "srcset":
-				a.Val = resolveSrcset(base, page, a.Val)
-			case "controls":
-				hasControls = true
-			}
-			if a.Val == "" && isURLAttr(a.Key) {
-				continue
-			}
-			kept = append(kept, a)
-		}
-		n.Attr = kept
-		if (n.DataAtom == atom.Audio || n.DataAtom == atom.Video) && !hasControls {
-			n.Attr = append(n.Attr, nethtml.Attribute{Key: "controls"})
-		}
-	}
-	for c := n.FirstChild; c != nil; {
+// prepare parses fragment, does the hygiene of step 1 of sanitizeHTML and
+// renders it back. URLs are resolved before sanitizing, deliberately: the
+// sanitizer is then the last step and judges the URLs as they will be
+// published, and it only has to accept absolute ones.
+func (n *Normalizer) prepare(fragment string, base, page *url.URL) string {
+	root := parseFragment(fragment)
+	unlazy(root, true)
+	n.fixURLs(root, base, page)
+	return renderChildren(root)
+}
+
+// fixURLs rewrites the URL attributes of the descendants of node to
+// absolute URLs, dropping the attributes whose URL is unusable or of a
+// scheme other than http, https (and mailto, for links), and then the
+// images, media sources and players left with no URL at all, tracking
+// pixels and iframes that are not video players. Links lose their tracking
+// parameters. Audio and video get their controls: without them a reader
+// shows nothing to play.
+func (n *Normalizer) fixURLs(node *nethtml.Node, base, page *url.URL) {
+	for c := node.FirstChild; c != nil; {
 		next := c.NextSibling
-		fixURLs(c, base, page)
-		if lacksURL(c) {
-			n.RemoveChild(c)
+		if c.Type == nethtml.ElementNode {
+			n.fixAttrs(c, base, page)
+			n.fixURLs(c, base, page)
+			if lacksURL(c) || isPixel(c) || !fixIframe(c) {
+				node.RemoveChild(c)
+			}
 		}
 		c = next
+	}
+}
+
+// fixAttrs does fixURLs' work on the attributes of one element.
+func (n *Normalizer) fixAttrs(e *nethtml.Node, base, page *url.URL) {
+	kept := e.Attr[:0]
+	hasControls := false
+	for _, a := range e.Attr {
+		if a.Namespace != "" {
+			continue // svg/xlink attributes: nothing we publish
+		}
+		switch a.Key {
+		case "href":
+			a.Val = resolveURL(base, page, a.Val, true)
+			if e.DataAtom == atom.A || e.DataAtom == atom.Area {
+				a.Val = n.stripTracking(a.Val)
+			}
+		case "src", "poster", "cite":
+			a.Val = resolveURL(base, page, a.Val, false)
+		case "srcset":
+			a.Val = resolveSrcset(base, page, a.Val)
+		case "controls":
+			hasControls = true
+		}
+		if a.Val == "" && isURLAttr(a.Key) {
+			continue
+		}
+		kept = append(kept, a)
+	}
+	e.Attr = kept
+	if (e.DataAtom == atom.Audio || e.DataAtom == atom.Video) && !hasControls {
+		e.Attr = append(e.Attr, nethtml.Attribute{Key: "controls"})
 	}
 }
 
@@ -240,12 +288,12 @@ func resolveSrcset(base, page *url.URL, srcset string) string {
 var descriptorPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?[wx]$`)
 
 // hasVisibleContent reports whether sanitized HTML shows anything: text or
-// an image or media element.
+// an image, media element or video player.
 func hasVisibleContent(s string) bool {
 	if s == "" {
 		return false
 	}
-	if strings.Contains(s, "<img") || strings.Contains(s, "<video") || strings.Contains(s, "<audio") || strings.Contains(s, "<picture") {
+	if strings.Contains(s, "<img") || strings.Contains(s, "<video") || strings.Contains(s, "<audio") || strings.Contains(s, "<picture") || strings.Contains(s, "<iframe") {
 		return true
 	}
 	return cleanText(s) != ""

@@ -21,6 +21,8 @@ type itemBuilder struct {
 	base   *url.URL // the feed's link, else the URL it was fetched from; may be nil
 	now    time.Time
 	orig   any // *rss.Feed, *atom.Feed or *json.Feed
+
+	rewrites []rewrite // the source's, compiled
 }
 
 // build normalizes gi, the i-th item of the feed.
@@ -47,8 +49,10 @@ func (b *itemBuilder) build(i int, gi *gofeed.Item) feed.Item {
 
 	it := feed.Item{Source: b.source, Title: cleanText(gi.Title)}
 
-	it.Link = b.link(gi, rssItem, jsonItem)
-	page := parseBase(it.Link)
+	rawLink := b.link(gi, rssItem, jsonItem)
+	page := parseBase(rawLink)
+	it.Link = b.n.stripTracking(rawLink)
+	it.Canonical = b.n.Canonical(it.Link)
 
 	it.Summary = b.n.htmlOrText(gi.Description, b.base, page)
 	it.Content = b.content(gi, atomEntry, jsonItem, page)
@@ -79,12 +83,22 @@ func (b *itemBuilder) build(i int, gi *gofeed.Item) feed.Item {
 		rawPub = pub.UTC()
 	}
 	hashed := it.Title
-	if hashed == "" && it.Link == "" {
+	if hashed == "" && rawLink == "" {
 		// With nothing else to tell them apart, untitled items without guid
 		// or link would all share one id and all but the first be dropped.
 		hashed = gi.Description + "\x00" + gi.Content
 	}
-	it.ID = feed.ItemID(gi.GUID, it.Link, hashed, rawPub)
+	// The id keeps the link as the feed gives it (tracking parameters
+	// and all) and the title before rewrites: an id must not move when
+	// the stripping rules or the source's rewrites change.
+	it.ID = feed.ItemID(gi.GUID, rawLink, hashed, rawPub)
+
+	it.Title = applyText(b.rewrites, feed.FieldTitle, it.Title)
+	it.Summary = b.n.applyHTML(b.rewrites, feed.FieldSummary, it.Summary, b.base, page)
+	it.Content = b.n.applyHTML(b.rewrites, feed.FieldContent, it.Content, b.base, page)
+	if it.Summary == "" {
+		it.Summary = DeriveSummary(it.Content)
+	}
 	return it
 }
 

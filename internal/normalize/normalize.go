@@ -1,11 +1,15 @@
 // Package normalize turns the body of a fetched feed (RSS 0.9x/1.0/2.0,
 // Atom 0.3/1.0, JSON Feed 1.0/1.1) into de-duplicated feed.Items whose
-// text is plain, whose HTML is sanitized, whose URLs are absolute and whose
-// dates are UTC and sane.
+// text is plain, whose HTML is sanitized and clean to read, whose URLs are
+// absolute and free of tracking parameters, and whose dates are UTC and
+// sane. It also extracts the article from an article page (Extract), for
+// sources whose feeds carry summaries only.
 //
-// Parsing is gofeed's; this package decides everything gofeed leaves open:
-// which id an item keeps for ever, which base a relative URL is resolved
-// against, what survives sanitizing, and which dates are believed.
+// Parsing is gofeed's, article finding goquery's or readability's; this
+// package decides everything they leave open: which id an item keeps for
+// ever, which base a relative URL is resolved against, what survives
+// sanitizing, which images and players are real, which URL a story is
+// known by (Canonical), and which dates are believed.
 package normalize
 
 import (
@@ -14,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -30,19 +35,37 @@ import (
 // wraps gofeed.ErrFeedTypeNotDetected.
 var ErrNotAFeed = fmt.Errorf("not a feed: %w", gofeed.ErrFeedTypeNotDetected)
 
-// Normalizer parses and normalizes feeds. It is safe for concurrent use; the
-// zero value is not usable, call New.
+// Normalizer parses and normalizes feeds and extracts articles from pages.
+// It is safe for concurrent use; the zero value is not usable, call New.
 type Normalizer struct {
-	log    *slog.Logger
-	policy *bluemonday.Policy // built once: building it compiles regexps
+	log      *slog.Logger
+	policy   *bluemonday.Policy // built once: building it compiles regexps
+	tracking *trackingParams
+
+	// Compiled rewrite patterns and CSS selectors, by their source text.
+	// They come from the configuration, so the caches stay as small as
+	// it is.
+	patterns  sync.Map // string -> *regexp.Regexp
+	selectors sync.Map // string -> cascadia.Selector
 }
 
-// New returns a Normalizer that logs to logger; a nil logger discards.
-func New(logger *slog.Logger) *Normalizer {
+// Options configure a Normalizer.
+type Options struct {
+	// Logger receives debug lines about what was dropped; nil discards.
+	Logger *slog.Logger
+	// TrackingParams are query parameter names stripped from links in
+	// addition to the built-in list (utm_*, fbclid, gclid, ...). A trailing
+	// '*' makes a name a prefix ("utm_*"); names are matched without case.
+	TrackingParams []string
+}
+
+// New returns a Normalizer configured by opts.
+func New(opts Options) *Normalizer {
+	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Normalizer{log: logger, policy: newPolicy()}
+	return &Normalizer{log: logger, policy: newPolicy(), tracking: newTrackingParams(opts.TrackingParams)}
 }
 
 // Feed is a normalized feed.
@@ -54,17 +77,28 @@ type Feed struct {
 
 // Normalize parses body (any RSS 0.9x/1.0/2.0, Atom 0.3/1.0, JSON Feed
 // 1.0/1.1, already converted to UTF-8) fetched from baseURL (the final URL
-// after redirects) for the named source. now is the clock: dates more than a
-// day after it are treated as missing, so the store clamps them to the
-// item's first-seen time.
+// after redirects) for src. now is the clock: dates more than a day after it
+// are treated as missing, so the store clamps them to the item's first-seen
+// time.
 //
-// Every returned item has Source set to source and a non-empty ID unique in
-// the feed (later duplicates are dropped); Title is plain text, Summary and
-// Content are sanitized HTML whose URLs are absolute http(s) or mailto, and
-// all dates are UTC. Items keep the order of the feed. A feed without items
-// is not an error. A body that is no feed gives an error wrapping ErrNotAFeed;
+// Every returned item has Source set to src.Name and a non-empty ID unique
+// in the feed (later duplicates are dropped). Title is plain text; Summary
+// and Content are sanitized, hygienic HTML (see sanitizeHTML) whose URLs are
+// absolute http(s) or mailto; src.Rewrites have been applied to title,
+// summary and content, in order; an item whose feed gives no summary gets
+// one derived from its content (DeriveSummary). Link has lost its tracking
+// parameters but kept its fragment, and Canonical is Canonical(Link), empty
+// without a link. The ID is derived from the link as the feed gives it, so
+// ids stored before tracking parameters were stripped stay the same. All
+// dates are UTC. Items keep the order of the feed. A feed without items is
+// not an error. A body that is no feed gives an error wrapping ErrNotAFeed;
 // every error names the source.
-func (n *Normalizer) Normalize(source string, body []byte, baseURL string, now time.Time) (*Feed, error) {
+func (n *Normalizer) Normalize(src feed.Source, body []byte, baseURL string, now time.Time) (*Feed, error) {
+	source := src.Name
+	rewrites, err := n.compileRewrites(src)
+	if err != nil {
+		return nil, err
+	}
 	parsed, err := parse(body, n.log.With("source", source))
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", source, err)
@@ -86,7 +120,7 @@ func (n *Normalizer) Normalize(source string, body []byte, baseURL string, now t
 		out.Link = (&url.URL{Scheme: base.Scheme, Host: base.Host, Path: "/"}).String()
 	}
 
-	b := itemBuilder{n: n, source: source, base: itemBase, now: now.UTC(), orig: parsed.orig}
+	b := itemBuilder{n: n, source: source, base: itemBase, now: now.UTC(), orig: parsed.orig, rewrites: rewrites}
 	seen := make(map[string]bool, len(parsed.Items))
 	out.Items = make([]feed.Item, 0, len(parsed.Items))
 	for i, gi := range parsed.Items {

@@ -42,14 +42,14 @@ var fixtures = []struct {
 // JSON, with its .golden.json file. Run with -update to rewrite them after a
 // deliberate change, then read the diff.
 func TestGolden(t *testing.T) {
-	n := New(nil)
+	n := New(Options{})
 	for _, fx := range fixtures {
 		t.Run(fx.file, func(t *testing.T) {
 			body, err := os.ReadFile(filepath.Join("testdata", fx.file))
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := n.Normalize("test-src", body, fx.baseURL, testNow)
+			got, err := n.Normalize(feed.Source{Name: "test-src"}, body, fx.baseURL, testNow)
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
@@ -135,10 +135,10 @@ func TestNotAFeed(t *testing.T) {
 		{"atom entry document", `<?xml version="1.0"?><entry xmlns="http://www.w3.org/2005/Atom"><title>x</title></entry>`},
 		{"html after a long comment", "<!--" + strings.Repeat("x", 5000) + "--><html><body></body></html>"},
 	}
-	n := New(nil)
+	n := New(Options{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := n.Normalize("go-blog", []byte(tc.body), "https://example.com/", testNow)
+			_, err := n.Normalize(feed.Source{Name: "go-blog"}, []byte(tc.body), "https://example.com/", testNow)
 			if !errors.Is(err, ErrNotAFeed) || !errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
 				t.Fatalf("err = %v, want one wrapping ErrNotAFeed and gofeed.ErrFeedTypeNotDetected", err)
 			}
@@ -160,10 +160,10 @@ func TestParseErrors(t *testing.T) {
 		// turn that into an error.
 		{"json null item", `{"version": "https://jsonfeed.org/version/1.1", "items": [null]}`},
 	}
-	n := New(nil)
+	n := New(Options{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := n.Normalize("go-blog", []byte(tc.body), "https://example.com/", testNow)
+			f, err := n.Normalize(feed.Source{Name: "go-blog"}, []byte(tc.body), "https://example.com/", testNow)
 			if err == nil {
 				// Lenient parsing is fine too, as long as the result holds.
 				checkInvariants(t, f)
@@ -189,10 +189,10 @@ func TestEmptyFeeds(t *testing.T) {
 		{"json", `{"version":"https://jsonfeed.org/version/1.1","title":"Empty","items":[]}`, "Empty", "https://example.com/"},
 		{"rss without channel", `<rss version="2.0"></rss>`, "", "https://example.com/"},
 	}
-	n := New(nil)
+	n := New(Options{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := n.Normalize("s", []byte(tc.body), "https://example.com/some/feed.xml", testNow)
+			f, err := n.Normalize(feed.Source{Name: "s"}, []byte(tc.body), "https://example.com/some/feed.xml", testNow)
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
@@ -233,10 +233,10 @@ func TestTitles(t *testing.T) {
 		{"json with entity", jsonWith(`"Tom &amp; Jerry"`), "Tom & Jerry"},
 		{"json with markup", jsonWith(`"<i>Italic</i> title"`), "Italic title"},
 	}
-	n := New(nil)
+	n := New(Options{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := n.Normalize("s", []byte(tc.body), "https://x.example/feed", testNow)
+			f, err := n.Normalize(feed.Source{Name: "s"}, []byte(tc.body), "https://x.example/feed", testNow)
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
@@ -265,10 +265,10 @@ func TestFeedLink(t *testing.T) {
 		{"no usable base URL", `<rss version="2.0"><channel><item><link>post</link><guid>g</guid></item></channel></rss>`,
 			"not a url", "", ""},
 	}
-	n := New(nil)
+	n := New(Options{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := n.Normalize("s", []byte(tc.body), tc.baseURL, testNow)
+			f, err := n.Normalize(feed.Source{Name: "s"}, []byte(tc.body), tc.baseURL, testNow)
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
@@ -296,13 +296,13 @@ func TestPreamble(t *testing.T) {
 			`<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"><item><title>r</title><link>https://r.example/</link></item></rdf:RDF>`, 1},
 		{"bom and whitespace before json", "\xEF\xBB\xBF" + strings.Repeat("\n", 5000) + `{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"1"}]}`, 1},
 	}
-	n := New(nil)
+	n := New(Options{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := gofeed.NewParser().ParseString(tc.body); !errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
 				t.Logf("gofeed now detects this preamble itself (err = %v); the workaround may go", err)
 			}
-			f, err := n.Normalize("s", []byte(tc.body), "https://example.com/", testNow)
+			f, err := n.Normalize(feed.Source{Name: "s"}, []byte(tc.body), "https://example.com/", testNow)
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
@@ -324,10 +324,10 @@ func TestDeclaredEncoding(t *testing.T) {
 		{"latin-1 body declared latin-1", "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss version=\"2.0\"><channel><title>Caf\xe9</title></channel></rss>", "Café"},
 		{"utf-8 declared utf-8", `<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Café</title></channel></rss>`, "Café"},
 	}
-	n := New(nil)
+	n := New(Options{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := n.Normalize("s", []byte(tc.body), "https://example.com/", testNow)
+			f, err := n.Normalize(feed.Source{Name: "s"}, []byte(tc.body), "https://example.com/", testNow)
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
@@ -369,10 +369,10 @@ func TestXMLBase(t *testing.T) {
 		{"atom", atomFeed, "https://base.example/dir/post", "https://base.example/dir/a.mp3", `href="https://base.example/dir/x"`, "https://base.example/dir/me"},
 		{"rss", rssFeed, "https://base.example/dir/post", "https://site.example/a.mp3", `href="https://site.example/x"`, ""},
 	}
-	n := New(nil)
+	n := New(Options{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := n.Normalize("s", []byte(tc.body), "https://fetched.example/feed", testNow)
+			f, err := n.Normalize(feed.Source{Name: "s"}, []byte(tc.body), "https://fetched.example/feed", testNow)
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
@@ -434,11 +434,11 @@ func TestDuplicateIDs(t *testing.T) {
 			wantTtl: []string{"", ""},
 		},
 	}
-	n := New(nil)
+	n := New(Options{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			body := `<rss version="2.0"><channel>` + tc.items + `</channel></rss>`
-			f, err := n.Normalize("s", []byte(body), "https://x.example/feed", testNow)
+			f, err := n.Normalize(feed.Source{Name: "s"}, []byte(body), "https://x.example/feed", testNow)
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
@@ -458,9 +458,9 @@ func TestDuplicateIDs(t *testing.T) {
 // level with the source and the id.
 func TestDuplicateIDsLogged(t *testing.T) {
 	var buf bytes.Buffer
-	n := New(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	n := New(Options{Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	body := `<rss version="2.0"><channel><item><guid>g1</guid></item><item><guid>g1</guid></item></channel></rss>`
-	if _, err := n.Normalize("go-blog", []byte(body), "https://x.example/feed", testNow); err != nil {
+	if _, err := n.Normalize(feed.Source{Name: "go-blog"}, []byte(body), "https://x.example/feed", testNow); err != nil {
 		t.Fatalf("Normalize: %v", err)
 	}
 	if got := buf.String(); !strings.Contains(got, "level=DEBUG") || !strings.Contains(got, "source=go-blog") || !strings.Contains(got, "id=g1") {
@@ -482,11 +482,11 @@ func TestIDFallback(t *testing.T) {
 		{"hash uses the raw future date, not the clamped one", `<item><title>Future</title><pubDate>Fri, 01 Jan 2100 00:00:00 GMT</pubDate></item>`, feed.ItemID("", "", "Future", time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC))},
 		{"hash of the cleaned title", `<item><title>  &lt;b&gt;Bold&lt;/b&gt;   title </title></item>`, feed.ItemID("", "", "Bold title", time.Time{})},
 	}
-	n := New(nil)
+	n := New(Options{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			body := `<rss version="2.0"><channel><link>https://x.example/</link>` + tc.item + `</channel></rss>`
-			f, err := n.Normalize("s", []byte(body), "https://x.example/feed", testNow)
+			f, err := n.Normalize(feed.Source{Name: "s"}, []byte(body), "https://x.example/feed", testNow)
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
@@ -507,10 +507,10 @@ func TestIDFallbackFormats(t *testing.T) {
 		{"json numeric id", `{"version":"https://jsonfeed.org/version/1.1","items":[{"id":42,"url":"https://x.example/42"}]}`, "42"},
 		{"json url without id", `{"version":"https://jsonfeed.org/version/1.1","items":[{"url":"https://x.example/u"}]}`, "https://x.example/u"},
 	}
-	n := New(nil)
+	n := New(Options{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := n.Normalize("s", []byte(tc.body), "https://x.example/feed", testNow)
+			f, err := n.Normalize(feed.Source{Name: "s"}, []byte(tc.body), "https://x.example/feed", testNow)
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
@@ -542,11 +542,11 @@ func TestDates(t *testing.T) {
 		{"atom:updated updates", `<pubDate>Mon, 12 May 2025 08:00:00 GMT</pubDate><atom:updated>2025-05-13T08:00:00Z</atom:updated>`, "2025-05-12T08:00:00Z", "2025-05-13T08:00:00Z"},
 		{"update before publication is raised", `<pubDate>Mon, 12 May 2025 08:00:00 GMT</pubDate><atom:updated>2025-05-01T08:00:00Z</atom:updated>`, "2025-05-12T08:00:00Z", "2025-05-12T08:00:00Z"},
 	}
-	n := New(nil)
+	n := New(Options{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			body := `<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom"><channel><item><guid>g</guid>` + tc.item + `</item></channel></rss>`
-			f, err := n.Normalize("s", []byte(body), "https://x.example/feed", testNow)
+			f, err := n.Normalize(feed.Source{Name: "s"}, []byte(body), "https://x.example/feed", testNow)
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
@@ -565,7 +565,7 @@ func TestDates(t *testing.T) {
 // Published: gofeed would copy updated into published.
 func TestAtomDates(t *testing.T) {
 	body := `<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>1</id><updated>2025-05-13T08:00:00+02:00</updated></entry></feed>`
-	f, err := New(nil).Normalize("s", []byte(body), "https://x.example/feed", testNow)
+	f, err := New(Options{}).Normalize(feed.Source{Name: "s"}, []byte(body), "https://x.example/feed", testNow)
 	if err != nil {
 		t.Fatalf("Normalize: %v", err)
 	}
@@ -600,11 +600,11 @@ func TestAuthors(t *testing.T) {
 		{"dc:creator wins over itunes:author", `<dc:creator>Rob</dc:creator><itunes:author>Pod</itunes:author>`, []feed.Person{{Name: "Rob"}}},
 		{"blank author", `<author>   </author>`, nil},
 	}
-	n := New(nil)
+	n := New(Options{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			body := `<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><item><guid>g</guid>` + tc.item + `</item></channel></rss>`
-			f, err := n.Normalize("s", []byte(body), "https://x.example/feed", testNow)
+			f, err := n.Normalize(feed.Source{Name: "s"}, []byte(body), "https://x.example/feed", testNow)
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
@@ -634,11 +634,11 @@ func TestConcurrentUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := New(nil)
+	n := New(Options{})
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			if _, err := n.Normalize("s", body, "https://go.example.org/feeds/blog.xml", testNow); err != nil {
+			if _, err := n.Normalize(feed.Source{Name: "s"}, body, "https://go.example.org/feeds/blog.xml", testNow); err != nil {
 				t.Error(err)
 			}
 		})

@@ -1,0 +1,284 @@
+package normalize
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"codeberg.org/readeck/go-readability/v2"
+	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
+	nethtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"github.com/feedmill/feedmill/internal/feed"
+)
+
+// Article is the article extracted from a page.
+type Article struct {
+	Title     string // plain text; may be empty
+	Content   string // sanitized, hygienic HTML with absolute URLs; never empty
+	Canonical string // Canonical() of the page's rel=canonical; may be empty
+}
+
+// ErrNoArticle reports a page on which no article text was found.
+var ErrNoArticle = errors.New("no article found")
+
+// maxPageElements bounds the pages given to readability, whose scoring
+// grows faster than the page: a news page has a few thousand elements.
+const maxPageElements = 50000
+
+// Extract finds the article on page, the HTML of the article page fetched
+// from pageURL (the final URL after redirects). page must already be UTF-8,
+// as internal/fetch delivers it; a <meta charset> on it is ignored, since it
+// names the encoding the page had before conversion.
+//
+// With src.Content.Select set, the article is what the selector matches (all
+// matches in document order, none inside another), without what
+// src.Content.Remove matches inside it; readability is not used. Without
+// it, readability finds the article, and the Remove selectors still apply.
+// Either way the content is sanitized and hygienic as in Normalize
+// (sanitizeHTML), URLs resolved against the page's <base> or pageURL, and
+// the source's content rewrites are applied (not its title rewrites, which
+// are the feed item's). Title is the page's (og:title, else <title>, or
+// readability's cleaned one). Canonical is the page's <link
+// rel="canonical">, resolved and canonicalized, when it is http(s).
+//
+// A selector that does not compile, a bad rewrite pattern and a page
+// without article text (wrapping ErrNoArticle) are errors naming pageURL.
+// Extract does not panic on any page.
+func (n *Normalizer) Extract(src feed.Source, page []byte, pageURL string) (*Article, error) {
+	rewrites, err := n.compileRewrites(src)
+	if err != nil {
+		return nil, fmt.Errorf("extract %s: %w", pageURL, err)
+	}
+	var sel cascadia.Selector
+	if s := strings.TrimSpace(src.Content.Select); s != "" {
+		if sel, err = n.compileSelector(s); err != nil {
+			return nil, fmt.Errorf("extract %s: source %s: %w", pageURL, src.Name, err)
+		}
+	}
+	removes := make([]cascadia.Selector, 0, len(src.Content.Remove))
+	for _, s := range src.Content.Remove {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		m, err := n.compileSelector(s)
+		if err != nil {
+			return nil, fmt.Errorf("extract %s: source %s: %w", pageURL, src.Name, err)
+		}
+		removes = append(removes, m)
+	}
+
+	// x/net/html reads bytes as UTF-8 whatever a <meta> says, which is
+	// what a converted page needs. Invalid sequences are replaced so that
+	// they cannot reach the output.
+	doc, err := nethtml.Parse(bytes.NewReader(bytes.ToValidUTF8(page, []byte("\uFFFD"))))
+	if err != nil {
+		return nil, fmt.Errorf("extract %s: parse: %w", pageURL, err)
+	}
+	pageBase := parseBase(pageURL)
+	base := documentBase(doc, pageBase)
+
+	art := &Article{Title: pageTitle(doc)}
+	if c := canonicalLink(doc, base); c != "" {
+		art.Canonical = n.Canonical(c)
+	}
+
+	raw, title, err := articleHTML(doc, sel, removes, base)
+	if err != nil {
+		return nil, fmt.Errorf("extract %s: %w", pageURL, err)
+	}
+	if title != "" {
+		art.Title = title
+	}
+
+	content := n.sanitizeHTML(raw, base, pageBase)
+	content = n.applyHTML(rewrites, feed.FieldContent, content, base, pageBase)
+	if cleanText(content) == "" {
+		return nil, fmt.Errorf("extract %s: %w", pageURL, ErrNoArticle)
+	}
+	art.Content = content
+	by := "readability"
+	if sel != nil {
+		by = "rules"
+	}
+	n.log.Debug("article extracted", "source", src.Name, "url", pageURL, "by", by, "bytes", len(content))
+	return art, nil
+}
+
+// compileSelector returns the compiled CSS selector (group) from the cache,
+// compiling it on first use. Compiled selectors are pure functions.
+func (n *Normalizer) compileSelector(s string) (cascadia.Selector, error) {
+	if m, ok := n.selectors.Load(s); ok {
+		return m.(cascadia.Selector), nil
+	}
+	m, err := cascadia.Compile(s)
+	if err != nil {
+		return nil, fmt.Errorf("selector %q: %w", s, err)
+	}
+	n.selectors.Store(s, m)
+	return m, nil
+}
+
+// removeMatches removes from under root what each selector matches.
+func removeMatches(root *nethtml.Node, selectors []cascadia.Selector) {
+	if len(selectors) == 0 {
+		return
+	}
+	d := goquery.NewDocumentFromNode(root)
+	for _, m := range selectors {
+		d.FindMatcher(m).Remove()
+	}
+}
+
+// renderMatches renders the elements sel matches under doc, in document
+// order, leaving out those inside another match (which would repeat).
+func renderMatches(doc *nethtml.Node, sel cascadia.Selector) string {
+	matches := goquery.NewDocumentFromNode(doc).FindMatcher(sel).Nodes
+	outer := make(map[*nethtml.Node]bool, len(matches))
+	var b strings.Builder
+	for _, m := range matches {
+		inside := false
+		for p := m.Parent; p != nil; p = p.Parent {
+			if outer[p] {
+				inside = true
+				break
+			}
+		}
+		if inside {
+			continue
+		}
+		outer[m] = true
+		if err := nethtml.Render(&b, m); err != nil {
+			return "" // a strings.Builder does not fail
+		}
+	}
+	return b.String()
+}
+
+// articleHTML finds the article in doc (which it changes) and returns its
+// HTML, unsanitized, and readability's title when readability found it.
+// The libraries it runs are third-party code walking a hostile page: a
+// panic inside them is turned into an error, so that one page cannot take
+// the daemon down.
+func articleHTML(doc *nethtml.Node, sel cascadia.Selector, removes []cascadia.Selector, base *url.URL) (raw, title string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			raw, title, err = "", "", fmt.Errorf("extraction panicked: %v", r)
+		}
+	}()
+	// Remove first: the selectors are written against the page as
+	// served, and furniture gone is furniture readability cannot mistake
+	// for the article.
+	removeMatches(doc, removes)
+	unlazy(doc, true)
+	if sel != nil {
+		return renderMatches(doc, sel), "", nil
+	}
+
+	p := readability.NewParser()
+	p.MaxElemsToParse = maxPageElements
+	p.KeepClasses = true // the Remove selectors run on the result too
+	if base == nil {
+		base = &url.URL{}
+	}
+	a, err := p.ParseAndMutate(doc, base)
+	if err != nil {
+		return "", "", fmt.Errorf("readability: %w", err)
+	}
+	if a.Node == nil {
+		return "", "", nil
+	}
+	// readability moves and renames elements; what the Remove selectors
+	// match in its result goes too.
+	removeMatches(a.Node, removes)
+	if !hasTextOutsideLinks(a.Node) {
+		// What readability falls back to on a page without an article: a
+		// menu, a list of headlines.
+		return "", "", nil
+	}
+	// a.Node is readability's own wrapper (div#readability-page-1): only
+	// its content is the article's.
+	var b strings.Builder
+	for c := a.Node.FirstChild; c != nil; c = c.NextSibling {
+		if err := nethtml.Render(&b, c); err != nil {
+			return "", "", fmt.Errorf("render: %w", err)
+		}
+	}
+	return b.String(), squash(a.Title()), nil
+}
+
+// hasTextOutsideLinks reports whether there is text under n that is not
+// inside a link.
+func hasTextOutsideLinks(n *nethtml.Node) bool {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch {
+		case c.Type == nethtml.TextNode && strings.TrimFunc(c.Data, isBlank) != "":
+			return true
+		case c.Type == nethtml.ElementNode && c.DataAtom != atom.A && hasTextOutsideLinks(c):
+			return true
+		}
+	}
+	return false
+}
+
+// documentBase returns the URL relative URLs on the page resolve against:
+// its first <base href>, resolved against the page's URL, else that URL.
+func documentBase(doc *nethtml.Node, page *url.URL) *url.URL {
+	for _, b := range findAll(doc, atom.Base) {
+		if href := getAttr(b, "href"); strings.TrimSpace(href) != "" {
+			if u := parseBase(resolveURL(page, nil, href, false)); u != nil {
+				return u
+			}
+			break // browsers use the first <base href> only
+		}
+	}
+	return page
+}
+
+// canonicalLink returns the absolute href of the page's first <link
+// rel="canonical">, or "".
+func canonicalLink(doc *nethtml.Node, base *url.URL) string {
+	for _, l := range findAll(doc, atom.Link) {
+		for rel := range strings.FieldsSeq(strings.ToLower(getAttr(l, "rel"))) {
+			if rel == "canonical" {
+				return resolveURL(base, nil, getAttr(l, "href"), false)
+			}
+		}
+	}
+	return ""
+}
+
+// pageTitle returns the page's og:title, else its <title>, as plain text.
+// The parser has decoded the entities already: unlike feed text, page text
+// is not decoded a second time.
+func pageTitle(doc *nethtml.Node) string {
+	for _, m := range findAll(doc, atom.Meta) {
+		if strings.EqualFold(getAttr(m, "property"), "og:title") || strings.EqualFold(getAttr(m, "name"), "og:title") {
+			if t := squash(getAttr(m, "content")); t != "" {
+				return t
+			}
+		}
+	}
+	for _, t := range findAll(doc, atom.Title) {
+		if s := squash(textContent(t)); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// squash collapses and trims the whitespace of plain text and drops control
+// characters.
+func squash(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Join(strings.FieldsFunc(s, isBlank), " ")
+}
