@@ -1,0 +1,244 @@
+// Package boilerplate learns a source's furniture from its recent articles
+// and removes it, with no rules to write.
+//
+// News sites wrap every story in the same furniture: a banner ("Enjoying
+// ad-free content? Support us"), a fixed photo credit, a donation appeal after
+// the story, a newsletter box between two paragraphs, a "Read more" heading
+// over links to other stories, a row of share buttons, a cookie notice.
+// Readability keeps much of it, because it sits inside the article. What tells
+// furniture from story is repetition: a block of text (a paragraph, a list
+// item, a heading, a leaf box) that recurs across a large share of one
+// source's recent articles belongs to the site, not to any one story.
+//
+// Learn counts, over a window of a source's most recent items, in how many
+// articles each block occurs; Model.Clean removes the blocks that recur often
+// enough, and what they leave behind: the links listed under a recurring
+// heading and the boxes emptied by the removal. The package is pure: no I/O,
+// no global state, and it only ever removes nodes from the HTML it is given.
+package boilerplate
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/feedmill/feedmill/internal/feed"
+)
+
+// Window is how many of a source's most recent articles a model learns from:
+// the caller reads this many from the store. It bounds the cost of learning
+// whatever the source's size, and it is large enough that furniture appears
+// many times in it while a run of related stories stays a small share of it.
+const Window = 100
+
+// Model is the learned furniture of one source. It is immutable and safe for
+// concurrent use; the nil *Model knows no furniture.
+type Model struct {
+	articles  int            // articles learned from
+	furniture map[string]int // signature of each furniture block -> articles it was seen in
+	key       string
+}
+
+// Learn builds the model of one source from its recent items, newest first.
+// Only the first Window items are read. Each item is one article, made of its
+// RawContent and RawSummary (Content and Summary when those are empty), and it
+// counts once however often a block recurs inside it. An item repeated in
+// items, by its key or by its link, or an article republished under another
+// id with the same blocks, counts once too: otherwise its own paragraphs
+// would look like furniture. Items with no text count for nothing.
+func Learn(items []feed.Item) *Model {
+	if len(items) > Window {
+		items = items[:Window]
+	}
+	counts := make(map[string]int)
+	seenKeys := make(map[feed.Key]bool)
+	seenLinks := make(map[string]bool)
+	seenSets := make(map[uint64]bool)
+	set := make(map[string]struct{})
+	seed := maphash.MakeSeed() // sums are compared within this call only
+	articles := 0
+	for _, it := range items {
+		if it.ID != "" {
+			if seenKeys[it.Key()] {
+				continue
+			}
+			seenKeys[it.Key()] = true
+		}
+		if it.Link != "" {
+			if seenLinks[it.Link] {
+				continue
+			}
+			seenLinks[it.Link] = true
+		}
+		clear(set)
+		for _, fragment := range [2]string{
+			firstNonEmpty(it.RawContent, it.Content),
+			firstNonEmpty(it.RawSummary, it.Summary),
+		} {
+			root, err := parseFragment(fragment)
+			if err != nil {
+				continue // unreachable with a strings.Reader; an unparsable fragment teaches nothing
+			}
+			for _, b := range blocks(root) {
+				set[b.sig] = struct{}{}
+			}
+		}
+		if len(set) == 0 {
+			continue
+		}
+		// The sum of the blocks' hashes identifies the set whatever the
+		// order: equal sets are one article however often it was posted.
+		var sum uint64
+		for sig := range set {
+			sum += maphash.String(seed, sig)
+		}
+		if seenSets[sum] {
+			continue
+		}
+		seenSets[sum] = true
+		articles++
+		for sig := range set {
+			counts[sig]++
+		}
+	}
+
+	m := &Model{articles: articles}
+	need := threshold(articles)
+	if need == 0 {
+		return m
+	}
+	for sig, seen := range counts {
+		if seen >= need {
+			if m.furniture == nil {
+				m.furniture = make(map[string]int)
+			}
+			m.furniture[sig] = seen
+		}
+	}
+	m.key = fingerprint(m.furniture)
+	return m
+}
+
+// threshold is in how many of n articles a block must occur to be furniture;
+// 0 means that nothing is.
+//
+//   - Below 3 articles nothing is: two articles sharing a block may share a
+//     quote, and there is no third to tell.
+//   - A block is never furniture on the strength of one article: the
+//     threshold is at least 2.
+//   - With 3 or 4 articles, a strict majority (2 of 3, 3 of 4), so that a
+//     new source benefits from its first articles.
+//   - From 5 articles on, at least 3 articles and at least 30% of them. Two
+//     stories of a small source may legitimately share a paragraph (a quote, a
+//     background paragraph of a follow-up), so a pair stops counting once
+//     there is enough history to ask for more; a run of follow-ups sharing a
+//     paragraph is a few articles, a small share of a full window. 30% still
+//     catches furniture that a site shows only on some articles (a newsletter
+//     box on 40% of them) in a full window of 100. In a small window such
+//     intermittent furniture (2 of 5) is indistinguishable from a shared
+//     quote and is kept: publishing a box is a lesser harm than losing part
+//     of a story.
+func threshold(n int) int {
+	switch {
+	case n < 3:
+		return 0
+	case n <= 4:
+		return n/2 + 1
+	default:
+		return max(3, (3*n+9)/10) // ceil(0.3 n) in integers
+	}
+}
+
+// fingerprint is the Key of a furniture set: a hash of its sorted
+// signatures, "" for the empty set. The version prefix changes whenever the
+// way blocks are found or compared changes, so that stored items are cleaned
+// again by a new release.
+func fingerprint(furniture map[string]int) string {
+	if len(furniture) == 0 {
+		return ""
+	}
+	sigs := make([]string, 0, len(furniture))
+	for sig := range furniture {
+		sigs = append(sigs, sig)
+	}
+	slices.Sort(sigs)
+	h := sha256.New()
+	h.Write([]byte("boilerplate v1\x00"))
+	for _, sig := range sigs {
+		fmt.Fprintf(h, "%d:%s", len(sig), sig)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// Key fingerprints the furniture set: equal for equal sets whatever the
+// order or number of articles learned, "" when nothing is furniture. The
+// caller stores it and cleans its stored items again when it changes: how
+// often each block was seen is not part of it, since it does not change what
+// Clean removes.
+func (m *Model) Key() string {
+	if m == nil {
+		return ""
+	}
+	return m.key
+}
+
+// Articles is how many articles the model learned from: the distinct items
+// with text among the first Window it was given.
+func (m *Model) Articles() int {
+	if m == nil {
+		return 0
+	}
+	return m.articles
+}
+
+// Removal is one thing Clean removed, for explaining it to a user.
+type Removal struct {
+	// Tag is the element removed ("p", "ul"), or "" for inline content
+	// outside any block element.
+	Tag string
+	// Text is its visible text, whitespace collapsed and cut to 80
+	// characters; "[image]" or "[media]" when it has none.
+	Text string
+	// Seen is in how many of the Of recent articles the furniture block
+	// occurred.
+	Seen, Of int
+	// Under is empty for a furniture block itself. For the links removed
+	// with one (the list of stories under a recurring "Read more" heading,
+	// which differ in every article), it is the text of that block, and Seen
+	// counts the block.
+	Under string
+}
+
+// String says what was removed and why, as
+// `<p> "Dear readers, …" seen in 5 of 6 recent articles`.
+func (r Removal) String() string {
+	what := "text"
+	if r.Tag != "" {
+		what = "<" + r.Tag + ">"
+	}
+	if r.Under != "" {
+		return fmt.Sprintf("%s %q: links under %q, seen in %d of %d recent articles", what, r.Text, r.Under, r.Seen, r.Of)
+	}
+	return fmt.Sprintf("%s %q seen in %d of %d recent articles", what, r.Text, r.Seen, r.Of)
+}
+
+// firstNonEmpty returns the first of a and b that is not empty.
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// shorten cuts s to at most n characters, marking the cut with "…".
+func shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	runes := []rune(s)
+	return strings.TrimSpace(string(runes[:n-1])) + "…"
+}
