@@ -70,6 +70,9 @@ Usage:
   feedmill serve   [-config feeds.yaml] [-log-level info]   run the daemon
   feedmill fetch   [-config feeds.yaml] [-log-level info]   refresh every source once, then exit
   feedmill check   [-config feeds.yaml]                     validate the config
+  feedmill preview [-config feeds.yaml] [-n 5] SOURCE       show what a source's newest items would publish
+  feedmill explain [-config feeds.yaml] SOURCE ITEM         show what learned boilerplate removal takes out
+                                                            of a stored item (ITEM: its id or link)
   feedmill version                                          print the version
 
 Exit status: 0 on success, 1 when a fetch pass had failing sources or on a
@@ -94,7 +97,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "serve", "fetch", "check":
+	case "serve", "fetch", "check", "preview", "explain":
 	default:
 		fmt.Fprint(stderr, usage)
 		return &ExitError{Code: 2, Err: fmt.Errorf("unknown command %q", cmd)}
@@ -104,15 +107,25 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "feeds.yaml", "path of the config `file`")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	n := 5
+	if cmd == "preview" {
+		fs.IntVar(&n, "n", n, "how many of the newest items to show")
+	}
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return &ExitError{Code: 2, Err: err}
 	}
-	if fs.NArg() > 0 {
-		return &ExitError{Code: 2, Err: fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	want := map[string]int{"preview": 1, "explain": 2}[cmd]
+	if fs.NArg() != want {
+		names := map[string]string{"preview": "one argument, SOURCE", "explain": "two arguments, SOURCE and ITEM"}[cmd]
+		if want == 0 {
+			names = "no arguments"
+		}
+		return &ExitError{Code: 2, Err: fmt.Errorf("feedmill %s takes %s", cmd, names)}
 	}
+	args = fs.Args()
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return &ExitError{Code: 2, Err: fmt.Errorf("-log-level: %w", err)}
@@ -124,6 +137,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return check(*configPath, stdout, stderr)
 	case "fetch":
 		return withPipeline(ctx, *configPath, stderr, logger, func(p *pipeline) error { return fetchOnce(ctx, p, stderr) })
+	case "preview":
+		return withPipeline(ctx, *configPath, stderr, logger, func(p *pipeline) error { return preview(ctx, p, args[0], n, stdout) })
+	case "explain":
+		return withPipeline(ctx, *configPath, stderr, logger, func(p *pipeline) error { return explain(ctx, p, args[0], args[1], stdout) })
 	default:
 		return withPipeline(ctx, *configPath, stderr, logger, func(p *pipeline) error { return serve(ctx, p, logger) })
 	}

@@ -62,6 +62,7 @@ func build(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*pipel
 		specs = append(specs, publish.FeedSpec{
 			Name: f.Name, Title: f.Title, Description: f.Description,
 			Sources: cfg.FeedSources(f), Limit: f.Limit,
+			Dedupe: f.Dedupe, DedupeWindow: f.DedupeWindow,
 		})
 	}
 	pub := publish.New(publish.Options{BaseURL: cfg.Server.BaseURL, Version: Version(), Logger: logger.With("component", "publish")}, specs, sources, st)
@@ -74,9 +75,12 @@ func build(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*pipel
 		PerHost:     cfg.Fetch.PerHost,
 		Logger:      logger.With("component", "fetch"),
 	})
-	ref, err := refresh.New(sources, client, normalize.New(logger.With("component", "normalize")), st, refresh.Options{
-		Workers: cfg.Fetch.Concurrency,
-		Logger:  logger.With("component", "refresh"),
+	norm := normalize.New(normalize.Options{Logger: logger.With("component", "normalize"), TrackingParams: cfg.TrackingParams})
+	ref, err := refresh.New(sources, client, norm, st, refresh.Options{
+		Workers:        cfg.Fetch.Concurrency,
+		FullTextLimit:  cfg.Fetch.FullTextLimit,
+		FullTextBudget: cfg.Fetch.FullTextBudget,
+		Logger:         logger.With("component", "refresh"),
 		OnChange: func(ctx context.Context) {
 			if err := pub.Rebuild(ctx); err != nil {
 				logger.Error("publish", "err", err)

@@ -5,6 +5,8 @@ package refresh
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/feedmill/feedmill/internal/boilerplate"
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/fetch"
 	"github.com/feedmill/feedmill/internal/normalize"
@@ -22,16 +25,19 @@ type fetcher interface {
 	Fetch(ctx context.Context, url string, v feed.Validators) (*fetch.Response, error)
 }
 
-// parser turns a feed body into items.
+// parser turns a feed body into items, and an article page into content.
 type parser interface {
-	Normalize(source string, body []byte, baseURL string, now time.Time) (*normalize.Feed, error)
+	Normalize(src feed.Source, body []byte, baseURL string, now time.Time) (*normalize.Feed, error)
+	Extract(src feed.Source, page []byte, pageURL string) (*normalize.Article, error)
 }
 
-// itemStore keeps items and per-source state.
+// itemStore keeps items, per-source state and extracted articles.
 type itemStore interface {
 	SaveItems(ctx context.Context, source string, items []feed.Item, keep int, now time.Time) (feed.SaveResult, error)
+	Items(ctx context.Context, q feed.Query) ([]feed.Item, error)
 	State(ctx context.Context, source string) (feed.SourceState, error)
 	SaveState(ctx context.Context, st feed.SourceState) error
+	articleCache
 }
 
 // Options tune a Refresher. The zero value works.
@@ -42,6 +48,11 @@ type Options struct {
 	// coalesced: while one runs, further changes make one more call, not
 	// many. It is how the publisher learns to re-render.
 	OnChange func(ctx context.Context)
+	// FullTextLimit caps the article pages fetched per refresh of a
+	// source (default DefaultFullTextLimit); FullTextBudget caps the time
+	// they take (default DefaultFullTextBudget).
+	FullTextLimit  int
+	FullTextBudget time.Duration
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -70,6 +81,9 @@ type Refresher struct {
 	log       *slog.Logger
 
 	onChange func(ctx context.Context)
+
+	fullTextLimit  int
+	fullTextBudget time.Duration
 }
 
 // New returns a Refresher for sources. Each source's Schedule must be a
@@ -84,6 +98,15 @@ func New(sources []feed.Source, f fetcher, p parser, s itemStore, opts Options) 
 		now:       opts.Now,
 		log:       opts.Logger,
 		onChange:  opts.OnChange,
+
+		fullTextLimit:  opts.FullTextLimit,
+		fullTextBudget: opts.FullTextBudget,
+	}
+	if r.fullTextLimit <= 0 {
+		r.fullTextLimit = DefaultFullTextLimit
+	}
+	if r.fullTextBudget <= 0 {
+		r.fullTextBudget = DefaultFullTextBudget
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -192,6 +215,12 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time)
 		// URL mean nothing to the new one (and could earn a wrong 304).
 		st.URL, st.Validators = src.URL, feed.Validators{}
 	}
+	if st.Rules != processingKey(src) {
+		// The way items are made changed (full text, selectors,
+		// rewrites): fetch the feed in full, so its items are made again
+		// even if the feed itself did not change.
+		st.Validators = feed.Validators{}
+	}
 	st.LastFetch = now
 	if sched := r.schedules[src.Name]; sched != nil {
 		st.NextFetch = sched.Next(now)
@@ -215,8 +244,9 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time)
 	return res
 }
 
-// pull does the fetch -> normalize -> store part, updating st's validators
-// and feed metadata only once the items are safely stored.
+// pull does the fetch -> normalize -> full text -> clean -> store part,
+// updating st's validators and feed metadata only once the items are safely
+// stored.
 func (r *Refresher) pull(ctx context.Context, src feed.Source, st *feed.SourceState, res *Result, now time.Time) error {
 	resp, err := r.fetch.Fetch(ctx, src.URL, st.Validators)
 	if err != nil {
@@ -231,7 +261,7 @@ func (r *Refresher) pull(ctx context.Context, src feed.Source, st *feed.SourceSt
 		st.Validators = resp.Validators
 		return nil
 	}
-	parsed, err := r.parse.Normalize(src.Name, resp.Body, resp.URL, now)
+	parsed, model, err := r.prepare(ctx, src, resp, now, true)
 	if err != nil {
 		// Validators are not kept: the next attempt must get the whole body
 		// again, not a 304 for a body we could not read.
@@ -241,9 +271,53 @@ func (r *Refresher) pull(ctx context.Context, src feed.Source, st *feed.SourceSt
 	if err != nil {
 		return fmt.Errorf("store %s: %w", src.Name, err)
 	}
+	if key := model.Key(); key != st.Furniture {
+		n, err := r.reclean(ctx, src, model, now)
+		if err != nil {
+			return err
+		}
+		saved.Updated += n
+		st.Furniture = key
+	}
 	res.SaveResult = saved
 	st.Validators = resp.Validators
+	st.Rules = processingKey(src)
 	st.FeedTitle = parsed.Title
 	st.FeedLink = parsed.Link
 	return nil
+}
+
+// prepare turns a fetched feed into the items to store: normalized, with
+// full text where the source asks for it, and cleaned of the furniture the
+// source's recent articles share. It returns the model it cleaned with.
+func (r *Refresher) prepare(ctx context.Context, src feed.Source, resp *fetch.Response, now time.Time, useCache bool) (*normalize.Feed, *boilerplate.Model, error) {
+	parsed, err := r.parse.Normalize(src, resp.Body, resp.URL, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	derived := derivedSummaries(parsed.Items)
+	r.fullText(ctx, src, parsed.Items, now, useCache)
+	for i := range parsed.Items {
+		setRaw(&parsed.Items[i], derived[i])
+	}
+	model, err := r.learn(ctx, src.Name, parsed.Items)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range parsed.Items {
+		clean(model, &parsed.Items[i])
+	}
+	return parsed, model, nil
+}
+
+// processingKey fingerprints every setting of a source that changes how its
+// items are made from the feed: full text on or off, the extraction rules
+// and all rewrites.
+func processingKey(src feed.Source) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%t\x00%s\x00", src.FullText, src.RulesKey())
+	for _, r := range src.Rewrites {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00", r.Field, r.Pattern, r.Replace)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }

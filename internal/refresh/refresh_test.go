@@ -103,7 +103,7 @@ func newRefresher(t *testing.T, sources []feed.Source, opts Options) (*Refresher
 	if opts.Now == nil {
 		opts.Now = fx.clock.Now
 	}
-	r, err := New(sources, fetch.New(fetch.Options{Version: "test", Timeout: 5 * time.Second}), normalize.New(nil), st, opts)
+	r, err := New(sources, fetch.New(fetch.Options{Version: "test", Timeout: 5 * time.Second}), normalize.New(normalize.Options{}), st, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestChangedURLDropsValidators(t *testing.T) {
 	}
 	moved := src
 	moved.URL = s.URL + "/new"
-	r2, err := New([]feed.Source{moved}, fetch.New(fetch.Options{}), normalize.New(nil), fx.store, Options{Now: fx.clock.Now})
+	r2, err := New([]feed.Source{moved}, fetch.New(fetch.Options{}), normalize.New(normalize.Options{}), fx.store, Options{Now: fx.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

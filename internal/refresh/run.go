@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-
-	"github.com/feedmill/feedmill/internal/feed"
 )
 
 // Run refreshes every due source at once, then each source on its own
@@ -70,18 +68,6 @@ func (r *Refresher) logNext() {
 		r.log.Debug("scheduled", "source", src.Name, "schedule", src.Schedule, "next", r.schedules[src.Name].Next(now))
 	}
 }
-
-// Next returns when the named source is next due after t, or the zero time
-// for an unknown source.
-func (r *Refresher) Next(source string, t time.Time) time.Time {
-	if s := r.schedules[source]; s != nil {
-		return s.Next(t)
-	}
-	return time.Time{}
-}
-
-// Sources returns the sources the Refresher was built for.
-func (r *Refresher) Sources() []feed.Source { return r.sources }
 
 // cronLogger adapts slog to robfig/cron's logger; cron's routine chatter goes
 // to debug level.

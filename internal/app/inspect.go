@@ -1,0 +1,107 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"github.com/feedmill/feedmill/internal/refresh"
+)
+
+// preview prints what a source's newest items would publish after
+// extraction and cleaning, without storing anything.
+func preview(ctx context.Context, p *pipeline, name string, n int, stdout io.Writer) error {
+	pv, err := p.refresher.Preview(ctx, name, n)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "source %s (%s)\n", pv.Source.Name, pv.Source.URL)
+	if pv.Source.FullText {
+		ft := pv.FullText
+		fmt.Fprintf(stdout, "full text: %d pages extracted, %d failed, %d left for later\n", ft.Fetched, ft.Failed, ft.Skipped)
+	}
+	fmt.Fprintf(stdout, "learned boilerplate from %d recent articles\n", pv.Learned)
+	for _, c := range pv.Items {
+		printCleaned(stdout, c)
+	}
+	return nil
+}
+
+// explain prints which blocks learned boilerplate removal takes out of a
+// stored item, and why.
+func explain(ctx context.Context, p *pipeline, source, item string, stdout io.Writer) error {
+	ex, err := p.refresher.Explain(ctx, source, item)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "source %s: learned from %d recent articles", source, ex.Learned)
+	if ex.Key != "" {
+		fmt.Fprintf(stdout, " (furniture %s)", ex.Key)
+	}
+	fmt.Fprintln(stdout)
+	printCleaned(stdout, ex.Cleaned)
+	if len(ex.Removed) == 0 {
+		fmt.Fprintln(stdout, "\nnothing was removed: no block of this item recurs across enough of the source's articles")
+	}
+	return nil
+}
+
+func printCleaned(w io.Writer, c refresh.Cleaned) {
+	it := c.Item
+	fmt.Fprintf(w, "\n== %s\n", it.Title)
+	if it.Link != "" {
+		fmt.Fprintf(w, "   link:      %s\n", it.Link)
+	}
+	if it.Canonical != "" && it.Canonical != it.Link {
+		fmt.Fprintf(w, "   canonical: %s\n", it.Canonical)
+	}
+	fmt.Fprintf(w, "   id:        %s\n", it.ID)
+	if d := it.Date(); !d.IsZero() {
+		fmt.Fprintf(w, "   date:      %s\n", d.UTC().Format(time.RFC3339))
+	}
+	if s := htmlText(it.Summary); s != "" {
+		fmt.Fprintf(w, "   summary:   %s\n", s)
+	}
+	if text := htmlText(it.Content); text != "" {
+		fmt.Fprintln(w)
+		for para := range strings.SplitSeq(text, "\n") {
+			fmt.Fprintf(w, "   %s\n", para)
+		}
+	}
+	if len(c.Removed) > 0 {
+		fmt.Fprintf(w, "\n   removed as the site's furniture:\n")
+		for _, r := range c.Removed {
+			fmt.Fprintf(w, "   - %s\n", r)
+		}
+	}
+}
+
+// htmlText renders an HTML fragment as plain text, one line per block.
+func htmlText(fragment string) string {
+	z := html.NewTokenizer(strings.NewReader(fragment))
+	var b strings.Builder
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			var lines []string
+			for line := range strings.SplitSeq(b.String(), "\n") {
+				if line = strings.Join(strings.Fields(line), " "); line != "" {
+					lines = append(lines, line)
+				}
+			}
+			return strings.Join(lines, "\n")
+		case html.TextToken:
+			b.WriteString(strings.ReplaceAll(string(z.Text()), "\n", " "))
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "div", "br", "figcaption", "tr", "ul", "ol", "figure":
+				b.WriteString("\n")
+			}
+		}
+	}
+}

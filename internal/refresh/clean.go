@@ -1,0 +1,110 @@
+package refresh
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/feedmill/feedmill/internal/boilerplate"
+	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/normalize"
+)
+
+// learn builds the source's boilerplate model from the fresh items and the
+// source's most recent stored ones (a fresh copy wins over its stored one).
+func (r *Refresher) learn(ctx context.Context, source string, fresh []feed.Item) (*boilerplate.Model, error) {
+	stored, err := r.store.Items(ctx, feed.Query{Sources: []string{source}, Limit: boilerplate.Window})
+	if err != nil {
+		return nil, fmt.Errorf("read recent items of %s: %w", source, err)
+	}
+	return boilerplate.Learn(window(fresh, stored)), nil
+}
+
+// window merges fresh and stored items, newest first, each id once.
+func window(fresh, stored []feed.Item) []feed.Item {
+	seen := make(map[string]bool, len(fresh))
+	all := make([]feed.Item, 0, len(fresh)+len(stored))
+	for _, it := range fresh {
+		if !seen[it.ID] {
+			seen[it.ID] = true
+			all = append(all, it)
+		}
+	}
+	for _, it := range stored {
+		if !seen[it.ID] {
+			seen[it.ID] = true
+			all = append(all, it)
+		}
+	}
+	slices.SortStableFunc(all, func(a, b feed.Item) int { return b.Date().Compare(a.Date()) })
+	if len(all) > boilerplate.Window {
+		all = all[:boilerplate.Window]
+	}
+	return all
+}
+
+// setRaw records a fresh item's content as extracted, before any
+// boilerplate is removed, and its summary as the feed gave it. A summary
+// the feed did not give (derived is true: normalize made an excerpt of the
+// content) is kept empty, so that cleaning derives it again from the
+// cleaned content instead of baking furniture into it.
+func setRaw(it *feed.Item, derived bool) {
+	it.RawContent = it.Content
+	it.RawSummary = it.Summary
+	if derived {
+		it.RawSummary = ""
+	}
+}
+
+// keepRaw gives an item stored before raw fields existed its published
+// summary and content as raw ones.
+func keepRaw(it *feed.Item) {
+	if it.RawSummary == "" && it.RawContent == "" {
+		it.RawSummary, it.RawContent = it.Summary, it.Content
+	}
+}
+
+// derivedSummaries reports, for each item, whether its summary is the
+// excerpt normalize derives from the content for a feed that gives none.
+func derivedSummaries(items []feed.Item) []bool {
+	derived := make([]bool, len(items))
+	for i, it := range items {
+		derived[i] = it.Summary == "" || it.Summary == normalize.DeriveSummary(it.Content)
+	}
+	return derived
+}
+
+// clean sets the item's published summary and content from its raw ones
+// with the model's furniture removed, and reports whether they changed.
+func clean(m *boilerplate.Model, it *feed.Item) bool {
+	c := cleaned(m, *it)
+	changed := c.Item.Summary != it.Summary || c.Item.Content != it.Content
+	*it = c.Item
+	return changed
+}
+
+// reclean cleans every stored item of the source again with a changed
+// model and saves those whose visible text changed; the store moves their
+// update time, and leaves the others untouched.
+func (r *Refresher) reclean(ctx context.Context, src feed.Source, m *boilerplate.Model, now time.Time) (int, error) {
+	stored, err := r.store.Items(ctx, feed.Query{Sources: []string{src.Name}})
+	if err != nil {
+		return 0, fmt.Errorf("read items of %s: %w", src.Name, err)
+	}
+	var changed []feed.Item
+	for _, it := range stored {
+		if clean(m, &it) {
+			changed = append(changed, it)
+		}
+	}
+	if len(changed) == 0 {
+		return 0, nil
+	}
+	res, err := r.store.SaveItems(ctx, src.Name, changed, src.Keep(), now)
+	if err != nil {
+		return 0, fmt.Errorf("store cleaned items of %s: %w", src.Name, err)
+	}
+	r.log.Info("cleaned stored items", "source", src.Name, "items", res.Updated, "furniture", m.Key())
+	return res.Updated, nil
+}

@@ -1,0 +1,115 @@
+package refresh
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/feedmill/feedmill/internal/boilerplate"
+	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/normalize"
+)
+
+// Cleaned is an item as it would be published, with what learned
+// boilerplate removal took out of it.
+type Cleaned struct {
+	Item    feed.Item
+	Removed []boilerplate.Removal
+}
+
+// Preview is what a source's newest items would publish.
+type Preview struct {
+	Source   feed.Source
+	Items    []Cleaned
+	Learned  int // articles the boilerplate model learned from
+	FullText fullTextStats
+}
+
+// Preview fetches the named source and runs it through normalizing, full
+// text and cleaning exactly as a refresh would, without storing anything or
+// touching the article cache, and returns its newest n items. It is for
+// tuning a source's rules.
+func (r *Refresher) Preview(ctx context.Context, name string, n int) (*Preview, error) {
+	src, ok := r.source(name)
+	if !ok {
+		return nil, fmt.Errorf("no source named %q", name)
+	}
+	now := r.now().UTC()
+	resp, err := r.fetch.Fetch(ctx, src.URL, feed.Validators{})
+	if err != nil {
+		return nil, err
+	}
+	parsed, err := r.parse.Normalize(src, resp.Body, resp.URL, now)
+	if err != nil {
+		return nil, err
+	}
+	derived := derivedSummaries(parsed.Items)
+	p := &Preview{Source: src, FullText: r.fullText(ctx, src, parsed.Items, now, false)}
+	for i := range parsed.Items {
+		setRaw(&parsed.Items[i], derived[i])
+	}
+	model, err := r.learn(ctx, src.Name, parsed.Items)
+	if err != nil {
+		return nil, err
+	}
+	p.Learned = model.Articles()
+	items := parsed.Items
+	slices.SortStableFunc(items, func(a, b feed.Item) int { return b.Date().Compare(a.Date()) })
+	if n > 0 && len(items) > n {
+		items = items[:n]
+	}
+	for _, it := range items {
+		p.Items = append(p.Items, cleaned(model, it))
+	}
+	return p, nil
+}
+
+// Explanation says what learned boilerplate removal does to a stored item.
+type Explanation struct {
+	Cleaned
+	Learned int    // articles the model learned from
+	Key     string // the furniture fingerprint
+}
+
+// Explain finds a stored item of the named source by its id or link and
+// reports which of its blocks the source's current boilerplate model
+// removes, and why.
+func (r *Refresher) Explain(ctx context.Context, name, item string) (*Explanation, error) {
+	if _, ok := r.source(name); !ok {
+		return nil, fmt.Errorf("no source named %q", name)
+	}
+	stored, err := r.store.Items(ctx, feed.Query{Sources: []string{name}})
+	if err != nil {
+		return nil, fmt.Errorf("read items of %s: %w", name, err)
+	}
+	i := slices.IndexFunc(stored, func(it feed.Item) bool { return it.ID == item || it.Link == item || it.PublicID() == item })
+	if i < 0 {
+		return nil, fmt.Errorf("source %s has no stored item with id or link %q", name, item)
+	}
+	model := boilerplate.Learn(window(nil, stored))
+	return &Explanation{Cleaned: cleaned(model, stored[i]), Learned: model.Articles(), Key: model.Key()}, nil
+}
+
+// cleaned returns the item with the model's furniture removed from its raw
+// content and summary; an item without a raw summary gets an excerpt of its
+// cleaned content.
+func cleaned(m *boilerplate.Model, it feed.Item) Cleaned {
+	keepRaw(&it)
+	content, removed := m.Clean(it.RawContent)
+	summary := normalize.DeriveSummary(content)
+	if it.RawSummary != "" {
+		var removedS []boilerplate.Removal
+		summary, removedS = m.Clean(it.RawSummary)
+		removed = append(removedS, removed...)
+	}
+	it.Summary, it.Content = summary, content
+	return Cleaned{Item: it, Removed: removed}
+}
+
+func (r *Refresher) source(name string) (feed.Source, bool) {
+	i := slices.IndexFunc(r.sources, func(s feed.Source) bool { return s.Name == name })
+	if i < 0 {
+		return feed.Source{}, false
+	}
+	return r.sources[i], true
+}
