@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -161,6 +162,7 @@ func publishedJSON(t *testing.T, p *pipeline, name string) jsonFeed {
 }
 
 var (
+	imgSrc    = regexp.MustCompile(`<img [^>]*src="([^"]*)"`)
 	blockTags = regexp.MustCompile(`(?i)</?(p|div|li|ul|ol|h[1-6]|br|figure|figcaption|blockquote|section|article|table|tr|td|th)\b[^>]*>`)
 	tags      = regexp.MustCompile(`<[^>]*>`)
 )
@@ -210,6 +212,22 @@ func TestFullTextCleanArticles(t *testing.T) {
 					checkStory(t, s, slug, published, mode)
 				}
 			}
+
+			for _, it := range published.Items {
+				for _, src := range imgSrc.FindAllStringSubmatch(it.ContentHTML, -1) {
+					if !strings.HasPrefix(src[1], "https://") && !strings.HasPrefix(src[1], "http://") {
+						t.Errorf("%s: image with a src that no reader can load: %q", it.URL, src[1])
+					}
+				}
+			}
+			if mode == "rules" {
+				for _, it := range published.Items {
+					if it.Feedmill.Source.Name == "harbourgazette" && !imgSrc.MatchString(it.ContentHTML) {
+						t.Errorf("%s: the story's photo is lost", it.URL)
+					}
+				}
+			}
+			judgeOutputs(t, p, "all")
 
 			// A second refresh finds the same items: no page is fetched
 			// again and nothing changes.
@@ -322,6 +340,7 @@ sources:
 	if len(f.Items) != 3 {
 		t.Errorf("%d items published, want 3 (one shared story, one of each source)", len(f.Items))
 	}
+	judgeOutputs(t, p, "all")
 }
 
 func TestPreviewAndExplain(t *testing.T) {
@@ -374,5 +393,31 @@ func TestPreviewAndExplain(t *testing.T) {
 	}
 	if _, _, err := runApp("preview", "-config", path); ExitCode(err) != 2 {
 		t.Errorf("preview without a source: exit %d, want 2", ExitCode(err))
+	}
+}
+
+// judgeOutputs runs ../shared/tools/feedcheck, which judges a feed as real
+// readers do, on every format of a published feed; it skips where the tool
+// is absent (users' clones have no ../shared).
+func judgeOutputs(t *testing.T, p *pipeline, name string) {
+	t.Helper()
+	tool, err := filepath.Abs("../../../shared/tools/feedcheck")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(tool); err != nil {
+		t.Logf("feedcheck not found at %s: outputs not judged by real clients", tool)
+		return
+	}
+	for _, f := range []publish.Format{publish.RSS, publish.Atom, publish.JSON} {
+		snap, _ := p.publisher.Snapshot(name, f)
+		file := filepath.Join(t.TempDir(), name+"."+f.String())
+		if err := os.WriteFile(file, snap.Body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.CommandContext(t.Context(), tool, file, "--format", f.String()).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "feedcheck: OK") {
+			t.Errorf("feedcheck %s: %v\n%s", f, err, out)
+		}
 	}
 }
