@@ -242,8 +242,12 @@ type SourceState struct {
 	LastFetch   time.Time // last attempt, successful or not
 	NextFetch   time.Time // when the next attempt is due
 	LastSuccess time.Time // last attempt that got a 200 or a 304
-	LastError   string    // empty after a success
-	LastStatus  int       // HTTP status of the last attempt, 0 if none
+	// FirstSuccess is when the source was first fetched successfully: its
+	// items dated before it are its backlog, of which published feeds
+	// show only a few.
+	FirstSuccess time.Time
+	LastError    string // empty after a success
+	LastStatus   int    // HTTP status of the last attempt, 0 if none
 
 	FeedTitle string // the source feed's own title
 	FeedLink  string // the source feed's own site link

@@ -232,6 +232,9 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time)
 	} else {
 		st.LastError = ""
 		st.LastSuccess = now
+		if st.FirstSuccess.IsZero() {
+			st.FirstSuccess = now
+		}
 	}
 	st.LastStatus = res.Status
 	// The state is saved on a context of its own: a shutdown that cancels

@@ -725,19 +725,20 @@ func testState(t *testing.T, open opener) {
 	}
 
 	full := feed.SourceState{
-		Name:        "full",
-		URL:         "https://example.com/feed",
-		Validators:  feed.Validators{ETag: `W/"abc"`, LastModified: "Wed, 01 May 2024 12:00:00 GMT"},
-		LastFetch:   time.Date(2024, 5, 1, 14, 0, 0, 123456789, zone),
-		NextFetch:   at(3),
-		LastSuccess: at(-1),
-		LastError:   "fetch https://example.com/feed: 503 Service Unavailable",
-		LastStatus:  503,
-		FeedTitle:   "Example “feed”",
-		FeedLink:    "https://example.com/",
-		Furniture:   "0123456789abcdef",
-		Rules:       "fedcba9876543210",
-		ItemCount:   42, // ignored: the store counts
+		Name:         "full",
+		URL:          "https://example.com/feed",
+		Validators:   feed.Validators{ETag: `W/"abc"`, LastModified: "Wed, 01 May 2024 12:00:00 GMT"},
+		LastFetch:    time.Date(2024, 5, 1, 14, 0, 0, 123456789, zone),
+		NextFetch:    at(3),
+		LastSuccess:  at(-1),
+		LastError:    "fetch https://example.com/feed: 503 Service Unavailable",
+		LastStatus:   503,
+		FeedTitle:    "Example “feed”",
+		FeedLink:     "https://example.com/",
+		Furniture:    "0123456789abcdef",
+		Rules:        "fedcba9876543210",
+		FirstSuccess: time.Date(2024, 4, 1, 12, 0, 0, 0, time.UTC),
+		ItemCount:    42, // ignored: the store counts
 	}
 	tests := []struct {
 		name string

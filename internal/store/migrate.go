@@ -85,6 +85,40 @@ var sqliteMigrations = []migration{
 		) STRICT`,
 		`CREATE INDEX articles_by_fetched ON articles (fetched)`,
 	),
+	// 4: when each source was first fetched (its older items are its
+	// backlog), and WebSub: hub_subscriptions are the subscribers of our
+	// own published feeds (the built-in hub), source_subscriptions our
+	// subscriptions to the hubs of sources. Times are microseconds.
+	execAll(
+		`ALTER TABLE source_state ADD COLUMN first_success INTEGER`,
+		// Sources fetched before this column existed: their first
+		// success is not known, but their earliest stored item's first
+		// sighting is the best estimate.
+		`UPDATE source_state SET first_success =
+			(SELECT min(first_seen) FROM items WHERE items.source = source_state.name)
+			WHERE last_success IS NOT NULL`,
+		`CREATE TABLE hub_subscriptions (
+			topic    TEXT NOT NULL,
+			callback TEXT NOT NULL,
+			secret   TEXT NOT NULL,
+			lease    INTEGER NOT NULL, -- seconds granted
+			expires  INTEGER NOT NULL,
+			created  INTEGER NOT NULL,
+			PRIMARY KEY (topic, callback)
+		) STRICT`,
+		`CREATE INDEX hub_subscriptions_by_expiry ON hub_subscriptions (expires)`,
+		`CREATE TABLE source_subscriptions (
+			source   TEXT PRIMARY KEY NOT NULL,
+			hub      TEXT NOT NULL,
+			topic    TEXT NOT NULL,
+			secret   TEXT NOT NULL,
+			state    TEXT NOT NULL, -- requested | active | denied | unsubscribed
+			lease    INTEGER NOT NULL,
+			expires  INTEGER,
+			updated  INTEGER NOT NULL,
+			reason   TEXT NOT NULL
+		) STRICT`,
+	),
 }
 
 // execAll is a migration step running statements in order.

@@ -436,18 +436,19 @@ func checkKey(k feed.Key) error {
 const stateColumns = `n.name, coalesce(s.etag, ''), coalesce(s.last_modified, ''),
 	s.last_fetch, s.next_fetch, s.last_success, coalesce(s.last_error, ''),
 	coalesce(s.last_status, 0), coalesce(s.feed_title, ''), coalesce(s.feed_link, ''),
-	coalesce(s.url, ''), coalesce(s.furniture, ''), coalesce(s.rules, ''),
+	coalesce(s.url, ''), coalesce(s.furniture, ''), coalesce(s.rules, ''), s.first_success,
 	(SELECT count(*) FROM items i WHERE i.source = n.name)`
 
 func scanState(sc rowScanner) (feed.SourceState, error) {
 	var st feed.SourceState
-	var lastFetch, nextFetch, lastSuccess sql.NullInt64
+	var lastFetch, nextFetch, lastSuccess, firstSuccess sql.NullInt64
 	if err := sc.Scan(&st.Name, &st.Validators.ETag, &st.Validators.LastModified,
 		&lastFetch, &nextFetch, &lastSuccess, &st.LastError, &st.LastStatus,
-		&st.FeedTitle, &st.FeedLink, &st.URL, &st.Furniture, &st.Rules, &st.ItemCount); err != nil {
+		&st.FeedTitle, &st.FeedLink, &st.URL, &st.Furniture, &st.Rules, &firstSuccess, &st.ItemCount); err != nil {
 		return feed.SourceState{}, err
 	}
 	st.LastFetch, st.NextFetch, st.LastSuccess = nullTime(lastFetch), nullTime(nextFetch), nullTime(lastSuccess)
+	st.FirstSuccess = nullTime(firstSuccess)
 	return st, nil
 }
 
@@ -490,7 +491,7 @@ func (s *SQLite) SaveState(ctx context.Context, st feed.SourceState) error {
 	for _, t := range []struct {
 		name string
 		t    time.Time
-	}{{"last fetch", st.LastFetch}, {"next fetch", st.NextFetch}, {"last success", st.LastSuccess}} {
+	}{{"last fetch", st.LastFetch}, {"next fetch", st.NextFetch}, {"last success", st.LastSuccess}, {"first success", st.FirstSuccess}} {
 		if err := checkTime(t.t); err != nil {
 			return fmt.Errorf("save state of source %q: %s: %w", st.Name, t.name, err)
 		}
@@ -498,18 +499,20 @@ func (s *SQLite) SaveState(ctx context.Context, st feed.SourceState) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO source_state
 			(name, etag, last_modified, last_fetch, next_fetch, last_success,
-			 last_error, last_status, feed_title, feed_link, url, furniture, rules)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			 last_error, last_status, feed_title, feed_link, url, furniture, rules, first_success)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET
 			etag = excluded.etag, last_modified = excluded.last_modified,
 			last_fetch = excluded.last_fetch, next_fetch = excluded.next_fetch,
 			last_success = excluded.last_success, last_error = excluded.last_error,
 			last_status = excluded.last_status, feed_title = excluded.feed_title,
 			feed_link = excluded.feed_link, url = excluded.url,
-			furniture = excluded.furniture, rules = excluded.rules`,
+			furniture = excluded.furniture, rules = excluded.rules,
+			first_success = excluded.first_success`,
 			st.Name, st.Validators.ETag, st.Validators.LastModified,
 			nullMicros(st.LastFetch), nullMicros(st.NextFetch), nullMicros(st.LastSuccess),
-			st.LastError, st.LastStatus, st.FeedTitle, st.FeedLink, st.URL, st.Furniture, st.Rules)
+			st.LastError, st.LastStatus, st.FeedTitle, st.FeedLink, st.URL, st.Furniture, st.Rules,
+			nullMicros(st.FirstSuccess))
 		return err
 	})
 	if err != nil {
