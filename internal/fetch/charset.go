@@ -9,13 +9,14 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/unicode/utf32"
 )
 
 // encodingSource says which rule decided a body's encoding.
 type encodingSource string
 
 const (
-	fromBOM     encodingSource = "bom"     // a UTF-8 or UTF-16 byte order mark
+	fromBOM     encodingSource = "bom"     // a UTF-8, UTF-16 or UTF-32 byte order mark
 	fromHeader  encodingSource = "header"  // the charset parameter of Content-Type
 	fromJSON    encodingSource = "json"    // JSON is UTF-8 (RFC 8259 §8.1)
 	fromProlog  encodingSource = "prolog"  // the XML declaration's encoding
@@ -35,6 +36,18 @@ type textEncoding struct {
 }
 
 const utf8Name = "utf-8"
+
+// ToUTF8 returns body, as received with the given Content-Type header
+// value, converted to UTF-8 exactly as Fetch converts a response body: the
+// encoding is decided by the rules of detectEncoding, a byte order mark is
+// removed, and an XML declaration is made to name UTF-8. A body whose
+// encoding cannot be decided or converted is returned with its bytes as they
+// are, for the parser to judge. It never fails; it is for bodies that did
+// not come through Fetch, such as content pushed to a WebSub callback.
+func ToUTF8(body []byte, contentType string) []byte {
+	out, _ := toUTF8(body, contentType)
+	return out
+}
 
 // toUTF8 returns body converted to UTF-8 and what decided its encoding (see
 // detectEncoding). A byte order mark is removed. When the body starts with an
@@ -63,14 +76,14 @@ func toUTF8(body []byte, contentType string) ([]byte, textEncoding) {
 
 // detectEncoding decides the encoding of body. The rules, first match wins:
 //
-//  1. A UTF-8 or UTF-16 byte order mark. It is certain evidence, while a
-//     server's default charset often is not, so it outranks the header
-//     (as in RFC 7303 and the WHATWG Encoding Standard).
+//  1. A UTF-8, UTF-16 or UTF-32 byte order mark. It is certain evidence,
+//     while a server's default charset often is not, so it outranks the
+//     header (as in RFC 7303 and the WHATWG Encoding Standard).
 //  2. JSON (a body starting with '{' or '[', or a JSON media type) is UTF-8;
 //     a non-UTF-8 header charset is honoured only when the body is not
 //     valid UTF-8, because servers stamp charsets on JSON carelessly.
 //  3. The charset parameter of Content-Type.
-//  4. The XML declaration's encoding, also in BOM-less UTF-16.
+//  4. The XML declaration's encoding, also in BOM-less UTF-16 or UTF-32.
 //  5. For HTML, a <meta> charset in the first 1024 bytes.
 //  6. UTF-8.
 //
@@ -81,6 +94,12 @@ func detectEncoding(body []byte, contentType string) textEncoding {
 	switch {
 	case bytes.HasPrefix(body, []byte{0xEF, 0xBB, 0xBF}):
 		return textEncoding{name: utf8Name, source: fromBOM, bom: 3}
+	// The UTF-32 marks come first: FF FE 00 00 would otherwise read as a
+	// UTF-16 mark followed by a NUL, which no feed starts with.
+	case bytes.HasPrefix(body, []byte{0, 0, 0xFE, 0xFF}):
+		return withEncoding(textEncoding{source: fromBOM, bom: 4}, "utf-32be")
+	case bytes.HasPrefix(body, []byte{0xFF, 0xFE, 0, 0}):
+		return withEncoding(textEncoding{source: fromBOM, bom: 4}, "utf-32le")
 	case bytes.HasPrefix(body, []byte{0xFE, 0xFF}):
 		return withEncoding(textEncoding{source: fromBOM, bom: 2}, "utf-16be")
 	case bytes.HasPrefix(body, []byte{0xFF, 0xFE}):
@@ -93,7 +112,7 @@ func detectEncoding(body []byte, contentType string) textEncoding {
 
 	if first == '{' || first == '[' || (first != '<' && isJSONType(mt)) {
 		if header != "" {
-			if e, name := charset.Lookup(header); e == nil {
+			if e, name := lookupEncoding(header); e == nil {
 				te.unknown = append(te.unknown, header)
 			} else if name != utf8Name && !utf8.Valid(body) {
 				return withEncoding(textEncoding{source: fromHeader, unknown: te.unknown}, header)
@@ -104,15 +123,21 @@ func detectEncoding(body []byte, contentType string) textEncoding {
 	}
 
 	if header != "" {
-		if e, _ := charset.Lookup(header); e != nil {
+		if e, _ := lookupEncoding(header); e != nil {
 			return withEncoding(textEncoding{source: fromHeader}, header)
 		}
 		te.unknown = append(te.unknown, header)
 	}
 
-	// XML 1.0 Appendix F: a UTF-16 document without a byte order mark still
-	// starts with "<?x" in two-byte units.
+	// XML 1.0 Appendix F: a UTF-16 or UTF-32 document without a byte order
+	// mark still starts with '<' (UTF-32) or "<?x" (UTF-16) in its units.
 	switch {
+	case bytes.HasPrefix(body, []byte{0, 0, 0, '<'}):
+		te.source = fromProlog
+		return withEncoding(te, "utf-32be")
+	case bytes.HasPrefix(body, []byte{'<', 0, 0, 0}):
+		te.source = fromProlog
+		return withEncoding(te, "utf-32le")
 	case bytes.HasPrefix(body, []byte{'<', 0, '?', 0, 'x', 0}):
 		te.source = fromProlog
 		return withEncoding(te, "utf-16le")
@@ -123,13 +148,14 @@ func detectEncoding(body []byte, contentType string) textEncoding {
 
 	if start, end, ok := findXMLEncoding(body); ok {
 		label := string(body[start:end])
-		e, name := charset.Lookup(label)
+		e, name := lookupEncoding(label)
 		switch {
 		case e == nil:
 			te.unknown = append(te.unknown, label)
-		case strings.HasPrefix(name, "utf-16"):
+		case isWide(name):
 			// The declaration was readable as ASCII, so the body is not
-			// UTF-16 whatever it says; UTF-8 is the only sane reading.
+			// UTF-16 or UTF-32 whatever it says; UTF-8 is the only sane
+			// reading.
 			te.name, te.source = utf8Name, fromProlog
 			return te
 		default:
@@ -138,11 +164,11 @@ func detectEncoding(body []byte, contentType string) textEncoding {
 		}
 	} else if isHTMLType(mt) || looksLikeHTML(body) {
 		if label := metaCharset(body); label != "" {
-			if e, name := charset.Lookup(label); e == nil {
+			if e, name := lookupEncoding(label); e == nil {
 				te.unknown = append(te.unknown, label)
 			} else {
 				te.source = fromMeta
-				if strings.HasPrefix(name, "utf-16") {
+				if isWide(name) {
 					// A page that could be scanned as ASCII is not UTF-16
 					// (the WHATWG prescan makes the same correction).
 					te.name = utf8Name
@@ -160,15 +186,36 @@ func detectEncoding(body []byte, contentType string) textEncoding {
 	return te
 }
 
-// withEncoding fills te's encoding from a label known to charset.Lookup.
+// withEncoding fills te's encoding from a label known to lookupEncoding.
 // UTF-8 needs no decoder.
 func withEncoding(te textEncoding, label string) textEncoding {
-	e, name := charset.Lookup(label)
+	e, name := lookupEncoding(label)
 	te.name = name
 	if name != utf8Name {
 		te.enc = e
 	}
 	return te
+}
+
+// lookupEncoding is charset.Lookup (the WHATWG Encoding Standard's labels)
+// that also knows UTF-32, which the WHATWG standard leaves out but XML
+// parsers must read (XML 1.0 Appendix F). It returns a nil encoding for an
+// unknown label.
+func lookupEncoding(label string) (encoding.Encoding, string) {
+	switch strings.ToLower(strings.TrimSpace(label)) {
+	case "utf-32", "utf32", "utf-32be", "ucs-4", "iso-10646-ucs-4":
+		// Without a byte order mark UTF-32 is big-endian (Unicode 3.10).
+		return utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM), "utf-32be"
+	case "utf-32le":
+		return utf32.UTF32(utf32.LittleEndian, utf32.IgnoreBOM), "utf-32le"
+	}
+	return charset.Lookup(label)
+}
+
+// isWide reports whether an encoding name is UTF-16 or UTF-32, in which an
+// ASCII-readable declaration cannot be written.
+func isWide(name string) bool {
+	return strings.HasPrefix(name, "utf-16") || strings.HasPrefix(name, "utf-32")
 }
 
 // charsetParam returns the charset parameter of a Content-Type value, also

@@ -32,6 +32,19 @@ func utf16Bytes(s string, bigEndian bool) []byte {
 	return out
 }
 
+// utf32Bytes encodes s as UTF-32 in the given byte order, without a BOM.
+func utf32Bytes(s string, bigEndian bool) []byte {
+	var out []byte
+	for _, r := range s {
+		if bigEndian {
+			out = append(out, byte(r>>24), byte(r>>16), byte(r>>8), byte(r))
+		} else {
+			out = append(out, byte(r), byte(r>>8), byte(r>>16), byte(r>>24))
+		}
+	}
+	return out
+}
+
 func TestDetectEncoding(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -73,6 +86,12 @@ func TestDetectEncoding(t *testing.T) {
 		{name: "utf-16be BOM", body: "\xFE\xFF\x00<\x00r", wantName: "utf-16be", wantSource: fromBOM, wantBOM: 2},
 		{name: "BOM wins over header", body: "\xEF\xBB\xBF<rss/>", contentType: "text/xml; charset=iso-8859-1", wantName: "utf-8", wantSource: fromBOM, wantBOM: 3},
 		{name: "BOM wins over prolog", body: "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"koi8-r\"?><rss/>", wantName: "utf-8", wantSource: fromBOM, wantBOM: 3},
+		{name: "utf-32be BOM", body: "\x00\x00\xFE\xFF\x00\x00\x00<", wantName: "utf-32be", wantSource: fromBOM, wantBOM: 4},
+		{name: "utf-32le BOM is not utf-16le", body: "\xFF\xFE\x00\x00<\x00\x00\x00", wantName: "utf-32le", wantSource: fromBOM, wantBOM: 4},
+		{name: "utf-32be without BOM", body: string(utf32Bytes(`<rss/>`, true)), wantName: "utf-32be", wantSource: fromProlog},
+		{name: "utf-32le without BOM", body: string(utf32Bytes(`<?xml version="1.0"?><rss/>`, false)), wantName: "utf-32le", wantSource: fromProlog},
+		{name: "utf-32 in header", body: string(utf32Bytes(`<rss/>`, true)), contentType: "text/xml; charset=UTF-32", wantName: "utf-32be", wantSource: fromHeader},
+		{name: "ASCII-readable prolog claiming utf-32 is utf-8", body: `<?xml version="1.0" encoding="UTF-32"?><rss/>`, wantName: "utf-8", wantSource: fromProlog},
 		{name: "utf-16le without BOM", body: string(utf16Bytes(`<?xml version="1.0"?><rss/>`, false)), wantName: "utf-16le", wantSource: fromProlog},
 		{name: "utf-16be without BOM", body: string(utf16Bytes(`<?xml version="1.0"?><rss/>`, true)), wantName: "utf-16be", wantSource: fromProlog},
 		{name: "HTML meta charset", body: `<!DOCTYPE html><html><head><meta charset="windows-1251"><title>x</title>`, contentType: "text/html", wantName: "windows-1251", wantSource: fromMeta},
@@ -117,6 +136,8 @@ func TestDetectEncodingNeverPanics(t *testing.T) {
 		"<?xml =\"a\"?>",
 		"<?xml a\"b\"?>",
 		string(utf16Bytes(`<?xml version="1.0"?>`, true)),
+		"\x00\x00\xFE\xFF" + string(utf32Bytes(`<?xml version="1.0"?>`, true)),
+		string(utf32Bytes(`<?xml version="1.0"?>`, false)),
 		`<!doctype html><meta http-equiv="content-type" content="charset=koi8-r">`,
 		`{"a":"` + cp1251Privet + `"}`,
 	}
@@ -196,6 +217,8 @@ func TestToUTF8(t *testing.T) {
 		{name: "utf-8 BOM is stripped", body: "\xEF\xBB\xBF" + rss("utf-8", privet), want: rss("utf-8", privet)},
 		{name: "utf-16le with BOM", body: "\xFF\xFE" + string(utf16Bytes(rss("UTF-16", privet), false)), want: rss("UTF-8", privet)},
 		{name: "utf-16be without BOM", body: string(utf16Bytes(rss("UTF-16", nihongo), true)), want: rss("UTF-8", nihongo)},
+		{name: "utf-32be with BOM", body: "\x00\x00\xFE\xFF" + string(utf32Bytes(rss("UTF-32", nihongo), true)), want: rss("UTF-8", nihongo)},
+		{name: "utf-32le without BOM", body: string(utf32Bytes(rss("ISO-10646-UCS-4", privet+" 🙂"), false)), want: rss("UTF-8", privet+" 🙂")},
 		{name: "HTML meta", body: `<html><head><meta charset="koi8-r"><title>` + koi8rPrivet + `</title>`, contentType: "text/html", want: `<html><head><meta charset="koi8-r"><title>` + privet + `</title>`},
 		{name: "JSON with BOM", body: "\xEF\xBB\xBF" + `{"title":"` + nihongo + `"}`, contentType: "application/feed+json", want: `{"title":"` + nihongo + `"}`},
 		{name: "invalid UTF-8 is left for the parser", body: rss("", "bad \xFF byte"), want: rss("", "bad \xFF byte")},
@@ -210,6 +233,9 @@ func TestToUTF8(t *testing.T) {
 			}
 			if te.err != nil {
 				t.Errorf("conversion error: %v", te.err)
+			}
+			if exported := ToUTF8([]byte(tt.body), tt.contentType); string(exported) != string(got) {
+				t.Errorf("ToUTF8 = %q, differs from toUTF8 = %q", exported, got)
 			}
 		})
 	}

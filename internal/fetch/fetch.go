@@ -188,6 +188,11 @@ type Response struct {
 	// Validators come from this response's ETag and Last-Modified. On a 304
 	// each one the server did not resend is the one that was sent.
 	Validators feed.Validators
+	// Links are the links of the response's Link headers (RFC 8288), one
+	// per relation type, in header order, with URLs resolved against URL;
+	// see parseLinks for what is skipped. A WebSub hub may be advertised
+	// only here. Set on a 304 too.
+	Links []Link
 	// Duration is the time from sending the request to the end of the body.
 	Duration time.Duration
 }
@@ -292,6 +297,11 @@ func (c *Client) fetch(ctx context.Context, rawURL string, v feed.Validators) (*
 	seen.status = resp.StatusCode
 
 	final := resp.Request.URL.String()
+	// Links are resolved without the final URL's credentials: they are for
+	// the feed's host, not for wherever a link points.
+	linkBase := *resp.Request.URL
+	linkBase.User = nil
+	links := parseLinks(resp.Header.Values("Link"), &linkBase)
 	// atFinal names the final URL in errors that happen after a redirect,
 	// since Fetch's prefix names only the URL that was asked for.
 	atFinal := func(err error) error {
@@ -319,6 +329,7 @@ func (c *Client) fetch(ctx context.Context, rawURL string, v feed.Validators) (*
 			NotModified: true,
 			ContentType: mediaType(resp.Header.Get("Content-Type")),
 			Validators:  got,
+			Links:       links,
 			Duration:    time.Since(start),
 		}, seen, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
@@ -356,6 +367,7 @@ func (c *Client) fetch(ctx context.Context, rawURL string, v feed.Validators) (*
 		Body:        body,
 		ContentType: mediaType(contentType),
 		Validators:  got,
+		Links:       links,
 		Duration:    time.Since(start),
 	}, seen, nil
 }

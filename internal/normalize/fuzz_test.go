@@ -33,6 +33,9 @@ func FuzzNormalize(f *testing.F) {
 		`{"items":[{}]}`,
 		`<rss><channel><item><description>&lt;a href="javascript:x"&gt;</description></item></channel></rss>`,
 		`<feed xmlns="http://www.w3.org/2005/Atom" xml:base="javascript:x/"><entry><link href="y"/><content type="html">&lt;img src="z"&gt;</content></entry></feed>`,
+		`<?xml version="1.0"?><!-- x --><entry xmlns="http://www.w3.org/2005/Atom"><id>1</id><link rel="hub" href="h"/></entry>`,
+		`{"feed_url":"javascript:x","hubs":[{"type":"WebSub","url":"//hub"},{"type":1}],"items":[]}`,
+		`<rss xmlns:a="http://www.w3.org/2005/Atom"><channel><a:link rel="hub self" href="data:x"/></channel></rss>`,
 	} {
 		f.Add([]byte(seed))
 	}

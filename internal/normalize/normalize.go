@@ -72,7 +72,21 @@ func New(opts Options) *Normalizer {
 type Feed struct {
 	Title string // plain text; may be empty
 	Link  string // the source site's page, absolute http(s); may be empty
+
+	// Hub is the WebSub hub the feed advertises, and Self the URL it gives
+	// for itself (the WebSub topic): from Atom <link rel="hub|self">, an RSS
+	// channel's atom:link, or a JSON Feed's hubs (of type WebSub) and
+	// feed_url. Both are absolute http(s) URLs, resolved against the URL
+	// the feed was fetched from, or empty when the feed gives none; the
+	// first one given wins. A caller wanting a topic for a feed without
+	// Self uses the URL it fetched.
+	Hub  string
+	Self string
+
 	Items []feed.Item
+	// Duplicates counts the items dropped for repeating the id of an
+	// earlier item of the feed.
+	Duplicates int
 }
 
 // Normalize parses body (any RSS 0.9x/1.0/2.0, Atom 0.3/1.0, JSON Feed
@@ -82,7 +96,9 @@ type Feed struct {
 // time.
 //
 // Every returned item has Source set to src.Name and a non-empty ID unique
-// in the feed (later duplicates are dropped). Title is plain text; Summary
+// in the feed (later duplicates are dropped and counted in Duplicates). An
+// Atom Entry Document reads as a feed of its one entry. The feed's WebSub
+// Hub and Self are set when it advertises them. Title is plain text; Summary
 // and Content are sanitized, hygienic HTML (see sanitizeHTML) whose URLs are
 // absolute http(s) or mailto; src.Rewrites have been applied to title,
 // summary and content, in order; an item whose feed gives no summary gets
@@ -107,6 +123,7 @@ func (n *Normalizer) Normalize(src feed.Source, body []byte, baseURL string, now
 	base := parseBase(baseURL)
 	out := &Feed{Title: cleanText(parsed.Title)}
 	out.Link = resolveURL(base, nil, parsed.Link, false)
+	out.Hub, out.Self = webSubLinks(parsed.orig, body, base)
 
 	// Relative URLs in items resolve against the feed's own site link first:
 	// that is where the publisher's relative links point, whereas the feed's
@@ -130,6 +147,7 @@ func (n *Normalizer) Normalize(src feed.Source, body []byte, baseURL string, now
 		it := b.build(i, gi)
 		if seen[it.ID] {
 			n.log.Debug("duplicate item id dropped", "source", source, "id", it.ID)
+			out.Duplicates++
 			continue
 		}
 		seen[it.ID] = true
@@ -141,9 +159,11 @@ func (n *Normalizer) Normalize(src feed.Source, body []byte, baseURL string, now
 // parse runs gofeed on body. gofeed detects the format from the first 4 KB
 // only, so a feed whose root element follows a long comment, doctype or
 // whitespace preamble is "not detected"; for those, parse finds the root
-// itself and calls the format's own parser and translator. The result always
-// keeps the original format-specific feed (OriginalFeed), which holds what
-// the universal gofeed.Feed loses (content types, author URIs, content_text).
+// itself and calls the format's own parser and translator. An Atom Entry
+// Document, which gofeed does not read, is read as a feed of its one entry.
+// The result always keeps the original format-specific feed (OriginalFeed),
+// which holds what the universal gofeed.Feed loses (content types, author
+// URIs, content_text).
 func parse(body []byte, log *slog.Logger) (*parsedFeed, error) {
 	// The body is UTF-8, so a byte order mark says nothing; gofeed's JSON
 	// parser chokes on one.
@@ -163,7 +183,7 @@ func parse(body []byte, log *slog.Logger) (*parsedFeed, error) {
 		return f, err
 	}
 
-	kind := sniff(body)
+	kind, root := sniff(body)
 	log.Debug("gofeed did not detect the feed type; sniffed the root", "root", kind.String())
 	return guard(func() (*parsedFeed, error) {
 		switch kind {
@@ -175,6 +195,12 @@ func parse(body []byte, log *slog.Logger) (*parsedFeed, error) {
 			return translate(newRSSTranslator(), orig)
 		case kindAtom:
 			orig, err := (&atom.Parser{}).Parse(bytes.NewReader(body))
+			if err != nil {
+				return nil, err
+			}
+			return translate(&gofeed.DefaultAtomTranslator{}, orig)
+		case kindAtomEntry:
+			orig, err := (&atom.Parser{}).Parse(bytes.NewReader(wrapEntry(body, root)))
 			if err != nil {
 				return nil, err
 			}

@@ -11,10 +11,11 @@ import (
 type feedKind int
 
 const (
-	kindUnknown feedKind = iota
-	kindRSS              // <rss> or <rdf:RDF>
-	kindAtom             // <feed>
-	kindJSON             // a JSON object
+	kindUnknown   feedKind = iota
+	kindRSS                // <rss> or <rdf:RDF>
+	kindAtom               // <feed>
+	kindJSON               // a JSON object
+	kindAtomEntry          // <entry>: an Atom Entry Document (RFC 4287 §4.1.2)
 )
 
 func (k feedKind) String() string {
@@ -25,6 +26,8 @@ func (k feedKind) String() string {
 		return "atom"
 	case kindJSON:
 		return "json"
+	case kindAtomEntry:
+		return "atom entry"
 	}
 	return "unknown"
 }
@@ -34,17 +37,19 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // sniff finds the root of body past any preamble gofeed's 4 KB detection
 // window cannot see through: a byte order mark, whitespace, the XML
 // declaration, processing instructions, comments and a doctype (with its
-// internal subset). It reads the whole body but only up to the root, and
-// never fails: an unterminated construct just gives kindUnknown.
-func sniff(body []byte) feedKind {
+// internal subset). It returns the root's kind and the offset in body of
+// the root's '<' (or of the JSON object's '{'); -1 with kindUnknown. It
+// reads the whole body but only up to the root, and never fails: an
+// unterminated construct just gives kindUnknown.
+func sniff(body []byte) (feedKind, int) {
 	b := bytes.TrimPrefix(body, utf8BOM)
 	for {
 		b = bytes.TrimLeft(b, " \t\r\n")
 		switch {
 		case len(b) == 0:
-			return kindUnknown
+			return kindUnknown, -1
 		case b[0] == '{':
-			return kindJSON
+			return kindJSON, len(body) - len(b)
 		case bytes.HasPrefix(b, []byte("<?")):
 			b = after(b, "?>")
 		case bytes.HasPrefix(b, []byte("<!--")):
@@ -52,14 +57,37 @@ func sniff(body []byte) feedKind {
 		case len(b) >= 9 && strings.EqualFold(string(b[:9]), "<!DOCTYPE"):
 			b = afterDoctype(b[9:])
 		case b[0] == '<':
-			return rootKind(b[1:])
+			if k := rootKind(b[1:]); k != kindUnknown {
+				return k, len(body) - len(b)
+			}
+			return kindUnknown, -1
 		default:
-			return kindUnknown
+			return kindUnknown, -1
 		}
 		if b == nil {
-			return kindUnknown
+			return kindUnknown, -1
 		}
 	}
+}
+
+// atomFeedStart and atomFeedEnd wrap an Atom Entry Document into a feed.
+const (
+	atomFeedStart = `<feed xmlns="http://www.w3.org/2005/Atom">`
+	atomFeedEnd   = `</feed>`
+)
+
+// wrapEntry makes the Atom Entry Document body, whose root <entry> starts at
+// offset root, an Atom feed holding that one entry: gofeed reads only feed
+// documents, while feedparser and readers read an entry document as a feed
+// of one entry. The preamble (declaration, doctype) stays before the new
+// root; the entry keeps its own namespace declarations, so an entry with a
+// prefix ("atom:entry") still reads as Atom.
+func wrapEntry(body []byte, root int) []byte {
+	out := make([]byte, 0, len(body)+len(atomFeedStart)+len(atomFeedEnd))
+	out = append(out, body[:root]...)
+	out = append(out, atomFeedStart...)
+	out = append(out, body[root:]...)
+	return append(out, atomFeedEnd...)
 }
 
 // after returns what follows the first end in b, or nil if there is none.
@@ -111,6 +139,8 @@ func rootKind(b []byte) feedKind {
 		return kindRSS
 	case "feed":
 		return kindAtom
+	case "entry":
+		return kindAtomEntry
 	}
 	return kindUnknown
 }
