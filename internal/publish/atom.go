@@ -10,7 +10,11 @@ import (
 	"github.com/gorilla/feeds"
 )
 
-const atomNS = "http://www.w3.org/2005/Atom"
+const (
+	atomNS = "http://www.w3.org/2005/Atom"
+	// historyNS is RFC 5005's namespace (Feed Paging and Archiving).
+	historyNS = "http://purl.org/syndication/history/1.0"
+)
 
 // The Atom document types. gorilla/feeds' AtomFeed and AtomEntry cannot
 // carry several links beside each other, a structured atom:source,
@@ -21,11 +25,13 @@ const atomNS = "http://www.w3.org/2005/Atom"
 type atomFeed struct {
 	XMLName   xml.Name          `xml:"feed"`
 	Xmlns     string            `xml:"xmlns,attr"`
+	XmlnsFH   string            `xml:"xmlns:fh,attr,omitempty"` // archive pages only
 	ID        string            `xml:"id"`
 	Title     atomText          `xml:"title"`
 	Subtitle  *atomText         `xml:"subtitle"`
 	Updated   string            `xml:"updated"`
-	Links     []feeds.AtomLink  // self and alternate
+	Links     []feeds.AtomLink  // self, alternate, hub and paging
+	Archive   *struct{}         `xml:"fh:archive"`
 	Author    *feeds.AtomAuthor // covers entries whose author is unknown
 	Generator atomGenerator     `xml:"generator"`
 	Entries   []atomEntry       `xml:"entry"`
@@ -84,6 +90,16 @@ func renderAtom(d *document) ([]byte, error) {
 		Author:    &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: "feedmill"}},
 		Generator: atomGenerator{Name: "feedmill", Version: d.version},
 		Entries:   make([]atomEntry, 0, len(d.entries)),
+	}
+	for _, l := range d.links(Atom) {
+		al := feeds.AtomLink{Rel: l.rel, Href: l.href}
+		if l.typed {
+			al.Type = "application/atom+xml"
+		}
+		f.Links = append(f.Links, al)
+	}
+	if d.archived() {
+		f.XmlnsFH, f.Archive = historyNS, &struct{}{}
 	}
 	if d.description != "" {
 		f.Subtitle = &atomText{Type: "text", Body: d.description}

@@ -27,6 +27,9 @@ type sourceInfo struct {
 	url        string   // the source feed's URL; "" when unusable
 	home       string   // the source's site (state FeedLink); "" when unknown
 	categories []string // configured categories
+	// firstSuccess is when the source was first fetched successfully (zero
+	// when never): its items dated before it are its backlog.
+	firstSuccess time.Time
 }
 
 // sourceInfos merges the configured sources with their stored states.
@@ -44,6 +47,8 @@ func (p *Publisher) sourceInfos(states []feed.SourceState) map[string]sourceInfo
 			url:        cleanURL(s.URL),
 			home:       cleanURL(st.FeedLink),
 			categories: s.Categories,
+
+			firstSuccess: st.FirstSuccess,
 		}
 	}
 	return out
@@ -103,7 +108,8 @@ func normalizeLink(link string) string {
 	return u.String()
 }
 
-// document is one feed ready to be written in any format.
+// document is one feed ready to be written in any format: its current
+// document or one of its archive pages.
 type document struct {
 	name        string
 	title       string
@@ -113,9 +119,74 @@ type document struct {
 	version     string
 	updated     time.Time // newest item update, or emptyFeedTime
 	entries     []entry
+
+	hub   string // WebSub hub advertised; "" for none
+	page  int    // archive page number, 1 the oldest; 0 for the current document
+	pages int    // number of complete archive pages of the feed (K)
 }
 
-func (d *document) selfURL(f Format) string { return FeedURL(d.base, d.name, f) }
+// selfURL is the document's own URL, which is also its feed-level id.
+func (d *document) selfURL(f Format) string {
+	if d.page > 0 {
+		return ArchiveURL(d.base, d.name, f, d.page)
+	}
+	return FeedURL(d.base, d.name, f)
+}
+
+// archived reports whether the document is an archive page: RFC 5005 marks
+// it with fh:archive.
+func (d *document) archived() bool { return d.page > 0 }
+
+// link is one feed-level link besides self and alternate.
+type link struct {
+	rel, href string
+	typed     bool // a link to another document of the same format
+}
+
+// links returns the document's WebSub and RFC 5005 links in format f, in
+// the order they are written. Following "next" (or "prev-archive") from
+// the current document walks back through the archive pages to the oldest;
+// "previous" (or "next-archive") walks forward again, and the newest
+// archive page leads back to the current document.
+func (d *document) links(f Format) []link {
+	var out []link
+	if d.hub != "" {
+		out = append(out, link{rel: "hub", href: d.hub})
+	}
+	if older := d.olderURL(f); older != "" {
+		out = append(out, link{"next", older, true}, link{"prev-archive", older, true})
+	}
+	if d.page == 0 {
+		return out
+	}
+	newer := d.newerURL(f)
+	return append(out, link{"current", FeedURL(d.base, d.name, f), true},
+		link{"previous", newer, true}, link{"next-archive", newer, true})
+}
+
+// newerURL is, for an archive page, the URL of the next newer page, or of
+// the current document after the newest page; "" for the current document.
+func (d *document) newerURL(f Format) string {
+	switch {
+	case d.page == 0:
+		return ""
+	case d.page < d.pages:
+		return ArchiveURL(d.base, d.name, f, d.page+1)
+	}
+	return FeedURL(d.base, d.name, f)
+}
+
+// olderURL is the URL of the archive page before this document (its
+// "next" link and JSON Feed next_url), or "" when there is none.
+func (d *document) olderURL(f Format) string {
+	switch {
+	case d.page == 0 && d.pages > 0:
+		return ArchiveURL(d.base, d.name, f, d.pages)
+	case d.page > 1:
+		return ArchiveURL(d.base, d.name, f, d.page-1)
+	}
+	return ""
+}
 
 // entry is one item with every fallback already decided, so the three
 // renderers say the same thing.

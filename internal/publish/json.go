@@ -22,7 +22,25 @@ type jsonFeed struct {
 	HomePageURL string     `json:"home_page_url"`
 	FeedURL     string     `json:"feed_url"`
 	Description string     `json:"description,omitempty"`
-	Items       []jsonItem `json:"items"` // [] when empty: items is required
+	NextURL     string     `json:"next_url,omitempty"` // the archive page before this document
+	Hubs        []jsonHub  `json:"hubs,omitempty"`
+	Feedmill    *jsonPage  `json:"_feedmill,omitempty"` // archive pages only
+	Items       []jsonItem `json:"items"`               // [] when empty: items is required
+}
+
+type jsonHub struct {
+	Type string `json:"type"`
+	URL  string `json:"url"`
+}
+
+// jsonPage is feedmill's extension object on an archive page. JSON Feed
+// has only next_url for paging; this gives a reader that landed on an
+// archive page the way forward and to the current document, as the Atom
+// and RSS pages' "previous" and "current" links do.
+type jsonPage struct {
+	Archive     bool   `json:"archive"`
+	CurrentURL  string `json:"current_url"`
+	PreviousURL string `json:"previous_url"` // the newer page, or the current document
 }
 
 type jsonItem struct {
@@ -77,7 +95,14 @@ func renderJSON(d *document) ([]byte, error) {
 		HomePageURL: d.home,
 		FeedURL:     d.selfURL(JSON),
 		Description: d.description,
+		NextURL:     d.olderURL(JSON),
 		Items:       make([]jsonItem, 0, len(d.entries)),
+	}
+	if d.hub != "" {
+		f.Hubs = []jsonHub{{Type: "WebSub", URL: d.hub}}
+	}
+	if d.archived() {
+		f.Feedmill = &jsonPage{Archive: true, CurrentURL: FeedURL(d.base, d.name, JSON), PreviousURL: d.newerURL(JSON)}
 	}
 	for _, e := range d.entries {
 		f.Items = append(f.Items, jsonItemOf(e))

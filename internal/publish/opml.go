@@ -11,10 +11,14 @@ import (
 // dates, so its bytes change only when a source does.
 
 type opmlDoc struct {
-	XMLName xml.Name    `xml:"opml"`
-	Version string      `xml:"version,attr"`
-	Head    opmlHead    `xml:"head"`
-	Body    []opmlEntry `xml:"body>outline"`
+	XMLName xml.Name `xml:"opml"`
+	Version string   `xml:"version,attr"`
+	Head    opmlHead `xml:"head"`
+	Body    opmlBody `xml:"body"` // required, even without outlines
+}
+
+type opmlBody struct {
+	Outlines []opmlEntry `xml:"outline"`
 }
 
 type opmlHead struct {
@@ -31,16 +35,19 @@ type opmlEntry struct {
 	Category string `xml:"category,attr,omitempty"`
 }
 
-// renderOPML lists every configured source, in configuration order.
-func renderOPML(sources []feed.Source, srcs map[string]sourceInfo) ([]byte, error) {
+// allSourcesTitle is the title of the OPML list of every source.
+const allSourcesTitle = "feedmill sources"
+
+// renderOPML lists the given sources, in the order given, under a title.
+func renderOPML(title string, sources []feed.Source, srcs map[string]sourceInfo) ([]byte, error) {
 	doc := opmlDoc{
 		Version: "2.0",
-		Head:    opmlHead{Title: "feedmill sources", Docs: "http://opml.org/spec2.opml"},
-		Body:    make([]opmlEntry, 0, len(sources)),
+		Head:    opmlHead{Title: title, Docs: "http://opml.org/spec2.opml"},
+		Body:    opmlBody{Outlines: make([]opmlEntry, 0, len(sources))},
 	}
 	for _, s := range sources {
 		info := source(srcs, s.Name)
-		doc.Body = append(doc.Body, opmlEntry{
+		doc.Body.Outlines = append(doc.Body.Outlines, opmlEntry{
 			Type:     "rss", // OPML's type for any subscribable feed
 			Text:     info.title,
 			Title:    info.title,

@@ -1,6 +1,7 @@
 // Package publish renders stored items into the feeds feedmill republishes:
-// RSS 2.0, Atom 1.0 and JSON Feed 1.1 per configured feed, plus an OPML 2.0
-// list of the sources.
+// RSS 2.0, Atom 1.0 and JSON Feed 1.1 per configured feed, their RFC 5005
+// archive pages, and OPML 2.0 lists of the sources (all of them, and per
+// feed).
 //
 // A feed carries each story once. The copies several sources carry of one
 // article (same id, link or canonical URL, or with FeedSpec.Dedupe "title"
@@ -11,10 +12,13 @@
 //
 // Serving is reading a snapshot: Rebuild renders every feed once into an
 // immutable Snapshot (body, gzip body, ETag, Last-Modified) and swaps the
-// whole set in atomically, so a request never touches the store or the
-// renderer. The bytes of a feed depend only on its items and the source
-// metadata, never on the wall clock, so an unchanged feed keeps its ETag
-// across rebuilds and restarts and readers get their 304s.
+// whole set in atomically, so a request for a current document never
+// touches the store or the renderer; archive pages are rendered on first
+// request and cached. The bytes of a feed depend only on its items, the
+// source metadata and the number of its archive pages, and on the wall
+// clock only through FeedSpec.MaxAge (see Publisher.Expires), so an
+// unchanged feed keeps its ETag across rebuilds and restarts and readers
+// get their 304s.
 package publish
 
 import (
@@ -25,9 +29,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -96,20 +103,6 @@ func FeedURL(baseURL, name string, f Format) string {
 // gives no positive Limit.
 const DefaultLimit = 50
 
-// How many times a feed's limit is asked of the store. Grouping collapses
-// the copies of a story into one entry, and a feed should still come out
-// full: a story has at most one copy per source in practice, so a feed of k
-// sources needs up to k times its limit when every source carries every
-// story. The factor is the number of sources, at least minQueryFactor (which
-// leaves room for a source repeating its own items) and at most
-// maxQueryFactor, which bounds what one rebuild reads (500 items for a
-// default feed). A feed of many sources that all carry every story may then
-// come out short of its limit; it is never wrong.
-const (
-	minQueryFactor = 3
-	maxQueryFactor = 10
-)
-
 // How a published feed recognizes one story carried several times
 // (FeedSpec.Dedupe).
 const (
@@ -125,6 +118,12 @@ const (
 const DefaultDedupeWindow = 48 * time.Hour
 
 // FeedSpec is one published feed.
+//
+// Its items are chosen in this order: the patterns and the backfill cap
+// select among the stored items of its sources; the survivors are grouped
+// into stories, newest first (the feed's history, which its archive pages
+// hold); the current document then takes, of the stories younger than
+// MaxAge, at most PerSourceLimit per source and at most Limit in all.
 type FeedSpec struct {
 	Name        string   // URL name: /feeds/NAME.rss; unique
 	Title       string   // feed title
@@ -138,6 +137,29 @@ type FeedSpec struct {
 	// items may be for their titles to make them one story; <= 0 means
 	// DefaultDedupeWindow.
 	DedupeWindow time.Duration
+
+	// Include, when not empty, keeps only the items that one of its
+	// patterns matches; Exclude drops the items that any of its patterns
+	// matches. A pattern is matched against the item's title, the plain
+	// text of its summary and of its content, each author's name and each
+	// of the item's own categories, one at a time. The caller compiles
+	// them (and decides their case sensitivity); they are shared, not
+	// copied.
+	Include, Exclude []*regexp.Regexp
+
+	// MaxAge, when positive, leaves out of the current document the
+	// stories whose shown copy is MaxAge old or older (by its Date). The
+	// archive pages keep them: they are the feed's history.
+	MaxAge time.Duration
+	// PerSourceLimit, when positive, is how many stories of each source
+	// (the shown copy's) the current document carries at most, the newest.
+	PerSourceLimit int
+	// Backfill is how many of a source's items dated before its first
+	// successful fetch (its backlog, SourceState.FirstSuccess) the feed
+	// publishes: the newest of them. A negative value publishes all of
+	// them. Zero publishes none: callers pass their default (feedmill's is
+	// 10) explicitly.
+	Backfill int
 }
 
 func (s FeedSpec) limit() int {
@@ -145,11 +167,6 @@ func (s FeedSpec) limit() int {
 		return s.Limit
 	}
 	return DefaultLimit
-}
-
-// queryLimit is how many items the store is asked for; see minQueryFactor.
-func (s FeedSpec) queryLimit() int {
-	return s.limit() * min(max(len(s.Sources), minQueryFactor), maxQueryFactor)
 }
 
 func (s FeedSpec) dedupeWindow() time.Duration {
@@ -164,6 +181,28 @@ type Options struct {
 	BaseURL string       // absolute public URL of the server, e.g. https://news.example.org
 	Version string       // feedmill version, written into the generator elements
 	Logger  *slog.Logger // nil discards
+
+	// Hub is the WebSub hub every document advertises (Atom link
+	// rel="hub", RSS atom:link rel="hub", JSON Feed hubs); "" advertises
+	// none.
+	Hub string
+	// Now is the clock for MaxAge and the OPML dates; nil means time.Now.
+	Now func() time.Time
+	// OnPublish, when not nil, is called at the end of every Rebuild but
+	// the first with the current documents whose bytes changed (the first
+	// Rebuild is a start, not new content). It is called synchronously,
+	// in Rebuild order, after the new snapshots are visible to Snapshot
+	// and before Rebuild returns; it must not call Rebuild and should hand
+	// slow work (deliveries) off rather than do it.
+	OnPublish func(changed []Change)
+}
+
+// Change is a current document that a Rebuild changed.
+type Change struct {
+	Name     string // the published feed
+	Format   Format
+	URL      string // the document's public URL (its WebSub topic)
+	Snapshot *Snapshot
 }
 
 // Snapshot is one rendered document. It is immutable: callers share it and
@@ -190,44 +229,72 @@ type itemStore interface {
 // Publisher renders the configured feeds and holds their current snapshots.
 // Its methods are safe for concurrent use.
 type Publisher struct {
-	base    string // BaseURL without a trailing slash
-	version string
-	log     *slog.Logger
-	specs   []FeedSpec
-	sources []feed.Source  // in configuration order, for the OPML
-	prio    map[string]int // source name -> Priority
-	store   itemStore
-	now     func() time.Time // only dates the OPML; feeds never read the clock
+	base      string // BaseURL without a trailing slash
+	version   string
+	hub       string
+	log       *slog.Logger
+	specs     []FeedSpec
+	sources   []feed.Source  // in configuration order, for the OPML
+	prio      map[string]int // source name -> Priority
+	store     itemStore
+	now       func() time.Time
+	onPublish func([]Change)
+	seed      maphash.Seed // for fingerprints
 
-	mu  sync.Mutex // serializes Rebuild
-	cur atomic.Pointer[snapshotSet]
+	mu      sync.Mutex // serializes Rebuild
+	rebuilt bool       // a Rebuild has published; guarded by mu
+	cur     atomic.Pointer[snapshotSet]
+
+	archives archiveCache
 }
 
 // snapshotSet is everything one Rebuild published; it is never modified
 // after being stored.
 type snapshotSet struct {
-	feeds map[string]*[numFormats]*Snapshot
-	opml  *Snapshot
+	feeds   map[string]*feedState
+	opml    *Snapshot
+	srcs    map[string]sourceInfo // as of that Rebuild, for archive pages
+	expires time.Time             // earliest Expires of the feeds
+}
+
+// feedState is one published feed as a Rebuild left it. A Rebuild that
+// changes nothing of a feed keeps its feedState (the same pointer), and
+// with it the feed's cached archive pages.
+type feedState struct {
+	spec    FeedSpec
+	snaps   [numFormats]*Snapshot
+	opml    *Snapshot
+	pages   int       // complete archive pages (K)
+	fp      uint64    // fingerprint of what the archive pages show
+	expires time.Time // when a story of the current document ages out; zero if none
 }
 
 // New returns a Publisher for the given feeds and sources. Specs and sources
 // are expected to be validated by the configuration (unique names, absolute
-// URLs); a spec repeating an earlier name is ignored with a warning, and an
-// unknown Dedupe is taken for DedupeLink with a warning. Nothing is rendered
-// until the first Rebuild.
+// URLs); a spec repeating an earlier name is ignored with a warning, an
+// unknown Dedupe is taken for DedupeLink with a warning, and nil patterns
+// are dropped. Nothing is rendered until the first Rebuild.
 func New(opts Options, specs []FeedSpec, sources []feed.Source, st itemStore) *Publisher {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
 	p := &Publisher{
-		base:    strings.TrimRight(opts.BaseURL, "/"),
-		version: opts.Version,
-		log:     log,
-		sources: append([]feed.Source(nil), sources...),
-		prio:    make(map[string]int, len(sources)),
-		store:   st,
-		now:     time.Now,
+		base:      strings.TrimRight(opts.BaseURL, "/"),
+		version:   opts.Version,
+		hub:       strings.TrimSpace(opts.Hub),
+		log:       log,
+		sources:   append([]feed.Source(nil), sources...),
+		prio:      make(map[string]int, len(sources)),
+		store:     st,
+		now:       now,
+		onPublish: opts.OnPublish,
+		seed:      maphash.MakeSeed(),
+		archives:  newArchiveCache(archiveCacheSize),
 	}
 	for _, s := range sources {
 		p.prio[s.Name] = s.Priority
@@ -247,17 +314,36 @@ func New(opts Options, specs []FeedSpec, sources []feed.Source, st itemStore) *P
 			log.Warn("unknown dedupe mode, using link", "feed", s.Name, "dedupe", s.Dedupe)
 			s.Dedupe = DedupeLink
 		}
-		s.Sources = append([]string(nil), s.Sources...)
+		s.Sources = uniqueNames(s.Sources)
+		s.Include = slices.DeleteFunc(slices.Clone(s.Include), isNilRegexp)
+		s.Exclude = slices.DeleteFunc(slices.Clone(s.Exclude), isNilRegexp)
 		p.specs = append(p.specs, s)
 	}
 	return p
+}
+
+func isNilRegexp(re *regexp.Regexp) bool { return re == nil }
+
+// uniqueNames returns names without repeats, in their first order.
+func uniqueNames(names []string) []string {
+	out := make([]string, 0, len(names))
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Feeds returns the published feeds, in configuration order.
 func (p *Publisher) Feeds() []FeedSpec {
 	out := make([]FeedSpec, len(p.specs))
 	for i, s := range p.specs {
-		s.Sources = append([]string(nil), s.Sources...)
+		s.Sources = slices.Clone(s.Sources)
+		s.Include = slices.Clone(s.Include)
+		s.Exclude = slices.Clone(s.Exclude)
 		out[i] = s
 	}
 	return out
@@ -271,11 +357,11 @@ func (p *Publisher) Snapshot(name string, f Format) (*Snapshot, bool) {
 	if set == nil || f < 0 || f >= numFormats {
 		return nil, false
 	}
-	snaps, ok := set.feeds[name]
-	if !ok || snaps[f] == nil {
+	fs, ok := set.feeds[name]
+	if !ok {
 		return nil, false
 	}
-	return snaps[f], true
+	return fs.snaps[f], true
 }
 
 // OPML returns the current OPML 2.0 list of all sources, or nil before the
@@ -289,13 +375,50 @@ func (p *Publisher) OPML() *Snapshot {
 	return set.opml
 }
 
-// Rebuild renders every feed and the OPML from the store and publishes them
-// together. Concurrent calls are serialized. A snapshot whose bytes did not
-// change is kept as it is (same pointer, same ETag and Last-Modified).
+// FeedOPML returns the OPML 2.0 list of the sources of the named feed, in
+// configuration order, with the outlines of OPML. It reports false for an
+// unknown feed and before the first Rebuild that rendered it.
+func (p *Publisher) FeedOPML(name string) (*Snapshot, bool) {
+	set := p.cur.Load()
+	if set == nil {
+		return nil, false
+	}
+	fs, ok := set.feeds[name]
+	if !ok {
+		return nil, false
+	}
+	return fs.opml, true
+}
+
+// Expires returns the earliest moment a story of a current document ages
+// out of its feed (see FeedSpec.MaxAge), or the zero time when none will.
+// Nothing else changes the documents while the store does not, so the
+// caller should Rebuild at that moment.
+func (p *Publisher) Expires() time.Time {
+	set := p.cur.Load()
+	if set == nil {
+		return time.Time{}
+	}
+	return set.expires
+}
+
+// Rebuild renders every feed and the OPML lists from the store and
+// publishes them together. Concurrent calls are serialized. A snapshot
+// whose bytes did not change is kept as it is (same pointer, same ETag and
+// Last-Modified).
 //
-// When the source states cannot be read nothing changes. When one feed's
-// items cannot be read, that feed keeps its previous snapshots while the
-// others are updated; the error names every feed that failed.
+// Every stored item of the feeds' sources is read, once per Rebuild: the
+// current document needs all of them to be exact whatever the patterns,
+// backfill and per-source cuts drop (a feed whose include pattern matches
+// one item in a thousand must still fill up), and the number of archive
+// pages the current document links to needs them all counted. The cost is
+// bounded by the sources' retention (500 items each by default): one
+// indexed scan and a near-linear grouping, shared by all feeds.
+//
+// When the source states cannot be read nothing changes. When the items
+// cannot be read, or one feed fails to render, the feeds concerned keep
+// their previous snapshots while the others are updated; the error names
+// every feed that failed.
 func (p *Publisher) Rebuild(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -306,17 +429,26 @@ func (p *Publisher) Rebuild(ctx context.Context) error {
 		return fmt.Errorf("publish: read source states: %w", err)
 	}
 	srcs := p.sourceInfos(states)
+	now := p.now()
 	prev := p.cur.Load()
-	next := &snapshotSet{feeds: make(map[string]*[numFormats]*Snapshot, len(p.specs))}
+	next := &snapshotSet{feeds: make(map[string]*feedState, len(p.specs)), srcs: srcs}
+	bySource, readErr := p.readItems(ctx)
 
 	var errs []error
-	changed := 0
+	var changes []Change
 	for _, spec := range p.specs {
-		var old *[numFormats]*Snapshot
+		var old *feedState
 		if prev != nil {
 			old = prev.feeds[spec.Name]
 		}
-		snaps, n, err := p.rebuildFeed(ctx, spec, srcs, old)
+		items, err := feedItems(spec, bySource, readErr)
+		if err == nil {
+			err = ctx.Err()
+		}
+		var fs *feedState
+		if err == nil {
+			fs, err = p.buildFeed(spec, items, srcs, old, now)
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("publish %s: %w", spec.Name, err))
 			if old != nil {
@@ -324,84 +456,159 @@ func (p *Publisher) Rebuild(ctx context.Context) error {
 			}
 			continue
 		}
-		changed += n
-		next.feeds[spec.Name] = snaps
+		next.feeds[spec.Name] = fs
+		if !p.rebuilt {
+			continue
+		}
+		for f := range numFormats {
+			if old == nil || fs.snaps[f] != old.snaps[f] {
+				changes = append(changes, Change{Name: spec.Name, Format: f, URL: FeedURL(p.base, spec.Name, f), Snapshot: fs.snaps[f]})
+			}
+		}
+	}
+	for _, fs := range next.feeds {
+		if !fs.expires.IsZero() && (next.expires.IsZero() || fs.expires.Before(next.expires)) {
+			next.expires = fs.expires
+		}
 	}
 
 	var oldOPML *Snapshot
 	if prev != nil {
 		oldOPML = prev.opml
 	}
-	body, err := renderOPML(p.sources, srcs)
+	next.opml, err = p.opml(allSourcesTitle, p.sources, srcs, oldOPML, now)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("publish opml: %w", err))
 		next.opml = oldOPML
-	} else {
-		next.opml, err = reuseOrNew(oldOPML, body, p.now(), OPMLContentType, len(p.sources))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("publish opml: %w", err))
-			next.opml = oldOPML
-		}
 	}
 
 	p.cur.Store(next)
-	p.log.Debug("feeds rebuilt", "feeds", len(p.specs), "changed", changed,
+	p.rebuilt = true
+	p.archives.retain(next)
+	p.log.Debug("feeds rebuilt", "feeds", len(p.specs), "changed", len(changes),
 		"failed", len(errs), "duration", time.Since(start))
+	if len(changes) > 0 && p.onPublish != nil {
+		p.onPublish(changes)
+	}
 	return errors.Join(errs...)
 }
 
-// rebuildFeed renders one feed in every format and returns its snapshots
-// and how many of them changed.
-func (p *Publisher) rebuildFeed(ctx context.Context, spec FeedSpec, srcs map[string]sourceInfo, old *[numFormats]*Snapshot) (*[numFormats]*Snapshot, int, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, 0, err
+// readItems reads every stored item of the sources of any feed, by source.
+func (p *Publisher) readItems(ctx context.Context) (map[string][]feed.Item, error) {
+	var names []string
+	for _, spec := range p.specs {
+		names = append(names, spec.Sources...)
+	}
+	names = uniqueNames(names)
+	if len(names) == 0 {
+		return nil, nil
+	}
+	items, err := p.store.Items(ctx, feed.Query{Sources: names})
+	if err != nil {
+		return nil, fmt.Errorf("read items: %w", err)
+	}
+	bySource := make(map[string][]feed.Item, len(names))
+	for _, it := range items {
+		bySource[it.Source] = append(bySource[it.Source], it)
+	}
+	return bySource, nil
+}
+
+// feedItems returns the items of a feed's sources, or the error that kept
+// them from being read.
+func feedItems(spec FeedSpec, bySource map[string][]feed.Item, readErr error) ([]feed.Item, error) {
+	if len(spec.Sources) == 0 {
+		return nil, nil
+	}
+	if readErr != nil {
+		return nil, readErr
 	}
 	var items []feed.Item
-	if len(spec.Sources) > 0 {
-		var err error
-		items, err = p.store.Items(ctx, feed.Query{
-			Sources: spec.Sources,
-			Limit:   spec.queryLimit(),
-		})
-		if err != nil {
-			return nil, 0, fmt.Errorf("read items: %w", err)
-		}
+	for _, name := range spec.Sources {
+		items = append(items, bySource[name]...)
 	}
-	stories := groupStories(items, grouping{
-		priority: p.priority,
-		byTitle:  spec.Dedupe == DedupeTitle,
-		window:   spec.dedupeWindow(),
-	}, spec.limit())
+	return items, nil
+}
+
+// buildFeed renders one feed: its current document in every format and
+// its OPML. It returns old itself when nothing of the feed changed.
+func (p *Publisher) buildFeed(spec FeedSpec, items []feed.Item, srcs map[string]sourceInfo, old *feedState, now time.Time) (*feedState, error) {
+	hist := p.history(spec, items)
+	stories, expires := current(spec, hist, srcs, now)
+	pages := len(hist) / spec.limit()
 	d := p.document(spec, stories, srcs)
+	d.hub, d.pages = p.hub, pages
 	shown := make([]feed.Item, len(stories))
 	for i, s := range stories {
 		shown[i] = s.shown
 	}
 
-	snaps := new([numFormats]*Snapshot)
-	changed := 0
+	fs := &feedState{spec: spec, pages: pages, expires: expires}
+	same := old != nil
 	for f := range numFormats {
 		body, err := render(d, f)
 		if err != nil {
-			return nil, 0, fmt.Errorf("render %s: %w", f, err)
+			return nil, fmt.Errorf("render %s: %w", f, err)
 		}
 		var o *Snapshot
 		if old != nil {
-			o = old[f]
+			o = old.snaps[f]
 		}
 		s, err := reuseOrNew(o, body, d.updated, f.ContentType(), len(d.entries))
-		if err == nil && s != o {
-			s.Entries = shown
-		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", f, err)
+			return nil, fmt.Errorf("%s: %w", f, err)
 		}
 		if s != o {
-			changed++
+			s.Entries = shown
+			same = false
 		}
-		snaps[f] = s
+		fs.snaps[f] = s
 	}
-	return snaps, changed, nil
+
+	var oldOPML *Snapshot
+	if old != nil {
+		oldOPML = old.opml
+	}
+	var err error
+	title := firstNonBlank(spec.Title, spec.Name)
+	if fs.opml, err = p.opml(title, p.sourcesOf(spec), srcs, oldOPML, now); err != nil {
+		return nil, fmt.Errorf("opml: %w", err)
+	}
+
+	infos := make([]sourceInfo, len(spec.Sources))
+	for i, name := range spec.Sources {
+		infos[i] = source(srcs, name)
+	}
+	fs.fp = fingerprint(p.seed, hist, infos)
+	if same && fs.opml == old.opml && fs.pages == old.pages && fs.fp == old.fp && fs.expires.Equal(old.expires) {
+		return old, nil
+	}
+	return fs, nil
+}
+
+// sourcesOf returns the configured sources of a feed, in configuration
+// order.
+func (p *Publisher) sourcesOf(spec FeedSpec) []feed.Source {
+	in := make(map[string]bool, len(spec.Sources))
+	for _, name := range spec.Sources {
+		in[name] = true
+	}
+	var out []feed.Source
+	for _, s := range p.sources {
+		if in[s.Name] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// opml renders an OPML list, keeping old when its bytes did not change.
+func (p *Publisher) opml(title string, sources []feed.Source, srcs map[string]sourceInfo, old *Snapshot, now time.Time) (*Snapshot, error) {
+	body, err := renderOPML(title, sources, srcs)
+	if err != nil {
+		return nil, err
+	}
+	return reuseOrNew(old, body, now, OPMLContentType, len(sources))
 }
 
 // priority returns the configured priority of a source; a source no longer

@@ -564,15 +564,14 @@ func TestChangedItemsChangeETag(t *testing.T) {
 	}
 }
 
-func TestQueryLimit(t *testing.T) {
+// TestQueryReadsEverything: one query per Rebuild, for every source of any
+// feed once, without a limit (see Rebuild for why).
+func TestQueryReadsEverything(t *testing.T) {
 	st := &memStore{}
 	rebuilt(t, st)
-	want := []feed.Query{
-		{Sources: []string{"alpha", "beta", "gamma"}, Limit: 30},
-		{Sources: []string{"alpha"}, Limit: 6},
-	}
+	want := []feed.Query{{Sources: []string{"alpha", "beta", "gamma"}, Limit: 0}}
 	if len(st.queries) != len(want) {
-		t.Fatalf("queries = %+v, want %+v (a feed without sources is not queried)", st.queries, want)
+		t.Fatalf("queries = %+v, want %+v", st.queries, want)
 	}
 	for i, q := range st.queries {
 		if !slices.Equal(q.Sources, want[i].Sources) || q.Limit != want[i].Limit {
@@ -742,24 +741,34 @@ func TestFeedcheck(t *testing.T) {
 	if testing.Short() {
 		t.Skip("feedcheck runs external tools; skipped with -short")
 	}
-	main, stories := rebuilt(t, &memStore{}), rebuiltStories(t)
+	main, stories, paged := rebuilt(t, &memStore{}), rebuiltStories(t), rebuiltPaged(t, &memStore{})
+	type doc struct {
+		label string
+		get   func(t *testing.T, f Format) *Snapshot
+	}
+	current := func(p *Publisher, name string) doc {
+		return doc{name, func(t *testing.T, f Format) *Snapshot { return mustSnapshot(t, p, name, f) }}
+	}
+	archive := func(p *Publisher, name string, page int) doc {
+		return doc{fmt.Sprintf("%s.archive-%d", name, page), func(t *testing.T, f Format) *Snapshot { return mustArchive(t, p, name, f, page) }}
+	}
+	docs := []doc{
+		current(main, "all"), current(main, "tech"), current(main, "empty"), current(stories, "stories"),
+		current(paged, "paged"), archive(paged, "paged", 1), archive(paged, "paged", 2), archive(paged, "paged", 3),
+	}
 	dir := t.TempDir()
-	for _, name := range []string{"all", "tech", "empty", "stories"} {
-		p := main
-		if name == "stories" {
-			p = stories
-		}
+	for _, d := range docs {
 		for _, f := range formats {
-			t.Run(name+"."+f.String(), func(t *testing.T) {
-				path := filepath.Join(dir, name+"."+f.String())
-				if err := os.WriteFile(path, mustSnapshot(t, p, name, f).Body, 0o644); err != nil {
+			t.Run(d.label+"."+f.String(), func(t *testing.T) {
+				path := filepath.Join(dir, d.label+"."+f.String())
+				if err := os.WriteFile(path, d.get(t, f).Body, 0o644); err != nil {
 					t.Fatal(err)
 				}
 				ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 				defer cancel()
 				out, err := exec.CommandContext(ctx, tool, path, "--format", f.String()).CombinedOutput()
 				if err != nil || !bytes.Contains(out, []byte("feedcheck: OK")) {
-					t.Errorf("feedcheck %s: %v\n%s", name, err, out)
+					t.Errorf("feedcheck %s: %v\n%s", d.label, err, out)
 				}
 			})
 		}

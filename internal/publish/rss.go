@@ -29,24 +29,26 @@ type rssDoc struct {
 	AtomNS    string     `xml:"xmlns:atom,attr"`
 	ContentNS string     `xml:"xmlns:content,attr"`
 	DCNS      string     `xml:"xmlns:dc,attr"`
+	FHNS      string     `xml:"xmlns:fh,attr,omitempty"` // archive pages only
 	Channel   rssChannel `xml:"channel"`
 }
 
 type rssChannel struct {
-	Title         string      `xml:"title"`
-	Link          string      `xml:"link"`
-	Description   string      `xml:"description"`
-	Self          rssAtomLink `xml:"atom:link"`
-	LastBuildDate string      `xml:"lastBuildDate"`
-	Generator     string      `xml:"generator"`
-	Docs          string      `xml:"docs"`
-	Items         []rssItem   `xml:"item"`
+	Title         string        `xml:"title"`
+	Link          string        `xml:"link"`
+	Description   string        `xml:"description"`
+	Links         []rssAtomLink `xml:"atom:link"` // self, hub and paging
+	Archive       *struct{}     `xml:"fh:archive"`
+	LastBuildDate string        `xml:"lastBuildDate"`
+	Generator     string        `xml:"generator"`
+	Docs          string        `xml:"docs"`
+	Items         []rssItem     `xml:"item"`
 }
 
 type rssAtomLink struct {
 	Href string `xml:"href,attr"`
 	Rel  string `xml:"rel,attr"`
-	Type string `xml:"type,attr"`
+	Type string `xml:"type,attr,omitempty"`
 }
 
 type rssItem struct {
@@ -87,12 +89,22 @@ func renderRSS(d *document) ([]byte, error) {
 			Link:  d.home,
 			// description is required; the title is the best one we have.
 			Description:   firstNonBlank(d.description, d.title),
-			Self:          rssAtomLink{Href: d.selfURL(RSS), Rel: "self", Type: "application/rss+xml"},
+			Links:         []rssAtomLink{{Href: d.selfURL(RSS), Rel: "self", Type: "application/rss+xml"}},
 			LastBuildDate: rssTime(d.updated),
 			Generator:     gen,
 			Docs:          rssDocs,
 			Items:         make([]rssItem, 0, len(d.entries)),
 		},
+	}
+	for _, l := range d.links(RSS) {
+		al := rssAtomLink{Href: l.href, Rel: l.rel}
+		if l.typed {
+			al.Type = "application/rss+xml"
+		}
+		doc.Channel.Links = append(doc.Channel.Links, al)
+	}
+	if d.archived() {
+		doc.FHNS, doc.Channel.Archive = historyNS, &struct{}{}
 	}
 	for _, e := range d.entries {
 		doc.Channel.Items = append(doc.Channel.Items, rssItemOf(e))

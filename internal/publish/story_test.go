@@ -471,27 +471,6 @@ func TestSourcesFooter(t *testing.T) {
 	}
 }
 
-func TestQueryLimitFactor(t *testing.T) {
-	srcs := func(n int) []string { return make([]string, n) }
-	tests := []struct {
-		name string
-		spec FeedSpec
-		want int
-	}{
-		{"one source: 3x", FeedSpec{Sources: srcs(1), Limit: 10}, 30},
-		{"default limit", FeedSpec{Sources: srcs(2)}, 3 * DefaultLimit},
-		{"one copy per source", FeedSpec{Sources: srcs(7), Limit: 10}, 70},
-		{"capped", FeedSpec{Sources: srcs(40), Limit: 10}, 100},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.spec.queryLimit(); got != tt.want {
-				t.Errorf("queryLimit = %d, want %d", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestDedupeSpec(t *testing.T) {
 	p := New(Options{}, []FeedSpec{
 		{Name: "default"},
