@@ -18,7 +18,9 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -42,6 +44,12 @@ const (
 	DefaultFullTextBudget = 60 * time.Second
 	DefaultDedupeWindow   = 48 * time.Hour
 
+	// DefaultBackfill is how many items from before its first successful
+	// fetch a source may bring into a published feed.
+	DefaultBackfill = 10
+	// BackfillAll is the Feed.Backfill of `backfill: all`: no cap.
+	BackfillAll = -1
+
 	// MaxFeedLimit bounds how many items one published feed carries.
 	MaxFeedLimit = 10000
 	// MaxRetention bounds how many items a store keeps per source.
@@ -49,6 +57,14 @@ const (
 	// MaxFullTextLimit bounds how many article pages one refresh of a
 	// source fetches.
 	MaxFullTextLimit = 1000
+)
+
+// What server.websub.hub may say besides an external hub's URL.
+const (
+	// WebSubBuiltin is feedmill's own hub at BaseURL + "/websub/hub".
+	WebSubBuiltin = "builtin"
+	// WebSubOff advertises no hub.
+	WebSubOff = "off"
 )
 
 // How a published feed recognizes one story carried by several sources.
@@ -83,6 +99,10 @@ type Server struct {
 	// BaseURL is the public URL the published feeds are reachable under,
 	// without a trailing slash; links in the feeds are built from it.
 	BaseURL string
+	// WebSub is the hub the published feeds advertise: WebSubBuiltin,
+	// WebSubOff, or the absolute http(s) URL of an external hub that
+	// feedmill pings when a feed changes.
+	WebSub string
 }
 
 // Storage selects the store.
@@ -129,6 +149,10 @@ type Source struct {
 	// its Pattern has.
 	Rewrites []feed.Rewrite
 	Priority int // any; higher wins when sources carry the same story
+	// WebSub asks feedmill to subscribe to the hub the source's feed
+	// advertises, so that updates are pushed rather than polled. It has no
+	// counterpart in feed.Source: only the wiring acts on it.
+	WebSub bool
 
 	Line int // line of the source in the file, for later messages
 }
@@ -138,11 +162,28 @@ type Feed struct {
 	Name        string // unique, [a-z0-9][a-z0-9._-]*: a URL path segment
 	Title       string
 	Description string
-	// Sources are source names, or "*" for all; Categories select every
-	// source carrying one of them. Use Config.FeedSources for the union.
+	// Sources are source names or path.Match globs ("*" for all, "news-*");
+	// each one names or matches at least one source. Categories select
+	// every source carrying one of them. Use Config.FeedSources for the
+	// union.
 	Sources    []string
 	Categories []string
-	Limit      int // 1..MaxFeedLimit items, newest first
+	// Include and Exclude are Go regular expressions (RE2 syntax), each of
+	// which compiles and is not empty; Patterns returns them compiled. An
+	// item is published when it matches one of Include (or Include is
+	// empty) and none of Exclude.
+	Include []string
+	Exclude []string
+	// MaxAge leaves out items dated longer ago than this; 0 means no limit.
+	// Never negative.
+	MaxAge time.Duration
+	// PerSourceLimit is how many items of one source the feed carries at
+	// most, 0..MaxRetention; 0 means no limit.
+	PerSourceLimit int
+	// Backfill is how many of a source's items dated before its first
+	// successful fetch the feed carries, 0..MaxRetention, or BackfillAll.
+	Backfill int
+	Limit    int // 1..MaxFeedLimit items, newest first
 	// Dedupe is DedupeLink or DedupeTitle.
 	Dedupe string
 	// DedupeWindow is how far apart in time two items may be and still be
@@ -190,7 +231,7 @@ func Parse(data []byte, filename string) (*Config, error) {
 
 func defaults() *Config {
 	return &Config{
-		Server:   Server{Listen: DefaultListen},
+		Server:   Server{Listen: DefaultListen, WebSub: WebSubBuiltin},
 		Storage:  Storage{Driver: DefaultDriver, DSN: DefaultDSN},
 		Schedule: DefaultSchedule,
 		Fetch: Fetch{
@@ -225,6 +266,7 @@ func (c *Config) resolve(dir string) error {
 			Name:         "all",
 			Title:        "feedmill: all sources",
 			Sources:      []string{"*"},
+			Backfill:     DefaultBackfill,
 			Limit:        DefaultFeedLimit,
 			Dedupe:       DedupeLink,
 			DedupeWindow: DefaultDedupeWindow,
@@ -283,17 +325,48 @@ func sqliteDSN(dsn, dir string) string {
 }
 
 // FeedSources returns the names of the sources the published feed f
-// selects, in config order and without repeats: every source when f.Sources
-// holds "*", else the sources named in f.Sources plus those carrying one of
-// f.Categories.
+// selects, in config order and without repeats: the sources whose name
+// equals or matches (path.Match) one of f.Sources, plus those carrying one
+// of f.Categories. A malformed glob, which validation refuses, matches
+// nothing.
 func (c *Config) FeedSources(f Feed) []string {
-	all := slices.Contains(f.Sources, "*")
 	var out []string
 	for _, s := range c.Sources {
-		if all || slices.Contains(f.Sources, s.Name) || slices.ContainsFunc(s.Categories, func(cat string) bool {
-			return slices.Contains(f.Categories, cat)
-		}) {
+		if slices.ContainsFunc(f.Sources, func(pattern string) bool { return matchSource(pattern, s.Name) }) ||
+			slices.ContainsFunc(s.Categories, func(cat string) bool { return slices.Contains(f.Categories, cat) }) {
 			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// matchSource reports whether the feeds[].sources entry pattern selects the
+// source called name. Source names cannot hold a glob's special characters
+// ('*', '?', '[', '\') or the '/' that path.Match treats specially, so a
+// plain name matches only itself.
+func matchSource(pattern, name string) bool {
+	ok, err := path.Match(pattern, name)
+	return ok && err == nil
+}
+
+// isGlob reports whether a feeds[].sources entry is a pattern rather than a
+// name.
+func isGlob(s string) bool { return strings.ContainsAny(s, `*?[\`) }
+
+// Patterns returns f.Include and f.Exclude compiled, in order. For a Feed
+// that Load or Parse returned they all compile, so nothing is lost; in a
+// Feed built by hand, a pattern that does not compile is left out. The
+// patterns are compiled again on each call, which keeps Feed a plain value:
+// call it once per use, not once per item.
+func (f Feed) Patterns() (include, exclude []*regexp.Regexp) {
+	return compileAll(f.Include), compileAll(f.Exclude)
+}
+
+func compileAll(patterns []string) []*regexp.Regexp {
+	var out []*regexp.Regexp
+	for _, p := range patterns {
+		if re, err := regexp.Compile(p); err == nil && p != "" {
+			out = append(out, re)
 		}
 	}
 	return out

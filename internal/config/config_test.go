@@ -81,7 +81,7 @@ func TestGood(t *testing.T) {
 		Timeout: 30 * time.Second, MaxBody: 10 << 20, Concurrency: 8, PerHost: 2,
 		FullTextLimit: 20, FullTextBudget: time.Minute,
 	}
-	const link, window = "link", 48 * time.Hour
+	const link, window, backfill = "link", 48 * time.Hour, DefaultBackfill
 	tests := []struct {
 		file        string
 		want        *Config
@@ -90,7 +90,7 @@ func TestGood(t *testing.T) {
 		{
 			file: "minimal.yaml",
 			want: &Config{
-				Server:   Server{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080"},
+				Server:   Server{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080", WebSub: "builtin"},
 				Storage:  Storage{Driver: "sqlite", DSN: filepath.Join(dir, "feedmill.db")},
 				Schedule: "*/15 * * * *",
 				Fetch:    defaultFetch,
@@ -99,7 +99,7 @@ func TestGood(t *testing.T) {
 				},
 				Feeds: []Feed{{
 					Name: "all", Title: "feedmill: all sources", Description: "Items from 1 source",
-					Sources: []string{"*"}, Limit: 50, Dedupe: link, DedupeWindow: window,
+					Sources: []string{"*"}, Backfill: backfill, Limit: 50, Dedupe: link, DedupeWindow: window,
 				}},
 			},
 			feedSources: map[string][]string{"all": {"go-blog"}},
@@ -107,7 +107,7 @@ func TestGood(t *testing.T) {
 		{
 			file: "full.yaml",
 			want: &Config{
-				Server: Server{Listen: "0.0.0.0:9090", BaseURL: "https://feeds.example.com/mill"},
+				Server: Server{Listen: "0.0.0.0:9090", BaseURL: "https://feeds.example.com/mill", WebSub: "https://hub.example.net/"},
 				Storage: Storage{
 					Driver: "sqlite",
 					DSN:    "file:" + filepath.ToSlash(filepath.Join(dir, "data/mill.db")) + "?_pragma=busy_timeout(5000)",
@@ -134,18 +134,23 @@ func TestGood(t *testing.T) {
 							{Field: "content", Pattern: `src="//(\w+)`, Replace: `src="https://$1`},
 						},
 						Priority: 10,
-						Line:     19,
+						WebSub:   true,
+						Line:     21,
 					},
-					{Name: "Example_Source.2", URL: "HTTP://Example.COM:8443/rss?format=xml#top", Retention: 1, Priority: -3, Line: 38},
+					{Name: "Example_Source.2", URL: "HTTP://Example.COM:8443/rss?format=xml#top", Retention: 1, Priority: -3, Line: 41},
 				},
 				Feeds: []Feed{
 					{
 						Name: "everything.v2", Title: "Everything", Description: "All of it",
-						Sources: []string{"*"}, Limit: 10000, Dedupe: "title", DedupeWindow: 6 * time.Hour, Line: 43,
+						Sources: []string{"*"},
+						Include: []string{`(?i)\bgo\b`, "release"}, Exclude: []string{"(?i)^sponsored:"},
+						MaxAge: 60 * time.Hour, PerSourceLimit: 5, Backfill: BackfillAll,
+						Limit: 10000, Dedupe: "title", DedupeWindow: 6 * time.Hour, Line: 46,
 					},
 					{
 						Name: "go_only", Title: "go_only", Description: "Items from 1 source",
-						Categories: []string{"go"}, Limit: 1, Dedupe: "link", DedupeWindow: time.Second, Line: 50,
+						Categories: []string{"go"}, MaxAge: 36 * time.Hour, PerSourceLimit: MaxRetention, Backfill: 0,
+						Limit: 1, Dedupe: "link", DedupeWindow: time.Second, Line: 58,
 					},
 				},
 			},
@@ -157,7 +162,7 @@ func TestGood(t *testing.T) {
 		{
 			file: "selection.yaml",
 			want: &Config{
-				Server:   Server{Listen: ":8081", BaseURL: "http://localhost:8081"},
+				Server:   Server{Listen: ":8081", BaseURL: "http://localhost:8081", WebSub: "builtin"},
 				Storage:  Storage{Driver: "sqlite", DSN: filepath.Join(dir, "feedmill.db")},
 				Schedule: "*/15 * * * *",
 				Fetch:    defaultFetch,
@@ -168,10 +173,11 @@ func TestGood(t *testing.T) {
 					{Name: "d", URL: "http://d.example/feed", Categories: []string{"z"}, Retention: 500, Line: 14},
 				},
 				Feeds: []Feed{
-					{Name: "star", Title: "star", Description: "Items from 4 sources", Sources: []string{"*", "c"}, Limit: 50, Dedupe: link, DedupeWindow: window, Line: 18},
-					{Name: "by-category", Title: "by-category", Description: "Items from 2 sources", Categories: []string{"x"}, Limit: 50, Dedupe: link, DedupeWindow: window, Line: 20},
-					{Name: "union", Title: "union", Description: "Items from 3 sources", Sources: []string{"d", "c"}, Categories: []string{"y"}, Limit: 50, Dedupe: link, DedupeWindow: window, Line: 22},
-					{Name: "one", Title: "one", Description: "Items from 1 source", Sources: []string{"c", "c"}, Limit: 50, Dedupe: link, DedupeWindow: window, Line: 25},
+					{Name: "star", Title: "star", Description: "Items from 4 sources", Sources: []string{"*", "c"}, Backfill: backfill, Limit: 50, Dedupe: link, DedupeWindow: window, Line: 18},
+					{Name: "by-category", Title: "by-category", Description: "Items from 2 sources", Categories: []string{"x"}, Backfill: backfill, Limit: 50, Dedupe: link, DedupeWindow: window, Line: 20},
+					{Name: "union", Title: "union", Description: "Items from 3 sources", Sources: []string{"d", "c"}, Categories: []string{"y"}, Backfill: backfill, Limit: 50, Dedupe: link, DedupeWindow: window, Line: 22},
+					{Name: "one", Title: "one", Description: "Items from 1 source", Sources: []string{"c", "c"}, Backfill: backfill, Limit: 50, Dedupe: link, DedupeWindow: window, Line: 25},
+					{Name: "globs", Title: "globs", Description: "Items from 3 sources", Sources: []string{"[c-z]", "b*", "d"}, Backfill: backfill, Limit: 50, Dedupe: link, DedupeWindow: window, Line: 27},
 				},
 			},
 			feedSources: map[string][]string{
@@ -179,12 +185,13 @@ func TestGood(t *testing.T) {
 				"by-category": {"a", "b"},
 				"union":       {"b", "c", "d"},
 				"one":         {"c"},
+				"globs":       {"b", "c", "d"},
 			},
 		},
 		{
 			file: "rules.yaml",
 			want: &Config{
-				Server:   Server{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080"},
+				Server:   Server{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080", WebSub: "builtin"},
 				Storage:  Storage{Driver: "sqlite", DSN: filepath.Join(dir, "feedmill.db")},
 				Schedule: "*/15 * * * *",
 				Fetch: Fetch{
@@ -213,7 +220,7 @@ func TestGood(t *testing.T) {
 				},
 				Feeds: []Feed{{
 					Name: "all", Title: "all", Description: "Items from 3 sources",
-					Sources: []string{"*"}, Limit: 50, Dedupe: "title", DedupeWindow: window, Line: 36,
+					Sources: []string{"*"}, Backfill: backfill, Limit: 50, Dedupe: "title", DedupeWindow: window, Line: 36,
 				}},
 			},
 			feedSources: map[string][]string{"all": {"rules", "nulls", "empty"}},
@@ -221,7 +228,7 @@ func TestGood(t *testing.T) {
 		{
 			file: "aliases.yaml",
 			want: &Config{
-				Server:   Server{Listen: "[::]:8082", BaseURL: "http://localhost:8082"},
+				Server:   Server{Listen: "[::]:8082", BaseURL: "http://localhost:8082", WebSub: "builtin"},
 				Storage:  Storage{Driver: "postgres", DSN: "postgres://feedmill@127.0.0.1/feedmill?sslmode=disable"},
 				Schedule: "*/15 * * * *",
 				Fetch:    defaultFetch,
@@ -231,7 +238,7 @@ func TestGood(t *testing.T) {
 				},
 				Feeds: []Feed{{
 					Name: "all", Title: "feedmill: all sources", Description: "Items from 2 sources",
-					Sources: []string{"*"}, Limit: 50, Dedupe: link, DedupeWindow: window,
+					Sources: []string{"*"}, Backfill: backfill, Limit: 50, Dedupe: link, DedupeWindow: window,
 				}},
 			},
 			feedSources: map[string][]string{"all": {"one", "two"}},
@@ -320,6 +327,13 @@ func TestReadmeExample(t *testing.T) {
 		{"priority", s.Priority, 10},
 		{"dedupe", f.Dedupe, DedupeLink},
 		{"dedupe_window", f.DedupeWindow, DefaultDedupeWindow},
+		{"websub hub", c.Server.WebSub, WebSubBuiltin},
+		{"source websub", s.WebSub, false},
+		{"include", len(f.Include), 0},
+		{"exclude", f.Exclude, []string{"(?i)^(sponsored|advert)"}},
+		{"max_age", f.MaxAge, 30 * 24 * time.Hour},
+		{"per_source_limit", f.PerSourceLimit, 0},
+		{"backfill", f.Backfill, DefaultBackfill},
 	}
 	for _, ck := range checks {
 		if !reflect.DeepEqual(ck.got, ck.want) {
@@ -722,6 +736,22 @@ func FuzzParse(f *testing.F) {
 		if c.Fetch.FullTextBudget <= 0 || c.Fetch.FullTextLimit < 0 {
 			t.Errorf("full text limits %d, %s passed validation", c.Fetch.FullTextLimit, c.Fetch.FullTextBudget)
 		}
+		if w := c.Server.WebSub; w != WebSubBuiltin && w != WebSubOff && checkFeedURL(w) != "" {
+			t.Errorf("websub hub %q passed validation", w)
+		}
+		for _, fd := range c.Feeds {
+			if fd.MaxAge < 0 || fd.PerSourceLimit < 0 || fd.Backfill < BackfillAll {
+				t.Errorf("feed %q passed with max_age %s, per_source_limit %d, backfill %d", fd.Name, fd.MaxAge, fd.PerSourceLimit, fd.Backfill)
+			}
+			if include, exclude := fd.Patterns(); len(include) != len(fd.Include) || len(exclude) != len(fd.Exclude) {
+				t.Errorf("feed %q kept a pattern that does not compile: %q %q", fd.Name, fd.Include, fd.Exclude)
+			}
+			for _, sel := range fd.Sources {
+				if len(c.FeedSources(Feed{Sources: []string{sel}})) == 0 {
+					t.Errorf("feed %q names %q, which selects no source", fd.Name, sel)
+				}
+			}
+		}
 	})
 }
 
@@ -734,5 +764,122 @@ func BenchmarkParse(b *testing.B) {
 		if _, err := Parse(data, "feeds.yaml"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestParseAge(t *testing.T) {
+	const day = 24 * time.Hour
+	tests := []struct {
+		in   string
+		want time.Duration
+		err  string
+	}{
+		{in: "0", want: 0},
+		{in: "0d", want: 0},
+		{in: "30d", want: 30 * day},
+		{in: "2d12h", want: 60 * time.Hour},
+		{in: "1d1h1m1s", want: day + time.Hour + time.Minute + time.Second},
+		{in: "36h", want: 36 * time.Hour},
+		{in: "90m", want: 90 * time.Minute},
+		{in: "+1d", want: day},
+		{in: "-1d", want: -day},
+		{in: "-1d12h", want: -36 * time.Hour},
+		{in: "106751d", want: 106751 * day},
+		{in: "", err: "not a duration"},
+		{in: "30", err: "not a duration"},
+		{in: "d", err: "not a duration"},
+		{in: "1.5d", err: "not a duration"},
+		{in: "1h2d", err: "not a duration"},
+		{in: "2d-3h", err: "not a duration"},
+		{in: "--1d", err: "not a duration"},
+		{in: "1dd", err: "not a duration"},
+		{in: " 1d", err: "not a duration"},
+		{in: "30 days", err: "not a duration"},
+		{in: "106752d", err: "duration too large"},
+		{in: "106751d24h", err: "duration too large"},
+		{in: "99999999999999999999d", err: "duration too large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parseAge(tt.in)
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Errorf("parseAge(%q) = %v, %v; want error %q", tt.in, got, err, tt.err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("parseAge(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPatterns(t *testing.T) {
+	c, err := Parse([]byte(`
+sources:
+  - {name: a, url: "https://a.example/feed"}
+feeds:
+  - name: go
+    sources: [a]
+    include: ['(?i)\bgo\b', 'golang']
+    exclude: ['^Sponsored:']
+  - name: plain
+    sources: [a]
+`), "feeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	include, exclude := c.Feeds[0].Patterns()
+	if len(include) != 2 || len(exclude) != 1 {
+		t.Fatalf("Patterns = %d include, %d exclude; want 2 and 1", len(include), len(exclude))
+	}
+	matches := []struct {
+		re   int
+		text string
+		want bool
+	}{
+		{0, "Go 1.26 is out", true},
+		{0, "Let's GO!", true},
+		{0, "Gopher news", false},
+		{1, "golang.org moves", true},
+	}
+	for _, m := range matches {
+		if got := include[m.re].MatchString(m.text); got != m.want {
+			t.Errorf("include[%d] (%s) on %q = %v, want %v", m.re, include[m.re], m.text, got, m.want)
+		}
+	}
+	if !exclude[0].MatchString("Sponsored: buy") || exclude[0].MatchString("Not Sponsored: x") {
+		t.Errorf("exclude %s matches wrongly", exclude[0])
+	}
+	if include, exclude := c.Feeds[1].Patterns(); include != nil || exclude != nil {
+		t.Errorf("a feed without filters has patterns %v, %v", include, exclude)
+	}
+	// A Feed built by hand may hold patterns validation never saw.
+	hand := Feed{Include: []string{"(", "ok", ""}, Exclude: []string{"[z-a]"}}
+	if include, exclude := hand.Patterns(); len(include) != 1 || include[0].String() != "ok" || len(exclude) != 0 {
+		t.Errorf("hand-built Patterns = %v, %v; want only \"ok\"", include, exclude)
+	}
+}
+
+func TestWebSubHub(t *testing.T) {
+	tests := []struct{ yaml, want string }{
+		{"", WebSubBuiltin},
+		{"server: {websub: {hub: builtin}}\n", WebSubBuiltin},
+		{"server: {websub: {hub: off}}\n", WebSubOff},
+		{"server: {websub: {hub: 'https://pubsubhubbub.example/?x=1'}}\n", "https://pubsubhubbub.example/?x=1"},
+		{"server: {websub: {hub: 'http://127.0.0.1:9000/hub'}}\n", "http://127.0.0.1:9000/hub"},
+		{"server: {websub: }\n", WebSubBuiltin},
+	}
+	for _, tt := range tests {
+		t.Run(tt.yaml, func(t *testing.T) {
+			c, err := Parse([]byte(tt.yaml+"sources: [{name: a, url: 'https://a.example/', websub: true}]\n"), "feeds.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Server.WebSub != tt.want || !c.Sources[0].WebSub {
+				t.Errorf("WebSub = %q, source websub %v; want %q, true", c.Server.WebSub, c.Sources[0].WebSub, tt.want)
+			}
+		})
 	}
 }

@@ -344,6 +344,109 @@ func (d *decoder) asDuration(dst *time.Duration) func(*yaml.Node, string) {
 	}
 }
 
+// asAge reads a duration like asDuration, which may also start with a
+// whole number of days ("30d", "2d12h"): ages are thought of in days, and
+// "720h" reads badly. The sign is left to validation.
+func (d *decoder) asAge(dst *time.Duration) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		v, ok := d.scalar(n, path, "a duration")
+		if !ok {
+			return
+		}
+		age, err := parseAge(v.Value)
+		if err != nil {
+			d.bad[path] = true
+			hint := ""
+			if errors.Is(err, errNotDuration) {
+				hint = " (use a number with a unit: 30d, 12h, 2d12h)"
+			}
+			d.errorf(n.Line, path, "%v: %s%s", err, quote(v.Value), hint)
+			return
+		}
+		*dst = age
+	}
+}
+
+// maxDays is the largest day count a time.Duration holds.
+const maxDays = math.MaxInt64 / int64(24*time.Hour)
+
+var (
+	errNotDuration = errors.New("not a duration")
+	errTooLong     = errors.New("duration too large")
+)
+
+// parseAge reads an optional sign, an optional whole number of days with
+// the suffix "d", and a Go duration for the rest ("30d", "2d12h", "-1d",
+// "36h"). A bare number other than 0 has no unit and is refused, as
+// time.ParseDuration refuses it.
+func parseAge(s string) (time.Duration, error) {
+	t, neg := strings.CutPrefix(s, "-")
+	if !neg {
+		t = strings.TrimPrefix(t, "+")
+	}
+	var days time.Duration
+	n, afterDays, hasDays := strings.Cut(t, "d")
+	if hasDays {
+		if n == "" || strings.Trim(n, "0123456789") != "" {
+			return 0, errNotDuration
+		}
+		v, err := strconv.ParseInt(n, 10, 64)
+		if err != nil || v > maxDays {
+			return 0, errTooLong
+		}
+		days, t = time.Duration(v)*24*time.Hour, afterDays
+	}
+	var rest time.Duration
+	if t != "" || !hasDays {
+		// A second sign ("2d-3h") would make the parts disagree.
+		if strings.HasPrefix(t, "-") || strings.HasPrefix(t, "+") {
+			return 0, errNotDuration
+		}
+		// ParseDuration reports an overflow as an invalid duration too.
+		var err error
+		if rest, err = time.ParseDuration(t); err != nil {
+			return 0, errNotDuration
+		}
+	}
+	if rest > math.MaxInt64-days {
+		return 0, errTooLong
+	}
+	if neg {
+		return -(days + rest), nil
+	}
+	return days + rest, nil
+}
+
+// asBackfill reads a number of items, at least 0, or the word "all"
+// (BackfillAll).
+func (d *decoder) asBackfill(dst *int) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		v, ok := d.scalar(n, path, "a number of items or all")
+		if !ok {
+			return
+		}
+		switch {
+		case v.Value == "all":
+			*dst = BackfillAll
+		case v.ShortTag() == "!!int" || v.ShortTag() == "!!float" && strings.Trim(v.Value, "+-0123456789") == "":
+			i := 0
+			d.asInt(&i)(n, path)
+			switch {
+			case d.bad[path]:
+			case i < 0:
+				// Refused here, not in validation: BackfillAll is
+				// negative too, and must not be spelled "-1".
+				d.bad[path] = true
+				d.errorf(n.Line, path, "must be from 0 to %d, or all, got %d", MaxRetention, i)
+			default:
+				*dst = i
+			}
+		default:
+			d.typeError(n, path, "a number of items or all")
+		}
+	}
+}
+
 func (d *decoder) asSize(dst *int64) func(*yaml.Node, string) {
 	return func(n *yaml.Node, path string) {
 		v, ok := d.scalar(n, path, "a size")

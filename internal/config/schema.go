@@ -13,6 +13,11 @@ func (d *decoder) decode(root *yaml.Node, c *Config) {
 			d.mapping(v, p, []field{
 				{"listen", d.asString(&c.Server.Listen)},
 				{"base_url", d.asString(&c.Server.BaseURL)},
+				{"websub", func(v *yaml.Node, p string) {
+					d.mapping(v, p, []field{
+						{"hub", d.asString(&c.Server.WebSub)},
+					})
+				}},
 			})
 		}},
 		{"storage", func(v *yaml.Node, p string) {
@@ -67,19 +72,28 @@ func (d *decoder) decode(root *yaml.Node, c *Config) {
 						})
 					}},
 					{"priority", d.asInt(&s.Priority)},
+					{"websub", d.asBool(&s.WebSub)},
 				})
 				c.Sources = append(c.Sources, s)
 			})
 		}},
 		{"feeds", func(v *yaml.Node, p string) {
 			d.list(v, p, func(_ int, el *yaml.Node, p string) {
-				f := Feed{Limit: DefaultFeedLimit, Dedupe: DedupeLink, DedupeWindow: DefaultDedupeWindow, Line: el.Line}
+				f := Feed{
+					Backfill: DefaultBackfill, Limit: DefaultFeedLimit,
+					Dedupe: DedupeLink, DedupeWindow: DefaultDedupeWindow, Line: el.Line,
+				}
 				d.item(el, p, []field{
 					{"name", d.asString(&f.Name)},
 					{"title", d.asString(&f.Title)},
 					{"description", d.asString(&f.Description)},
 					{"sources", d.asStrings(&f.Sources)},
 					{"categories", d.asStrings(&f.Categories)},
+					{"include", d.asStrings(&f.Include)},
+					{"exclude", d.asStrings(&f.Exclude)},
+					{"max_age", d.asAge(&f.MaxAge)},
+					{"per_source_limit", d.asInt(&f.PerSourceLimit)},
+					{"backfill", d.asBackfill(&f.Backfill)},
 					{"limit", d.asInt(&f.Limit)},
 					{"dedupe", d.asString(&f.Dedupe)},
 					{"dedupe_window", d.asDuration(&f.DedupeWindow)},

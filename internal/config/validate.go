@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +52,14 @@ func (d *decoder) validateServer(s Server) {
 	// An empty base_url means "derive it from listen".
 	if s.BaseURL != "" {
 		d.check("server.base_url", checkBaseURL(s.BaseURL))
+	}
+	switch s.WebSub {
+	case WebSubBuiltin, WebSubOff:
+	default:
+		if checkFeedURL(s.WebSub) != "" {
+			d.check("server.websub.hub", fmt.Sprintf("want %s, %s or the absolute http(s) URL of an external hub, got %s",
+				WebSubBuiltin, WebSubOff, quote(s.WebSub)))
+		}
 	}
 }
 
@@ -160,6 +170,12 @@ func (d *decoder) validateFeeds(feeds []Feed, sources []Source) {
 			case name == "*":
 			case name == "":
 				d.check(ep, "empty source name")
+			case isGlob(name):
+				if _, err := path.Match(name, ""); err != nil {
+					d.check(ep, fmt.Sprintf("invalid pattern %s: %v", quote(name), err))
+				} else if !slices.ContainsFunc(sources, func(s Source) bool { return matchSource(name, s.Name) }) {
+					d.check(ep, fmt.Sprintf("no source matches %s", quote(name)))
+				}
 			case !known[name]:
 				d.check(ep, fmt.Sprintf("unknown source %s", quote(name)))
 			}
@@ -175,6 +191,15 @@ func (d *decoder) validateFeeds(feeds []Feed, sources []Source) {
 		if len(f.Sources) == 0 && len(f.Categories) == 0 && d.ok(p+".sources") && d.ok(p+".categories") {
 			d.check(p, `selects no source (set sources: ["*"], source names, or categories)`)
 		}
+		d.checkPatterns(p+".include", f.Include)
+		d.checkPatterns(p+".exclude", f.Exclude)
+		if f.MaxAge < 0 {
+			d.check(p+".max_age", fmt.Sprintf("must not be negative, got %s (leave it out for no limit)", f.MaxAge))
+		}
+		d.check(p+".per_source_limit", checkRange(f.PerSourceLimit, 0, MaxRetention))
+		if f.Backfill > MaxRetention {
+			d.check(p+".backfill", fmt.Sprintf("must be from 0 to %d, or all, got %d", MaxRetention, f.Backfill))
+		}
 		d.check(p+".limit", checkRange(f.Limit, 1, MaxFeedLimit))
 		switch f.Dedupe {
 		case DedupeLink, DedupeTitle:
@@ -184,6 +209,20 @@ func (d *decoder) validateFeeds(feeds []Feed, sources []Source) {
 		if f.DedupeWindow <= 0 {
 			d.check(p+".dedupe_window", fmt.Sprintf("must be positive, got %s", f.DedupeWindow))
 		}
+	}
+}
+
+// checkPatterns checks the include or exclude list at path: every pattern
+// compiles, and none is empty, which would match every item.
+func (d *decoder) checkPatterns(path string, patterns []string) {
+	for j, pattern := range patterns {
+		ep := fmt.Sprintf("%s[%d]", path, j)
+		if pattern == "" {
+			d.check(ep, "empty pattern (it would match every item)")
+			continue
+		}
+		_, problem := compilePattern(pattern)
+		d.check(ep, problem)
 	}
 }
 
