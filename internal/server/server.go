@@ -8,10 +8,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +25,8 @@ import (
 // snapshots is what the server needs from the publisher.
 type snapshots interface {
 	Snapshot(name string, f publish.Format) (*publish.Snapshot, bool)
+	Archive(ctx context.Context, name string, f publish.Format, page int) (*publish.Snapshot, error)
+	FeedOPML(name string) (*publish.Snapshot, bool)
 	OPML() *publish.Snapshot
 	Feeds() []publish.FeedSpec
 }
@@ -37,6 +42,15 @@ type Options struct {
 	Version string        // shown on pages and in /healthz
 	Sources []feed.Source // configured sources, in config order
 	Logger  *slog.Logger
+
+	// Hub is the WebSub hub our feeds advertise, sent as a Link header
+	// beside rel=self; empty for none.
+	Hub string
+	// WebSubHub, when set, serves POST /websub/hub (the built-in hub), and
+	// WebSubCallback serves /websub/callback/{source} (our subscriptions
+	// to sources' hubs).
+	WebSubHub      http.Handler
+	WebSubCallback http.Handler
 }
 
 // Server is feedmill's HTTP handler.
@@ -60,8 +74,16 @@ func New(opts Options, snaps snapshots, st states) *Server {
 	// GET patterns also answer HEAD.
 	s.mux.HandleFunc("GET /{$}", s.index)
 	s.mux.HandleFunc("GET /feeds/{file}", s.feed)
+	s.mux.HandleFunc("GET /feeds/{name}/archive/{file}", s.archive)
 	s.mux.HandleFunc("GET /opml", s.opml)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	if opts.WebSubHub != nil {
+		s.mux.Handle("POST /websub/hub", opts.WebSubHub)
+	}
+	if opts.WebSubCallback != nil {
+		s.mux.Handle("GET /websub/callback/{source}", opts.WebSubCallback)
+		s.mux.Handle("POST /websub/callback/{source}", opts.WebSubCallback)
+	}
 	return s
 }
 
@@ -79,9 +101,18 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 		s.feedPage(w, r, file)
 		return
 	}
+	if ext == "opml" {
+		snap, ok := s.snaps.FeedOPML(name)
+		if !ok {
+			http.Error(w, "no published feed named "+name, http.StatusNotFound)
+			return
+		}
+		serveSnapshot(w, r, snap)
+		return
+	}
 	format, ok := publish.ParseFormat(ext)
 	if !ok {
-		http.Error(w, "unknown feed format "+ext+": use .rss, .atom or .json", http.StatusNotFound)
+		http.Error(w, "unknown feed format "+ext+": use .rss, .atom, .json or .opml", http.StatusNotFound)
 		return
 	}
 	snap, ok := s.snaps.Snapshot(name, format)
@@ -89,7 +120,43 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no published feed named "+name, http.StatusNotFound)
 		return
 	}
+	s.linkHeaders(w, publish.FeedURL(s.opts.BaseURL, name, format))
 	serveSnapshot(w, r, snap)
+}
+
+// archive serves /feeds/{name}/archive/{k}.{rss,atom,json}: the RFC 5005
+// archive pages, page 1 the oldest.
+func (s *Server) archive(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	num, ext, _ := cutLast(r.PathValue("file"), ".")
+	format, ok := publish.ParseFormat(ext)
+	page, err := strconv.Atoi(num)
+	if !ok || err != nil || page < 1 {
+		http.Error(w, "no such archive page: want /feeds/NAME/archive/N.rss, .atom or .json", http.StatusNotFound)
+		return
+	}
+	snap, err := s.snaps.Archive(r.Context(), name, format, page)
+	switch {
+	case errors.Is(err, publish.ErrNotFound):
+		http.Error(w, fmt.Sprintf("feed %s has no archive page %d", name, page), http.StatusNotFound)
+		return
+	case err != nil:
+		s.log.Error("archive", "feed", name, "page", page, "err", err)
+		http.Error(w, "the archive is unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	s.linkHeaders(w, publish.ArchiveURL(s.opts.BaseURL, name, format, page))
+	serveSnapshot(w, r, snap)
+}
+
+// linkHeaders advertises the WebSub hub and the document's own URL, as
+// WebSub asks of a publisher (the documents carry the same links).
+func (s *Server) linkHeaders(w http.ResponseWriter, self string) {
+	if s.opts.Hub == "" {
+		return
+	}
+	w.Header().Add("Link", "<"+s.opts.Hub+`>; rel="hub"`)
+	w.Header().Add("Link", "<"+self+`>; rel="self"`)
 }
 
 func (s *Server) opml(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +27,18 @@ func (f fixedSnapshots) Snapshot(name string, format publish.Format) (*publish.S
 }
 
 func (f fixedSnapshots) OPML() *publish.Snapshot { return f["opml"] }
+
+func (f fixedSnapshots) FeedOPML(name string) (*publish.Snapshot, bool) {
+	s, ok := f[name+".opml"]
+	return s, ok
+}
+
+func (f fixedSnapshots) Archive(_ context.Context, name string, format publish.Format, page int) (*publish.Snapshot, error) {
+	if s, ok := f[fmt.Sprintf("%s/%d.%s", name, page, format)]; ok {
+		return s, nil
+	}
+	return nil, publish.ErrNotFound
+}
 
 func (f fixedSnapshots) Feeds() []publish.FeedSpec {
 	return []publish.FeedSpec{{Name: "all", Title: "Everything <&>", Description: "All of it"}}
@@ -53,14 +66,17 @@ func snapshot(body, contentType string) *publish.Snapshot {
 func newTestServer(t *testing.T, st fixedStates) *httptest.Server {
 	t.Helper()
 	snaps := fixedSnapshots{
-		"all.atom": snapshot("<feed/>", "application/atom+xml; charset=utf-8"),
-		"all.rss":  snapshot("<rss/>", "application/rss+xml; charset=utf-8"),
-		"all.json": snapshot("{}", "application/feed+json; charset=utf-8"),
-		"opml":     snapshot("<opml/>", "text/x-opml; charset=utf-8"),
+		"all.atom":   snapshot("<feed/>", "application/atom+xml; charset=utf-8"),
+		"all.rss":    snapshot("<rss/>", "application/rss+xml; charset=utf-8"),
+		"all.json":   snapshot("{}", "application/feed+json; charset=utf-8"),
+		"opml":       snapshot("<opml/>", "text/x-opml; charset=utf-8"),
+		"all.opml":   snapshot("<opml>all</opml>", "text/x-opml; charset=utf-8"),
+		"all/1.atom": snapshot("<feed>page 1</feed>", "application/atom+xml; charset=utf-8"),
 	}
 	srv := New(Options{
 		BaseURL: "http://feeds.example/",
 		Version: "test",
+		Hub:     "http://feeds.example/websub/hub",
 		Sources: []feed.Source{
 			{Name: "blog", URL: "https://blog.example/feed", Categories: []string{"tech"}},
 			{Name: "broken", URL: "https://broken.example/feed"},
@@ -123,6 +139,12 @@ func TestFeedResponses(t *testing.T) {
 		{"unknown feed", "GET", "/feeds/nope.atom", nil, 404, "no published feed named nope", nil},
 		{"unknown format", "GET", "/feeds/all.xml", nil, 404, "unknown feed format", nil},
 		{"opml", "GET", "/opml", nil, 200, "<opml/>", map[string]string{"Content-Type": "text/x-opml; charset=utf-8"}},
+		{"feed opml", "GET", "/feeds/all.opml", nil, 200, "<opml>all</opml>", map[string]string{"Content-Type": "text/x-opml; charset=utf-8"}},
+		{"unknown feed opml", "GET", "/feeds/nope.opml", nil, 404, "", nil},
+		{"archive", "GET", "/feeds/all/archive/1.atom", nil, 200, "page 1", map[string]string{"ETag": `"abc123"`}},
+		{"archive out of range", "GET", "/feeds/all/archive/2.atom", nil, 404, "no archive page 2", nil},
+		{"archive bad page", "GET", "/feeds/all/archive/x.atom", nil, 404, "", nil},
+		{"archive bad format", "GET", "/feeds/all/archive/1.xml", nil, 404, "", nil},
 		{"post refused", "POST", "/feeds/all.atom", nil, 405, "", nil},
 		{"unknown path", "GET", "/nope", nil, 404, "", nil},
 	}
@@ -134,6 +156,13 @@ func TestFeedResponses(t *testing.T) {
 			}
 			if tt.wantBody != "" && !strings.Contains(body, tt.wantBody) {
 				t.Errorf("body %q, want it to contain %q", body, tt.wantBody)
+			}
+			if resp.StatusCode == 200 && strings.HasPrefix(tt.path, "/feeds/") && !strings.HasSuffix(tt.path, ".opml") {
+				links := strings.Join(resp.Header.Values("Link"), ", ")
+				self := "http://feeds.example" + tt.path
+				if !strings.Contains(links, `<http://feeds.example/websub/hub>; rel="hub"`) || !strings.Contains(links, "<"+self+`>; rel="self"`) {
+					t.Errorf("Link headers %q, want the hub and self %s", links, self)
+				}
 			}
 			for k, v := range tt.wantHeader {
 				if got := resp.Header.Get(k); got != v {
