@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X github.com/feedmill/feedmill/internal/app.version=$(VERSION)
 CONFIG  ?= feeds.yaml
 FUZZTIME ?= 20s
 
-.PHONY: build run fetch check test bench lint fuzz clean
+.PHONY: build run fetch check test compat bench lint fuzz clean
 
 ## build: the static binary bin/feedmill, version stamped
 build:
@@ -29,6 +29,11 @@ check: build
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 10m ./...
+
+## compat: only the tests that judge every published document with
+## ../shared/tools/feedcheck (xmllint, Python feedparser, newsboat, RFC rules)
+compat:
+	$(GO) test -count=1 -run 'TestCompat|TestFeedcheck|TestEndToEnd|TestFullTextCleanArticles' ./internal/app ./internal/publish
 
 ## bench: Go benchmarks of the hot paths
 bench:

@@ -73,6 +73,7 @@ Usage:
   feedmill preview [-config feeds.yaml] [-n 5] SOURCE       show what a source's newest items would publish
   feedmill explain [-config feeds.yaml] SOURCE ITEM         show what learned boilerplate removal takes out
                                                             of a stored item (ITEM: its id or link)
+  feedmill import  [-config feeds.yaml] FILE.opml           add a reader's OPML export to the sources
   feedmill version                                          print the version
 
 Exit status: 0 on success, 1 when a fetch pass had failing sources or on a
@@ -97,7 +98,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "serve", "fetch", "check", "preview", "explain":
+	case "serve", "fetch", "check", "preview", "explain", "import":
 	default:
 		fmt.Fprint(stderr, usage)
 		return &ExitError{Code: 2, Err: fmt.Errorf("unknown command %q", cmd)}
@@ -117,9 +118,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return &ExitError{Code: 2, Err: err}
 	}
-	want := map[string]int{"preview": 1, "explain": 2}[cmd]
+	want := map[string]int{"preview": 1, "explain": 2, "import": 1}[cmd]
 	if fs.NArg() != want {
-		names := map[string]string{"preview": "one argument, SOURCE", "explain": "two arguments, SOURCE and ITEM"}[cmd]
+		names := map[string]string{"preview": "one argument, SOURCE", "explain": "two arguments, SOURCE and ITEM", "import": "one argument, FILE.opml"}[cmd]
 		if want == 0 {
 			names = "no arguments"
 		}
@@ -135,6 +136,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "check":
 		return check(*configPath, stdout, stderr)
+	case "import":
+		return importOPML(*configPath, args[0], stdout)
 	case "fetch":
 		return withPipeline(ctx, *configPath, stderr, logger, func(p *pipeline) error { return fetchOnce(ctx, p, stderr) })
 	case "preview":

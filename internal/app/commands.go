@@ -8,16 +8,20 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/feedmill/feedmill/internal/config"
+	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/fetch"
 	"github.com/feedmill/feedmill/internal/normalize"
 	"github.com/feedmill/feedmill/internal/publish"
 	"github.com/feedmill/feedmill/internal/refresh"
 	"github.com/feedmill/feedmill/internal/server"
 	"github.com/feedmill/feedmill/internal/store"
+	"github.com/feedmill/feedmill/internal/websub"
 )
 
 // loadConfig loads and validates the config, printing every problem as
@@ -40,12 +44,36 @@ func check(path string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// importOPML adds the feeds of an OPML file to the config's sources.
+func importOPML(configPath, opmlPath string, stdout io.Writer) error {
+	data, err := os.ReadFile(opmlPath)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	added, skipped, err := config.Import(configPath, data)
+	if err != nil {
+		return fmt.Errorf("import %s: %w", opmlPath, err)
+	}
+	for _, name := range added {
+		fmt.Fprintf(stdout, "added %s\n", name)
+	}
+	for _, url := range skipped {
+		fmt.Fprintf(stdout, "skipped %s (already a source)\n", url)
+	}
+	fmt.Fprintf(stdout, "%s: %d sources added, %d already there\n", configPath, len(added), len(skipped))
+	return nil
+}
+
 // pipeline is the set of concrete parts built from one config.
 type pipeline struct {
 	cfg       *config.Config
 	store     *store.SQLite
 	publisher *publish.Publisher
 	refresher *refresh.Refresher
+
+	hubURL     string             // the hub our feeds advertise; "" for none
+	hub        *websub.Hub        // the built-in hub, nil unless configured
+	subscriber *websub.Subscriber // our subscriptions to sources' hubs
 }
 
 func build(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*pipeline, error) {
@@ -56,16 +84,51 @@ func build(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*pipel
 	if err != nil {
 		return nil, err
 	}
+	p := &pipeline{cfg: cfg, store: st}
+	// WebSub requests (verifications, deliveries, subscriptions) use a
+	// client of their own: they are not fetches of feeds.
+	websubClient := &http.Client{Timeout: 15 * time.Second}
+	switch cfg.Server.WebSub {
+	case "off":
+	case "builtin", "":
+		p.hubURL = cfg.Server.BaseURL + "/websub/hub"
+		p.hub = websub.NewHub(websub.HubOptions{
+			BaseURL: cfg.Server.BaseURL,
+			HubURL:  p.hubURL,
+			Client:  websubClient,
+			Logger:  logger.With("component", "websub-hub"),
+			Content: func(topic string) ([]byte, string, bool) {
+				snap, ok := p.topicSnapshot(topic)
+				if !ok {
+					return nil, "", false
+				}
+				return snap.Body, snap.ContentType, true
+			},
+		}, st)
+	default: // an external hub
+		p.hubURL = cfg.Server.WebSub
+	}
+
 	sources := cfg.DomainSources()
 	var specs []publish.FeedSpec
 	for _, f := range cfg.Feeds {
+		include, exclude := f.Patterns()
 		specs = append(specs, publish.FeedSpec{
 			Name: f.Name, Title: f.Title, Description: f.Description,
 			Sources: cfg.FeedSources(f), Limit: f.Limit,
 			Dedupe: f.Dedupe, DedupeWindow: f.DedupeWindow,
+			Include: include, Exclude: exclude,
+			MaxAge: f.MaxAge, PerSourceLimit: f.PerSourceLimit, Backfill: f.Backfill,
 		})
 	}
-	pub := publish.New(publish.Options{BaseURL: cfg.Server.BaseURL, Version: Version(), Logger: logger.With("component", "publish")}, specs, sources, st)
+	p.publisher = publish.New(publish.Options{
+		BaseURL:   cfg.Server.BaseURL,
+		Version:   Version(),
+		Hub:       p.hubURL,
+		Logger:    logger.With("component", "publish"),
+		OnPublish: func(changed []publish.Change) { p.announce(ctx, websubClient, changed, logger) },
+	}, specs, sources, st)
+
 	client := fetch.New(fetch.Options{
 		Version:     Version(),
 		UserAgent:   cfg.Fetch.UserAgent,
@@ -75,22 +138,75 @@ func build(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*pipel
 		PerHost:     cfg.Fetch.PerHost,
 		Logger:      logger.With("component", "fetch"),
 	})
+	p.subscriber = websub.NewSubscriber(websub.SubscriberOptions{
+		CallbackBase: cfg.Server.BaseURL + "/websub/callback/",
+		Client:       websubClient,
+		Logger:       logger.With("component", "websub-subscriber"),
+	}, st, func(ctx context.Context, source string, body []byte, contentType string) error {
+		return p.refresher.Ingest(ctx, source, body, contentType).Err
+	})
+	pushed := make(map[string]bool)
+	for _, src := range cfg.Sources {
+		pushed[src.Name] = src.WebSub
+	}
 	norm := normalize.New(normalize.Options{Logger: logger.With("component", "normalize"), TrackingParams: cfg.TrackingParams})
-	ref, err := refresh.New(sources, client, norm, st, refresh.Options{
+	p.refresher, err = refresh.New(sources, client, norm, st, refresh.Options{
 		Workers:        cfg.Fetch.Concurrency,
 		FullTextLimit:  cfg.Fetch.FullTextLimit,
 		FullTextBudget: cfg.Fetch.FullTextBudget,
 		Logger:         logger.With("component", "refresh"),
 		OnChange: func(ctx context.Context) {
-			if err := pub.Rebuild(ctx); err != nil {
+			if err := p.publisher.Rebuild(ctx); err != nil {
 				logger.Error("publish", "err", err)
+			}
+		},
+		OnHub: func(ctx context.Context, source, hub, topic string) {
+			if !pushed[source] {
+				return
+			}
+			if err := p.subscriber.Subscribe(ctx, source, hub, topic); err != nil {
+				logger.Warn("websub subscribe", "source", source, "hub", hub, "topic", topic, "err", err)
 			}
 		},
 	})
 	if err != nil {
 		return nil, errors.Join(err, st.Close())
 	}
-	return &pipeline{cfg: cfg, store: st, publisher: pub, refresher: ref}, nil
+	return p, nil
+}
+
+// topicSnapshot finds the current document a WebSub topic (a feed URL of
+// ours) names.
+func (p *pipeline) topicSnapshot(topic string) (*publish.Snapshot, bool) {
+	for _, spec := range p.publisher.Feeds() {
+		for _, f := range []publish.Format{publish.RSS, publish.Atom, publish.JSON} {
+			if publish.FeedURL(p.cfg.Server.BaseURL, spec.Name, f) == topic {
+				return p.publisher.Snapshot(spec.Name, f)
+			}
+		}
+	}
+	return nil, false
+}
+
+// announce tells WebSub subscribers about changed feeds: the built-in hub
+// delivers the new documents, an external hub is pinged to fetch them.
+func (p *pipeline) announce(ctx context.Context, client *http.Client, changed []publish.Change, logger *slog.Logger) {
+	switch {
+	case p.hub != nil:
+		for _, c := range changed {
+			p.hub.Publish(c.URL, c.Snapshot.Body, c.Snapshot.ContentType)
+		}
+	case p.hubURL != "" && len(changed) > 0:
+		topics := make([]string, len(changed))
+		for i, c := range changed {
+			topics[i] = c.URL
+		}
+		go func() {
+			if err := websub.Ping(ctx, client, p.hubURL, topics...); err != nil {
+				logger.Warn("websub ping", "hub", p.hubURL, "err", err)
+			}
+		}()
+	}
 }
 
 // withPipeline loads the config at path, builds the pipeline, runs fn with
@@ -171,6 +287,7 @@ func serve(ctx context.Context, p *pipeline, logger *slog.Logger) (err error) {
 		Handler: server.New(server.Options{
 			BaseURL: cfg.Server.BaseURL, Version: Version(),
 			Sources: cfg.DomainSources(), Logger: logger.With("component", "http"),
+			Hub: p.hubURL, WebSubHub: hubHandler(p.hub), WebSubCallback: p.subscriber,
 		}, p.publisher, p.store),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -184,11 +301,14 @@ func serve(ctx context.Context, p *pipeline, logger *slog.Logger) (err error) {
 	defer cancel()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	refreshDone := make(chan struct{})
-	go func() {
-		defer close(refreshDone)
-		p.refresher.Run(ctx)
-	}()
+	p.dropSubscriptions(ctx, logger)
+	var background sync.WaitGroup
+	background.Go(func() { p.refresher.Run(ctx) })
+	background.Go(func() { p.subscriber.Run(ctx) })
+	background.Go(func() { p.expire(ctx, logger) })
+	if p.hub != nil {
+		background.Go(func() { p.hub.Run(ctx) })
+	}
 
 	select {
 	case <-ctx.Done():
@@ -202,7 +322,58 @@ func serve(ctx context.Context, p *pipeline, logger *slog.Logger) (err error) {
 	if serr := srv.Shutdown(shutdownCtx); serr != nil {
 		err = errors.Join(err, fmt.Errorf("shutdown: %w", serr))
 	}
-	<-refreshDone
+	background.Wait()
 	logger.Info("stopped")
 	return err
+}
+
+// hubHandler returns the built-in hub as a handler, or nil when there is
+// none (a nil *Hub in an http.Handler would not be nil).
+func hubHandler(h *websub.Hub) http.Handler {
+	if h == nil {
+		return nil
+	}
+	return h
+}
+
+// expire re-renders the published feeds when an item ages out of a feed
+// with max_age: nothing else would, since the store did not change.
+func (p *pipeline) expire(ctx context.Context, logger *slog.Logger) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			if e := p.publisher.Expires(); !e.IsZero() && !now.Before(e) {
+				if err := p.publisher.Rebuild(ctx); err != nil {
+					logger.Error("publish", "err", err)
+				}
+			}
+		}
+	}
+}
+
+// dropSubscriptions unsubscribes from the hubs of sources that no longer
+// ask for WebSub (or are gone from the config): the subscriber would renew
+// them for ever otherwise.
+func (p *pipeline) dropSubscriptions(ctx context.Context, logger *slog.Logger) {
+	subs, err := p.store.SourceSubscriptions(ctx)
+	if err != nil {
+		logger.Warn("websub: list subscriptions", "err", err)
+		return
+	}
+	wanted := make(map[string]bool)
+	for _, src := range p.cfg.Sources {
+		wanted[src.Name] = src.WebSub
+	}
+	for _, sub := range subs {
+		if wanted[sub.Source] || sub.State == feed.SubscriptionUnsubscribed {
+			continue
+		}
+		if err := p.subscriber.Unsubscribe(ctx, sub.Source); err != nil {
+			logger.Warn("websub unsubscribe", "source", sub.Source, "hub", sub.Hub, "err", err)
+		}
+	}
 }

@@ -294,3 +294,43 @@ type Article struct {
 	Err       string // non-empty when fetching or extracting failed
 	Fetched   time.Time
 }
+
+// HubSubscription is a subscriber of one of our published feeds, held by
+// the built-in WebSub hub. The pair (Topic, Callback) identifies it.
+type HubSubscription struct {
+	Topic    string // URL of the published document subscribed to
+	Callback string // where content is delivered
+	// Secret keys the HMAC signature of each delivery; empty means
+	// deliveries are not signed.
+	Secret  string
+	Lease   time.Duration // as granted, in whole seconds
+	Expires time.Time     // the subscription is void from this instant on
+	Created time.Time     // when it was first verified
+}
+
+// SourceSubscription is our WebSub subscription to a source's hub; a source
+// has at most one.
+type SourceSubscription struct {
+	Source string // the source's name
+	Hub    string // the hub subscribed at
+	Topic  string // the source's self URL
+	// Secret keys the HMAC signature the hub must put on each push.
+	Secret string
+	State  string // one of the Subscription* states
+	// Reason says why the hub denied the subscription, or why the last
+	// request to it failed; empty otherwise.
+	Reason string
+	// Lease is the lease the hub granted once it verified the
+	// subscription, the one requested before; whole seconds.
+	Lease   time.Duration
+	Expires time.Time // end of the granted lease; zero until verified
+	Updated time.Time // last change of the subscription
+}
+
+// The states of a SourceSubscription.
+const (
+	SubscriptionRequested    = "requested"    // asked for, not yet verified
+	SubscriptionActive       = "active"       // verified by the hub
+	SubscriptionDenied       = "denied"       // refused by the hub
+	SubscriptionUnsubscribed = "unsubscribed" // given up by us
+)

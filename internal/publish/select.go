@@ -157,7 +157,6 @@ func (t *itemText) matches(re *regexp.Regexp) bool {
 	return re.MatchString(t.summary) || re.MatchString(t.content)
 }
 
-
 // fingerprint hashes everything the archive pages of a feed are rendered
 // from: its history and the attribution of its sources. Equal fingerprints
 // let a Rebuild keep the cached archive pages. The seed is the

@@ -53,6 +53,11 @@ type Options struct {
 	// they take (default DefaultFullTextBudget).
 	FullTextLimit  int
 	FullTextBudget time.Duration
+	// OnHub is called after a successful full fetch of a source whose feed
+	// advertises a WebSub hub, with the topic to subscribe to (the feed's
+	// self URL, else the source URL). The app subscribes where the config
+	// asks for it.
+	OnHub func(ctx context.Context, source, hub, topic string)
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -73,17 +78,21 @@ type Result struct {
 type Refresher struct {
 	sources   []feed.Source
 	schedules map[string]*spreadSchedule
-	fetch     fetcher
-	parse     parser
-	store     itemStore
-	workers   chan struct{}
-	now       func() time.Time
-	log       *slog.Logger
+	// locks serialize the work on one source: a scheduled refresh and a
+	// WebSub push must not interleave their reads and writes of its items.
+	locks   map[string]*sync.Mutex
+	fetch   fetcher
+	parse   parser
+	store   itemStore
+	workers chan struct{}
+	now     func() time.Time
+	log     *slog.Logger
 
 	onChange func(ctx context.Context)
 
 	fullTextLimit  int
 	fullTextBudget time.Duration
+	onHub          func(ctx context.Context, source, hub, topic string)
 }
 
 // New returns a Refresher for sources. Each source's Schedule must be a
@@ -92,6 +101,7 @@ func New(sources []feed.Source, f fetcher, p parser, s itemStore, opts Options) 
 	r := &Refresher{
 		sources:   sources,
 		schedules: make(map[string]*spreadSchedule, len(sources)),
+		locks:     make(map[string]*sync.Mutex, len(sources)),
 		fetch:     f,
 		parse:     p,
 		store:     s,
@@ -101,6 +111,7 @@ func New(sources []feed.Source, f fetcher, p parser, s itemStore, opts Options) 
 
 		fullTextLimit:  opts.FullTextLimit,
 		fullTextBudget: opts.FullTextBudget,
+		onHub:          opts.OnHub,
 	}
 	if r.fullTextLimit <= 0 {
 		r.fullTextLimit = DefaultFullTextLimit
@@ -125,6 +136,7 @@ func New(sources []feed.Source, f fetcher, p parser, s itemStore, opts Options) 
 			return nil, fmt.Errorf("source %s: %w", src.Name, err)
 		}
 		r.schedules[src.Name] = sched
+		r.locks[src.Name] = new(sync.Mutex)
 	}
 	return r, nil
 }
@@ -186,6 +198,10 @@ func (r *Refresher) RefreshOne(ctx context.Context, src feed.Source) Result {
 		defer func() { <-r.workers }()
 	case <-ctx.Done():
 		return Result{Source: src.Name, URL: src.URL, Err: ctx.Err()}
+	}
+	if mu := r.locks[src.Name]; mu != nil {
+		mu.Lock()
+		defer mu.Unlock()
 	}
 	start := r.now()
 	res := r.refresh(ctx, src, start.UTC())
@@ -270,24 +286,48 @@ func (r *Refresher) pull(ctx context.Context, src feed.Source, st *feed.SourceSt
 		// again, not a 304 for a body we could not read.
 		return err
 	}
+	if res.SaveResult, err = r.save(ctx, src, st, parsed, model, now); err != nil {
+		return err
+	}
+	st.Validators = resp.Validators
+	st.Rules = processingKey(src)
+	if r.onHub != nil {
+		// WebSub discovery: HTTP Link headers first, then the document.
+		hub, topic := resp.Link("hub"), resp.Link("self")
+		if hub == "" {
+			hub = parsed.Hub
+		}
+		if topic == "" {
+			topic = parsed.Self
+		}
+		if topic == "" {
+			topic = src.URL
+		}
+		if hub != "" {
+			r.onHub(ctx, src.Name, hub, topic)
+		}
+	}
+	return nil
+}
+
+// save stores prepared items, cleans the source's stored items again when
+// the learned furniture changed, and records the feed's metadata in st.
+func (r *Refresher) save(ctx context.Context, src feed.Source, st *feed.SourceState, parsed *normalize.Feed, model *boilerplate.Model, now time.Time) (feed.SaveResult, error) {
 	saved, err := r.store.SaveItems(ctx, src.Name, parsed.Items, src.Keep(), now)
 	if err != nil {
-		return fmt.Errorf("store %s: %w", src.Name, err)
+		return saved, fmt.Errorf("store %s: %w", src.Name, err)
 	}
 	if key := model.Key(); key != st.Furniture {
 		n, err := r.reclean(ctx, src, model, now)
 		if err != nil {
-			return err
+			return saved, err
 		}
 		saved.Updated += n
 		st.Furniture = key
 	}
-	res.SaveResult = saved
-	st.Validators = resp.Validators
-	st.Rules = processingKey(src)
 	st.FeedTitle = parsed.Title
 	st.FeedLink = parsed.Link
-	return nil
+	return saved, nil
 }
 
 // prepare turns a fetched feed into the items to store: normalized, with

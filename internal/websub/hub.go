@@ -1,0 +1,707 @@
+package websub
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/feedmill/feedmill/internal/feed"
+)
+
+// Lease bounds of the hub, when HubOptions leave them zero.
+const (
+	DefaultLease = 10 * 24 * time.Hour
+	MinLease     = time.Hour
+	MaxLease     = 30 * 24 * time.Hour
+)
+
+// Delivery retries, when HubOptions leave them zero: with the first try,
+// six attempts spread over about 16 minutes (30 s, 1, 2, 4 and 8 min).
+const (
+	DefaultRetries   = 5
+	DefaultRetryBase = 30 * time.Second
+)
+
+// maxRetryDelay caps the backoff, whatever the options say.
+const maxRetryDelay = 6 * time.Hour
+
+// hubWorkers is how many verifications and deliveries run at once: a slow
+// or dead callback must not hold up the others.
+const hubWorkers = 4
+
+// maxVerifications bounds the verification requests waiting to be made.
+// The hub endpoint is public; past the bound it answers 503 instead of
+// queueing without end.
+const maxVerifications = 1000
+
+// expireEvery is how often the hub deletes expired subscriptions. Lookups
+// ignore expired ones anyway; this only keeps the table small.
+const expireEvery = time.Hour
+
+// hubStore is the persistence the hub needs.
+type hubStore interface {
+	PutHubSubscription(ctx context.Context, sub feed.HubSubscription) error
+	DeleteHubSubscription(ctx context.Context, topic, callback string) error
+	HubSubscriptions(ctx context.Context, topic string, now time.Time) ([]feed.HubSubscription, error)
+	ExpireHubSubscriptions(ctx context.Context, now time.Time) (int, error)
+}
+
+// HubOptions configure a Hub. Zero values mean the defaults given.
+type HubOptions struct {
+	// BaseURL is feedmill's public URL, required: topics under
+	// BaseURL + "/feeds/" (an exact string prefix) are ours, and
+	// subscriptions to any other topic are denied.
+	BaseURL string
+	// HubURL is this hub's own URL, sent as the Link rel="hub" of each
+	// delivery; default BaseURL + "/websub/hub".
+	HubURL string
+	// Client makes verification and delivery requests; its timeout bounds
+	// each. Default: a client with a 15 s timeout.
+	Client    *http.Client
+	Logger    *slog.Logger // nil discards
+	Now       func() time.Time
+	UserAgent string
+
+	// DefaultLease is granted when a subscriber asks for none; requested
+	// leases are brought within [MinLease, MaxLease]. Defaults: 10 days,
+	// 1 hour, 30 days.
+	DefaultLease, MinLease, MaxLease time.Duration
+
+	// Retries is how many times a failed delivery is tried again (default
+	// 5; negative means never), waiting RetryBase (default 30 s) before the
+	// first retry and twice as long before each next one.
+	Retries   int
+	RetryBase time.Duration
+
+	// Content, if set, returns the current document of a topic, which is
+	// then delivered to each new subscriber right after its verification,
+	// so that a reader has content at once instead of at the next change.
+	// The Recommendation does not ask for this; it is a courtesy.
+	Content func(topic string) (body []byte, contentType string, ok bool)
+}
+
+// Hub is a WebSub hub for feedmill's own published feeds. ServeHTTP takes
+// subscription requests, Publish announces new content, and Run does the
+// work: verifications of intent, denials, deliveries with retries, and the
+// expiry of leases. Requests and publications made before Run starts wait
+// for it. A Hub is safe for concurrent use.
+type Hub struct {
+	opts HubOptions
+	st   hubStore
+	log  *slog.Logger
+	ours string // prefix of our topics
+
+	jobs *queue[hubJob]
+
+	mu            sync.Mutex
+	verifications int                     // queued or running verify and deny jobs
+	publications  map[string]*publication // published topics waiting to be expanded
+	deliveries    map[subKey]*delivery    // pending delivery per subscription
+}
+
+// NewHub returns a hub keeping its subscriptions in st.
+func NewHub(opts HubOptions, st hubStore) *Hub {
+	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	if opts.HubURL == "" && opts.BaseURL != "" {
+		opts.HubURL = opts.BaseURL + "/websub/hub"
+	}
+	opts.Client = defaultClient(opts.Client)
+	opts.Now = defaultNow(opts.Now)
+	if opts.UserAgent == "" {
+		opts.UserAgent = defaultUserAgent
+	}
+	if opts.MinLease <= 0 {
+		opts.MinLease = MinLease
+	}
+	if opts.MaxLease <= 0 {
+		opts.MaxLease = MaxLease
+	}
+	opts.MaxLease = max(opts.MaxLease, opts.MinLease)
+	if opts.DefaultLease <= 0 {
+		opts.DefaultLease = DefaultLease
+	}
+	opts.DefaultLease = min(max(opts.DefaultLease, opts.MinLease), opts.MaxLease)
+	switch {
+	case opts.Retries == 0:
+		opts.Retries = DefaultRetries
+	case opts.Retries < 0:
+		opts.Retries = 0
+	}
+	if opts.RetryBase <= 0 {
+		opts.RetryBase = DefaultRetryBase
+	}
+	h := &Hub{
+		opts:         opts,
+		st:           st,
+		log:          defaultLogger(opts.Logger),
+		jobs:         newQueue[hubJob](),
+		publications: make(map[string]*publication),
+		deliveries:   make(map[subKey]*delivery),
+	}
+	if opts.BaseURL != "" {
+		h.ours = opts.BaseURL + "/feeds/"
+	}
+	return h
+}
+
+// subKey identifies a subscription.
+type subKey struct{ topic, callback string }
+
+// request is a subscription request waiting for verification or denial.
+type request struct {
+	mode     string
+	topic    string
+	callback string
+	secret   string
+	lease    time.Duration
+	reason   string // of a denial
+}
+
+type jobKind int
+
+const (
+	jobVerify  jobKind = iota // verify the intent of a request
+	jobDeny                   // tell a subscriber its request is denied
+	jobPublish                // expand a publication into deliveries
+	jobDeliver                // deliver content to one subscriber
+)
+
+type hubJob struct {
+	kind   jobKind
+	req    request // jobVerify, jobDeny
+	topic  string  // jobPublish
+	key    subKey  // jobDeliver
+	ticket uint64  // jobDeliver: valid while equal to the delivery's ticket
+}
+
+// publication is new content of a topic.
+type publication struct {
+	body        []byte
+	contentType string
+}
+
+// delivery is the pending delivery of a topic's newest content to one
+// subscriber. There is at most one per subscription, and at most one
+// request for it in flight, so a subscriber never gets an older version
+// after a newer one, and new content replaces a retry of older content.
+type delivery struct {
+	publication
+	secret  string
+	attempt int    // failed attempts so far of this content
+	version uint64 // bumped by each new content
+	ticket  uint64 // the queued job allowed to run it; older ones are void
+	running bool
+}
+
+// ServeHTTP takes a subscription request: a POST of a form with hub.mode
+// (subscribe or unsubscribe), hub.callback and hub.topic (absolute http(s)
+// URLs), and optionally hub.lease_seconds and hub.secret (under 200 bytes).
+// An acceptable request is answered 202 Accepted and verified later by Run;
+// a subscription to a topic that is not ours is denied then. Anything else
+// is answered 400 with a plain-text reason (405 for another method, 415 for
+// another body type, 503 when too many verifications are waiting).
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "the hub takes POST requests", http.StatusMethodNotAllowed)
+		return
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != formType {
+		http.Error(w, "the request body must be "+formType, http.StatusUnsupportedMediaType)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "malformed form: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	req, err := h.parseRequest(r.PostForm)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+
+	kind := jobVerify
+	if !h.isOurs(req.topic) {
+		if req.mode == modeUnsubscribe {
+			// Nobody can be subscribed to it: nothing to verify or deny.
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		kind, req.reason = jobDeny, "this hub serves only the feeds under "+h.ours
+	}
+	h.mu.Lock()
+	full := h.verifications >= maxVerifications
+	if !full {
+		h.verifications++
+	}
+	h.mu.Unlock()
+	if full {
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "too many pending requests; try again later", http.StatusServiceUnavailable)
+		return
+	}
+	h.jobs.push(hubJob{kind: kind, req: req}, time.Now())
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// parseRequest validates a subscription request form.
+func (h *Hub) parseRequest(form url.Values) (request, error) {
+	req := request{
+		mode:     form.Get(paramMode),
+		topic:    form.Get(paramTopic),
+		callback: form.Get(paramCallback),
+		secret:   form.Get(paramSecret),
+	}
+	switch req.mode {
+	case modeSubscribe, modeUnsubscribe:
+	case "":
+		return request{}, errors.New("missing hub.mode")
+	default:
+		return request{}, fmt.Errorf("unsupported hub.mode %q: this hub takes subscribe and unsubscribe", req.mode)
+	}
+	if req.callback == "" {
+		return request{}, errors.New("missing hub.callback")
+	}
+	if err := checkHTTPURL(req.callback); err != nil {
+		return request{}, fmt.Errorf("invalid hub.callback: %w", err)
+	}
+	if req.topic == "" {
+		return request{}, errors.New("missing hub.topic")
+	}
+	if err := checkHTTPURL(req.topic); err != nil {
+		return request{}, fmt.Errorf("invalid hub.topic: %w", err)
+	}
+	if len(req.secret) >= maxSecret {
+		return request{}, fmt.Errorf("hub.secret must be shorter than %d bytes", maxSecret)
+	}
+	var seconds int64
+	if s := form.Get(paramLease); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return request{}, fmt.Errorf("invalid hub.lease_seconds %q", s)
+		}
+		seconds = n
+	}
+	req.lease = h.boundLease(seconds)
+	return req, nil
+}
+
+// boundLease returns the lease granted for a request of seconds (0: none
+// asked for).
+func (h *Hub) boundLease(seconds int64) time.Duration {
+	if seconds <= 0 {
+		return h.opts.DefaultLease
+	}
+	if seconds > int64(h.opts.MaxLease/time.Second) {
+		return h.opts.MaxLease // also keeps huge values from overflowing
+	}
+	return max(time.Duration(seconds)*time.Second, h.opts.MinLease)
+}
+
+// isOurs reports whether topic is one of our published documents.
+func (h *Hub) isOurs(topic string) bool {
+	return h.ours != "" && strings.HasPrefix(topic, h.ours) && len(topic) > len(h.ours)
+}
+
+// Publish announces that topic has new content, body with its Content-Type,
+// to be delivered to every subscriber of topic whose lease has not ended.
+// It does not block: Run delivers. A later Publish of the same topic
+// replaces content not yet delivered, and a pending retry of older content
+// to a subscriber. body must not be modified afterwards.
+func (h *Hub) Publish(topic string, body []byte, contentType string) {
+	h.mu.Lock()
+	_, queued := h.publications[topic]
+	h.publications[topic] = &publication{body: body, contentType: contentType}
+	h.mu.Unlock()
+	if !queued {
+		h.jobs.push(hubJob{kind: jobPublish, topic: topic}, time.Now())
+	}
+}
+
+// Run verifies and denies subscription requests, delivers published
+// content with retries, and deletes expired subscriptions, until ctx ends.
+// It then returns nil after the requests in flight, which see ctx end, have
+// finished. Run is called once.
+func (h *Hub) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { h.expireLoop(ctx) })
+	slots := make(chan struct{}, hubWorkers)
+	for {
+		j, ok := h.jobs.next(ctx)
+		if !ok {
+			break
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			h.jobs.push(j, time.Now()) // not lost, should Run be called again
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			h.do(ctx, j)
+		})
+	}
+	wg.Wait()
+	return nil
+}
+
+func (h *Hub) expireLoop(ctx context.Context) {
+	t := time.NewTicker(expireEvery)
+	defer t.Stop()
+	for {
+		n, err := h.st.ExpireHubSubscriptions(ctx, h.opts.Now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			h.log.Error("websub hub: expire subscriptions", "err", err)
+		case n > 0:
+			h.log.Info("websub hub: subscriptions expired", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (h *Hub) do(ctx context.Context, j hubJob) {
+	switch j.kind {
+	case jobVerify:
+		defer h.verified()
+		h.verify(ctx, j.req)
+	case jobDeny:
+		defer h.verified()
+		h.deny(ctx, j.req)
+	case jobPublish:
+		h.expand(ctx, j.topic)
+	case jobDeliver:
+		h.deliver(ctx, j.key, j.ticket)
+	}
+}
+
+func (h *Hub) verified() {
+	h.mu.Lock()
+	h.verifications--
+	h.mu.Unlock()
+}
+
+// verify checks the intent of the subscriber (spec §5.3) and applies the
+// request when it is confirmed: the callback must answer the GET with a
+// 2xx and the challenge as its body. A failed verification changes
+// nothing, so an existing subscription survives a failed renewal.
+func (h *Hub) verify(ctx context.Context, req request) {
+	log := h.log.With("mode", req.mode, "topic", req.topic, "callback", req.callback)
+	if req.mode == modeUnsubscribe {
+		if _, ok, err := h.lookup(ctx, subKey{req.topic, req.callback}); err != nil {
+			log.Error("websub hub: unsubscribe", "err", err)
+			return
+		} else if !ok {
+			log.Debug("websub hub: unsubscribe of no subscription")
+			return
+		}
+	}
+	challenge := rand.Text()
+	params := url.Values{paramMode: {req.mode}, paramTopic: {req.topic}, paramChallenge: {challenge}}
+	if req.mode == modeSubscribe {
+		params.Set(paramLease, strconv.FormatInt(int64(req.lease/time.Second), 10))
+	}
+	if err := h.confirm(ctx, withParams(req.callback, params), challenge); err != nil {
+		if ctx.Err() == nil {
+			log.Info("websub hub: verification failed", "err", err)
+		}
+		return
+	}
+
+	key := subKey{req.topic, req.callback}
+	if req.mode == modeUnsubscribe {
+		if err := h.st.DeleteHubSubscription(ctx, req.topic, req.callback); err != nil {
+			log.Error("websub hub: unsubscribe", "err", err)
+			return
+		}
+		h.mu.Lock()
+		delete(h.deliveries, key)
+		h.mu.Unlock()
+		log.Info("websub hub: unsubscribed")
+		return
+	}
+
+	now := h.opts.Now()
+	sub := feed.HubSubscription{
+		Topic: req.topic, Callback: req.callback, Secret: req.secret,
+		Lease: req.lease, Expires: now.Add(req.lease), Created: now,
+	}
+	if err := h.st.PutHubSubscription(ctx, sub); err != nil {
+		log.Error("websub hub: subscribe", "err", err)
+		return
+	}
+	log.Info("websub hub: subscribed", "lease", req.lease, "signed", req.secret != "")
+	if h.opts.Content != nil {
+		if body, ct, ok := h.opts.Content(req.topic); ok {
+			h.enqueue(key, req.secret, publication{body: body, contentType: ct})
+		}
+	}
+}
+
+// confirm makes a verification GET to target and checks the echo.
+func (h *Hub) confirm(ctx context.Context, target, challenge string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("User-Agent", h.opts.UserAgent)
+	resp, err := h.opts.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer drain(resp.Body)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return &StatusError{Status: resp.StatusCode}
+	}
+	// Some subscribers end the echo with a newline; nothing else passes.
+	got, err := io.ReadAll(io.LimitReader(resp.Body, int64(len(challenge))+maxAnswer))
+	if err != nil {
+		return fmt.Errorf("read answer: %w", err)
+	}
+	if strings.TrimSpace(string(got)) != challenge {
+		return errors.New("the answer does not echo hub.challenge")
+	}
+	return nil
+}
+
+// deny tells a subscriber that its request is refused (spec §5.2). The
+// answer does not matter.
+func (h *Hub) deny(ctx context.Context, req request) {
+	log := h.log.With("topic", req.topic, "callback", req.callback)
+	params := url.Values{paramMode: {modeDenied}, paramTopic: {req.topic}, paramReason: {req.reason}}
+	httpReq, err := http.NewRequestWithContext(ctx, http.MethodGet, withParams(req.callback, params), nil)
+	if err != nil {
+		log.Info("websub hub: denial not sent", "err", err)
+		return
+	}
+	httpReq.Header.Set("User-Agent", h.opts.UserAgent)
+	resp, err := h.opts.Client.Do(httpReq)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Info("websub hub: denial not delivered", "err", err)
+		}
+		return
+	}
+	drain(resp.Body)
+	log.Info("websub hub: subscription denied", "reason", req.reason, "status", resp.StatusCode)
+}
+
+// lookup returns the unexpired subscription key names.
+func (h *Hub) lookup(ctx context.Context, key subKey) (feed.HubSubscription, bool, error) {
+	subs, err := h.st.HubSubscriptions(ctx, key.topic, h.opts.Now())
+	if err != nil {
+		return feed.HubSubscription{}, false, err
+	}
+	for _, s := range subs {
+		if s.Callback == key.callback {
+			return s, true, nil
+		}
+	}
+	return feed.HubSubscription{}, false, nil
+}
+
+// expand turns the newest publication of topic into one delivery per
+// unexpired subscriber.
+func (h *Hub) expand(ctx context.Context, topic string) {
+	h.mu.Lock()
+	p := h.publications[topic]
+	delete(h.publications, topic)
+	h.mu.Unlock()
+	if p == nil {
+		return
+	}
+	subs, err := h.st.HubSubscriptions(ctx, topic, h.opts.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			h.log.Error("websub hub: list subscribers", "topic", topic, "err", err)
+		}
+		return
+	}
+	for _, s := range subs {
+		h.enqueue(subKey{topic, s.Callback}, s.Secret, *p)
+	}
+	if len(subs) > 0 {
+		h.log.Debug("websub hub: publishing", "topic", topic, "subscribers", len(subs))
+	}
+}
+
+// enqueue makes p the content to deliver for key, replacing older content
+// still waiting, and queues the delivery unless one is in flight (which
+// queues it when it ends).
+func (h *Hub) enqueue(key subKey, secret string, p publication) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	d := h.deliveries[key]
+	if d == nil {
+		d = &delivery{}
+		h.deliveries[key] = d
+	}
+	d.publication, d.secret, d.attempt = p, secret, 0
+	d.version++
+	if !d.running {
+		d.ticket++
+		h.jobs.push(hubJob{kind: jobDeliver, key: key, ticket: d.ticket}, time.Now())
+	}
+}
+
+// errGone is the answer of a subscriber that dropped the subscription.
+var errGone = errors.New("410 Gone: the subscriber dropped the subscription")
+
+// deliver makes one attempt to deliver the pending content of key and
+// schedules what follows: nothing after a success, the newer content when
+// some arrived meanwhile, else a retry with exponential backoff.
+func (h *Hub) deliver(ctx context.Context, key subKey, ticket uint64) {
+	h.mu.Lock()
+	d := h.deliveries[key]
+	if d == nil || d.ticket != ticket || d.running {
+		h.mu.Unlock()
+		return // superseded or dropped
+	}
+	d.running = true
+	p, secret, attempt, version := d.publication, d.secret, d.attempt, d.version
+	h.mu.Unlock()
+
+	log := h.log.With("topic", key.topic, "callback", key.callback)
+	var err error
+	if attempt > 0 {
+		// The subscription may have ended, or been renewed with another
+		// secret, since the failed attempt.
+		var sub feed.HubSubscription
+		var ok bool
+		if sub, ok, err = h.lookup(ctx, key); err == nil && !ok {
+			h.forget(key, d)
+			log.Info("websub hub: delivery dropped: subscription ended")
+			return
+		}
+		secret = sub.Secret
+	}
+	if err == nil {
+		err = h.post(ctx, key, secret, p)
+	}
+
+	if gone := h.settle(key, d, version, err, ctx.Err() != nil, log); gone {
+		// The spec lets a hub end a subscription whose callback answers
+		// 410 Gone.
+		if err := h.st.DeleteHubSubscription(ctx, key.topic, key.callback); err != nil {
+			log.Error("websub hub: remove gone subscriber", "err", err)
+			return
+		}
+		log.Info("websub hub: subscriber gone; subscription removed")
+	}
+}
+
+// settle schedules what follows an attempt to deliver version of d's
+// content, which ended with err (stopping: Run is ending), and reports
+// whether the subscriber said the subscription is gone.
+func (h *Hub) settle(key subKey, d *delivery, version uint64, err error, stopping bool, log *slog.Logger) (gone bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	d.running = false
+	if h.deliveries[key] != d {
+		return false // unsubscribed meanwhile
+	}
+	switch {
+	case d.version != version:
+		d.ticket++
+		h.jobs.push(hubJob{kind: jobDeliver, key: key, ticket: d.ticket}, time.Now())
+	case err == nil:
+		delete(h.deliveries, key)
+		log.Debug("websub hub: delivered", "attempt", d.attempt+1, "bytes", len(d.body))
+	case stopping:
+		// The attempt was cut short: the content is kept for the next
+		// Run, and the attempt does not count.
+		d.ticket++
+		h.jobs.push(hubJob{kind: jobDeliver, key: key, ticket: d.ticket}, time.Now())
+	case errors.Is(err, errGone):
+		delete(h.deliveries, key)
+		return true
+	default:
+		d.attempt++
+		if d.attempt > h.opts.Retries {
+			delete(h.deliveries, key)
+			log.Warn("websub hub: delivery failed; giving up on this content", "attempts", d.attempt, "err", err)
+			return false
+		}
+		wait := h.backoff(d.attempt)
+		d.ticket++
+		h.jobs.push(hubJob{kind: jobDeliver, key: key, ticket: d.ticket}, time.Now().Add(wait))
+		log.Info("websub hub: delivery failed; will retry", "attempt", d.attempt, "retry_in", wait, "err", err)
+	}
+	return false
+}
+
+// forget drops the pending delivery d of key, if it still is.
+func (h *Hub) forget(key subKey, d *delivery) {
+	h.mu.Lock()
+	if h.deliveries[key] == d {
+		delete(h.deliveries, key)
+	}
+	h.mu.Unlock()
+}
+
+// backoff is the wait before retry n (1-based).
+func (h *Hub) backoff(n int) time.Duration {
+	d := h.opts.RetryBase
+	for i := 1; i < n && d < maxRetryDelay; i++ {
+		d *= 2
+	}
+	return min(d, maxRetryDelay)
+}
+
+// post sends content to a subscriber (spec §7): the body with its
+// Content-Type, the Link headers naming the hub and the topic, and the
+// signature when the subscriber gave a secret.
+func (h *Hub) post(ctx context.Context, key subKey, secret string, p publication) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, key.callback, bytes.NewReader(p.body))
+	if err != nil {
+		return err
+	}
+	ct := p.contentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("User-Agent", h.opts.UserAgent)
+	if h.opts.HubURL != "" {
+		req.Header.Add("Link", "<"+h.opts.HubURL+`>; rel="hub"`)
+	}
+	req.Header.Add("Link", "<"+key.topic+`>; rel="self"`)
+	if secret != "" {
+		req.Header.Set(headerSignature, sign(secret, p.body))
+	}
+	resp, err := h.opts.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer drain(resp.Body)
+	switch {
+	case resp.StatusCode == http.StatusGone:
+		return errGone
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return &StatusError{Status: resp.StatusCode}
+	}
+	return nil
+}
