@@ -523,3 +523,30 @@ func TestWebSubSource(t *testing.T) {
 		return false
 	})
 }
+
+func TestImportCommand(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "feeds.yaml")
+	orig := "# my sources\nsources:\n  - name: go-blog   # the Go team\n    url: https://go.dev/blog/feed.atom\n"
+	if err := os.WriteFile(path, []byte(orig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opml := filepath.Join(dir, "reader.opml")
+	os.WriteFile(opml, []byte(`<?xml version="1.0"?><opml version="2.0"><head><title>My reader</title></head><body>
+<outline text="Tech"><outline type="rss" text="The Go Blog" xmlUrl="https://go.dev/blog/feed.atom"/><outline type="rss" text="research!rsc" xmlUrl="https://research.swtch.com/feed.atom" htmlUrl="https://research.swtch.com/"/></outline>
+</body></opml>`), 0o644)
+	var out, errOut strings.Builder
+	if err := Run(t.Context(), []string{"import", "-config", path, opml}, &out, &errOut); err != nil {
+		t.Fatalf("import: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "added research-rsc") || !strings.Contains(out.String(), "skipped https://go.dev/blog/feed.atom") {
+		t.Errorf("import output:\n%s", out.String())
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.HasPrefix(string(data), orig) || !strings.Contains(string(data), "categories: [Tech]") {
+		t.Errorf("feeds.yaml after import (comments and layout must stay):\n%s", data)
+	}
+	if err := Run(t.Context(), []string{"check", "-config", path}, io.Discard, io.Discard); err != nil {
+		t.Errorf("the imported config does not check: %v", err)
+	}
+}
