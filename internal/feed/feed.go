@@ -38,6 +38,11 @@ type Source struct {
 	// Priority decides whose copy of a story carried by several sources is
 	// published: the highest wins, ties go to the copy seen first.
 	Priority int
+	// IgnoreCache makes refreshes follow the schedule alone, ignoring the
+	// server's and the feed's hints (Cache-Control, Expires, <ttl>,
+	// skipHours, skipDays, sy:updatePeriod) that otherwise set a lower
+	// bound on the interval. Config: respect_cache: false.
+	IgnoreCache bool
 }
 
 // ContentRules locate the article on a page with CSS selectors (goquery).
@@ -262,7 +267,33 @@ type SourceState struct {
 	// its items are re-extracted even if it did not change.
 	Rules string
 
+	// Failures counts consecutive failed attempts (0 after a success);
+	// NextFetch then holds the backed-off time of the next attempt.
+	Failures int
+	// Moved is where a permanent redirect (301, 308) took the feed; it is
+	// fetched there from then on, and the status page suggests updating
+	// the config. Empty when the feed has not moved.
+	Moved string
+	// Discovered is the feed found by autodiscovery (<link rel=alternate>)
+	// when the source URL is a web page rather than a feed.
+	Discovered string
+	// Gone is set when the server answered 410 Gone: the source is not
+	// polled any more until its URL changes in the config.
+	Gone bool
+
 	ItemCount int // filled by the store when listing states
+}
+
+// FetchURL is where the source's feed is fetched from: where it moved,
+// else the feed discovered on its page, else the configured URL.
+func (st SourceState) FetchURL(configured string) string {
+	switch {
+	case st.Moved != "":
+		return st.Moved
+	case st.Discovered != "":
+		return st.Discovered
+	}
+	return configured
 }
 
 // Query selects stored items for publishing.
