@@ -1,8 +1,16 @@
-// Package fetch is the HTTP client feedmill uses to download feeds. It sends
-// the validators of the previous fetch (conditional GET), caps the
-// decompressed body, follows a bounded number of redirects, limits how many
-// requests run at once overall and per host, and hands the body back as
-// UTF-8 so that the parser never has to guess an encoding.
+// Package fetch is the HTTP client feedmill uses to download feeds and
+// pages. It sends the validators of the previous fetch (conditional GET),
+// caps the decompressed body, follows a bounded number of redirects, limits
+// how many requests run at once overall and per host and spaces the
+// requests to one host, reports what the server says about freshness and
+// permanent moves, and hands the body back as UTF-8 so that the parser
+// never has to guess an encoding.
+//
+// Requests for URLs that came from content rather than from the
+// configuration (FetchPage, GuardedTransport) are guarded: they never
+// connect to loopback, private, link-local or cloud metadata addresses
+// (see Classify), checked when dialing. Discover finds the feeds a web page
+// advertises.
 package fetch
 
 import (
@@ -15,8 +23,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/feedmill/feedmill/internal/feed"
@@ -29,6 +39,7 @@ const (
 	DefaultMaxRedirects = 5
 	DefaultConcurrency  = 8
 	DefaultPerHost      = 2
+	DefaultMinGap       = time.Second
 )
 
 // Transport-level bounds. They are not options because the overall Timeout
@@ -82,6 +93,20 @@ type Options struct {
 	// PerHost caps the requests in flight to one host name (ports are
 	// ignored: they are usually the same machine).
 	PerHost int
+	// MinGap is the least time between the starts of two requests to one
+	// host name, whichever method sends them; the redirects one fetch
+	// follows are part of it and are not spaced. Zero means
+	// DefaultMinGap; a negative value means no spacing. Like the
+	// concurrency slots, the wait is queueing time, bounded by the
+	// caller's context and not by Timeout.
+	MinGap time.Duration
+	// AllowPrivate lets the requests that content asks for (FetchPage,
+	// GuardedTransport) reach any address, as Fetch always may. Config:
+	// fetch.allow_private.
+	AllowPrivate bool
+	// Resolver looks host names up; nil means net.DefaultResolver. Tests
+	// pass one whose Dial fails, or that answers from memory.
+	Resolver *net.Resolver
 	// Logger receives one debug line per request; nil discards.
 	Logger *slog.Logger
 }
@@ -111,49 +136,87 @@ func (o Options) withDefaults() Options {
 	if o.PerHost <= 0 {
 		o.PerHost = DefaultPerHost
 	}
+	if o.MinGap == 0 {
+		o.MinGap = DefaultMinGap
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o
 }
 
-// Client fetches feeds. It is safe for concurrent use; create one per
-// process so that the concurrency limits and the connection pool are shared.
+// Client fetches feeds and pages. It is safe for concurrent use; create one
+// per process so that the concurrency limits, the spacing of requests to
+// each host and the connection pools are shared by everything it fetches.
 type Client struct {
 	opts   Options
 	log    *slog.Logger
 	http   *http.Client
 	global chan struct{} // one token per request in flight
 	hosts  *hostLimiter
+
+	// open dials anything; strict refuses non-public addresses at dial
+	// time (see guard.go). Two transports, not one with a per-request
+	// switch, because pooled connections are reused without dialing: a
+	// connection opened for a trusted request must never serve an
+	// untrusted one.
+	open, strict *http.Transport
+	// proxy picks the proxy of a request; nil means none. Tests set it
+	// to nil so that no environment variable can send a request off the
+	// machine.
+	proxy func(*http.Request) (*url.URL, error)
 }
 
 // New returns a Client configured by opts.
 func New(opts Options) *Client {
 	opts = opts.withDefaults()
-	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
-	transport := &http.Transport{
-		Proxy:                  http.ProxyFromEnvironment,
+	c := &Client{
+		opts:   opts,
+		log:    opts.Logger,
+		global: make(chan struct{}, opts.Concurrency),
+		hosts:  newHostLimiter(opts.PerHost, opts.MinGap),
+		proxy:  http.ProxyFromEnvironment,
+	}
+	c.open = c.newTransport(nil)
+	c.open.Proxy = c.proxyFor
+	// The strict transport never sees proxied requests: the router checks
+	// those before handing them to the open one (see router.RoundTrip).
+	c.strict = c.newTransport(refuseNonPublic)
+	c.http = &http.Client{Transport: &router{c: c}, CheckRedirect: c.checkRedirect}
+	return c
+}
+
+// newTransport returns a transport whose dialer runs control on every
+// address it is about to connect to (nil: none).
+func (c *Client) newTransport(control func(network, address string, conn syscall.RawConn) error) *http.Transport {
+	dialer := &net.Dialer{
+		Timeout:   connectTimeout,
+		KeepAlive: 30 * time.Second,
+		Resolver:  c.opts.Resolver,
+		Control:   control,
+	}
+	return &http.Transport{
 		DialContext:            dialer.DialContext,
 		ForceAttemptHTTP2:      true,
 		TLSHandshakeTimeout:    tlsHandshakeTimeout,
-		ResponseHeaderTimeout:  headerTimeout(opts.Timeout),
+		ResponseHeaderTimeout:  headerTimeout(c.opts.Timeout),
 		ExpectContinueTimeout:  time.Second,
 		IdleConnTimeout:        idleConnTimeout,
 		MaxIdleConns:           maxIdleConns,
-		MaxIdleConnsPerHost:    opts.PerHost,
+		MaxIdleConnsPerHost:    c.opts.PerHost,
 		MaxResponseHeaderBytes: maxHeaderBytes,
 		// Compression is negotiated by hand so that MaxBody applies to the
 		// decompressed bytes and a gzip bomb cannot exhaust memory.
 		DisableCompression: true,
 	}
-	c := &Client{
-		opts:   opts,
-		log:    opts.Logger,
-		global: make(chan struct{}, opts.Concurrency),
-		hosts:  newHostLimiter(opts.PerHost),
+}
+
+// proxyFor is the proxy of req, nil for none.
+func (c *Client) proxyFor(req *http.Request) (*url.URL, error) {
+	if c.proxy == nil {
+		return nil, nil
 	}
-	c.http = &http.Client{Transport: transport, CheckRedirect: c.checkRedirect}
-	return c
+	return c.proxy(req)
 }
 
 // headerTimeout is the transport's wait for response headers: a server that
@@ -195,9 +258,28 @@ type Response struct {
 	Links []Link
 	// Duration is the time from sending the request to the end of the body.
 	Duration time.Duration
+	// MaxAge is how long from now the server says the response stays
+	// fresh: Cache-Control s-maxage, else max-age (feedmill is a shared
+	// cache: it serves what it fetched to many readers), else Expires
+	// minus Date (or minus now without a usable Date), less the Age a
+	// cache in between has already held it. It is zero when the response
+	// gives no lifetime, is already stale, or says no-store or no-cache.
+	// It is the server's wish, not bounded here: a caller that uses it to
+	// space fetches caps it. Set on a 304 too.
+	MaxAge time.Duration
+	// Moved is the final URL when the request was redirected and every
+	// redirect was permanent (301, 308): the resource says it lives there
+	// now. It is "" when there was no redirect or any was temporary. When
+	// the credentials of the requested URL's userinfo went along to the
+	// final URL (same domain, no downgrade to http), Moved carries them
+	// too, so fetching it later still authenticates: redact it (see
+	// url.URL.Redacted) before showing it.
+	Moved string
 }
 
-// StatusError reports a response that is neither 2xx nor 304.
+// StatusError reports a response that is neither 2xx nor 304. Callers
+// branch on Code: 410 Gone says the feed was removed for good, 429 and 503
+// come with the server's RetryAfter.
 type StatusError struct {
 	URL        string        // the URL that answered, after redirects
 	Code       int           // the HTTP status code
@@ -220,7 +302,34 @@ func (e *StatusError) Error() string {
 // is an error naming rawURL: a *StatusError for other statuses, ErrTooLarge,
 // too many redirects or a redirect loop, an empty body, a timeout (which
 // matches context.DeadlineExceeded), or the caller's ctx ending.
+//
+// Fetch is for the URLs the configuration names, and where they redirect:
+// it reaches any address, since self-hosted feeds on an intranet are
+// legitimate. URLs that came from content go through FetchPage.
 func (c *Client) Fetch(ctx context.Context, rawURL string, v feed.Validators) (*Response, error) {
+	return c.do(ctx, "fetch", rawURL, v)
+}
+
+// FetchPage downloads rawURL, a URL that came from content (an article
+// page a feed links to, a feed a web page advertises), as Fetch does
+// without validators, but guarded: neither it nor any redirect it follows
+// connects to an address that is not public (see Classify), unless the
+// request's host name is trustedHost or Options.AllowPrivate is set. The
+// check runs on every address the dialer is about to connect to, after
+// name resolution, so a name that resolves to a public address once and
+// to a private one later (DNS rebinding) is refused too. trustedHost is
+// the host of the configured source URL the content came from (a source on
+// an intranet may link to its own pages); it may be given as a host name,
+// host:port or a URL, and its port is ignored, as for the per-host limits.
+// An empty trustedHost trusts no host. A refusal is an error matching
+// ErrNotPublic.
+func (c *Client) FetchPage(ctx context.Context, rawURL string, trustedHost string) (*Response, error) {
+	ctx = context.WithValue(ctx, guardKey{}, guardPolicy{trusted: normalizeHost(trustedHost)})
+	return c.do(ctx, "fetch page", rawURL, feed.Validators{})
+}
+
+// do runs one fetch and logs it under msg.
+func (c *Client) do(ctx context.Context, msg, rawURL string, v feed.Validators) (*Response, error) {
 	resp, seen, err := c.fetch(ctx, rawURL, v)
 	// Credentials in a URL's userinfo are sent (as basic auth) but never
 	// logged or put in errors.
@@ -234,8 +343,11 @@ func (c *Client) Fetch(ctx context.Context, rawURL string, v feed.Validators) (*
 		if resp.URL != rawURL {
 			attrs = append(attrs, slog.String("final_url", redact(resp.URL)))
 		}
+		if resp.Moved != "" {
+			attrs = append(attrs, slog.Bool("moved", true))
+		}
 	}
-	c.log.LogAttrs(ctx, slog.LevelDebug, "fetch", attrs...)
+	c.log.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", shown, err)
 	}
@@ -314,6 +426,8 @@ func (c *Client) fetch(ctx context.Context, rawURL string, v feed.Validators) (*
 		ETag:         strings.TrimSpace(resp.Header.Get("ETag")),
 		LastModified: strings.TrimSpace(resp.Header.Get("Last-Modified")),
 	}
+	maxAge := freshness(resp.Header, time.Now())
+	moved := movedTo(u, resp.Request)
 
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
@@ -331,6 +445,8 @@ func (c *Client) fetch(ctx context.Context, rawURL string, v feed.Validators) (*
 			Validators:  got,
 			Links:       links,
 			Duration:    time.Since(start),
+			MaxAge:      maxAge,
+			Moved:       moved,
 		}, seen, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		drain(resp.Body)
@@ -369,6 +485,8 @@ func (c *Client) fetch(ctx context.Context, rawURL string, v feed.Validators) (*
 		Validators:  got,
 		Links:       links,
 		Duration:    time.Since(start),
+		MaxAge:      maxAge,
+		Moved:       moved,
 	}, seen, nil
 }
 
@@ -378,6 +496,15 @@ func (c *Client) newRequest(ctx context.Context, u *url.URL, v feed.Validators) 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+	if u.User != nil {
+		// Set here rather than left to http.Client, which adds it to each
+		// request it sends but not to the header it copies to redirects:
+		// a feed behind basic auth that moved from http to https on its
+		// host would then fail. The client still drops it on redirects
+		// to another domain, and checkRedirect on a downgrade to http.
+		pass, _ := u.User.Password()
+		req.SetBasicAuth(u.User.Username(), pass)
 	}
 	req.Header.Set("User-Agent", c.opts.UserAgent)
 	req.Header.Set("Accept", acceptHeader)
@@ -394,23 +521,38 @@ func (c *Client) newRequest(ctx context.Context, u *url.URL, v feed.Validators) 
 // acquire waits for a slot for host and then for a global slot. The host
 // comes first so that requests queued behind one busy host do not sit on
 // global slots that requests to other hosts could use.
+//
+// Then the host's MinGap must have passed since its latest request start.
+// The gap is waited for without a global slot, and checked again once one
+// is held: another request to the host may have started meanwhile (the
+// host allows PerHost at once), and then the wait starts over.
 func (c *Client) acquire(ctx context.Context, host string) (release func(), err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	releaseHost, err := c.hosts.acquire(ctx, host)
+	slot, err := c.hosts.acquire(ctx, host)
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case c.global <- struct{}{}:
-	case <-ctx.Done():
-		releaseHost()
-		return nil, ctx.Err()
+	for {
+		if err := slot.wait(ctx); err != nil {
+			slot.release()
+			return nil, err
+		}
+		select {
+		case c.global <- struct{}{}:
+		case <-ctx.Done():
+			slot.release()
+			return nil, ctx.Err()
+		}
+		if slot.claim() {
+			break
+		}
+		<-c.global
 	}
 	return func() {
 		<-c.global
-		releaseHost()
+		slot.release()
 	}, nil
 }
 
@@ -431,7 +573,38 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > c.opts.MaxRedirects {
 		return fmt.Errorf("stopped after %d redirects (next was %s)", c.opts.MaxRedirects, target)
 	}
+	if via[0].URL.Scheme == "https" && (req.URL.Scheme == "http" || slices.ContainsFunc(via[1:], isPlainHTTP)) {
+		// Credentials that were sent encrypted are not sent in clear,
+		// nor after having left TLS once: each hop gets the first
+		// request's headers again, so the check looks at the whole chain.
+		req.Header.Del("Authorization")
+	}
 	return nil
+}
+
+func isPlainHTTP(r *http.Request) bool { return r.URL.Scheme == "http" }
+
+// movedTo returns the final URL of a fetch of requested whose last request
+// was final, when it got there by permanent redirects only (see
+// Response.Moved), else "".
+func movedTo(requested *url.URL, final *http.Request) string {
+	if final.Response == nil {
+		return ""
+	}
+	// Each redirected request links to the response that caused it, and
+	// that response to the request it answered.
+	for r := final; r != nil && r.Response != nil; r = r.Response.Request {
+		switch r.Response.StatusCode {
+		case http.StatusMovedPermanently, http.StatusPermanentRedirect:
+		default:
+			return ""
+		}
+	}
+	moved := *final.URL
+	if requested.User != nil && moved.User == nil && final.Header.Get("Authorization") != "" {
+		moved.User = requested.User
+	}
+	return moved.String()
 }
 
 // parseRetryAfter reads a Retry-After value, either delay-seconds or an

@@ -35,13 +35,20 @@ func newServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
 	return srv
 }
 
-// newClient returns a client with test-friendly defaults overridden by opts.
+// newClient returns a client with test-friendly defaults overridden by opts:
+// a short timeout, no spacing between requests (every test server is the
+// host 127.0.0.1), and no proxy, so that no environment variable can send a
+// request off the machine.
 func newClient(t *testing.T, opts Options) *Client {
 	t.Helper()
 	if opts.Timeout == 0 {
 		opts.Timeout = 5 * time.Second
 	}
+	if opts.MinGap == 0 {
+		opts.MinGap = -1
+	}
 	c := New(opts)
+	c.proxy = nil
 	t.Cleanup(c.CloseIdleConnections)
 	return c
 }
@@ -477,6 +484,7 @@ func TestFetchStatusErrors(t *testing.T) {
 		{name: "503 without Retry-After", code: 503, wantText: "HTTP 503 Service Unavailable"},
 		{name: "500", code: 500, wantText: "HTTP 500 Internal Server Error"},
 		{name: "404", code: 404, wantText: "HTTP 404 Not Found"},
+		{name: "410 says the feed is gone", code: 410, wantText: "HTTP 410 Gone"},
 		{name: "unknown code", code: 599, wantText: "HTTP 599"},
 		{name: "3xx without Location", code: 300, wantText: "HTTP 300 Multiple Choices"},
 	}
