@@ -99,10 +99,13 @@ func (r *Refresher) fullText(ctx context.Context, src feed.Source, items []feed.
 }
 
 // extract fetches one article page and extracts the article; failures are
-// returned inside the Article, to be cached like successes.
+// returned inside the Article, to be cached like successes. The page's URL
+// comes from the feed, so it is fetched through the address guard: it may
+// reach a private address only on the host of the configured source URL
+// (an intranet source linking to its own pages).
 func (r *Refresher) extract(ctx context.Context, src feed.Source, url, rules, hash string, now time.Time) feed.Article {
 	a := feed.Article{URL: url, RulesKey: rules, ItemHash: hash, Fetched: now}
-	resp, err := r.fetch.Fetch(ctx, url, feed.Validators{})
+	resp, err := r.fetch.FetchPage(ctx, url, src.URL)
 	if err == nil && resp.NotModified {
 		err = errors.New("unexpected 304 for an unconditional request")
 	}

@@ -35,13 +35,23 @@ func (r *Refresher) Preview(ctx context.Context, name string, n int) (*Preview, 
 		return nil, fmt.Errorf("no source named %q", name)
 	}
 	now := r.now().UTC()
-	resp, err := r.fetch.Fetch(ctx, src.URL, feed.Validators{})
+	// The feed is fetched from where refreshes fetch it (where it moved,
+	// or the feed found on the source's page), in full.
+	st, err := r.store.State(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	parsed, err := r.parse.Normalize(src, resp.Body, resp.URL, now)
+	if st.URL != src.URL {
+		st = feed.SourceState{Name: name, URL: src.URL}
+	}
+	st.Validators = feed.Validators{}
+	got, err := r.fetchFeed(ctx, src, &st, now)
 	if err != nil {
 		return nil, err
+	}
+	parsed := got.parsed
+	if parsed == nil {
+		return nil, fmt.Errorf("preview %s: unexpected 304 for an unconditional request", name)
 	}
 	derived := derivedSummaries(parsed.Items)
 	p := &Preview{Source: src, FullText: r.fullText(ctx, src, parsed.Items, now, false)}

@@ -52,8 +52,13 @@ func (r *Refresher) ingest(ctx context.Context, src feed.Source, body []byte, co
 		return err
 	}
 	st.Name = src.Name
-	resp := &fetch.Response{URL: src.URL, Status: 200, ContentType: contentType, Body: fetch.ToUTF8(body, contentType)}
-	parsed, model, err := r.prepare(ctx, src, resp, now, true)
+	// Relative links in pushed content resolve against where the feed is
+	// fetched from, as they would in a fetched copy.
+	parsed, err := r.parse.Normalize(src, fetch.ToUTF8(body, contentType), st.FetchURL(src.URL), now)
+	if err != nil {
+		return fmt.Errorf("pushed content: %w", err)
+	}
+	model, err := r.prepare(ctx, src, parsed, now, true)
 	if err != nil {
 		return fmt.Errorf("pushed content: %w", err)
 	}

@@ -1,6 +1,17 @@
 // Package refresh keeps the store up to date: for each source it fetches the
 // feed (conditionally), normalizes it and saves the items, on a cron schedule
 // spread per source, recording each attempt's outcome in the source's state.
+//
+// It is also where feedmill's manners live. A failing source backs off
+// exponentially (with jitter, capped, never for good) and comes back at its
+// normal pace after a success; a server's Retry-After is honoured, and a
+// 429 pauses every source of that host; Cache-Control, Expires and the
+// feed's own <ttl>, skipHours, skipDays and sy:updatePeriod stretch the
+// interval (unless the source says respect_cache: false); a feed that moved
+// permanently is fetched where it moved to, one that is gone (410) is not
+// polled any more, and a source URL that is a web page is resolved to the
+// feed it advertises. Scheduled runs that fall before a source's next
+// planned attempt are skipped, so all of this works with cron still ticking.
 package refresh
 
 import (
@@ -11,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -20,9 +32,11 @@ import (
 	"github.com/feedmill/feedmill/internal/normalize"
 )
 
-// fetcher gets a feed body, conditionally.
+// fetcher gets a feed body, conditionally, and pages that content links to,
+// guarded against reaching private addresses other than trustedHost.
 type fetcher interface {
 	Fetch(ctx context.Context, url string, v feed.Validators) (*fetch.Response, error)
+	FetchPage(ctx context.Context, url string, trustedHost string) (*fetch.Response, error)
 }
 
 // parser turns a feed body into items, and an article page into content.
@@ -58,19 +72,34 @@ type Options struct {
 	// self URL, else the source URL). The app subscribes where the config
 	// asks for it.
 	OnHub func(ctx context.Context, source, hub, topic string)
+	// BackoffMax caps the wait between two attempts of a failing source
+	// (default DefaultBackoffMax). The wait starts at the source's normal
+	// interval and doubles with every consecutive failure.
+	BackoffMax time.Duration
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
 }
 
+// ErrGone reports a source whose server answered 410 Gone. The source is
+// not polled again until its URL changes in the config.
+var ErrGone = errors.New("410 Gone: the feed was removed; update or delete the source")
+
 // Result is the outcome of refreshing one source.
 type Result struct {
-	Source      string
+	Source string
+	// URL is where the feed was fetched from: the configured URL, or
+	// where it moved, or the feed discovered on the configured page.
 	URL         string
 	Status      int // HTTP status, 0 when no response arrived
 	NotModified bool
 	feed.SaveResult
-	Err      error
+	Err error
+	// Skipped says why the source was not fetched at all although it was
+	// asked for: its host asked, by a 429 to another of its sources, to
+	// be left alone for a while. That is not a failure of the source: Err
+	// is nil and its state keeps its failure count.
+	Skipped  string
 	Duration time.Duration
 }
 
@@ -93,6 +122,16 @@ type Refresher struct {
 	fullTextLimit  int
 	fullTextBudget time.Duration
 	onHub          func(ctx context.Context, source, hub, topic string)
+	backoffMax     time.Duration
+
+	// hosts are the hosts that answered 429, until when they asked to be
+	// left alone; feedHints the last hints each source's feed gave, for
+	// the 304s that do not repeat them. Both live in memory only: after a
+	// restart a host's pause lives on in its sources' stored next times,
+	// and a feed's hints come back with its next full fetch.
+	mu        sync.Mutex
+	hosts     map[string]time.Time
+	feedHints map[string]normalize.Hints
 }
 
 // New returns a Refresher for sources. Each source's Schedule must be a
@@ -112,6 +151,12 @@ func New(sources []feed.Source, f fetcher, p parser, s itemStore, opts Options) 
 		fullTextLimit:  opts.FullTextLimit,
 		fullTextBudget: opts.FullTextBudget,
 		onHub:          opts.OnHub,
+		backoffMax:     opts.BackoffMax,
+		hosts:          make(map[string]time.Time),
+		feedHints:      make(map[string]normalize.Hints),
+	}
+	if r.backoffMax <= 0 {
+		r.backoffMax = DefaultBackoffMax
 	}
 	if r.fullTextLimit <= 0 {
 		r.fullTextLimit = DefaultFullTextLimit
@@ -174,19 +219,50 @@ func (r *Refresher) RefreshAll(ctx context.Context, onlyDue bool) []Result {
 	return results
 }
 
-// due reports whether src should be fetched now: it never was, its stored
-// next time has passed, or its schedule changed so that the stored time is
-// later than the schedule now says.
+// due reports whether src should be fetched now: it never was, or its URL
+// changed in the config, or its stored next time has passed, or that time
+// is later than anything the current schedule and the refresh policy could
+// have planned after its last fetch (its schedule changed, say from weekly
+// to hourly). A gone source is never due, nor one whose host asked to be
+// left alone (a 429).
 func (r *Refresher) due(ctx context.Context, src feed.Source) (bool, error) {
 	st, err := r.store.State(ctx, src.Name)
 	if err != nil {
 		return true, err
 	}
 	now := r.now().UTC()
-	if st.LastFetch.IsZero() || st.NextFetch.IsZero() || !st.NextFetch.After(now) {
+	if st.URL != src.URL {
+		// What is known about the old URL (validators, moves, gone)
+		// belongs to it; the new one is fetched at once.
+		st = feed.SourceState{Name: src.Name, URL: src.URL}
+	}
+	if _, _, paused := r.hostPause(st.FetchURL(src.URL), now); paused {
+		return false, nil
+	}
+	switch {
+	case st.Gone:
+		return false, nil
+	case st.LastFetch.IsZero() || st.NextFetch.IsZero() || !st.NextFetch.After(now):
 		return true, nil
 	}
-	return st.NextFetch.After(r.schedules[src.Name].Next(now)), nil
+	return st.NextFetch.After(r.latestPlan(src, st)), nil
+}
+
+// latestPlan is the latest next time the refresh policy can give src after
+// the last fetch recorded in st: the schedule's next run, delayed by at most
+// maxServerWait by hints (unless the source ignores them), or a backoff of
+// at most BackoffMax (or a Retry-After of at most maxServerWait) when the
+// source is failing.
+func (r *Refresher) latestPlan(src feed.Source, st feed.SourceState) time.Time {
+	sched := r.schedules[src.Name]
+	latest := sched.Next(st.LastFetch)
+	if !src.IgnoreCache {
+		latest = sched.At(latest.Add(maxServerWait))
+	}
+	if st.Failures > 0 {
+		latest = later(latest, sched.At(st.LastFetch.Add(max(r.backoffMax, maxServerWait))))
+	}
+	return latest
 }
 
 // RefreshOne fetches, normalizes and stores one source and records the
@@ -206,8 +282,10 @@ func (r *Refresher) RefreshOne(ctx context.Context, src feed.Source) Result {
 	start := r.now()
 	res := r.refresh(ctx, src, start.UTC())
 	res.Duration = r.now().Sub(start)
-	attrs := []any{"source", src.Name, "url", src.URL, "status", res.Status, "duration", res.Duration.Round(time.Millisecond)}
+	attrs := []any{"source", src.Name, "url", redact(res.URL), "status", res.Status, "duration", res.Duration.Round(time.Millisecond)}
 	switch {
+	case res.Skipped != "":
+		r.log.Info("refresh skipped", append(attrs, "reason", res.Skipped)...)
 	case res.Err != nil:
 		r.log.Warn("refresh failed", append(attrs, "err", res.Err)...)
 	case res.NotModified:
@@ -228,8 +306,20 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time)
 	st.Name = src.Name
 	if st.URL != src.URL {
 		// The config points the source elsewhere: validators of the old
-		// URL mean nothing to the new one (and could earn a wrong 304).
+		// URL mean nothing to the new one (and could earn a wrong 304),
+		// and where the old one moved, which feed its page advertised,
+		// whether it is gone and how often it failed say nothing about
+		// the new one either.
 		st.URL, st.Validators = src.URL, feed.Validators{}
+		st.Moved, st.Discovered, st.Gone, st.Failures = "", "", false, 0
+	}
+	res.URL = st.FetchURL(src.URL)
+	if st.Gone {
+		// Not fetched: the server said the feed is gone for good. The
+		// state already says so; only a new URL brings the source back.
+		res.Status = http.StatusGone
+		res.Err = fmt.Errorf("%s: %w", redact(res.URL), ErrGone)
+		return res
 	}
 	if st.Rules != processingKey(src) {
 		// The way items are made changed (full text, selectors,
@@ -237,26 +327,48 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time)
 		// even if the feed itself did not change.
 		st.Validators = feed.Validators{}
 	}
-	st.LastFetch = now
-	if sched := r.schedules[src.Name]; sched != nil {
-		st.NextFetch = sched.Next(now)
+	// The state is saved on a context of its own: a shutdown that cancels
+	// the refresh must still record what happened to it.
+	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+
+	if host, until, paused := r.hostPause(res.URL, now); paused {
+		res.Skipped = fmt.Sprintf("host %s asked to be left alone until %s (429 Too Many Requests)", host, until.Format(time.RFC3339))
+		// The stored next time shows the wait, and keeps it across a
+		// restart.
+		if next := r.schedules[src.Name].At(until); next.After(st.NextFetch) {
+			st.NextFetch = next
+			if err := r.store.SaveState(saveCtx, st); err != nil {
+				res.Err = fmt.Errorf("save state of %s: %w", src.Name, err)
+			}
+		}
+		return res
 	}
 
-	res.Err = r.pull(ctx, src, &st, &res, now)
-	if res.Err != nil {
-		st.LastError = res.Err.Error()
-	} else {
+	due := st.NextFetch
+	st.LastFetch = now
+	h, err := r.pull(ctx, src, &st, &res, now)
+	res.Err = err
+	switch {
+	case err == nil:
 		st.LastError = ""
 		st.LastSuccess = now
 		if st.FirstSuccess.IsZero() {
 			st.FirstSuccess = now
 		}
+	case ctx.Err() != nil:
+		// Our own shutdown or deadline, not the source's fault: no
+		// failure is counted, and the source stays due, so a restarted
+		// daemon takes it up again at once.
+		st.LastError = err.Error()
+		st.NextFetch = due
+	default:
+		st.LastError = err.Error()
+	}
+	if err == nil || ctx.Err() == nil {
+		r.plan(src, &st, h, err, now)
 	}
 	st.LastStatus = res.Status
-	// The state is saved on a context of its own: a shutdown that cancels
-	// the refresh must still record what happened to it.
-	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
 	if err := r.store.SaveState(saveCtx, st); err != nil {
 		res.Err = errors.Join(res.Err, fmt.Errorf("save state of %s: %w", src.Name, err))
 	}
@@ -264,33 +376,44 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time)
 }
 
 // pull does the fetch -> normalize -> full text -> clean -> store part,
-// updating st's validators and feed metadata only once the items are safely
-// stored.
-func (r *Refresher) pull(ctx context.Context, src feed.Source, st *feed.SourceState, res *Result, now time.Time) error {
-	resp, err := r.fetch.Fetch(ctx, src.URL, st.Validators)
+// updating st's validators, location and feed metadata only once the items
+// are safely stored. It returns what the server and the feed said about how
+// often to fetch.
+func (r *Refresher) pull(ctx context.Context, src feed.Source, st *feed.SourceState, res *Result, now time.Time) (hints, error) {
+	got, err := r.fetchFeed(ctx, src, st, now)
+	if got != nil {
+		res.URL, res.Status = got.from, got.resp.Status
+	}
 	if err != nil {
 		if se, ok := errors.AsType[*fetch.StatusError](err); ok {
 			res.Status = se.Code
 		}
-		return err
+		return hints{}, err
 	}
-	res.Status = resp.Status
+	resp := got.resp
+	h := hints{maxAge: resp.MaxAge}
 	if resp.NotModified {
 		res.NotModified = true
 		st.Validators = resp.Validators
-		return nil
+		r.noteMoved(src, st, got)
+		h.feed = r.lastHints(src.Name)
+		return h, nil
 	}
-	parsed, model, err := r.prepare(ctx, src, resp, now, true)
+	parsed := got.parsed
+	h.feed = parsed.Hints
+	model, err := r.prepare(ctx, src, parsed, now, true)
 	if err != nil {
 		// Validators are not kept: the next attempt must get the whole body
 		// again, not a 304 for a body we could not read.
-		return err
+		return h, err
 	}
 	if res.SaveResult, err = r.save(ctx, src, st, parsed, model, now); err != nil {
-		return err
+		return h, err
 	}
 	st.Validators = resp.Validators
 	st.Rules = processingKey(src)
+	r.noteMoved(src, st, got)
+	r.setHints(src.Name, parsed.Hints)
 	if r.onHub != nil {
 		// WebSub discovery: HTTP Link headers first, then the document.
 		hub, topic := resp.Link("hub"), resp.Link("self")
@@ -301,13 +424,13 @@ func (r *Refresher) pull(ctx context.Context, src feed.Source, st *feed.SourceSt
 			topic = parsed.Self
 		}
 		if topic == "" {
-			topic = src.URL
+			topic = got.from
 		}
 		if hub != "" {
 			r.onHub(ctx, src.Name, hub, topic)
 		}
 	}
-	return nil
+	return h, nil
 }
 
 // save stores prepared items, cleans the source's stored items again when
@@ -330,14 +453,10 @@ func (r *Refresher) save(ctx context.Context, src feed.Source, st *feed.SourceSt
 	return saved, nil
 }
 
-// prepare turns a fetched feed into the items to store: normalized, with
+// prepare turns a normalized feed's items into the items to store: with
 // full text where the source asks for it, and cleaned of the furniture the
 // source's recent articles share. It returns the model it cleaned with.
-func (r *Refresher) prepare(ctx context.Context, src feed.Source, resp *fetch.Response, now time.Time, useCache bool) (*normalize.Feed, *boilerplate.Model, error) {
-	parsed, err := r.parse.Normalize(src, resp.Body, resp.URL, now)
-	if err != nil {
-		return nil, nil, err
-	}
+func (r *Refresher) prepare(ctx context.Context, src feed.Source, parsed *normalize.Feed, now time.Time, useCache bool) (*boilerplate.Model, error) {
 	derived := derivedSummaries(parsed.Items)
 	r.fullText(ctx, src, parsed.Items, now, useCache)
 	for i := range parsed.Items {
@@ -345,12 +464,12 @@ func (r *Refresher) prepare(ctx context.Context, src feed.Source, resp *fetch.Re
 	}
 	model, err := r.learn(ctx, src.Name, parsed.Items)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	for i := range parsed.Items {
 		clean(model, &parsed.Items[i])
 	}
-	return parsed, model, nil
+	return model, nil
 }
 
 // processingKey fingerprints every setting of a source that changes how its

@@ -10,7 +10,8 @@ import (
 )
 
 // Run refreshes every due source at once, then each source on its own
-// schedule until ctx is cancelled. It returns after in-flight refreshes have
+// schedule, skipping the runs before its next planned attempt, until ctx
+// is cancelled. It returns after in-flight refreshes have
 // seen the cancellation and finished.
 func (r *Refresher) Run(ctx context.Context) error {
 	// Changes found by scheduled jobs are coalesced into OnChange calls by
@@ -40,6 +41,16 @@ func (r *Refresher) Run(ctx context.Context) error {
 	)
 	for _, src := range r.sources {
 		c.Schedule(r.schedules[src.Name], cron.FuncJob(func() {
+			// Cron ticks on the plain schedule; a backoff, a server's
+			// hints, a host's 429 or a 410 make the source sit some
+			// ticks out. A state that cannot be read does not stop it.
+			due, err := r.due(ctx, src)
+			if err != nil {
+				r.log.Error("read source state", "source", src.Name, "err", err)
+			}
+			if !due && err == nil {
+				return
+			}
 			if res := r.RefreshOne(ctx, src); res.Changed() {
 				select {
 				case changed <- struct{}{}:

@@ -27,6 +27,10 @@ type spreadSchedule struct {
 	spec   cron.Schedule
 	every  time.Duration // non-zero for "@every" specs
 	offset time.Duration
+	// period is the shortest gap between two runs (zero for a spec that
+	// never fires twice): the normal interval a failing source's backoff
+	// starts from.
+	period time.Duration
 }
 
 // parseSchedule parses a cron spec (five fields or a descriptor such as
@@ -40,10 +44,11 @@ func parseSchedule(spec, source string) (*spreadSchedule, error) {
 	s := &spreadSchedule{spec: parsed}
 	window := maxSpread
 	if cd, ok := parsed.(cron.ConstantDelaySchedule); ok {
-		s.every = cd.Delay
+		s.every, s.period = cd.Delay, cd.Delay
 		window = cd.Delay // spreading over the whole period changes nothing a user can see
-	} else if iv := interval(parsed); iv < window {
-		window = iv
+	} else {
+		s.period = interval(parsed)
+		window = min(window, s.period)
 	}
 	if window > 0 {
 		s.offset = time.Duration(stableHash(source) % uint64(window))
@@ -65,6 +70,20 @@ func (s *spreadSchedule) Next(t time.Time) time.Time {
 		return next
 	}
 	return next.Add(s.offset).UTC()
+}
+
+// At returns the first run time at or after t, in UTC. A wait computed by
+// the refresh policy (a backoff, a server's hint) is rounded up to a run
+// with it, so the run it names is one the cron scheduler really makes. It
+// returns t itself for a spec that never fires again.
+func (s *spreadSchedule) At(t time.Time) time.Time {
+	// Runs fall on whole seconds: the first run strictly after t-1ns is
+	// the first at or after t.
+	next := s.Next(t.Add(-time.Nanosecond))
+	if next.IsZero() {
+		return t.UTC()
+	}
+	return next
 }
 
 // interval estimates the shortest gap between two runs of a schedule,

@@ -738,6 +738,10 @@ func testState(t *testing.T, open opener) {
 		Furniture:    "0123456789abcdef",
 		Rules:        "fedcba9876543210",
 		FirstSuccess: time.Date(2024, 4, 1, 12, 0, 0, 0, time.UTC),
+		Failures:     7,
+		Moved:        "https://example.com/new/feed",
+		Discovered:   "https://example.com/feed.atom",
+		Gone:         true,
 		ItemCount:    42, // ignored: the store counts
 	}
 	tests := []struct {
@@ -753,6 +757,10 @@ func testState(t *testing.T, open opener) {
 		}()},
 		{"zero state", []feed.SourceState{{Name: "zero"}}, feed.SourceState{Name: "zero"}},
 		{"overwrite clears fields", []feed.SourceState{full, {Name: "full2", LastStatus: 200}}, feed.SourceState{Name: "full2", LastStatus: 200}},
+		// A recovered source: the backoff and the gone mark are reset
+		// while the move is kept.
+		{"overwrite resets backoff", []feed.SourceState{full, {Name: "full3", Moved: full.Moved}},
+			feed.SourceState{Name: "full3", Moved: full.Moved}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -973,6 +981,9 @@ func testBadInput(t *testing.T, open opener) {
 		{"SaveState time after 9999", func() error {
 			return s.SaveState(ctx, feed.SourceState{Name: "src", NextFetch: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
 		}, "next fetch"},
+		{"SaveState negative failures", func() error {
+			return s.SaveState(ctx, feed.SourceState{Name: "src", Failures: -1})
+		}, "negative failure count"},
 		{"State without name", func() error { _, err := s.State(ctx, ""); return err }, "empty source name"},
 		{"Item without source", func() error { _, _, err := s.Item(ctx, feed.Key{ID: "d1"}); return err }, "empty source name"},
 		{"Item without id", func() error { _, _, err := s.Item(ctx, feed.Key{Source: "src"}); return err }, "empty id"},

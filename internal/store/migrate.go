@@ -119,6 +119,17 @@ var sqliteMigrations = []migration{
 			reason   TEXT NOT NULL
 		) STRICT`,
 	),
+	// 5: politeness and feeds that move. failures counts a source's
+	// consecutive failed attempts (its backoff); moved is where a
+	// permanent redirect took its feed, discovered the feed found on its
+	// page by autodiscovery; gone (0 or 1) marks a feed that answered 410.
+	// The defaults describe every source stored before: healthy, unmoved.
+	execAll(
+		`ALTER TABLE source_state ADD COLUMN failures INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE source_state ADD COLUMN moved TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE source_state ADD COLUMN discovered TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE source_state ADD COLUMN gone INTEGER NOT NULL DEFAULT 0 CHECK (gone IN (0, 1))`,
+	),
 }
 
 // execAll is a migration step running statements in order.

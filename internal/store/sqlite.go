@@ -437,6 +437,7 @@ const stateColumns = `n.name, coalesce(s.etag, ''), coalesce(s.last_modified, ''
 	s.last_fetch, s.next_fetch, s.last_success, coalesce(s.last_error, ''),
 	coalesce(s.last_status, 0), coalesce(s.feed_title, ''), coalesce(s.feed_link, ''),
 	coalesce(s.url, ''), coalesce(s.furniture, ''), coalesce(s.rules, ''), s.first_success,
+	coalesce(s.failures, 0), coalesce(s.moved, ''), coalesce(s.discovered, ''), coalesce(s.gone, 0),
 	(SELECT count(*) FROM items i WHERE i.source = n.name)`
 
 func scanState(sc rowScanner) (feed.SourceState, error) {
@@ -444,7 +445,8 @@ func scanState(sc rowScanner) (feed.SourceState, error) {
 	var lastFetch, nextFetch, lastSuccess, firstSuccess sql.NullInt64
 	if err := sc.Scan(&st.Name, &st.Validators.ETag, &st.Validators.LastModified,
 		&lastFetch, &nextFetch, &lastSuccess, &st.LastError, &st.LastStatus,
-		&st.FeedTitle, &st.FeedLink, &st.URL, &st.Furniture, &st.Rules, &firstSuccess, &st.ItemCount); err != nil {
+		&st.FeedTitle, &st.FeedLink, &st.URL, &st.Furniture, &st.Rules, &firstSuccess,
+		&st.Failures, &st.Moved, &st.Discovered, &st.Gone, &st.ItemCount); err != nil {
 		return feed.SourceState{}, err
 	}
 	st.LastFetch, st.NextFetch, st.LastSuccess = nullTime(lastFetch), nullTime(nextFetch), nullTime(lastSuccess)
@@ -483,10 +485,13 @@ func (s *SQLite) State(ctx context.Context, source string) (feed.SourceState, er
 
 // SaveState stores st, replacing what was stored for st.Name. Times are
 // kept in UTC to the microsecond; ItemCount is not stored, the store counts
-// items itself.
+// items itself. A negative Failures is an error: it would hide a backoff.
 func (s *SQLite) SaveState(ctx context.Context, st feed.SourceState) error {
 	if strings.TrimSpace(st.Name) == "" {
 		return errors.New("save state: empty source name")
+	}
+	if st.Failures < 0 {
+		return fmt.Errorf("save state of source %q: negative failure count %d", st.Name, st.Failures)
 	}
 	for _, t := range []struct {
 		name string
@@ -499,8 +504,9 @@ func (s *SQLite) SaveState(ctx context.Context, st feed.SourceState) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO source_state
 			(name, etag, last_modified, last_fetch, next_fetch, last_success,
-			 last_error, last_status, feed_title, feed_link, url, furniture, rules, first_success)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			 last_error, last_status, feed_title, feed_link, url, furniture, rules, first_success,
+			 failures, moved, discovered, gone)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET
 			etag = excluded.etag, last_modified = excluded.last_modified,
 			last_fetch = excluded.last_fetch, next_fetch = excluded.next_fetch,
@@ -508,11 +514,13 @@ func (s *SQLite) SaveState(ctx context.Context, st feed.SourceState) error {
 			last_status = excluded.last_status, feed_title = excluded.feed_title,
 			feed_link = excluded.feed_link, url = excluded.url,
 			furniture = excluded.furniture, rules = excluded.rules,
-			first_success = excluded.first_success`,
+			first_success = excluded.first_success,
+			failures = excluded.failures, moved = excluded.moved,
+			discovered = excluded.discovered, gone = excluded.gone`,
 			st.Name, st.Validators.ETag, st.Validators.LastModified,
 			nullMicros(st.LastFetch), nullMicros(st.NextFetch), nullMicros(st.LastSuccess),
 			st.LastError, st.LastStatus, st.FeedTitle, st.FeedLink, st.URL, st.Furniture, st.Rules,
-			nullMicros(st.FirstSuccess))
+			nullMicros(st.FirstSuccess), st.Failures, st.Moved, st.Discovered, st.Gone)
 		return err
 	})
 	if err != nil {

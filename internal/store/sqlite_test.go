@@ -482,6 +482,47 @@ func TestSQLiteUpgradeFromVersion2(t *testing.T) {
 	}
 }
 
+// TestSQLiteUpgradeFromVersion4 opens a store written before sources had
+// a backoff, a move or a gone mark: its states read back healthy, and the
+// new fields are stored from then on.
+func TestSQLiteUpgradeFromVersion4(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "feedmill.db")
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &SQLite{db: db, path: path, logger: slog.New(slog.DiscardHandler), writeSlot: make(chan struct{}, 1)}
+	if err := old.migrate(ctx, sqliteMigrations[:4]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO source_state
+		(name, etag, last_modified, last_error, last_status, feed_title, feed_link, url, next_fetch)
+		VALUES ('src', '', '', 'fetch: 503', 503, '', '', 'https://example.com/feed', ?)`, toMicros(at(2))); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := openSQLite(t, path)
+	st, err := s.State(ctx, "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := feed.SourceState{Name: "src", URL: "https://example.com/feed", NextFetch: at(2), LastError: "fetch: 503", LastStatus: 503}
+	if st != want {
+		t.Errorf("State = %+v, want %+v", st, want)
+	}
+	st.Failures, st.Moved, st.Gone = 2, "https://example.com/moved", true
+	if err := s.SaveState(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.State(ctx, "src"); err != nil || got != st {
+		t.Errorf("State after saving the new fields = %+v, %v; want %+v", got, err, st)
+	}
+}
+
 // TestSQLiteArticlePruning checks the bounds of the article cache with
 // small ones: an age of 10 hours and 3 entries.
 func TestSQLiteArticlePruning(t *testing.T) {

@@ -1,0 +1,157 @@
+package refresh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/fetch"
+	"github.com/feedmill/feedmill/internal/normalize"
+)
+
+// maxDiscovered bounds how many of the feeds a web page advertises are
+// tried, so a page listing a hundred broken feeds costs a few requests.
+const maxDiscovered = 3
+
+// fetched is a source's feed as fetched: normalized, unless it was a 304.
+type fetched struct {
+	from   string // the URL requested: see feed.SourceState.FetchURL
+	resp   *fetch.Response
+	parsed *normalize.Feed // nil on a 304
+	// discovered is set when the URL the state named was a web page and
+	// from is the feed it advertises.
+	discovered bool
+}
+
+// fetchFeed fetches the source's feed from where st says it is (see
+// feed.SourceState.FetchURL), conditionally with st's validators, and
+// normalizes it. A web page in place of a feed is searched for the feeds it
+// advertises (autodiscovery) and the first that reads as a feed is used.
+//
+// On an error, fetched is still returned when a response arrived (its
+// status is worth recording), nil otherwise. fetchFeed also writes into st
+// what a failure teaches: a 410 of the configured feed (or of where it
+// moved) marks it Gone, and a discovered feed that vanished (404, 410) or
+// stopped being a feed is forgotten, so the next attempt searches the page
+// again.
+func (r *Refresher) fetchFeed(ctx context.Context, src feed.Source, st *feed.SourceState, now time.Time) (*fetched, error) {
+	from := st.FetchURL(src.URL)
+	fromDiscovered := st.Moved == "" && st.Discovered != ""
+	resp, err := r.fetch.Fetch(ctx, from, st.Validators)
+	if err != nil {
+		se, _ := errors.AsType[*fetch.StatusError](err)
+		switch {
+		case se == nil:
+		case fromDiscovered && (se.Code == http.StatusNotFound || se.Code == http.StatusGone):
+			st.Discovered = ""
+			return nil, fmt.Errorf("%w (the feed advertised by %s: the page is searched again next time)", err, redact(src.URL))
+		case se.Code == http.StatusGone:
+			st.Gone = true
+			return nil, &goneError{url: redact(from), cause: err}
+		}
+		return nil, err
+	}
+	got := &fetched{from: from, resp: resp}
+	if resp.NotModified {
+		return got, nil
+	}
+	got.parsed, err = r.parse.Normalize(src, resp.Body, resp.URL, now)
+	switch {
+	case err == nil:
+		return got, nil
+	case !errors.Is(err, normalize.ErrNotAFeed):
+		return got, err
+	case fromDiscovered:
+		st.Discovered = ""
+		return got, fmt.Errorf("the feed advertised by %s is not a feed any more (the page is searched again next time): %w", redact(src.URL), err)
+	}
+	found, dresp, parsed, err := r.discover(ctx, src, resp, now)
+	if err != nil {
+		return got, err
+	}
+	return &fetched{from: found, resp: dresp, parsed: parsed, discovered: true}, nil
+}
+
+// discover finds the feeds the web page in page advertises (<link
+// rel="alternate"> of a feed type) and returns the first of them that can
+// be fetched and read as a feed, with its response and its normalized
+// form. The feeds are links in content, so they are fetched through the
+// address guard, trusting only the host of the configured source URL.
+func (r *Refresher) discover(ctx context.Context, src feed.Source, page *fetch.Response, now time.Time) (string, *fetch.Response, *normalize.Feed, error) {
+	var errs []error
+	for _, link := range fetch.Discover(page.Body, page.URL) {
+		if len(errs) == maxDiscovered {
+			break
+		}
+		if link == page.URL {
+			continue // the page names itself: it is no feed, we know
+		}
+		resp, err := r.fetch.FetchPage(ctx, link, src.URL)
+		if err == nil {
+			var parsed *normalize.Feed
+			if parsed, err = r.parse.Normalize(src, resp.Body, resp.URL, now); err == nil {
+				return link, resp, parsed, nil
+			}
+		}
+		errs = append(errs, fmt.Errorf("advertised feed %s: %w", redact(link), err))
+	}
+	switch len(errs) {
+	case 0:
+		return "", nil, nil, fmt.Errorf("%s is a web page that advertises no feed (no <link rel=\"alternate\"> to RSS, Atom or JSON Feed): %w",
+			redact(page.URL), normalize.ErrNotAFeed)
+	case 1:
+		return "", nil, nil, fmt.Errorf("%s is a web page, and the feed it advertises cannot be read: %w", redact(page.URL), errs[0])
+	}
+	return "", nil, nil, fmt.Errorf("%s is a web page, and none of the %d feeds it advertises can be read: %w (and %d more)",
+		redact(page.URL), len(errs), errs[0], len(errs)-1)
+}
+
+// noteMoved records in st where the feed was found: the feed discovered on
+// the source's page, and where a permanent redirect took it. A move is
+// logged at warn level once, with the config change that would save the
+// redirect.
+func (r *Refresher) noteMoved(src feed.Source, st *feed.SourceState, got *fetched) {
+	if got.discovered {
+		if st.Discovered != got.from {
+			r.log.Info("feed discovered", "source", src.Name, "page", redact(src.URL), "feed", redact(got.from))
+		}
+		st.Discovered = got.from
+		// Where the page moved no longer matters: the feed is fetched
+		// from now on.
+		st.Moved = ""
+	}
+	// A response without a permanent redirect keeps the move: it came
+	// from where the feed moved to.
+	switch moved := got.resp.Moved; moved {
+	case "", st.Moved:
+	case src.URL:
+		st.Moved = "" // back where the config says
+	default:
+		r.log.Warn("feed moved permanently: update the source's url in feeds.yaml", "source", src.Name,
+			"from", redact(got.from), "to", redact(moved))
+		st.Moved = moved
+	}
+}
+
+// goneError reports a feed that answered 410 Gone; it matches ErrGone and
+// the fetch error.
+type goneError struct {
+	url   string
+	cause error
+}
+
+func (e *goneError) Error() string   { return e.url + ": " + ErrGone.Error() }
+func (e *goneError) Unwrap() []error { return []error{ErrGone, e.cause} }
+
+// redact hides the password of a URL's userinfo, for logs and messages.
+func redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL
+	}
+	return u.Redacted()
+}
