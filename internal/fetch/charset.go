@@ -54,9 +54,11 @@ func ToUTF8(body []byte, contentType string) []byte {
 // XML declaration and its encoding was decided, the declaration is made to
 // say UTF-8: parsers honour it and would otherwise convert a second time.
 // An HTML <meta> charset is left as it is: HTML parsers given bytes read
-// them as UTF-8 and do not look at it. Invalid UTF-8 in a body that is UTF-8
-// already is left for the parser to judge, and so is a body whose only
-// declared charsets are unknown.
+// them as UTF-8 and do not look at it. Invalid byte sequences in a body
+// taken as UTF-8 are replaced by U+FFFD: one bad byte (or a feed whose
+// server declares UTF-8 for another encoding) must cost the reader a
+// character, not the whole feed, since XML parsers reject invalid UTF-8
+// outright. A body whose only declared charsets are unknown is left alone.
 func toUTF8(body []byte, contentType string) ([]byte, textEncoding) {
 	te := detectEncoding(body, contentType)
 	out := body[te.bom:]
@@ -70,6 +72,9 @@ func toUTF8(body []byte, contentType string) ([]byte, textEncoding) {
 	}
 	if te.source != fromUnknown {
 		out = declareUTF8(out)
+		if !utf8.Valid(out) {
+			out = bytes.ToValidUTF8(out, []byte("\uFFFD"))
+		}
 	}
 	return out, te
 }

@@ -221,7 +221,7 @@ func TestToUTF8(t *testing.T) {
 		{name: "utf-32le without BOM", body: string(utf32Bytes(rss("ISO-10646-UCS-4", privet+" 🙂"), false)), want: rss("UTF-8", privet+" 🙂")},
 		{name: "HTML meta", body: `<html><head><meta charset="koi8-r"><title>` + koi8rPrivet + `</title>`, contentType: "text/html", want: `<html><head><meta charset="koi8-r"><title>` + privet + `</title>`},
 		{name: "JSON with BOM", body: "\xEF\xBB\xBF" + `{"title":"` + nihongo + `"}`, contentType: "application/feed+json", want: `{"title":"` + nihongo + `"}`},
-		{name: "invalid UTF-8 is left for the parser", body: rss("", "bad \xFF byte"), want: rss("", "bad \xFF byte")},
+		{name: "invalid UTF-8 becomes U+FFFD, not a rejected feed", body: rss("", "bad \xFF byte"), want: rss("", "bad \uFFFD byte")},
 		{name: "unknown charset keeps bytes and prolog", body: rss("x-klingon", cp1251Privet), want: rss("x-klingon", cp1251Privet)},
 		{name: "unknown header, known prolog", body: rss("windows-1251", cp1251Privet), contentType: "text/xml; charset=x-klingon", want: rss("UTF-8", privet)},
 	}
