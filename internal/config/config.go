@@ -44,6 +44,21 @@ const (
 	DefaultFullTextBudget = 60 * time.Second
 	DefaultDedupeWindow   = 48 * time.Hour
 
+	// DefaultMinGap is the least time between the starts of two requests
+	// to one host.
+	DefaultMinGap = time.Second
+	// DefaultBackoffMax caps how long a failing source waits before its
+	// next attempt.
+	DefaultBackoffMax = 24 * time.Hour
+	// MaxMinGap bounds fetch.min_gap: with a longer gap, the article
+	// pages of one refresh would take hours.
+	MaxMinGap = 10 * time.Minute
+	// MinBackoffMax and MaxBackoffMax bound fetch.backoff_max. Below a
+	// minute backing off means nothing; beyond 30 days a source that
+	// recovers would look given up for good.
+	MinBackoffMax = time.Minute
+	MaxBackoffMax = 30 * 24 * time.Hour
+
 	// DefaultBackfill is how many items from before its first successful
 	// fetch a source may bring into a published feed.
 	DefaultBackfill = 10
@@ -128,6 +143,19 @@ type Fetch struct {
 	// FullTextBudget is how long one refresh of a full-text source may
 	// spend fetching article pages, > 0.
 	FullTextBudget time.Duration
+
+	// MinGap is the least time between the starts of two requests to one
+	// host, 0..MaxMinGap; 0 means no gap. (fetch.Options reads 0 as "the
+	// default": the wiring passes a negative value for none.)
+	MinGap time.Duration
+	// AllowPrivate lets requests that a feed's content triggers (article
+	// pages, their redirects) reach loopback, private, link-local and
+	// metadata addresses. Configured source URLs may point anywhere
+	// regardless.
+	AllowPrivate bool
+	// BackoffMax caps the exponential backoff of a failing source,
+	// MinBackoffMax..MaxBackoffMax.
+	BackoffMax time.Duration
 }
 
 // Source is one configured source.
@@ -153,6 +181,10 @@ type Source struct {
 	// advertises, so that updates are pushed rather than polled. It has no
 	// counterpart in feed.Source: only the wiring acts on it.
 	WebSub bool
+	// IgnoreCache is `respect_cache: false`: refreshes follow the
+	// schedule alone, ignoring the server's and the feed's hints about how
+	// often to fetch (see feed.Source.IgnoreCache). False by default.
+	IgnoreCache bool
 
 	Line int // line of the source in the file, for later messages
 }
@@ -241,6 +273,8 @@ func defaults() *Config {
 			PerHost:        DefaultPerHost,
 			FullTextLimit:  DefaultFullTextLimit,
 			FullTextBudget: DefaultFullTextBudget,
+			MinGap:         DefaultMinGap,
+			BackoffMax:     DefaultBackoffMax,
 		},
 	}
 }
@@ -394,8 +428,9 @@ func (c *Config) DomainSources() []feed.Source {
 				Select: s.Content.Select,
 				Remove: slices.Clone(s.Content.Remove),
 			},
-			Rewrites: slices.Clone(s.Rewrites),
-			Priority: s.Priority,
+			Rewrites:    slices.Clone(s.Rewrites),
+			Priority:    s.Priority,
+			IgnoreCache: s.IgnoreCache,
 		}
 	}
 	return out

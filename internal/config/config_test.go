@@ -80,6 +80,7 @@ func TestGood(t *testing.T) {
 	defaultFetch := Fetch{
 		Timeout: 30 * time.Second, MaxBody: 10 << 20, Concurrency: 8, PerHost: 2,
 		FullTextLimit: 20, FullTextBudget: time.Minute,
+		MinGap: time.Second, BackoffMax: 24 * time.Hour,
 	}
 	const link, window, backfill = "link", 48 * time.Hour, DefaultBackfill
 	tests := []struct {
@@ -117,6 +118,7 @@ func TestGood(t *testing.T) {
 					Timeout: 90 * time.Second, MaxBody: 512 << 10, Concurrency: 4, PerHost: 1,
 					UserAgent:     "feedmill-test/1.0 (+https://feeds.example.com/)",
 					FullTextLimit: 1000, FullTextBudget: 150 * time.Second,
+					MinGap: 0, AllowPrivate: true, BackoffMax: 7 * 24 * time.Hour,
 				},
 				TrackingParams: []string{"utm_*", "fbclid", "mc.cid", "_hs-enc"},
 				Sources: []Source{
@@ -135,9 +137,9 @@ func TestGood(t *testing.T) {
 						},
 						Priority: 10,
 						WebSub:   true,
-						Line:     21,
+						Line:     24,
 					},
-					{Name: "Example_Source.2", URL: "HTTP://Example.COM:8443/rss?format=xml#top", Retention: 1, Priority: -3, Line: 41},
+					{Name: "Example_Source.2", URL: "HTTP://Example.COM:8443/rss?format=xml#top", Retention: 1, Priority: -3, IgnoreCache: true, Line: 44},
 				},
 				Feeds: []Feed{
 					{
@@ -145,12 +147,12 @@ func TestGood(t *testing.T) {
 						Sources: []string{"*"},
 						Include: []string{`(?i)\bgo\b`, "release"}, Exclude: []string{"(?i)^sponsored:"},
 						MaxAge: 60 * time.Hour, PerSourceLimit: 5, Backfill: BackfillAll,
-						Limit: 10000, Dedupe: "title", DedupeWindow: 6 * time.Hour, Line: 46,
+						Limit: 10000, Dedupe: "title", DedupeWindow: 6 * time.Hour, Line: 50,
 					},
 					{
 						Name: "go_only", Title: "go_only", Description: "Items from 1 source",
 						Categories: []string{"go"}, MaxAge: 36 * time.Hour, PerSourceLimit: MaxRetention, Backfill: 0,
-						Limit: 1, Dedupe: "link", DedupeWindow: time.Second, Line: 58,
+						Limit: 1, Dedupe: "link", DedupeWindow: time.Second, Line: 62,
 					},
 				},
 			},
@@ -197,6 +199,7 @@ func TestGood(t *testing.T) {
 				Fetch: Fetch{
 					Timeout: 30 * time.Second, MaxBody: 10 << 20, Concurrency: 8, PerHost: 2,
 					FullTextLimit: 0, FullTextBudget: time.Minute,
+					MinGap: time.Second, BackoffMax: 24 * time.Hour,
 				},
 				TrackingParams: []string{},
 				Sources: []Source{
@@ -334,6 +337,10 @@ func TestReadmeExample(t *testing.T) {
 		{"max_age", f.MaxAge, 30 * 24 * time.Hour},
 		{"per_source_limit", f.PerSourceLimit, 0},
 		{"backfill", f.Backfill, DefaultBackfill},
+		{"min_gap", c.Fetch.MinGap, DefaultMinGap},
+		{"backoff_max", c.Fetch.BackoffMax, DefaultBackoffMax},
+		{"allow_private", c.Fetch.AllowPrivate, false},
+		{"respect_cache", s.IgnoreCache, false},
 	}
 	for _, ck := range checks {
 		if !reflect.DeepEqual(ck.got, ck.want) {
@@ -385,6 +392,7 @@ sources:
         pattern: " [|] Example News$"
         replace: ""
     priority: -2
+    respect_cache: false
 `), "feeds.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -400,7 +408,8 @@ sources:
 				{Field: feed.FieldContent, Pattern: "^Ad: "},
 				{Field: feed.FieldTitle, Pattern: " [|] Example News$"},
 			},
-			Priority: -2,
+			Priority:    -2,
+			IgnoreCache: true,
 		},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -733,6 +742,9 @@ func FuzzParse(f *testing.F) {
 				t.Errorf("invalid tracking parameter %q passed validation", name)
 			}
 		}
+		if f := c.Fetch; f.MinGap < 0 || f.MinGap > MaxMinGap || f.BackoffMax < MinBackoffMax || f.BackoffMax > MaxBackoffMax {
+			t.Errorf("min_gap %s, backoff_max %s passed validation", f.MinGap, f.BackoffMax)
+		}
 		if c.Fetch.FullTextBudget <= 0 || c.Fetch.FullTextLimit < 0 {
 			t.Errorf("full text limits %d, %s passed validation", c.Fetch.FullTextLimit, c.Fetch.FullTextBudget)
 		}
@@ -881,5 +893,74 @@ func TestWebSubHub(t *testing.T) {
 				t.Errorf("WebSub = %q, source websub %v; want %q, true", c.Server.WebSub, c.Sources[0].WebSub, tt.want)
 			}
 		})
+	}
+}
+
+// TestPoliteness pins the fetch settings of a polite client: their
+// defaults, the bounds the messages promise (0 to 10m, 1m to 30d), and
+// that respect_cache reaches the pipeline inverted as IgnoreCache.
+func TestPoliteness(t *testing.T) {
+	tests := []struct {
+		name        string
+		yaml        string
+		minGap      time.Duration
+		private     bool
+		backoffMax  time.Duration
+		ignoreCache bool
+	}{
+		{"defaults", "", time.Second, false, 24 * time.Hour, false},
+		{"no gap", "fetch: {min_gap: 0s}\n", 0, false, 24 * time.Hour, false},
+		{"bare zero gap", "fetch: {min_gap: 0}\n", 0, false, 24 * time.Hour, false},
+		{"upper bounds", "fetch: {min_gap: 10m, backoff_max: 30d}\n", MaxMinGap, false, MaxBackoffMax, false},
+		{"lower bound", "fetch: {backoff_max: 1m}\n", time.Second, false, MinBackoffMax, false},
+		{"days and hours", "fetch: {backoff_max: 1d12h}\n", time.Second, false, 36 * time.Hour, false},
+		{"private", "fetch: {allow_private: true}\n", time.Second, true, 24 * time.Hour, false},
+		{"respect cache", "respect: true\n", time.Second, false, 24 * time.Hour, false},
+		{"ignore cache", "respect: false\n", time.Second, false, 24 * time.Hour, true},
+		{"null settings", "fetch: {min_gap: , backoff_max: ~}\nrespect: ~\n", time.Second, false, 24 * time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			top, respect, _ := strings.Cut(tt.yaml, "respect:")
+			src := "sources:\n  - name: a\n    url: https://a.example/feed\n"
+			if respect != "" {
+				src += "    respect_cache:" + respect
+			}
+			c, err := Parse([]byte(top+src), "feeds.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := c.Fetch
+			if f.MinGap != tt.minGap || f.AllowPrivate != tt.private || f.BackoffMax != tt.backoffMax {
+				t.Errorf("min_gap %s, allow_private %v, backoff_max %s; want %s, %v, %s",
+					f.MinGap, f.AllowPrivate, f.BackoffMax, tt.minGap, tt.private, tt.backoffMax)
+			}
+			if got := c.Sources[0].IgnoreCache; got != tt.ignoreCache {
+				t.Errorf("Source.IgnoreCache = %v, want %v", got, tt.ignoreCache)
+			}
+			if got := c.DomainSources()[0].IgnoreCache; got != tt.ignoreCache {
+				t.Errorf("feed.Source.IgnoreCache = %v, want %v", got, tt.ignoreCache)
+			}
+		})
+	}
+}
+
+func TestFormatAge(t *testing.T) {
+	tests := []struct {
+		in   time.Duration
+		want string
+	}{
+		{0, "0s"},
+		{30 * time.Second, "30s"},
+		{23 * time.Hour, "23h0m0s"},
+		{24 * time.Hour, "1d"},
+		{30*24*time.Hour + time.Second, "30d1s"},
+		{36 * time.Hour, "1d12h0m0s"},
+		{-time.Hour, "-1h0m0s"},
+	}
+	for _, tt := range tests {
+		if got := formatAge(tt.in); got != tt.want {
+			t.Errorf("formatAge(%v) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

@@ -36,6 +36,9 @@ func (d *decoder) decode(root *yaml.Node, c *Config) {
 				{"user_agent", d.asString(&c.Fetch.UserAgent)},
 				{"full_text_limit", d.asInt(&c.Fetch.FullTextLimit)},
 				{"full_text_budget", d.asDuration(&c.Fetch.FullTextBudget)},
+				{"min_gap", d.asDuration(&c.Fetch.MinGap)},
+				{"allow_private", d.asBool(&c.Fetch.AllowPrivate)},
+				{"backoff_max", d.asAge(&c.Fetch.BackoffMax)},
 			})
 		}},
 		{"tracking_params", d.asStrings(&c.TrackingParams)},
@@ -44,6 +47,7 @@ func (d *decoder) decode(root *yaml.Node, c *Config) {
 				// A bad element is kept (empty, and marked bad) so that
 				// indexes in later messages match the file.
 				s := Source{Retention: feed.DefaultRetention, Line: el.Line}
+				respectCache := true
 				d.item(el, p, []field{
 					{"name", d.asString(&s.Name)},
 					{"url", d.asString(&s.URL)},
@@ -73,7 +77,11 @@ func (d *decoder) decode(root *yaml.Node, c *Config) {
 					}},
 					{"priority", d.asInt(&s.Priority)},
 					{"websub", d.asBool(&s.WebSub)},
+					{"respect_cache", d.asBool(&respectCache)},
 				})
+				// The file says it positively, as "respect the hints";
+				// the zero value of Source must be the default.
+				s.IgnoreCache = !respectCache
 				c.Sources = append(c.Sources, s)
 			})
 		}},

@@ -97,6 +97,12 @@ func (d *decoder) validateFetch(f Fetch) {
 	if f.FullTextBudget <= 0 {
 		d.check("fetch.full_text_budget", fmt.Sprintf("must be positive, got %s", f.FullTextBudget))
 	}
+	if f.MinGap < 0 || f.MinGap > MaxMinGap {
+		d.check("fetch.min_gap", fmt.Sprintf("must be from 0 (no gap) to 10m, got %s", f.MinGap))
+	}
+	if f.BackoffMax < MinBackoffMax || f.BackoffMax > MaxBackoffMax {
+		d.check("fetch.backoff_max", fmt.Sprintf("must be from 1m to 30d, got %s", formatAge(f.BackoffMax)))
+	}
 }
 
 func (d *decoder) validateSources(sources []Source) {
@@ -270,6 +276,21 @@ func parent(path string) string {
 		return ""
 	}
 	return path[:i]
+}
+
+// formatAge prints a duration the way asAge reads it, with whole days
+// first ("30d1s"), so that a message echoes what the user wrote rather
+// than "720h0m1s".
+func formatAge(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d < day {
+		return d.String()
+	}
+	days, rest := d/day, d%day
+	if rest == 0 {
+		return fmt.Sprintf("%dd", days)
+	}
+	return fmt.Sprintf("%dd%s", days, rest)
 }
 
 func checkRange(n, lo, hi int) string {

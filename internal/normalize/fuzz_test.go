@@ -13,7 +13,10 @@ import (
 
 // FuzzNormalize feeds arbitrary bodies to Normalize: it must never panic,
 // and whatever it returns must keep its promises (non-empty unique ids, UTC
-// dates, only absolute http(s)/mailto URLs, no script URL anywhere).
+// dates, only absolute http(s)/mailto URLs, no script URL anywhere, nothing
+// executable in the HTML nor in the text: see hostileItemProblems). Its seed
+// corpus (testdata/fuzz/FuzzNormalize) holds hostile and pathological
+// feeds.
 //
 //	go test -run '^$' -fuzz=FuzzNormalize -fuzztime=1m -fuzzminimizetime=5s ./internal/normalize/
 //
@@ -49,6 +52,14 @@ func FuzzNormalize(f *testing.F) {
 			return
 		}
 		checkInvariants(t, got)
+		for i, it := range got.Items {
+			for _, p := range hostileItemProblems(it) {
+				t.Errorf("item %d: %s", i, p)
+			}
+		}
+		if defuse(got.Title) != got.Title {
+			t.Errorf("feed title %q holds active markup", got.Title)
+		}
 	})
 }
 
@@ -147,7 +158,9 @@ func BenchmarkSanitize(b *testing.B) {
 
 // FuzzSanitize feeds arbitrary fragments to sanitizeHTML, the pipeline of
 // every summary and content: no panic, only absolute http(s)/mailto URLs,
-// no iframe but a video player, and a second pass changes nothing.
+// nothing executable (unsafeHTML), no iframe but a video player, and a
+// second pass changes nothing. Its seed corpus (testdata/fuzz/FuzzSanitize)
+// holds mutation-XSS and parser-confusion vectors.
 //
 //	go test -run '^$' -fuzz=FuzzSanitize -fuzztime=1m -fuzzminimizetime=5s ./internal/normalize/
 func FuzzSanitize(f *testing.F) {
@@ -166,6 +179,9 @@ func FuzzSanitize(f *testing.F) {
 		got := n.sanitizeHTML(fragment, base, base)
 		if bad := unsafeURLs(got); len(bad) > 0 {
 			t.Errorf("unsafe URLs %q in %q", bad, got)
+		}
+		if bad := unsafeHTML(got); len(bad) > 0 {
+			t.Errorf("unsafe markup %q in %q", bad, got)
 		}
 		for _, tag := range iframeTag.FindAllString(got, -1) {
 			m := srcAttr.FindStringSubmatch(tag)

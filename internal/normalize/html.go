@@ -358,7 +358,9 @@ var htmlElements = func() map[string]elementKind {
 		html iframe img input label legend li link main map marquee menu
 		meta nav noframes noscript object ol optgroup option p param picture
 		pre script section select source style summary table tbody td
-		template textarea tfoot th thead title tr track ul video`) {
+		template textarea tfoot th thead title tr track ul video
+		applet image isindex keygen listing math noembed plaintext portal
+		svg xmp`) {
 		m[name] = blockElement
 	}
 	for _, name := range strings.Fields(`a abbr acronym b bdi bdo big blink
@@ -404,7 +406,14 @@ func (n *Normalizer) plainText(s string) string {
 // are decoded exactly once (so a double-escaped "&amp;amp;" shows as
 // "&amp;", as its publisher wrote it), control and zero-width characters are
 // dropped and whitespace is collapsed and trimmed. Text that only looks like
-// a tag ("a<b", "x <y> z") is kept.
+// a tag ("a<b", "x <y> z") is kept, and so is harmless markup that was
+// escaped ("&lt;b&gt;" gives "<b>").
+//
+// The result is also inert when a careless reader takes it for HTML (RSS
+// does not say whether a title is text or HTML, and some readers guess
+// HTML): no script or style survives, nor any tag that would run script,
+// load active content or restyle the page (see defuse), whether it came as
+// markup or escaped.
 func cleanText(s string) string {
 	if s == "" {
 		return ""
@@ -416,7 +425,7 @@ func cleanText(s string) string {
 		s = commentPattern.ReplaceAllString(s, " ")
 		s = stripTags(s)
 	}
-	s = html.UnescapeString(s)
+	s = defuse(html.UnescapeString(s))
 	s = strings.Map(func(r rune) rune {
 		if (unicode.IsControl(r) && !unicode.IsSpace(r)) || r == '\u200b' || r == '\ufeff' {
 			return -1
@@ -424,6 +433,105 @@ func cleanText(s string) string {
 		return r
 	}, s)
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// activeElements run script, load active content, restyle or take over the
+// page, or switch the parser into foreign content, whatever their
+// attributes.
+var activeElements = map[string]bool{
+	"script": true, "style": true, "iframe": true, "frame": true, "frameset": true,
+	"object": true, "embed": true, "applet": true, "param": true, "base": true,
+	"meta": true, "link": true, "form": true, "svg": true, "math": true, "portal": true,
+}
+
+// defuse removes from plain text s the markup a browser would act on if s
+// were taken for HTML: scripts and styles with their bodies, tags of
+// activeElements, and tags of any name with an event handler (on*), a style
+// or srcdoc attribute, or a URL of a script scheme (hasActiveAttr). Tags
+// are read as a browser's tokenizer reads them (quotes and all), but never
+// in raw-text mode, so that nothing hides inside a <title> or <xmp>. An
+// unterminated tag at the end of s is judged as if it were closed, as it
+// would be once a reader put s inside its own markup. Everything else,
+// "Vec<T>" and "<b>" included, is kept byte for byte.
+func defuse(s string) string {
+	if strings.IndexByte(s, '<') < 0 {
+		return s
+	}
+	s = scriptPattern.ReplaceAllString(s, " ")
+	s = stylePattern.ReplaceAllString(s, " ")
+	var b strings.Builder
+	z := nethtml.NewTokenizer(strings.NewReader(s))
+	for {
+		tt := z.Next()
+		switch tt {
+		case nethtml.ErrorToken:
+			// The end of the text (a strings.Reader has no other error);
+			// what is left is an unterminated tag, or nothing.
+			if rest := string(z.Raw()); !activeTag(rest + ">") {
+				b.WriteString(rest)
+			}
+			return b.String()
+		case nethtml.StartTagToken, nethtml.EndTagToken, nethtml.SelfClosingTagToken:
+			raw := string(z.Raw())
+			name, hasAttr := z.TagName()
+			active := activeElements[strings.ToLower(string(name))] || hasAttr && hasActiveAttr(z)
+			if tt == nethtml.StartTagToken {
+				z.NextIsNotRawText()
+			}
+			if active {
+				b.WriteByte(' ')
+			} else {
+				b.WriteString(raw)
+			}
+		default:
+			b.Write(z.Raw())
+		}
+	}
+}
+
+// activeTag reports whether s starts with a tag that defuse removes.
+func activeTag(s string) bool {
+	z := nethtml.NewTokenizer(strings.NewReader(s))
+	switch z.Next() {
+	case nethtml.StartTagToken, nethtml.EndTagToken, nethtml.SelfClosingTagToken:
+		name, hasAttr := z.TagName()
+		return activeElements[strings.ToLower(string(name))] || hasAttr && hasActiveAttr(z)
+	}
+	return false
+}
+
+// hasActiveAttr reads the attributes of the tag z is on and reports
+// whether one is an event handler, a style or srcdoc, or holds a URL whose
+// scheme runs script or embeds a document (javascript:, vbscript:,
+// livescript:, data:), however it is spaced or cased.
+func hasActiveAttr(z *nethtml.Tokenizer) bool {
+	for {
+		key, val, more := z.TagAttr()
+		k := strings.ToLower(string(key))
+		if strings.HasPrefix(k, "on") || k == "style" || k == "srcdoc" || scriptURL(string(val)) {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
+// scriptURL reports whether v, with the spaces and control characters
+// browsers skip taken out, starts with a script or data scheme.
+func scriptURL(v string) bool {
+	v = strings.ToLower(strings.Map(func(r rune) rune {
+		if r <= ' ' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, v))
+	for _, scheme := range []string{"javascript:", "vbscript:", "livescript:", "data:"} {
+		if strings.HasPrefix(v, scheme) {
+			return true
+		}
+	}
+	return false
 }
 
 // stripTags removes the tags of known HTML elements from s: inline ones

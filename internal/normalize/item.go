@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -51,7 +52,7 @@ func (b *itemBuilder) build(i int, gi *gofeed.Item) feed.Item {
 
 	rawLink := b.link(gi, rssItem, jsonItem)
 	page := parseBase(rawLink)
-	it.Link = b.n.stripTracking(rawLink)
+	it.Link = escapeURI(b.n.stripTracking(rawLink))
 	it.Canonical = b.n.Canonical(it.Link)
 
 	it.Summary = b.n.htmlOrText(gi.Description, b.base, page)
@@ -102,20 +103,21 @@ func (b *itemBuilder) build(i int, gi *gofeed.Item) feed.Item {
 	return it
 }
 
-// link returns the item's absolute link. An RSS item without <link> whose
-// guid is a permalink (the default) links to the guid, as RSS 2.0 defines; a
-// JSON item without url links to its external_url.
+// link returns the item's absolute link as the feed gives it (resolveRef:
+// not yet escaped, since the item's id derives from it). An RSS item
+// without <link> whose guid is a permalink (the default) links to the guid,
+// as RSS 2.0 defines; a JSON item without url links to its external_url.
 func (b *itemBuilder) link(gi *gofeed.Item, rssItem *rss.Item, jsonItem *gjson.Item) string {
-	if l := resolveURL(b.base, nil, gi.Link, false); l != "" {
+	if l := resolveRef(b.base, nil, gi.Link, false); l != "" {
 		return l
 	}
 	if rssItem != nil && rssItem.GUID != nil && !strings.EqualFold(strings.TrimSpace(rssItem.GUID.IsPermalink), "false") {
-		if l := resolveURL(nil, nil, rssItem.GUID.Value, false); l != "" {
+		if l := resolveRef(nil, nil, rssItem.GUID.Value, false); l != "" {
 			return l
 		}
 	}
 	if jsonItem != nil {
-		return resolveURL(b.base, nil, jsonItem.ExternalURL, false)
+		return resolveRef(b.base, nil, jsonItem.ExternalURL, false)
 	}
 	return ""
 }
@@ -195,7 +197,8 @@ func cleanDate(t *time.Time, now time.Time) time.Time {
 }
 
 // enclosures returns the item's enclosures with absolute http(s) URLs, a
-// length in bytes (0 when unknown or invalid) and no duplicate URL.
+// length in bytes (0 when unknown or invalid), a media type that is one or
+// "" (cleanMediaType) and no duplicate URL.
 func (b *itemBuilder) enclosures(in []*gofeed.Enclosure) []feed.Enclosure {
 	var out []feed.Enclosure
 	seen := make(map[string]bool)
@@ -212,9 +215,25 @@ func (b *itemBuilder) enclosures(in []*gofeed.Enclosure) []feed.Enclosure {
 		if err != nil || length < 0 {
 			length = 0
 		}
-		out = append(out, feed.Enclosure{URL: u, Type: strings.TrimSpace(e.Type), Length: length})
+		out = append(out, feed.Enclosure{URL: u, Type: cleanMediaType(e.Type), Length: length})
 	}
 	return out
+}
+
+// enclosureType matches a media type as enclosures carry it: type/subtype
+// with optional parameters, none of which may hold quotes, angle brackets or
+// spaces other than after a ';'.
+var enclosureType = regexp.MustCompile(`^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+(; ?[a-z0-9!#$&^_.+-]+=[a-z0-9!#$&^_.+-]+)*$`)
+
+// cleanMediaType returns an enclosure's media type lower-cased, or "" when it
+// is not one: whatever else a feed puts there (markup, a quote that would end
+// an attribute in a careless reader) is no use to anybody.
+func cleanMediaType(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if len(s) > 255 || !enclosureType.MatchString(s) {
+		return ""
+	}
+	return s
 }
 
 // categories returns the item's raw categories. For RSS they are the

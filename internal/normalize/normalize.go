@@ -9,7 +9,11 @@
 // package decides everything they leave open: which id an item keeps for
 // ever, which base a relative URL is resolved against, what survives
 // sanitizing, which images and players are real, which URL a story is
-// known by (Canonical), and which dates are believed.
+// known by (Canonical), and which dates are believed. It also reads what a
+// feed says about how often to fetch it (Hints), and refuses, before any
+// parser sees them, feeds shaped to exhaust memory (MaxDepth, MaxElements,
+// MaxItems). Nothing a feed carries comes out executable: not in HTML,
+// not in URLs, and not in text taken for HTML by a careless reader.
 package normalize
 
 import (
@@ -83,6 +87,11 @@ type Feed struct {
 	Hub  string
 	Self string
 
+	// Hints are what the feed says about how often to fetch it (RSS
+	// <ttl>, <skipHours>, <skipDays>, sy:updatePeriod); zero when it says
+	// nothing usable.
+	Hints Hints
+
 	Items []feed.Item
 	// Duplicates counts the items dropped for repeating the id of an
 	// earlier item of the feed.
@@ -106,9 +115,12 @@ type Feed struct {
 // parameters but kept its fragment, and Canonical is Canonical(Link), empty
 // without a link. The ID is derived from the link as the feed gives it, so
 // ids stored before tracking parameters were stripped stay the same. All
-// dates are UTC. Items keep the order of the feed. A feed without items is
-// not an error. A body that is no feed gives an error wrapping ErrNotAFeed;
-// every error names the source.
+// dates are UTC. Items keep the order of the feed. Hints holds the feed's
+// advice on how often to fetch it. A feed without items is
+// not an error. A body that is no feed gives an error wrapping ErrNotAFeed,
+// one nested deeper than MaxDepth or holding more than MaxElements elements
+// or MaxItems items an error wrapping ErrTooComplex; every error names the
+// source.
 func (n *Normalizer) Normalize(src feed.Source, body []byte, baseURL string, now time.Time) (*Feed, error) {
 	source := src.Name
 	rewrites, err := n.compileRewrites(src)
@@ -124,6 +136,7 @@ func (n *Normalizer) Normalize(src feed.Source, body []byte, baseURL string, now
 	out := &Feed{Title: cleanText(parsed.Title)}
 	out.Link = resolveURL(base, nil, parsed.Link, false)
 	out.Hub, out.Self = webSubLinks(parsed.orig, body, base)
+	out.Hints = feedHints(parsed.orig)
 
 	// Relative URLs in items resolve against the feed's own site link first:
 	// that is where the publisher's relative links point, whereas the feed's
@@ -163,11 +176,20 @@ func (n *Normalizer) Normalize(src feed.Source, body []byte, baseURL string, now
 // Document, which gofeed does not read, is read as a feed of its one entry.
 // The result always keeps the original format-specific feed (OriginalFeed),
 // which holds what the universal gofeed.Feed loses (content types, author
-// URIs, content_text).
+// URIs, content_text). A body beyond the limits of checkShape is refused
+// before gofeed sees it, with an error wrapping ErrTooComplex.
 func parse(body []byte, log *slog.Logger) (*parsedFeed, error) {
 	// The body is UTF-8, so a byte order mark says nothing; gofeed's JSON
 	// parser chokes on one.
 	body = fixDeclaredEncoding(bytes.TrimPrefix(body, utf8BOM))
+	if err := checkShape(body); err != nil {
+		if kind, _ := sniff(body); kind == kindUnknown {
+			// A page too complex to be a feed is still a page: the caller
+			// may look for the feeds it advertises.
+			return nil, ErrNotAFeed
+		}
+		return nil, err
+	}
 
 	p := gofeed.NewParser()
 	p.KeepOriginalFeed = true

@@ -16,7 +16,50 @@ import (
 //
 // As browsers do, leading and trailing spaces and any tab or newline inside
 // ref are ignored first, so "java\nscript:" is judged as "javascript:".
+//
+// The result is a valid URI (or IRI: letters beyond ASCII stay): what Go
+// leaves as it was given in a query (spaces, quotes, angle brackets and
+// the like) is percent-encoded, so no published URL can end an attribute or
+// a reader's link early. See resolveRef for the URL as the feed gives it.
 func resolveURL(base, page *url.URL, ref string, allowMailto bool) string {
+	return escapeURI(resolveRef(base, page, ref, allowMailto))
+}
+
+// uriForbidden are the ASCII characters that may appear nowhere in a URI
+// (RFC 3986) besides controls and space, which escapeURI encodes too.
+const uriForbidden = "\"<>\\^`{|}"
+
+// escapeURI percent-encodes the ASCII characters of s that a URI cannot
+// hold: controls, space and uriForbidden. Everything else, '%' included,
+// is kept, so an already valid URI comes back unchanged.
+func escapeURI(s string) string {
+	clean := func(c byte) bool { return c > ' ' && c != 0x7f && strings.IndexByte(uriForbidden, c) < 0 }
+	i := 0
+	for i < len(s) && clean(s[i]) {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		if c := s[i]; clean(c) {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
+}
+
+// resolveRef is resolveURL without the final escaping: the URL as the feed
+// gives it, from which item ids are derived, so that they do not move.
+func resolveRef(base, page *url.URL, ref string, allowMailto bool) string {
 	ref = strings.Map(func(r rune) rune {
 		if r == '\t' || r == '\n' || r == '\r' {
 			return -1
