@@ -67,7 +67,8 @@ func ExitCode(err error) int {
 const usage = `feedmill combines many feeds into a few, and serves them as RSS, Atom and JSON Feed.
 
 Usage:
-  feedmill serve   [-config feeds.yaml] [-log-level info]   run the daemon
+  feedmill serve   [-config feeds.yaml] [-log-level info]   run the daemon (SIGHUP or editing the
+                                                            config reloads it)
   feedmill fetch   [-config feeds.yaml] [-log-level info]   refresh every source once, then exit
   feedmill check   [-config feeds.yaml]                     validate the config
   feedmill preview [-config feeds.yaml] [-n 5] SOURCE       show what a source's newest items would publish
@@ -81,7 +82,8 @@ runtime error, 2 on an invalid config or command line.
 `
 
 // Run runs the feedmill command line given by args (without the program
-// name), writing to stdout and stderr. SIGINT and SIGTERM cancel it.
+// name), writing to stdout and stderr. SIGINT and SIGTERM cancel it; during
+// `serve`, SIGHUP reloads the config.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -145,7 +147,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "explain":
 		return withPipeline(ctx, *configPath, stderr, logger, func(p *pipeline) error { return explain(ctx, p, args[0], args[1], stdout) })
 	default:
-		return withPipeline(ctx, *configPath, stderr, logger, func(p *pipeline) error { return serve(ctx, p, logger) })
+		return serve(ctx, *configPath, stderr, logger)
 	}
 }
 

@@ -137,11 +137,22 @@ func pipelineFor(t *testing.T, yaml string) *pipeline {
 	if err != nil {
 		t.Fatalf("config:\n%v\n%s", err, yaml)
 	}
-	p, err := build(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// Every test server is on 127.0.0.1, one host to the fetcher: no
+	// spacing between requests (the config's 0), or the article pages of
+	// a full-text source would be fetched one a second.
+	cfg.Fetch.MinGap = 0
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := openStore(t.Context(), cfg, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { p.store.Close() })
+	t.Cleanup(func() { st.Close() })
+	client := newFetchClient(fetchOptions(cfg), logger)
+	t.Cleanup(client.CloseIdleConnections)
+	p, err := build(t.Context(), cfg, st, client, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 
@@ -349,7 +360,8 @@ func TestPreviewAndExplain(t *testing.T) {
 	srv := s.serve(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "feeds.yaml")
-	yaml := fmt.Sprintf("sources:\n  - name: %s\n    url: %s/feed.xml\n    full_text: true\n", s.dir, srv.URL)
+	// No spacing between requests to the one test host (see pipelineFor).
+	yaml := fmt.Sprintf("fetch:\n  min_gap: 0s\nsources:\n  - name: %s\n    url: %s/feed.xml\n    full_text: true\n", s.dir, srv.URL)
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}

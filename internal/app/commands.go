@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -19,7 +17,6 @@ import (
 	"github.com/feedmill/feedmill/internal/normalize"
 	"github.com/feedmill/feedmill/internal/publish"
 	"github.com/feedmill/feedmill/internal/refresh"
-	"github.com/feedmill/feedmill/internal/server"
 	"github.com/feedmill/feedmill/internal/store"
 	"github.com/feedmill/feedmill/internal/websub"
 )
@@ -64,10 +61,13 @@ func importOPML(configPath, opmlPath string, stdout io.Writer) error {
 	return nil
 }
 
-// pipeline is the set of concrete parts built from one config.
+// pipeline is the set of concrete parts built from one config on an open
+// store. The store and the fetch client outlive it: `serve` builds a new
+// pipeline on each config reload and hands them over.
 type pipeline struct {
 	cfg       *config.Config
 	store     *store.SQLite
+	client    *fetch.Client
 	publisher *publish.Publisher
 	refresher *refresh.Refresher
 
@@ -76,18 +76,53 @@ type pipeline struct {
 	subscriber *websub.Subscriber // our subscriptions to sources' hubs
 }
 
-func build(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*pipeline, error) {
+// openStore opens the store the config names.
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*store.SQLite, error) {
 	if cfg.Storage.Driver != "" && cfg.Storage.Driver != "sqlite" {
 		return nil, fmt.Errorf("storage driver %q is not supported by this build; use sqlite", cfg.Storage.Driver)
 	}
-	st, err := store.OpenSQLite(ctx, cfg.Storage.DSN, logger.With("component", "store"))
-	if err != nil {
-		return nil, err
+	return store.OpenSQLite(ctx, cfg.Storage.DSN, logger.With("component", "store"))
+}
+
+// fetchOptions are the fetch client's options for cfg, without a logger:
+// two configs with equal options can share one client (and its per-host
+// timing) across a reload.
+func fetchOptions(cfg *config.Config) fetch.Options {
+	minGap := cfg.Fetch.MinGap
+	if minGap == 0 {
+		// The config's 0 means no gap; the fetcher's 0 means its default.
+		minGap = -1
 	}
-	p := &pipeline{cfg: cfg, store: st}
-	// WebSub requests (verifications, deliveries, subscriptions) use a
-	// client of their own: they are not fetches of feeds.
-	websubClient := &http.Client{Timeout: 15 * time.Second}
+	return fetch.Options{
+		Version:      Version(),
+		UserAgent:    cfg.Fetch.UserAgent,
+		Timeout:      cfg.Fetch.Timeout,
+		MaxBody:      cfg.Fetch.MaxBody,
+		Concurrency:  cfg.Fetch.Concurrency,
+		PerHost:      cfg.Fetch.PerHost,
+		MinGap:       minGap,
+		AllowPrivate: cfg.Fetch.AllowPrivate,
+	}
+}
+
+// newFetchClient returns the fetch client for opts.
+func newFetchClient(opts fetch.Options, logger *slog.Logger) *fetch.Client {
+	opts.Logger = logger.With("component", "fetch")
+	return fetch.New(opts)
+}
+
+// build wires the pipeline for cfg on the open store st, fetching with
+// client. ctx bounds the pipeline's own background work (WebSub pings).
+func build(ctx context.Context, cfg *config.Config, st *store.SQLite, client *fetch.Client, logger *slog.Logger) (*pipeline, error) {
+	p := &pipeline{cfg: cfg, store: st, client: client}
+	// WebSub requests go to addresses that strangers give us: callbacks
+	// of subscribers of our hub, hubs named by sources' feeds. They go
+	// through the fetcher's guarded transport, which refuses private
+	// addresses (unless fetch.allow_private), so that nobody can make
+	// feedmill probe its own network.
+	websubClient := &http.Client{Timeout: 15 * time.Second, Transport: client.GuardedTransport()}
+	// An external hub is the operator's own choice: it may be anywhere.
+	pingClient := &http.Client{Timeout: 15 * time.Second}
 	switch cfg.Server.WebSub {
 	case "off":
 	case "builtin", "":
@@ -126,18 +161,9 @@ func build(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*pipel
 		Version:   Version(),
 		Hub:       p.hubURL,
 		Logger:    logger.With("component", "publish"),
-		OnPublish: func(changed []publish.Change) { p.announce(ctx, websubClient, changed, logger) },
+		OnPublish: func(changed []publish.Change) { p.announce(ctx, pingClient, changed, logger) },
 	}, specs, sources, st)
 
-	client := fetch.New(fetch.Options{
-		Version:     Version(),
-		UserAgent:   cfg.Fetch.UserAgent,
-		Timeout:     cfg.Fetch.Timeout,
-		MaxBody:     cfg.Fetch.MaxBody,
-		Concurrency: cfg.Fetch.Concurrency,
-		PerHost:     cfg.Fetch.PerHost,
-		Logger:      logger.With("component", "fetch"),
-	})
 	p.subscriber = websub.NewSubscriber(websub.SubscriberOptions{
 		CallbackBase: cfg.Server.BaseURL + "/websub/callback/",
 		Client:       websubClient,
@@ -150,10 +176,12 @@ func build(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*pipel
 		pushed[src.Name] = src.WebSub
 	}
 	norm := normalize.New(normalize.Options{Logger: logger.With("component", "normalize"), TrackingParams: cfg.TrackingParams})
+	var err error
 	p.refresher, err = refresh.New(sources, client, norm, st, refresh.Options{
 		Workers:        cfg.Fetch.Concurrency,
 		FullTextLimit:  cfg.Fetch.FullTextLimit,
 		FullTextBudget: cfg.Fetch.FullTextBudget,
+		BackoffMax:     cfg.Fetch.BackoffMax,
 		Logger:         logger.With("component", "refresh"),
 		OnChange: func(ctx context.Context) {
 			if err := p.publisher.Rebuild(ctx); err != nil {
@@ -170,7 +198,7 @@ func build(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*pipel
 		},
 	})
 	if err != nil {
-		return nil, errors.Join(err, st.Close())
+		return nil, err
 	}
 	return p, nil
 }
@@ -209,18 +237,24 @@ func (p *pipeline) announce(ctx context.Context, client *http.Client, changed []
 	}
 }
 
-// withPipeline loads the config at path, builds the pipeline, runs fn with
-// it and closes the store whatever fn returns.
+// withPipeline loads the config at path, opens its store, builds the
+// pipeline, runs fn with it and closes the store whatever fn returns.
 func withPipeline(ctx context.Context, path string, stderr io.Writer, logger *slog.Logger, fn func(*pipeline) error) (err error) {
 	cfg, err := loadConfig(path, stderr)
 	if err != nil {
 		return err
 	}
-	p, err := build(ctx, cfg, logger)
+	st, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, p.store.Close()) }()
+	defer func() { err = errors.Join(err, st.Close()) }()
+	client := newFetchClient(fetchOptions(cfg), logger)
+	defer client.CloseIdleConnections()
+	p, err := build(ctx, cfg, st, client, logger)
+	if err != nil {
+		return err
+	}
 	return fn(p)
 }
 
@@ -268,63 +302,6 @@ func printSummary(w io.Writer, results []refresh.Result) (failed int) {
 	tw.Flush()
 	fmt.Fprintf(w, "%d sources: %d with new or updated items, %d unchanged, %d failed\n", len(results), changed, unchanged, failed)
 	return failed
-}
-
-// serve runs the daemon until ctx is cancelled (SIGINT/SIGTERM), then shuts
-// down in order: stop accepting requests, let refreshes see the
-// cancellation and finish, close the store.
-func serve(ctx context.Context, p *pipeline, logger *slog.Logger) (err error) {
-	cfg := p.cfg
-	// Serve what the store already holds at once; refreshes follow.
-	if err := p.publisher.Rebuild(ctx); err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
-	if err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
-	srv := &http.Server{
-		Handler: server.New(server.Options{
-			BaseURL: cfg.Server.BaseURL, Version: Version(),
-			Sources: cfg.DomainSources(), Logger: logger.With("component", "http"),
-			Hub: p.hubURL, WebSubHub: hubHandler(p.hub), WebSubCallback: p.subscriber,
-		}, p.publisher, p.store),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
-	}
-	logger.Info("serving", "listen", ln.Addr().String(), "url", cfg.Server.BaseURL+"/", "sources", len(cfg.Sources), "feeds", len(cfg.Feeds), "version", Version())
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	p.dropSubscriptions(ctx, logger)
-	var background sync.WaitGroup
-	background.Go(func() { p.refresher.Run(ctx) })
-	background.Go(func() { p.subscriber.Run(ctx) })
-	background.Go(func() { p.expire(ctx, logger) })
-	if p.hub != nil {
-		background.Go(func() { p.hub.Run(ctx) })
-	}
-
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down")
-	case err = <-serveErr:
-		err = fmt.Errorf("serve: %w", err)
-		cancel()
-	}
-	shutdownCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer done()
-	if serr := srv.Shutdown(shutdownCtx); serr != nil {
-		err = errors.Join(err, fmt.Errorf("shutdown: %w", serr))
-	}
-	background.Wait()
-	logger.Info("stopped")
-	return err
 }
 
 // hubHandler returns the built-in hub as a handler, or nil when there is

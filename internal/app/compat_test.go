@@ -21,11 +21,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/feedmill/feedmill/internal/config"
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/fetch"
 	"github.com/feedmill/feedmill/internal/publish"
 	"github.com/feedmill/feedmill/internal/server"
 	"github.com/feedmill/feedmill/internal/store"
@@ -395,7 +397,9 @@ func eventually(t *testing.T, what string, ok func() bool) {
 func TestWebSubHub(t *testing.T) {
 	src := newMutableFeed(t)
 	p, base := served(t, func(base string) string {
-		return fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nstorage:\n  dsn: feedmill.db\nsources:\n  - name: blog\n    url: %s\n", strings.TrimPrefix(base, "http://"), base, src.topic())
+		// Readers' callbacks are on 127.0.0.1, which the guarded WebSub
+		// client refuses unless private addresses are allowed.
+		return fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nstorage:\n  dsn: feedmill.db\nfetch:\n  allow_private: true\nsources:\n  - name: blog\n    url: %s\n", strings.TrimPrefix(base, "http://"), base, src.topic())
 	})
 	p.refresher.RefreshAll(t.Context(), false) // start: items, no announcement
 
@@ -504,7 +508,9 @@ func TestWebSubSource(t *testing.T) {
 	src.mu.Unlock()
 
 	p, _ := served(t, func(base string) string {
-		return fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nstorage:\n  dsn: feedmill.db\nsources:\n  - name: blog\n    url: %s\n    websub: true\n", strings.TrimPrefix(base, "http://"), base, src.topic())
+		// The source's hub is on 127.0.0.1, which the guarded WebSub
+		// client refuses unless private addresses are allowed.
+		return fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nstorage:\n  dsn: feedmill.db\nfetch:\n  allow_private: true\nsources:\n  - name: blog\n    url: %s\n    websub: true\n", strings.TrimPrefix(base, "http://"), base, src.topic())
 	})
 	p.refresher.RefreshAll(t.Context(), false)
 	eventually(t, "our subscription is active", func() bool {
@@ -548,5 +554,37 @@ func TestImportCommand(t *testing.T) {
 	}
 	if err := Run(t.Context(), []string{"check", "-config", path}, io.Discard, io.Discard); err != nil {
 		t.Errorf("the imported config does not check: %v", err)
+	}
+}
+
+// TestWebSubGuard: WebSub requests go to URLs that strangers give us (a
+// source's feed names its hub, a reader names its callback), so they go
+// through the fetcher's guarded transport: a hub on a private address is
+// refused before a packet is sent, unless fetch.allow_private says so.
+func TestWebSubGuard(t *testing.T) {
+	for _, tt := range []struct {
+		name         string
+		allowPrivate bool
+		wantRequests int64
+	}{
+		{"private refused by default", false, 0},
+		{"allow_private", true, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var requests atomic.Int64
+			hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				w.WriteHeader(http.StatusAccepted)
+			}))
+			defer hub.Close()
+			p := pipelineFor(t, fmt.Sprintf("server:\n  base_url: http://127.0.0.1:1\nstorage:\n  dsn: feedmill.db\nfetch:\n  allow_private: %t\nsources:\n  - name: blog\n    url: http://127.0.0.1:1/feed.xml\n    websub: true\n", tt.allowPrivate))
+			err := p.subscriber.Subscribe(t.Context(), "blog", hub.URL+"/hub", "http://127.0.0.1:1/feed.xml")
+			if got := requests.Load(); got != tt.wantRequests {
+				t.Errorf("the hub got %d requests, want %d (Subscribe: %v)", got, tt.wantRequests, err)
+			}
+			if refused := errors.Is(err, fetch.ErrNotPublic); refused != !tt.allowPrivate {
+				t.Errorf("Subscribe: %v; want refused %v", err, !tt.allowPrivate)
+			}
+		})
 	}
 }

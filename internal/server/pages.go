@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/publish"
 )
 
@@ -41,6 +42,13 @@ type sourceView struct {
 	LastSuccessAgo         string
 	NextFetchIn            string
 	Items                  int
+
+	// Failures counts consecutive failed attempts; the next fetch is then
+	// a backed-off retry.
+	Failures   int
+	Moved      string // permanent redirect target; the config should say so
+	Discovered string // the feed autodiscovery found on the configured page
+	Gone       bool   // 410: not polled until the URL changes
 }
 
 type entryView struct {
@@ -55,6 +63,9 @@ type pageData struct {
 	Sources                 []sourceView
 	Feed                    feedView
 	Entries                 []entryView
+	// ConfigProblems are the problems of a changed config file that was
+	// rejected: the daemon still runs the previous one.
+	ConfigProblems []string
 }
 
 func (s *Server) feedViews() []feedView {
@@ -88,26 +99,34 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	feeds := s.feedViews()
 	data := pageData{Title: "feedmill", Version: s.opts.Version, BaseURL: s.opts.BaseURL, Feeds: feeds, Alternates: feeds}
+	data.ConfigProblems = s.configProblems()
 	for _, src := range s.opts.Sources {
-		st := byName[src.Name]
-		v := sourceView{
-			Name: src.Name, Title: firstNonEmpty(src.Title, st.FeedTitle, src.Name), URL: src.URL, Link: st.FeedLink,
-			Categories: src.Categories, Fetched: !st.LastFetch.IsZero(), Status: st.LastStatus, Error: st.LastError, Items: st.ItemCount,
-		}
-		if v.Fetched {
-			v.LastFetch = st.LastFetch.UTC().Format(time.RFC3339)
-			v.LastFetchAgo = ago(now, st.LastFetch)
-			if st.LastError != "" && !st.LastSuccess.IsZero() {
-				v.LastSuccessAgo = ago(now, st.LastSuccess)
-			}
-		}
-		if !st.NextFetch.IsZero() {
-			v.NextFetch = st.NextFetch.UTC().Format(time.RFC3339)
-			v.NextFetchIn = until(now, st.NextFetch)
-		}
-		data.Sources = append(data.Sources, v)
+		data.Sources = append(data.Sources, newSourceView(src, byName[src.Name], now))
 	}
 	s.render(w, r, "index.html", data)
+}
+
+// newSourceView describes a source and its fetch state for the status
+// page.
+func newSourceView(src feed.Source, st feed.SourceState, now time.Time) sourceView {
+	v := sourceView{
+		Name: src.Name, Title: firstNonEmpty(src.Title, st.FeedTitle, src.Name), URL: src.URL, Link: st.FeedLink,
+		Categories: src.Categories, Fetched: !st.LastFetch.IsZero(), Status: st.LastStatus, Error: st.LastError, Items: st.ItemCount,
+		Failures: st.Failures, Moved: st.Moved, Discovered: st.Discovered, Gone: st.Gone,
+	}
+	if v.Fetched {
+		v.LastFetch = st.LastFetch.UTC().Format(time.RFC3339)
+		v.LastFetchAgo = ago(now, st.LastFetch)
+		if st.LastError != "" && !st.LastSuccess.IsZero() {
+			v.LastSuccessAgo = ago(now, st.LastSuccess)
+		}
+	}
+	// A gone source has no next fetch, whatever time was stored last.
+	if !st.NextFetch.IsZero() && !st.Gone {
+		v.NextFetch = st.NextFetch.UTC().Format(time.RFC3339)
+		v.NextFetchIn = until(now, st.NextFetch)
+	}
+	return v
 }
 
 // feedPage is the human view of one published feed; it also advertises the

@@ -51,6 +51,17 @@ type Options struct {
 	// to sources' hubs).
 	WebSubHub      http.Handler
 	WebSubCallback http.Handler
+
+	// Started is when the daemon started, for the uptime in /healthz: a
+	// Server built anew by a config reload keeps the daemon's. Zero means
+	// when New was called.
+	Started time.Time
+	// ConfigProblems, when set, returns the problems of a changed config
+	// file that was rejected (one "file:LINE: message" each) while the
+	// daemon keeps running the config it had; none when the file in use is
+	// the one running. The status page and /healthz show them, so that a
+	// typo is seen by someone who does not read the log.
+	ConfigProblems func() []string
 }
 
 // Server is feedmill's HTTP handler.
@@ -66,7 +77,10 @@ type Server struct {
 
 // New returns a Server reading feeds from snaps and source states from st.
 func New(opts Options, snaps snapshots, st states) *Server {
-	s := &Server{opts: opts, snaps: snaps, states: st, log: opts.Logger, started: time.Now(), mux: http.NewServeMux(), pages: parsePages()}
+	s := &Server{opts: opts, snaps: snaps, states: st, log: opts.Logger, started: opts.Started, mux: http.NewServeMux(), pages: parsePages()}
+	if s.started.IsZero() {
+		s.started = time.Now()
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -238,14 +252,35 @@ func cutLast(s, sep string) (before, after string, found bool) {
 
 // health is the /healthz document.
 type health struct {
-	Status   string    `json:"status"`
-	Version  string    `json:"version"`
-	Uptime   string    `json:"uptime"`
-	Sources  int       `json:"sources"`
+	Status  string `json:"status"`
+	Version string `json:"version"`
+	Uptime  string `json:"uptime"`
+	Sources int    `json:"sources"`
+	// Failing counts the sources whose last attempt failed and that are
+	// retried; Gone those that answered 410 and are not polled any more.
 	Failing  int       `json:"failing"`
+	Gone     int       `json:"gone"`
 	Never    int       `json:"never_fetched"`
 	Items    int       `json:"items"`
 	LastSeen time.Time `json:"last_success,omitzero"`
+	// ConfigProblems are those of a changed config that was rejected.
+	ConfigProblems []string `json:"config_problems,omitempty"`
+	// Attention lists the sources an operator should look at: failing,
+	// gone, moved, or found by autodiscovery.
+	Attention []sourceHealth `json:"attention,omitempty"`
+}
+
+// sourceHealth is one source in /healthz's attention list.
+type sourceHealth struct {
+	Source      string    `json:"source"`
+	Error       string    `json:"error,omitempty"`
+	Failures    int       `json:"failures,omitempty"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	Gone        bool      `json:"gone,omitempty"`
+	Moved       string    `json:"moved,omitempty"`
+	Discovered  string    `json:"discovered,omitempty"`
+	// Advice says what to do about it in feeds.yaml, if anything.
+	Advice string `json:"advice,omitempty"`
 }
 
 // healthz answers 200 while the process serves and its store answers; the
@@ -255,7 +290,10 @@ type health struct {
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	h := health{Status: "ok", Version: s.opts.Version, Uptime: time.Since(s.started).Round(time.Second).String(), Sources: len(s.opts.Sources)}
+	h := health{
+		Status: "ok", Version: s.opts.Version, Uptime: time.Since(s.started).Round(time.Second).String(),
+		Sources: len(s.opts.Sources), ConfigProblems: s.configProblems(),
+	}
 	code := http.StatusOK
 	sts, err := s.states.States(ctx)
 	if err != nil {
@@ -268,12 +306,17 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case !ok || st.LastFetch.IsZero():
 			h.Never++
+		case st.Gone:
+			h.Gone++
 		case st.LastError != "":
 			h.Failing++
 		}
 		h.Items += st.ItemCount
 		if st.LastSuccess.After(h.LastSeen) {
 			h.LastSeen = st.LastSuccess
+		}
+		if sh, ok := attention(src, st); ok {
+			h.Attention = append(h.Attention, sh)
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -286,6 +329,42 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 			s.log.Debug("healthz: write", "err", err)
 		}
 	}
+}
+
+// attention describes a source that needs an operator's eye, and reports
+// false for one that is simply fine (or not fetched yet).
+func attention(src feed.Source, st feed.SourceState) (sourceHealth, bool) {
+	if st.LastError == "" && !st.Gone && st.Moved == "" && st.Discovered == "" {
+		return sourceHealth{}, false
+	}
+	sh := sourceHealth{
+		Source: src.Name, Error: st.LastError, Failures: st.Failures, Gone: st.Gone,
+		Moved: st.Moved, Discovered: st.Discovered, Advice: advice(src, st),
+	}
+	if st.LastError != "" && !st.Gone {
+		sh.NextAttempt = st.NextFetch.UTC()
+	}
+	return sh, true
+}
+
+// advice says what to change in the config about a source, or "" when
+// nothing needs changing.
+func advice(src feed.Source, st feed.SourceState) string {
+	switch {
+	case st.Gone:
+		return fmt.Sprintf("the feed was removed (410 Gone) and is not polled any more: update the url of source %s in the config, or delete the source", src.Name)
+	case st.Moved != "":
+		return fmt.Sprintf("the feed moved permanently: set the url of source %s to %s in the config", src.Name, st.Moved)
+	}
+	return ""
+}
+
+// configProblems returns the problems of a rejected config, if any.
+func (s *Server) configProblems() []string {
+	if s.opts.ConfigProblems == nil {
+		return nil
+	}
+	return s.opts.ConfigProblems()
 }
 
 func stateIndex(sts []feed.SourceState) map[string]feed.SourceState {

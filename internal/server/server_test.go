@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -267,5 +269,170 @@ func TestAcceptsGzip(t *testing.T) {
 		if got := acceptsGzip(r); got != want {
 			t.Errorf("acceptsGzip(%q) = %v, want %v", header, got, want)
 		}
+	}
+}
+
+// TestSourceStatus pins what the status page says about a source in each
+// state the refresher records: an operator must see what is wrong and what
+// to do about it without reading the log.
+func TestSourceStatus(t *testing.T) {
+	now := time.Now()
+	src := feed.Source{Name: "blog", URL: "https://blog.example/feed"}
+	tests := []struct {
+		name   string
+		state  feed.SourceState
+		want   []string
+		reject []string
+	}{
+		{
+			name:   "healthy",
+			state:  feed.SourceState{Name: "blog", LastFetch: now.Add(-time.Minute), LastSuccess: now.Add(-time.Minute), NextFetch: now.Add(59 * time.Minute), LastStatus: 200},
+			want:   []string{`<span class="ok">ok</span> <span class="muted">(200)</span>`, "in 58m", "1m ago"},
+			reject: []string{"failing", "backing off", "gone", "Moved permanently", "autodiscovery"},
+		},
+		{
+			name: "first failure",
+			state: feed.SourceState{Name: "blog", LastFetch: now, NextFetch: now.Add(61 * time.Minute), LastStatus: 500, Failures: 1,
+				LastError: "fetch https://blog.example/feed: 500 Internal Server Error"},
+			want:   []string{`<span class="err">failing</span><br>`, "500 Internal Server Error", "in 1h00m", "backing off after 1 failure<"},
+			reject: []string{"attempts in a row", `class="ok"`},
+		},
+		{
+			name: "backing off",
+			state: feed.SourceState{Name: "blog", LastFetch: now.Add(-2 * time.Hour), LastSuccess: now.Add(-72 * time.Hour), NextFetch: now.Add(6*time.Hour + 30*time.Second),
+				Failures: 4, LastError: "fetch https://blog.example/feed: connection refused"},
+			want: []string{"failing", "(4 attempts in a row)", "connection refused", "in 6h00m", "backing off after 4 failures", "last success 3d ago"},
+		},
+		{
+			name: "gone",
+			state: feed.SourceState{Name: "blog", LastFetch: now, NextFetch: now.Add(time.Hour), LastStatus: 410, Gone: true, Failures: 1,
+				LastError: "410 Gone: the feed was removed; update or delete the source"},
+			want:   []string{`<span class="err">gone</span> <span class="muted">(410)</span>`, "It is not polled any more: update its url in feeds.yaml, or delete the source.", "not polled"},
+			reject: []string{"in 59m", "in 1h", "backing off", "failing"},
+		},
+		{
+			name:  "moved",
+			state: feed.SourceState{Name: "blog", LastFetch: now, LastSuccess: now, NextFetch: now.Add(time.Hour), LastStatus: 200, Moved: "https://new.example/feed.xml"},
+			want: []string{`<span class="ok">ok</span>`,
+				`Moved permanently to <a href="https://new.example/feed.xml"><code>https://new.example/feed.xml</code></a>, where it is fetched now: set this url in feeds.yaml.`},
+		},
+		{
+			name:  "discovered",
+			state: feed.SourceState{Name: "blog", LastFetch: now, LastSuccess: now, LastStatus: 200, Discovered: "https://blog.example/index.rss"},
+			want:  []string{`its feed, found by autodiscovery, is <a href="https://blog.example/index.rss"><code>https://blog.example/index.rss</code></a>`},
+		},
+		{
+			name:   "hostile moved url",
+			state:  feed.SourceState{Name: "blog", LastFetch: now, Moved: `javascript:alert(1)//"><script>x</script>`},
+			want:   []string{`href="#ZgotmplZ"`, "&lt;script&gt;"},
+			reject: []string{"<script>", `href="javascript:`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(New(Options{BaseURL: "http://feeds.example", Sources: []feed.Source{src}},
+				fixedSnapshots{}, fixedStates{states: []feed.SourceState{tt.state}}))
+			defer srv.Close()
+			resp, body := do(t, "GET", srv.URL+"/")
+			if resp.StatusCode != 200 {
+				t.Fatalf("GET /: %s", resp.Status)
+			}
+			// Only the sources table: the layout has words of its own.
+			body = body[strings.Index(body, "<h2>Sources</h2>"):]
+			for _, want := range tt.want {
+				if !strings.Contains(body, want) {
+					t.Errorf("status page lacks %q:\n%s", want, body)
+				}
+			}
+			for _, bad := range tt.reject {
+				if strings.Contains(body, bad) {
+					t.Errorf("status page carries %q:\n%s", bad, body)
+				}
+			}
+		})
+	}
+}
+
+func TestHealthzAttention(t *testing.T) {
+	now := time.Date(2025, 3, 6, 12, 0, 0, 0, time.UTC)
+	srv := httptest.NewServer(New(Options{
+		Sources: []feed.Source{{Name: "fine"}, {Name: "down"}, {Name: "gone"}, {Name: "moved"}, {Name: "page"}, {Name: "fresh"}},
+	}, fixedSnapshots{}, fixedStates{states: []feed.SourceState{
+		{Name: "fine", LastFetch: now, LastSuccess: now, ItemCount: 4},
+		{Name: "down", LastFetch: now, NextFetch: now.Add(4 * time.Hour), Failures: 3, LastError: "connection refused"},
+		{Name: "gone", LastFetch: now, NextFetch: now.Add(time.Hour), Gone: true, LastError: "410 Gone: the feed was removed; update or delete the source"},
+		{Name: "moved", LastFetch: now, LastSuccess: now, Moved: "https://new.example/feed"},
+		{Name: "page", LastFetch: now, LastSuccess: now, Discovered: "https://page.example/feed"},
+	}}))
+	defer srv.Close()
+	resp, body := do(t, "GET", srv.URL+"/healthz")
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %s", resp.Status)
+	}
+	var got health
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatalf("%v\n%s", err, body)
+	}
+	if got.Sources != 6 || got.Failing != 1 || got.Gone != 1 || got.Never != 1 || got.Items != 4 {
+		t.Errorf("counts: sources %d failing %d gone %d never %d items %d; want 6 1 1 1 4", got.Sources, got.Failing, got.Gone, got.Never, got.Items)
+	}
+	want := []sourceHealth{
+		{Source: "down", Error: "connection refused", Failures: 3, NextAttempt: now.Add(4 * time.Hour)},
+		{Source: "gone", Error: "410 Gone: the feed was removed; update or delete the source", Gone: true,
+			Advice: "the feed was removed (410 Gone) and is not polled any more: update the url of source gone in the config, or delete the source"},
+		{Source: "moved", Moved: "https://new.example/feed", Advice: "the feed moved permanently: set the url of source moved to https://new.example/feed in the config"},
+		{Source: "page", Discovered: "https://page.example/feed"},
+	}
+	if len(got.Attention) != len(want) {
+		t.Fatalf("attention: %+v\nwant %+v", got.Attention, want)
+	}
+	for i := range want {
+		g := got.Attention[i]
+		if g.Source != want[i].Source || g.Error != want[i].Error || g.Failures != want[i].Failures || !g.NextAttempt.Equal(want[i].NextAttempt) ||
+			g.Gone != want[i].Gone || g.Moved != want[i].Moved || g.Discovered != want[i].Discovered || g.Advice != want[i].Advice {
+			t.Errorf("attention[%d] = %+v\nwant %+v", i, g, want[i])
+		}
+	}
+	if strings.Contains(body, "config_problems") {
+		t.Errorf("healthz reports config problems without any:\n%s", body)
+	}
+}
+
+// TestConfigProblems: a rejected config is visible on the status page and
+// in /healthz, escaped, and the daemon still answers 200 (it runs fine on
+// the previous config).
+func TestConfigProblems(t *testing.T) {
+	problems := []string{"feeds.yaml:7: sources[1].url: not an absolute http(s) URL", `feeds.yaml:9: unknown key "<colour>"`}
+	srv := httptest.NewServer(New(Options{
+		Sources:        []feed.Source{{Name: "blog"}},
+		ConfigProblems: func() []string { return problems },
+	}, fixedSnapshots{}, fixedStates{}))
+	defer srv.Close()
+	resp, body := do(t, "GET", srv.URL+"/")
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /: %s", resp.Status)
+	}
+	for _, want := range []string{"the new version is invalid", "keeps running the previous config", problems[0], `unknown key &#34;&lt;colour&gt;&#34;`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("status page lacks %q:\n%s", want, body)
+		}
+	}
+	resp, body = do(t, "GET", srv.URL+"/healthz")
+	var h health
+	if err := json.Unmarshal([]byte(body), &h); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %s %v\n%s", resp.Status, err, body)
+	}
+	if !slices.Equal(h.ConfigProblems, problems) {
+		t.Errorf("healthz config_problems %q, want %q", h.ConfigProblems, problems)
+	}
+}
+
+// TestStarted: a server built anew on a reload reports the daemon's uptime.
+func TestStarted(t *testing.T) {
+	srv := httptest.NewServer(New(Options{Started: time.Now().Add(-90 * time.Minute)}, fixedSnapshots{}, fixedStates{}))
+	defer srv.Close()
+	_, body := do(t, "GET", srv.URL+"/healthz")
+	if !strings.Contains(body, `"uptime": "1h30m0s"`) {
+		t.Errorf("healthz uptime is not the daemon's:\n%s", body)
 	}
 }

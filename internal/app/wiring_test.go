@@ -1,0 +1,40 @@
+package app
+
+import (
+	"testing"
+	"time"
+
+	"github.com/feedmill/feedmill/internal/config"
+)
+
+// TestFetchOptions pins how the config's fetch settings reach the fetcher,
+// in particular min_gap, whose 0 means "none" in feeds.yaml but "the
+// default" in fetch.Options.
+func TestFetchOptions(t *testing.T) {
+	tests := []struct {
+		name             string
+		yaml             string
+		wantGap          time.Duration
+		wantAllowPrivate bool
+	}{
+		{"defaults", "", time.Second, false},
+		{"no gap", "fetch:\n  min_gap: 0s\n", -1, false},
+		{"a longer gap", "fetch:\n  min_gap: 5s\n", 5 * time.Second, false},
+		{"private addresses allowed", "fetch:\n  allow_private: true\n", time.Second, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Parse([]byte(tt.yaml+"sources:\n  - name: a\n    url: https://a.example/feed\n"), "feeds.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := fetchOptions(cfg)
+			if opts.MinGap != tt.wantGap || opts.AllowPrivate != tt.wantAllowPrivate {
+				t.Errorf("MinGap %v, AllowPrivate %v; want %v, %v", opts.MinGap, opts.AllowPrivate, tt.wantGap, tt.wantAllowPrivate)
+			}
+			if opts.Timeout != cfg.Fetch.Timeout || opts.MaxBody != cfg.Fetch.MaxBody || opts.PerHost != cfg.Fetch.PerHost || opts.Concurrency != cfg.Fetch.Concurrency {
+				t.Errorf("limits not passed on: %+v from %+v", opts, cfg.Fetch)
+			}
+		})
+	}
+}
