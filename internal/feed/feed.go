@@ -300,6 +300,9 @@ func (st SourceState) FetchURL(configured string) string {
 type Query struct {
 	Sources []string // source names; empty selects none
 	Limit   int      // at most this many, newest first; 0 means no limit
+	// NoRaw leaves RawSummary and RawContent empty: publishing never
+	// needs them, and they are as large as the published text.
+	NoRaw bool
 }
 
 // SaveResult counts what a store did with a batch of items.

@@ -114,7 +114,7 @@ func (p *Publisher) archiveHistory(ctx context.Context, set *snapshotSet, fs *fe
 	if hist, ok := p.archives.history(fs); ok {
 		return hist, nil
 	}
-	items, err := p.store.Items(ctx, feed.Query{Sources: fs.spec.Sources})
+	items, err := p.store.Items(ctx, feed.Query{Sources: fs.spec.Sources, NoRaw: true})
 	if err != nil {
 		return nil, fmt.Errorf("read items: %w", err)
 	}

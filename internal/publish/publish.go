@@ -503,7 +503,7 @@ func (p *Publisher) readItems(ctx context.Context) (map[string][]feed.Item, erro
 	if len(names) == 0 {
 		return nil, nil
 	}
-	items, err := p.store.Items(ctx, feed.Query{Sources: names})
+	items, err := p.store.Items(ctx, feed.Query{Sources: names, NoRaw: true})
 	if err != nil {
 		return nil, fmt.Errorf("read items: %w", err)
 	}

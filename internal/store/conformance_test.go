@@ -172,6 +172,7 @@ func testConformance(t *testing.T, fresh func(t *testing.T) opener) {
 		{"times round-trip in UTC", testTimes},
 		{"items are listed newest first", testItemsOrder},
 		{"items query", testItemsQuery},
+		{"items without raw fields", testItemsNoRaw},
 		{"state round-trips", testState},
 		{"article cache", testArticles},
 		{"states list every known source", testStates},
@@ -1109,5 +1110,26 @@ func testConcurrentHandles(t *testing.T, open opener) {
 	slices.SortFunc(want, func(a, b feed.SourceState) int { return strings.Compare(a.Name, b.Name) })
 	if !reflect.DeepEqual(states, want) {
 		t.Errorf("States =\n %+v\nwant\n %+v", states, want)
+	}
+}
+
+// testItemsNoRaw: Query.NoRaw lists the same items with their raw fields
+// left empty, and nothing else different.
+func testItemsNoRaw(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	it := withHidden(testItem("x", at(1)))
+	mustSave(t, s, "src", []feed.Item{it}, 10, at(2))
+	full := mustItems(t, s, feed.Query{Sources: []string{"src"}})
+	light := mustItems(t, s, feed.Query{Sources: []string{"src"}, NoRaw: true})
+	if len(full) != 1 || len(light) != 1 {
+		t.Fatalf("got %d and %d items, want 1 each", len(full), len(light))
+	}
+	if full[0].RawContent == "" || full[0].RawSummary == "" {
+		t.Fatalf("the full listing lost the raw fields: %+v", full[0])
+	}
+	want := full[0]
+	want.RawSummary, want.RawContent = "", ""
+	if !reflect.DeepEqual(light[0], want) {
+		t.Errorf("NoRaw listing =\n %+v\nwant\n %+v", light[0], want)
 	}
 }

@@ -311,9 +311,14 @@ func applyPlan(ctx context.Context, tx *sql.Tx, source string, p savePlan) error
 // nullString stores "" as NULL, for the optional JSON columns.
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
-// itemColumns are the columns scanItem reads, in its order.
-const itemColumns = `source, id, link, title, summary, content, authors, categories, enclosures,
+// itemColumns are the columns scanItem reads, in its order; itemColumnsNoRaw
+// reads empty strings in place of the raw fields (Query.NoRaw).
+const (
+	itemColumns = `source, id, link, title, summary, content, authors, categories, enclosures,
 	published, updated, first_seen, canonical, raw_summary, raw_content`
+	itemColumnsNoRaw = `source, id, link, title, summary, content, authors, categories, enclosures,
+	published, updated, first_seen, canonical, '', ''`
+)
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -364,7 +369,7 @@ func (s *SQLite) Items(ctx context.Context, q feed.Query) ([]feed.Item, error) {
 		args = append(args, src)
 	}
 	args = append(args, limit)
-	rows, err := s.db.QueryContext(ctx, itemsQuery(len(q.Sources)), args...)
+	rows, err := s.db.QueryContext(ctx, itemsQuery(len(q.Sources), q.NoRaw), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list items: %w", err)
 	}
@@ -395,13 +400,17 @@ const maxQuerySources = 10000
 // because a published feed usually selects most sources and reads only its
 // newest items. INDEXED BY makes a missing index an error rather than a
 // silent full sort.
-func itemsQuery(n int) string {
+func itemsQuery(n int, noRaw bool) string {
 	const order = ` ORDER BY published DESC, first_seen DESC, source, id LIMIT ?`
+	cols := itemColumns
+	if noRaw {
+		cols = itemColumnsNoRaw
+	}
 	if n == 1 {
-		return `SELECT ` + itemColumns + ` FROM items INDEXED BY items_by_source_date
+		return `SELECT ` + cols + ` FROM items INDEXED BY items_by_source_date
 		WHERE source = ?` + order
 	}
-	return `SELECT ` + itemColumns + ` FROM items INDEXED BY items_by_date
+	return `SELECT ` + cols + ` FROM items INDEXED BY items_by_date
 		WHERE source IN (?` + strings.Repeat(", ?", n-1) + `)` + order
 }
 
