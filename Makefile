@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X github.com/feedmill/feedmill/internal/app.version=$(VERSION)
 CONFIG  ?= feeds.yaml
 FUZZTIME ?= 20s
 
-.PHONY: build run fetch check test compat bench lint fuzz clean
+.PHONY: build run fetch check test compat bench bench-go lint fuzz clean
 
 ## build: the static binary bin/feedmill, version stamped
 build:
@@ -35,8 +35,14 @@ test:
 compat:
 	$(GO) test -count=1 -run 'TestCompat|TestFeedcheck|TestEndToEnd|TestFullTextCleanArticles' ./internal/app ./internal/publish
 
-## bench: Go benchmarks of the hot paths
+## bench: the performance suite of docs/PERFORMANCE.md: ingest, refresh
+## and store-scale programs, then the serve benchmark (wrk, nginx)
 bench:
+	bench/run-ingest-refresh-scale.sh
+	bench/serve.sh
+
+## bench-go: only the Go benchmarks of the packages
+bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...
 
 ## lint: vet, formatting, and staticcheck when it is installed

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/feedmill/feedmill/internal/feed"
@@ -73,11 +74,13 @@ type Server struct {
 	started time.Time
 	mux     *http.ServeMux
 	pages   *template.Template
+	reps    repCache
+	nosniff []string // the header value, allocated once
 }
 
 // New returns a Server reading feeds from snaps and source states from st.
 func New(opts Options, snaps snapshots, st states) *Server {
-	s := &Server{opts: opts, snaps: snaps, states: st, log: opts.Logger, started: opts.Started, mux: http.NewServeMux(), pages: parsePages()}
+	s := &Server{opts: opts, snaps: snaps, states: st, log: opts.Logger, started: opts.Started, mux: http.NewServeMux(), pages: parsePages(), nosniff: []string{"nosniff"}}
 	if s.started.IsZero() {
 		s.started = time.Now()
 	}
@@ -103,7 +106,7 @@ func New(opts Options, snaps snapshots, st states) *Server {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header()["X-Content-Type-Options"] = s.nosniff
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -121,7 +124,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "no published feed named "+name, http.StatusNotFound)
 			return
 		}
-		serveSnapshot(w, r, snap)
+		s.serveSnapshot(w, r, snap, doc{})
 		return
 	}
 	format, ok := publish.ParseFormat(ext)
@@ -134,8 +137,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no published feed named "+name, http.StatusNotFound)
 		return
 	}
-	s.linkHeaders(w, publish.FeedURL(s.opts.BaseURL, name, format))
-	serveSnapshot(w, r, snap)
+	s.serveSnapshot(w, r, snap, doc{name: name, format: format})
 }
 
 // archive serves /feeds/{name}/archive/{k}.{rss,atom,json}: the RFC 5005
@@ -159,18 +161,7 @@ func (s *Server) archive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the archive is unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	s.linkHeaders(w, publish.ArchiveURL(s.opts.BaseURL, name, format, page))
-	serveSnapshot(w, r, snap)
-}
-
-// linkHeaders advertises the WebSub hub and the document's own URL, as
-// WebSub asks of a publisher (the documents carry the same links).
-func (s *Server) linkHeaders(w http.ResponseWriter, self string) {
-	if s.opts.Hub == "" {
-		return
-	}
-	w.Header().Add("Link", "<"+s.opts.Hub+`>; rel="hub"`)
-	w.Header().Add("Link", "<"+self+`>; rel="self"`)
+	s.serveSnapshot(w, r, snap, doc{name: name, format: format, page: page})
 }
 
 func (s *Server) opml(w http.ResponseWriter, r *http.Request) {
@@ -179,30 +170,165 @@ func (s *Server) opml(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not ready", http.StatusServiceUnavailable)
 		return
 	}
-	serveSnapshot(w, r, snap)
+	s.serveSnapshot(w, r, snap, doc{})
 }
 
 // serveSnapshot writes a snapshot with its validators, answering
 // conditional requests with 304 and gzip-capable clients with the
-// precompressed bytes. http.ServeContent does the conditional and HEAD
-// logic; the gzip variant gets an ETag of its own, as RFC 9110 asks of
-// different content codings, and Vary tells caches so.
-func serveSnapshot(w http.ResponseWriter, r *http.Request, snap *publish.Snapshot) {
-	h := w.Header()
-	h.Set("Content-Type", snap.ContentType)
-	h.Set("Vary", "Accept-Encoding")
-	h.Set("Cache-Control", "public, max-age=60")
-	body, etag := snap.Body, snap.ETag
+// precompressed bytes. The gzip variant has an ETag of its own, as RFC 9110
+// asks of different content codings, and Vary tells caches so; a client
+// holding either ETag has the current content. d names a feed document,
+// whose URL is advertised beside the WebSub hub in Link headers; the zero
+// doc (OPML) has none.
+//
+// This is the hot path of the whole server, so everything a response
+// carries is computed once per snapshot (see representation) and a 200 is
+// one Write with a Content-Length. http.ServeContent is kept for Range
+// requests, which feed readers do not send.
+func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request, snap *publish.Snapshot, d doc) {
+	rep, ok := s.reps.lookup(snap)
+	if !ok {
+		rep = s.reps.add(snap, newRepresentation(snap, s.opts.Hub, s.selfURL(d)))
+	}
+	v := &rep.identity
 	if len(snap.Gzip) > 0 && acceptsGzip(r) {
-		body, etag = snap.Gzip, gzipETag(snap.ETag)
-		h.Set("Content-Encoding", "gzip")
+		v = &rep.gzip
 	}
-	h.Set("ETag", etag)
-	// A client holding the other coding's ETag has the same content.
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagListHas(inm, snap.ETag, gzipETag(snap.ETag)) {
-		r.Header.Set("If-None-Match", etag)
+	h := w.Header()
+	if r.Header.Get("Range") != "" {
+		for k, vals := range v.header {
+			if k != "Content-Length" {
+				h[k] = vals
+			}
+		}
+		http.ServeContent(w, r, "", snap.LastModified, bytes.NewReader(v.body))
+		return
 	}
-	http.ServeContent(w, r, "", snap.LastModified, bytes.NewReader(body))
+	if notModified(r, snap, rep.gzipETag) {
+		for k, vals := range v.notModified {
+			h[k] = vals
+		}
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	for k, vals := range v.header {
+		h[k] = vals
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(v.body) // an error here is the client going away
+	}
+}
+
+// notModified decides a conditional request: If-None-Match when present
+// (either coding's ETag matches), else If-Modified-Since.
+func notModified(r *http.Request, snap *publish.Snapshot, gzipETag string) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		return etagListHas(inm, snap.ETag, gzipETag)
+	}
+	ims := r.Header.Get("If-Modified-Since")
+	if ims == "" || snap.LastModified.IsZero() {
+		return false
+	}
+	t, err := http.ParseTime(ims)
+	return err == nil && !snap.LastModified.Truncate(time.Second).After(t)
+}
+
+// doc names a published document: a feed's current document (page 0) or
+// one of its archive pages; the zero doc is an OPML list.
+type doc struct {
+	name   string
+	format publish.Format
+	page   int
+}
+
+// selfURL is the document's own URL when WebSub links are to be sent.
+func (s *Server) selfURL(d doc) string {
+	switch {
+	case s.opts.Hub == "" || d.name == "":
+		return ""
+	case d.page > 0:
+		return publish.ArchiveURL(s.opts.BaseURL, d.name, d.format, d.page)
+	}
+	return publish.FeedURL(s.opts.BaseURL, d.name, d.format)
+}
+
+// representation holds a snapshot's response headers, ready to copy into
+// a response: one set per content coding, for 200 and for 304.
+type representation struct {
+	identity, gzip variant
+	gzipETag       string
+}
+
+type variant struct {
+	body        []byte
+	header      http.Header // a 200's
+	notModified http.Header // a 304's
+}
+
+func newRepresentation(snap *publish.Snapshot, hub, self string) *representation {
+	one := func(v string) []string { return []string{v} }
+	rep := &representation{gzipETag: gzipETag(snap.ETag)}
+	build := func(body []byte, etag, encoding string) variant {
+		// A 304 repeats the ETag and caching fields, not Last-Modified,
+		// as RFC 9110 (15.4.5) asks when there is an ETag.
+		common := http.Header{
+			"Etag":          one(etag),
+			"Vary":          one("Accept-Encoding"),
+			"Cache-Control": one("public, max-age=60"),
+		}
+		if hub != "" && self != "" {
+			common["Link"] = []string{"<" + hub + `>; rel="hub"`, "<" + self + `>; rel="self"`}
+		}
+		full := common.Clone()
+		if !snap.LastModified.IsZero() {
+			full["Last-Modified"] = one(snap.LastModified.UTC().Format(http.TimeFormat))
+		}
+		full["Content-Type"] = one(snap.ContentType)
+		full["Content-Length"] = one(strconv.Itoa(len(body)))
+		if encoding != "" {
+			full["Content-Encoding"] = one(encoding)
+		}
+		return variant{body: body, header: full, notModified: common}
+	}
+	rep.identity = build(snap.Body, snap.ETag, "")
+	rep.gzip = build(snap.Gzip, rep.gzipETag, "gzip")
+	return rep
+}
+
+// repCache keeps the representations of the snapshots being served. A
+// snapshot is immutable and replaced, not changed, when its feed changes,
+// so its pointer is the key; the cache is emptied when it grows past what
+// the published documents can account for, which drops the replaced ones.
+type repCache struct {
+	mu sync.Mutex
+	m  map[*publish.Snapshot]*representation
+}
+
+const maxReps = 512
+
+// lookup returns the representation of snap, if built. Every snapshot is
+// served at one URL, so the snapshot alone is the key.
+func (c *repCache) lookup(snap *publish.Snapshot) (*representation, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rep, ok := c.m[snap]
+	return rep, ok
+}
+
+// add keeps rep for snap and returns it (or the one another request added
+// first, so all requests share one).
+func (c *repCache) add(snap *publish.Snapshot, rep *representation) *representation {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if have, ok := c.m[snap]; ok {
+		return have
+	}
+	if c.m == nil || len(c.m) >= maxReps {
+		c.m = make(map[*publish.Snapshot]*representation)
+	}
+	c.m[snap] = rep
+	return rep
 }
 
 func gzipETag(etag string) string {
@@ -212,18 +338,16 @@ func gzipETag(etag string) string {
 	return etag + "-gzip"
 }
 
-// etagListHas reports whether an If-None-Match value names one of tags
+// etagListHas reports whether an If-None-Match value names one of two tags
 // (weak comparison, as RFC 9110 prescribes for If-None-Match).
-func etagListHas(list string, tags ...string) bool {
-	for _, field := range strings.Split(list, ",") {
+func etagListHas(list, a, b string) bool {
+	a, b = strings.TrimPrefix(a, "W/"), strings.TrimPrefix(b, "W/")
+	for list != "" {
+		var field string
+		field, list, _ = strings.Cut(list, ",")
 		field = strings.TrimPrefix(strings.TrimSpace(field), "W/")
-		if field == "*" {
+		if field == "*" || field == a || field == b {
 			return true
-		}
-		for _, t := range tags {
-			if field == strings.TrimPrefix(t, "W/") {
-				return true
-			}
 		}
 	}
 	return false
@@ -232,7 +356,10 @@ func etagListHas(list string, tags ...string) bool {
 // acceptsGzip reports whether the request's Accept-Encoding allows gzip
 // (a q=0 excludes it).
 func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+	list := r.Header.Get("Accept-Encoding")
+	for list != "" {
+		var part string
+		part, list, _ = strings.Cut(list, ",")
 		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
 			continue

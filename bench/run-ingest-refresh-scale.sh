@@ -1,0 +1,29 @@
+#!/bin/sh
+# Runs feedmill's ingest, refresh and store-scale benchmarks (sections 1, 2
+# and 4 of docs/PERFORMANCE.md) and prints each ratio beside its target.
+# Needs only Go: the farm and the stores are built by the programs.
+# Outputs are also kept in bench/out/ (git-ignored), with CPU and
+# allocation profiles for `go tool pprof`.
+#
+#   bench/run-ingest-refresh-scale.sh            # from the repository root
+#   SCALE_SIZES=10000,100000 bench/run-ingest-refresh-scale.sh   # quicker
+set -eu
+cd "$(dirname "$0")/.."
+out=bench/out
+mkdir -p "$out"
+GO=${GO:-go}
+
+# Build once, so compile time is not measured and each program runs as the
+# binary it is (the refresh and scale programs re-exec themselves).
+$GO build -o "$out/ingest" ./bench/ingest
+$GO build -o "$out/refresh" ./bench/refresh
+$GO build -o "$out/scale" ./bench/scale
+
+echo "== 1. Parse + normalize (target: ingest <= 1.5x gofeed's bare parse)"
+"$out/ingest" -benchtime "${INGEST_BENCHTIME:-1s}" -cpuprofile "$out/ingest.cpu.prof" | tee "$out/ingest.txt"
+echo
+echo "== 2. Refresh (targets: warm <= 1.2x, cold <= 2x the bare-GET baseline)"
+"$out/refresh" -cpuprofile "$out/refresh.cpu.prof" | tee "$out/refresh.txt"
+echo
+echo "== 4. Store scale (targets at 1M items: start-up < 2 s, peak RSS < 300 MB; render flat)"
+"$out/scale" -sizes "${SCALE_SIZES:-10000,100000,1000000}" -limit "${SCALE_LIMIT:-150s}" | tee "$out/scale.txt"
