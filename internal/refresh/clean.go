@@ -13,12 +13,33 @@ import (
 
 // learn builds the source's boilerplate model from the fresh items and the
 // source's most recent stored ones (a fresh copy wins over its stored one).
-func (r *Refresher) learn(ctx context.Context, source string, fresh []feed.Item) (*boilerplate.Model, error) {
+// It also returns the stored items it read.
+func (r *Refresher) learn(ctx context.Context, source string, fresh []feed.Item) (*boilerplate.Model, []feed.Item, error) {
 	stored, err := r.store.Items(ctx, feed.Query{Sources: []string{source}, Limit: boilerplate.Window})
 	if err != nil {
-		return nil, fmt.Errorf("read recent items of %s: %w", source, err)
+		return nil, nil, fmt.Errorf("read recent items of %s: %w", source, err)
 	}
-	return boilerplate.Learn(window(fresh, stored)), nil
+	return boilerplate.Learn(window(fresh, stored)), stored, nil
+}
+
+// cleanFresh cleans fresh items with the model. An item whose raw text is
+// the same as its stored copy's takes the stored cleaned text instead of
+// being cleaned again (an HTML parse per item): if the model changed since,
+// reclean brings every stored item up to date anyway.
+func cleanFresh(m *boilerplate.Model, fresh, stored []feed.Item) {
+	byID := make(map[string]*feed.Item, len(stored))
+	for i := range stored {
+		byID[stored[i].ID] = &stored[i]
+	}
+	for i := range fresh {
+		it := &fresh[i]
+		if s := byID[it.ID]; s != nil && (s.RawContent != "" || s.RawSummary != "") &&
+			s.RawContent == it.RawContent && s.RawSummary == it.RawSummary {
+			it.Content, it.Summary = s.Content, s.Summary
+			continue
+		}
+		clean(m, it)
+	}
 }
 
 // window merges fresh and stored items, newest first, each id once.

@@ -58,7 +58,7 @@ func (r *Refresher) Preview(ctx context.Context, name string, n int) (*Preview, 
 	for i := range parsed.Items {
 		setRaw(&parsed.Items[i], derived[i])
 	}
-	model, err := r.learn(ctx, src.Name, parsed.Items)
+	model, _, err := r.learn(ctx, src.Name, parsed.Items)
 	if err != nil {
 		return nil, err
 	}

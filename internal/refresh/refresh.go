@@ -462,13 +462,11 @@ func (r *Refresher) prepare(ctx context.Context, src feed.Source, parsed *normal
 	for i := range parsed.Items {
 		setRaw(&parsed.Items[i], derived[i])
 	}
-	model, err := r.learn(ctx, src.Name, parsed.Items)
+	model, stored, err := r.learn(ctx, src.Name, parsed.Items)
 	if err != nil {
 		return nil, err
 	}
-	for i := range parsed.Items {
-		clean(model, &parsed.Items[i])
-	}
+	cleanFresh(model, parsed.Items, stored)
 	return model, nil
 }
 
