@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/feedmill/feedmill/internal/boilerplate"
@@ -91,7 +92,11 @@ func keepRaw(it *feed.Item) {
 func derivedSummaries(items []feed.Item) []bool {
 	derived := make([]bool, len(items))
 	for i, it := range items {
-		derived[i] = it.Summary == "" || it.Summary == normalize.DeriveSummary(it.Content)
+		// A derived summary is escaped plain text, never markup, and a
+		// feed's own summary comes out of normalize as HTML: the cheap
+		// test spares an HTML parse of every item's content.
+		derived[i] = it.Summary == "" ||
+			(!strings.ContainsRune(it.Summary, '<') && it.Summary == normalize.DeriveSummary(it.Content))
 	}
 	return derived
 }
