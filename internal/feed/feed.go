@@ -303,6 +303,13 @@ type Query struct {
 	// NoRaw leaves RawSummary and RawContent empty: publishing never
 	// needs them, and they are as large as the published text.
 	NoRaw bool
+	// Offset skips this many items of the ordered selection before the
+	// first one returned (with Limit, a page of it); negative is an error.
+	Offset int
+	// Oldest lists oldest first instead: the exact reverse of the
+	// newest-first order, so Offset counts from the oldest item and a
+	// page keeps its items as newer ones arrive.
+	Oldest bool
 }
 
 // SaveResult counts what a store did with a batch of items.

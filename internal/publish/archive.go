@@ -13,16 +13,22 @@ import (
 	"github.com/feedmill/feedmill/internal/feed"
 )
 
-// Paging (RFC 5005). A feed's history E is every story its stored items
-// make once its patterns and backfill cap are applied, oldest first; with
-// L its limit and N = len(E), it has K = N/L complete archive pages, and
-// page k (1 <= k <= K) holds E[(k-1)L : kL], newest first. Pages are
-// counted from the oldest, so a page keeps its stories as new items
-// arrive; only the store pruning old items (retention) shifts them. The
-// current document links to page K, each page to the one before, so
-// following "next" from the current document reaches every stored story;
-// the stories of page K newer than the current document's oldest appear
-// on both, which readers reconcile by id.
+// Paging (RFC 5005). A feed's archive is cut from the sequence S of the
+// stored items of its sources, oldest first (the exact reverse of the
+// store's newest-first order), which the store counts and pages with an
+// index instead of the publisher reading it all: with L the feed's limit
+// and N = len(S), it has K = N/L complete archive pages, and page k
+// (1 <= k <= K) shows S[(k-1)L : kL], newest first, after the feed's
+// patterns and story grouping applied within the page. So a page may show
+// fewer than L entries (items the patterns drop, copies grouped into one
+// story), and copies of one story on two pages show on both, which
+// readers reconcile by id. Pages are counted from the oldest, so a page
+// keeps its items as new items arrive; only the store pruning old items
+// (retention) shifts them. The current document links to page K, each
+// page to the one before, so following "next" from the current document
+// reaches every stored item; the items of page K newer than the current
+// document's oldest appear on both. max_age, backfill and per_source_limit
+// shape the current document only.
 
 // ErrNotFound is returned by Archive for an unknown feed or format and for
 // a page outside 1..K.
@@ -77,16 +83,10 @@ func (p *Publisher) Archive(ctx context.Context, name string, f Format, page int
 	if s := p.archives.get(key); s != nil {
 		return s, nil
 	}
-	hist, err := p.archiveHistory(ctx, set, fs)
+	stories, err := p.archivePage(ctx, fs, page)
 	if err != nil {
 		return nil, fmt.Errorf("publish: archive of %q: %w", name, err)
 	}
-	l := fs.spec.limit()
-	if page*l > len(hist) {
-		return nil, fmt.Errorf("publish: archive of %q: page %d no longer stored: %w", name, page, ErrNotFound)
-	}
-	// hist is newest first: page k is E[(k-1)L : kL] of the oldest-first E.
-	stories := hist[len(hist)-page*l : len(hist)-(page-1)*l]
 	d := p.document(fs.spec, stories, set.srcs)
 	d.hub, d.page, d.pages = p.hub, page, fs.pages
 	body, err := render(d, f)
@@ -105,22 +105,28 @@ func (p *Publisher) Archive(ctx context.Context, name string, f Format, page int
 	return s, nil
 }
 
-// archiveHistory returns the history of a feed for its archive pages: the
-// one computed for its last page request when the feed has not changed
-// since, else computed from the store's items and the source information
-// of the Rebuild that published fs. A crawler walks every page of a feed
-// in a row, and each would otherwise read all of the feed's items.
-func (p *Publisher) archiveHistory(ctx context.Context, set *snapshotSet, fs *feedState) ([]story, error) {
-	if hist, ok := p.archives.history(fs); ok {
-		return hist, nil
+// archivePage returns the stories of archive page `page` of a feed,
+// newest first: the ones computed for the last page request when it was
+// this page of this feed state (a reader fetching a page in several
+// formats reads the store once), else those of its L stored items, read
+// from the store by their position counted from the oldest. A page the
+// store no longer holds whole (pruned since the Rebuild that published fs)
+// is ErrNotFound.
+func (p *Publisher) archivePage(ctx context.Context, fs *feedState, page int) ([]story, error) {
+	if stories, ok := p.archives.page(fs, page); ok {
+		return stories, nil
 	}
-	items, err := p.store.Items(ctx, feed.Query{Sources: fs.spec.Sources, NoRaw: true})
+	l := fs.spec.limit()
+	items, err := p.store.Items(ctx, feed.Query{Sources: fs.spec.Sources, Limit: l, Offset: (page - 1) * l, Oldest: true, NoRaw: true})
 	if err != nil {
 		return nil, fmt.Errorf("read items: %w", err)
 	}
-	hist := p.history(fs.spec, items)
-	p.archives.keepHistory(fs, hist, p.isCurrent)
-	return hist, nil
+	if len(items) < l {
+		return nil, fmt.Errorf("page %d no longer stored: %w", page, ErrNotFound)
+	}
+	stories := p.history(fs.spec, items)
+	p.archives.keepPage(fs, page, stories, p.isCurrent)
+	return stories, nil
 }
 
 // isCurrent reports whether fs is the feed state currently published.
@@ -140,8 +146,8 @@ type archiveEntry struct {
 	snap *Snapshot
 }
 
-// archiveCache keeps the most recently used archive pages and the history
-// of the feed last paged. Entries of a feed state no longer published are
+// archiveCache keeps the most recently used archive pages and the stories
+// of the page last read. Entries of a feed state no longer published are
 // dropped by retain and never added.
 type archiveCache struct {
 	fill chan struct{} // one slot: renderings are made one at a time
@@ -149,8 +155,9 @@ type archiveCache struct {
 	mu      sync.Mutex
 	size    int
 	entries []archiveEntry // most recently used first
-	histFS  *feedState
-	hist    []story
+	pageFS  *feedState
+	pageNum int
+	stories []story
 }
 
 func newArchiveCache(size int) archiveCache {
@@ -185,20 +192,20 @@ func (c *archiveCache) put(k archiveKey, s *Snapshot, current func(*feedState) b
 	}
 }
 
-func (c *archiveCache) history(fs *feedState) ([]story, bool) {
+func (c *archiveCache) page(fs *feedState, page int) ([]story, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if fs == nil || c.histFS != fs {
+	if fs == nil || c.pageFS != fs || c.pageNum != page {
 		return nil, false
 	}
-	return c.hist, true
+	return c.stories, true
 }
 
-func (c *archiveCache) keepHistory(fs *feedState, hist []story, current func(*feedState) bool) {
+func (c *archiveCache) keepPage(fs *feedState, page int, stories []story, current func(*feedState) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if current(fs) {
-		c.histFS, c.hist = fs, hist
+		c.pageFS, c.pageNum, c.stories = fs, page, stories
 	}
 }
 
@@ -208,7 +215,7 @@ func (c *archiveCache) retain(set *snapshotSet) {
 	defer c.mu.Unlock()
 	live := func(fs *feedState) bool { return set.feeds[fs.spec.Name] == fs }
 	c.entries = slices.DeleteFunc(c.entries, func(e archiveEntry) bool { return !live(e.key.fs) })
-	if c.histFS != nil && !live(c.histFS) {
-		c.histFS, c.hist = nil, nil
+	if c.pageFS != nil && !live(c.pageFS) {
+		c.pageFS, c.pageNum, c.stories = nil, 0, nil
 	}
 }

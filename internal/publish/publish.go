@@ -14,8 +14,11 @@
 // immutable Snapshot (body, gzip body, ETag, Last-Modified) and swaps the
 // whole set in atomically, so a request for a current document never
 // touches the store or the renderer; archive pages are rendered on first
-// request and cached. The bytes of a feed depend only on its items, the
-// source metadata and the number of its archive pages, and on the wall
+// request and cached. Neither depends on how many items the store holds:
+// a Rebuild reads a window of each feed's newest items and counts the
+// rest, and an archive page reads its own items only. The bytes of a feed
+// depend only on its items, the source metadata and the number of its
+// archive pages, and on the wall
 // clock only through FeedSpec.MaxAge (see Publisher.Expires), so an
 // unchanged feed keeps its ETag across rebuilds and restarts and readers
 // get their 304s.
@@ -119,11 +122,13 @@ const DefaultDedupeWindow = 48 * time.Hour
 
 // FeedSpec is one published feed.
 //
-// Its items are chosen in this order: the patterns and the backfill cap
-// select among the stored items of its sources; the survivors are grouped
-// into stories, newest first (the feed's history, which its archive pages
-// hold); the current document then takes, of the stories younger than
-// MaxAge, at most PerSourceLimit per source and at most Limit in all.
+// The items of its current document are chosen in this order: the
+// patterns select among the newest stored items of its sources; the
+// survivors are grouped into stories, newest first; the current document
+// then takes, of the stories younger than MaxAge, at most Backfill of each
+// source's backlog, at most PerSourceLimit per source and at most Limit in
+// all. Its archive pages are cut from all its stored items instead (see
+// Archive).
 type FeedSpec struct {
 	Name        string   // URL name: /feeds/NAME.rss; unique
 	Title       string   // feed title
@@ -149,7 +154,7 @@ type FeedSpec struct {
 
 	// MaxAge, when positive, leaves out of the current document the
 	// stories whose shown copy is MaxAge old or older (by its Date). The
-	// archive pages keep them: they are the feed's history.
+	// archive pages keep them: they hold every stored item.
 	MaxAge time.Duration
 	// PerSourceLimit, when positive, is how many stories of each source
 	// (the shown copy's) the current document carries at most, the newest.
@@ -220,9 +225,12 @@ type Snapshot struct {
 	Entries []feed.Item
 }
 
-// itemStore is what the publisher needs from a store.
+// itemStore is what the publisher needs from a store. Items must honour
+// every field of feed.Query (the order, Offset and Oldest define the
+// archive pages), and CountItems must count what Items would list.
 type itemStore interface {
 	Items(ctx context.Context, q feed.Query) ([]feed.Item, error)
+	CountItems(ctx context.Context, sources []string) (int, error)
 	States(ctx context.Context) ([]feed.SourceState, error)
 }
 
@@ -264,8 +272,9 @@ type feedState struct {
 	spec    FeedSpec
 	snaps   [numFormats]*Snapshot
 	opml    *Snapshot
-	pages   int       // complete archive pages (K)
-	fp      uint64    // fingerprint of what the archive pages show
+	stored  int       // stored items of its sources (N)
+	pages   int       // complete archive pages (K = N / limit)
+	fp      uint64    // fingerprint of the window read, N and the sources' attribution
 	expires time.Time // when a story of the current document ages out; zero if none
 }
 
@@ -407,13 +416,10 @@ func (p *Publisher) Expires() time.Time {
 // whose bytes did not change is kept as it is (same pointer, same ETag and
 // Last-Modified).
 //
-// Every stored item of the feeds' sources is read, once per Rebuild: the
-// current document needs all of them to be exact whatever the patterns,
-// backfill and per-source cuts drop (a feed whose include pattern matches
-// one item in a thousand must still fill up), and the number of archive
-// pages the current document links to needs them all counted. The cost is
-// bounded by the sources' retention (500 items each by default): one
-// indexed scan and a near-linear grouping, shared by all feeds.
+// Each feed reads a window of the newest items of its sources (see
+// readFeed) and counts the others, so the cost of a Rebuild depends on the
+// feeds' limits, not on how much the store holds; a feed whose patterns or
+// cuts drop most items reads a wider window, up to all its items.
 //
 // When the source states cannot be read nothing changes. When the items
 // cannot be read, or one feed fails to render, the feeds concerned keep
@@ -432,7 +438,6 @@ func (p *Publisher) Rebuild(ctx context.Context) error {
 	now := p.now()
 	prev := p.cur.Load()
 	next := &snapshotSet{feeds: make(map[string]*feedState, len(p.specs)), srcs: srcs}
-	bySource, readErr := p.readItems(ctx)
 
 	var errs []error
 	var changes []Change
@@ -441,13 +446,13 @@ func (p *Publisher) Rebuild(ctx context.Context) error {
 		if prev != nil {
 			old = prev.feeds[spec.Name]
 		}
-		items, err := feedItems(spec, bySource, readErr)
+		v, err := p.readFeed(ctx, spec, srcs, now)
 		if err == nil {
 			err = ctx.Err()
 		}
 		var fs *feedState
 		if err == nil {
-			fs, err = p.buildFeed(spec, items, srcs, old, now)
+			fs, err = p.buildFeed(spec, v, srcs, old, now)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("publish %s: %w", spec.Name, err))
@@ -493,49 +498,58 @@ func (p *Publisher) Rebuild(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// readItems reads every stored item of the sources of any feed, by source.
-func (p *Publisher) readItems(ctx context.Context) (map[string][]feed.Item, error) {
-	var names []string
-	for _, spec := range p.specs {
-		names = append(names, spec.Sources...)
-	}
-	names = uniqueNames(names)
-	if len(names) == 0 {
-		return nil, nil
-	}
-	items, err := p.store.Items(ctx, feed.Query{Sources: names, NoRaw: true})
-	if err != nil {
-		return nil, fmt.Errorf("read items: %w", err)
-	}
-	bySource := make(map[string][]feed.Item, len(names))
-	for _, it := range items {
-		bySource[it.Source] = append(bySource[it.Source], it)
-	}
-	return bySource, nil
+// The window of newest items a Rebuild reads of a feed is at least
+// windowMin items and windowFactor times its limit: room for the copies
+// that story grouping merges and the items the patterns and cuts drop.
+const (
+	windowFactor = 4
+	windowMin    = 200
+)
+
+// feedView is what a Rebuild reads of one feed.
+type feedView struct {
+	stored  int       // stored items of its sources (N)
+	window  []story   // the stories of the newest items read, newest first
+	stories []story   // of them, the current document's
+	expires time.Time // see current
 }
 
-// feedItems returns the items of a feed's sources, or the error that kept
-// them from being read.
-func feedItems(spec FeedSpec, bySource map[string][]feed.Item, readErr error) ([]feed.Item, error) {
+// readFeed reads the newest items of a feed's sources, W = max(4×limit,
+// 200) of them, and computes its current document from them as from all
+// of them, but for one edge case: a story with copies beyond the window's
+// old edge is grouped from the copies inside it (its id is then the
+// first-seen inside copy's). When that leaves the document short of the limit
+// and more items are stored, it doubles W and reads again: a selective
+// include pattern costs more reads, never a wrong document.
+func (p *Publisher) readFeed(ctx context.Context, spec FeedSpec, srcs map[string]sourceInfo, now time.Time) (feedView, error) {
 	if len(spec.Sources) == 0 {
-		return nil, nil
+		return feedView{}, nil
 	}
-	if readErr != nil {
-		return nil, readErr
+	n, err := p.store.CountItems(ctx, spec.Sources)
+	if err != nil {
+		return feedView{}, fmt.Errorf("count items: %w", err)
 	}
-	var items []feed.Item
-	for _, name := range spec.Sources {
-		items = append(items, bySource[name]...)
+	limit := spec.limit()
+	for w := max(windowFactor*limit, windowMin); ; w *= 2 {
+		items, err := p.store.Items(ctx, feed.Query{Sources: spec.Sources, Limit: w, NoRaw: true})
+		if err != nil {
+			return feedView{}, fmt.Errorf("read items: %w", err)
+		}
+		window := p.history(spec, items)
+		stories, expires := current(spec, window, srcs, now)
+		// w >= n also ends the loop when items arrived since the count:
+		// the next Rebuild sees them.
+		if len(stories) >= limit || len(items) < w || w >= n {
+			return feedView{stored: n, window: window, stories: stories, expires: expires}, nil
+		}
 	}
-	return items, nil
 }
 
 // buildFeed renders one feed: its current document in every format and
 // its OPML. It returns old itself when nothing of the feed changed.
-func (p *Publisher) buildFeed(spec FeedSpec, items []feed.Item, srcs map[string]sourceInfo, old *feedState, now time.Time) (*feedState, error) {
-	hist := p.history(spec, items)
-	stories, expires := current(spec, hist, srcs, now)
-	pages := len(hist) / spec.limit()
+func (p *Publisher) buildFeed(spec FeedSpec, v feedView, srcs map[string]sourceInfo, old *feedState, now time.Time) (*feedState, error) {
+	stories := v.stories
+	pages := v.stored / spec.limit()
 	d := p.document(spec, stories, srcs)
 	d.hub, d.pages = p.hub, pages
 	shown := make([]feed.Item, len(stories))
@@ -543,7 +557,7 @@ func (p *Publisher) buildFeed(spec FeedSpec, items []feed.Item, srcs map[string]
 		shown[i] = s.shown
 	}
 
-	fs := &feedState{spec: spec, pages: pages, expires: expires}
+	fs := &feedState{spec: spec, stored: v.stored, pages: pages, expires: v.expires}
 	same := old != nil
 	for f := range numFormats {
 		body, err := render(d, f)
@@ -579,7 +593,11 @@ func (p *Publisher) buildFeed(spec FeedSpec, items []feed.Item, srcs map[string]
 	for i, name := range spec.Sources {
 		infos[i] = source(srcs, name)
 	}
-	fs.fp = fingerprint(p.seed, hist, infos)
+	// Keeping old keeps its cached archive pages: only when neither N nor
+	// anything of the window read (a superset of the current document)
+	// nor the sources' attribution changed. An edit to an item older than
+	// the window alone is not seen until one of those changes.
+	fs.fp = fingerprint(p.seed, v.stored, v.window, infos)
 	if same && fs.opml == old.opml && fs.pages == old.pages && fs.fp == old.fp && fs.expires.Equal(old.expires) {
 		return old, nil
 	}

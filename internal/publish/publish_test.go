@@ -2,6 +2,7 @@ package publish
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -29,8 +30,9 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // memStore is a tiny in-memory implementation of itemStore. It answers a
-// query the way a store must: the selected sources only, newest first,
-// at most Limit items.
+// query the way a store must: the selected sources only, newest first (by
+// date, then first seen, then source and id) or exactly the reverse, after
+// Offset, at most Limit items.
 type memStore struct {
 	mu       sync.Mutex
 	items    []feed.Item
@@ -46,7 +48,7 @@ func (m *memStore) Items(ctx context.Context, q feed.Query) ([]feed.Item, error)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.queries = append(m.queries, feed.Query{Sources: slices.Clone(q.Sources), Limit: q.Limit})
+	m.queries = append(m.queries, feed.Query{Sources: slices.Clone(q.Sources), Limit: q.Limit, Offset: q.Offset, Oldest: q.Oldest})
 	if m.itemsErr != nil {
 		return nil, m.itemsErr
 	}
@@ -56,11 +58,36 @@ func (m *memStore) Items(ctx context.Context, q feed.Query) ([]feed.Item, error)
 			out = append(out, it)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b feed.Item) int { return b.Date().Compare(a.Date()) })
+	slices.SortFunc(out, func(a, b feed.Item) int {
+		return cmp.Or(b.Date().Compare(a.Date()), b.FirstSeen.Compare(a.FirstSeen),
+			strings.Compare(a.Source, b.Source), strings.Compare(a.ID, b.ID))
+	})
+	if q.Oldest {
+		slices.Reverse(out)
+	}
+	out = out[min(q.Offset, len(out)):]
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}
 	return out, nil
+}
+
+func (m *memStore) CountItems(ctx context.Context, sources []string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.itemsErr != nil {
+		return 0, m.itemsErr
+	}
+	n := 0
+	for _, it := range m.items {
+		if slices.Contains(sources, it.Source) {
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (m *memStore) States(ctx context.Context) ([]feed.SourceState, error) {
@@ -564,19 +591,61 @@ func TestChangedItemsChangeETag(t *testing.T) {
 	}
 }
 
-// TestQueryReadsEverything: one query per Rebuild, for every source of any
-// feed once, without a limit (see Rebuild for why).
-func TestQueryReadsEverything(t *testing.T) {
+// TestRebuildReadsWindow: a Rebuild reads each feed's newest items, a
+// window of W = max(4×limit, 200), one query per feed with sources.
+func TestRebuildReadsWindow(t *testing.T) {
 	st := &memStore{}
 	rebuilt(t, st)
-	want := []feed.Query{{Sources: []string{"alpha", "beta", "gamma"}, Limit: 0}}
+	want := []feed.Query{
+		{Sources: []string{"alpha", "beta", "gamma"}, Limit: 200},
+		{Sources: []string{"alpha"}, Limit: 200},
+	}
 	if len(st.queries) != len(want) {
 		t.Fatalf("queries = %+v, want %+v", st.queries, want)
 	}
 	for i, q := range st.queries {
-		if !slices.Equal(q.Sources, want[i].Sources) || q.Limit != want[i].Limit {
+		if !slices.Equal(q.Sources, want[i].Sources) || q.Limit != want[i].Limit || q.Offset != 0 || q.Oldest {
 			t.Errorf("query %d = %+v, want %+v", i, q, want[i])
 		}
+	}
+}
+
+// TestRebuildBounded: with 10,000 stored items and a limit of 50, a
+// Rebuild and an archive page read a bounded number of items, never all
+// of them, and still publish the newest 50 and link to the last of the
+// 200 archive pages.
+func TestRebuildBounded(t *testing.T) {
+	var items []feed.Item
+	var sources []feed.Source
+	var names []string
+	for s := range 10 {
+		name := fmt.Sprintf("s%d", s)
+		names = append(names, name)
+		sources = append(sources, feed.Source{Name: name, URL: "https://" + name + ".example/feed"})
+		for i := range 1000 {
+			items = append(items, item(name, fmt.Sprint(i), t0.Add(-time.Duration(i*10+s)*time.Minute)))
+		}
+	}
+	st := &memStore{items: items, states: []feed.SourceState{}}
+	p := New(Options{BaseURL: testBase}, []FeedSpec{{Name: "f", Sources: names, Limit: 50}}, sources, st)
+	if err := p.Rebuild(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Archive(t.Context(), "f", Atom, 200); err != nil {
+		t.Fatalf("Archive page 200: %v", err)
+	}
+	for _, q := range st.queries {
+		if q.Limit <= 0 || q.Limit > 200 {
+			t.Errorf("query %+v: want a limit of at most 200", q)
+		}
+	}
+	got := publishedIDs(t, p, "f")
+	if len(got) != 50 || got[0] != "https://s0.example/0" || got[49] != "https://s9.example/4" {
+		t.Errorf("current document: %d items, %q ... %q", len(got), got[0], got[len(got)-1])
+	}
+	next := parseDoc(t, JSON, mustSnapshot(t, p, "f", JSON).Body).links["next"]
+	if want := ArchiveURL(testBase, "f", JSON, 200); next != want {
+		t.Errorf("next = %q, want %q", next, want)
 	}
 }
 

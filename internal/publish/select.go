@@ -9,13 +9,12 @@ import (
 	"github.com/feedmill/feedmill/internal/feed"
 )
 
-// A feed's items go through these steps, in this order:
+// A feed's current document is made in these steps, in this order:
 //
-//  1. include/exclude patterns, on the stored items;
-//  2. story grouping: the result, newest first, is the feed's history, the
-//     E of the paging design, which its archive pages are cut from;
-//  3. max_age, the backfill cap, per_source_limit and limit: the current
-//     document.
+//  1. include/exclude patterns, on the newest stored items (the window a
+//     Rebuild reads, see readFeed);
+//  2. story grouping, newest first;
+//  3. max_age, the backfill cap, per_source_limit and limit.
 //
 // max_age is judged on the stories rather than on the items, unlike the
 // patterns: dropping an aged copy before grouping would hand a story whose
@@ -24,15 +23,15 @@ import (
 // when the copy shown (whose date the feed displays) is MaxAge old.
 //
 // max_age, backfill and per_source_limit shape only the current document:
-// the archive pages are the feed's history, through which a reader or a
-// crawler can walk back to everything the store holds (a new source's
-// backlog included: backfill keeps it from flooding the feed readers poll,
-// not from the history), and one cut by age would shift every page each
-// time an item aged out. An item they keep out of the current document
-// reaches the archive once its page is complete.
+// the archive pages are cut from every stored item (see Archive), through
+// which a reader or a crawler can walk back to everything the store holds
+// (a new source's backlog included: backfill keeps it from flooding the
+// feed readers poll, not from the history), and a cut by age would shift
+// every page each time an item aged out. An item they keep out of the
+// current document reaches the archive once its page is complete.
 
-// history returns the stories of a feed's stored items, newest first:
-// the items that pass the feed's patterns, grouped.
+// history returns the stories of the given items, newest first: the items
+// that pass the feed's patterns, grouped.
 func (p *Publisher) history(spec FeedSpec, items []feed.Item) []story {
 	items = matching(items, spec.Include, spec.Exclude)
 	return groupStories(items, grouping{
@@ -44,7 +43,7 @@ func (p *Publisher) history(spec FeedSpec, items []feed.Item) []story {
 
 // current returns the stories of the feed's current document, newest first,
 // and the earliest moment one of them ages out (zero when the feed has no
-// MaxAge or no stories): of the history, those younger than MaxAge, at most
+// MaxAge or no stories): of hist (newest first), those younger than MaxAge, at most
 // Backfill of each source's backlog (stories whose shown copy is dated
 // before its source was first fetched), at most PerSourceLimit of each
 // shown copy's source, at most the feed's limit.
@@ -157,13 +156,15 @@ func (t *itemText) matches(re *regexp.Regexp) bool {
 	return re.MatchString(t.summary) || re.MatchString(t.content)
 }
 
-// fingerprint hashes everything the archive pages of a feed are rendered
-// from: its history and the attribution of its sources. Equal fingerprints
-// let a Rebuild keep the cached archive pages. The seed is the
-// Publisher's: fingerprints are compared within one process only.
-func fingerprint(seed maphash.Seed, hist []story, srcs []sourceInfo) uint64 {
+// fingerprint hashes what a Rebuild knows of a feed's archive pages: the
+// number of stored items, the stories of the newest items it read and the
+// attribution of its sources. Equal fingerprints let a Rebuild keep the
+// cached archive pages. The seed is the Publisher's: fingerprints are
+// compared within one process only.
+func fingerprint(seed maphash.Seed, stored int, hist []story, srcs []sourceInfo) uint64 {
 	h := hasher{}
 	h.h.SetSeed(seed)
+	h.int(int64(stored))
 	h.int(int64(len(srcs)))
 	for _, s := range srcs {
 		h.str(s.name)

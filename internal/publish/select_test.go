@@ -183,8 +183,11 @@ func TestMaxAge(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Archive: %v", err)
 			}
-			if got, want := entryIDs(p1.Entries), urls("a/day", "a/exactly", "a/old"); !slices.Equal(got, want) {
-				t.Errorf("archive page 1 = %q, want %q: max_age does not cut history", got, want)
+			// Page 1 holds the 3 oldest stored items, whatever their
+			// age; a's old copy of the story is grouped within its page
+			// only, so it shows there under its own id.
+			if got, want := entryIDs(p1.Entries), urls("a/exactly", "a/copy", "a/old"); !slices.Equal(got, want) {
+				t.Errorf("archive page 1 = %q, want %q: max_age does not cut the archive", got, want)
 			}
 		})
 	}

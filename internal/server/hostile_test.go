@@ -51,10 +51,24 @@ func (m *hostileStore) Items(_ context.Context, q feed.Query) ([]feed.Item, erro
 		}
 	}
 	slices.SortStableFunc(out, func(a, b feed.Item) int { return b.Date().Compare(a.Date()) })
+	if q.Oldest {
+		slices.Reverse(out)
+	}
+	out = out[min(q.Offset, len(out)):]
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}
 	return out, nil
+}
+
+func (m *hostileStore) CountItems(_ context.Context, sources []string) (int, error) {
+	n := 0
+	for _, it := range m.items {
+		if slices.Contains(sources, it.Source) {
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (m *hostileStore) States(context.Context) ([]feed.SourceState, error) {

@@ -19,6 +19,7 @@ import (
 type conformanceStore interface {
 	SaveItems(ctx context.Context, source string, items []feed.Item, keep int, now time.Time) (feed.SaveResult, error)
 	Items(ctx context.Context, q feed.Query) ([]feed.Item, error)
+	CountItems(ctx context.Context, sources []string) (int, error)
 	Item(ctx context.Context, k feed.Key) (feed.Item, bool, error)
 	State(ctx context.Context, source string) (feed.SourceState, error)
 	SaveState(ctx context.Context, st feed.SourceState) error
@@ -173,6 +174,7 @@ func testConformance(t *testing.T, fresh func(t *testing.T) opener) {
 		{"items are listed newest first", testItemsOrder},
 		{"items query", testItemsQuery},
 		{"items without raw fields", testItemsNoRaw},
+		{"items paged oldest first, and counted", testItemsPaged},
 		{"state round-trips", testState},
 		{"article cache", testArticles},
 		{"states list every known source", testStates},
@@ -1132,4 +1134,72 @@ func testItemsNoRaw(t *testing.T, open opener) {
 	if !reflect.DeepEqual(light[0], want) {
 		t.Errorf("NoRaw listing =\n %+v\nwant\n %+v", light[0], want)
 	}
+}
+
+func testItemsPaged(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	ctx := context.Background()
+	// Ties at every level, as in testItemsOrder: the oldest-first order
+	// is its exact reverse.
+	mustSave(t, s, "b", []feed.Item{testItem("2", at(5)), testItem("1", at(5)), testItem("old", at(1))}, 10, at(10))
+	mustSave(t, s, "a", []feed.Item{testItem("9", at(5)), testItem("new", at(6))}, 10, at(10))
+	mustSave(t, s, "c", []feed.Item{testItem("0", at(5))}, 10, at(11))
+	newest := []string{"a/new", "c/0", "a/9", "b/1", "b/2", "b/old"}
+	oldest := reversed(newest)
+	all := []string{"c", "b", "a"}
+	tests := []struct {
+		name string
+		q    feed.Query
+		want []string
+	}{
+		{"oldest first", feed.Query{Sources: all, Oldest: true}, oldest},
+		{"oldest first, one source", feed.Query{Sources: []string{"b"}, Oldest: true}, []string{"b/old", "b/2", "b/1"}},
+		{"a page from the oldest", feed.Query{Sources: all, Oldest: true, Limit: 2, Offset: 2}, oldest[2:4]},
+		{"the last, short page", feed.Query{Sources: all, Oldest: true, Limit: 4, Offset: 4}, oldest[4:]},
+		{"offset of one source", feed.Query{Sources: []string{"b"}, Oldest: true, Limit: 1, Offset: 1}, []string{"b/2"}},
+		{"offset newest first", feed.Query{Sources: all, Limit: 2, Offset: 1}, newest[1:3]},
+		{"offset without a limit", feed.Query{Sources: all, Offset: 3}, newest[3:]},
+		{"offset past the end", feed.Query{Sources: all, Oldest: true, Limit: 2, Offset: 6}, nil},
+		{"no sources", feed.Query{Oldest: true, Offset: 1}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := keys(mustItems(t, s, tc.q))
+			if len(got) != len(tc.want) || (len(got) > 0 && !reflect.DeepEqual(got, tc.want)) {
+				t.Errorf("Items(%+v) = %q, want %q", tc.q, got, tc.want)
+			}
+		})
+	}
+	if _, err := s.Items(ctx, feed.Query{Sources: all, Offset: -1}); err == nil || !strings.Contains(err.Error(), "negative offset -1") {
+		t.Errorf("negative offset: error = %v", err)
+	}
+
+	counts := []struct {
+		name    string
+		sources []string
+		want    int
+	}{
+		{"all", all, 6},
+		{"one", []string{"b"}, 3},
+		{"repeated", []string{"a", "a"}, 2},
+		{"unknown", []string{"nope"}, 0},
+		{"none", nil, 0},
+	}
+	for _, tc := range counts {
+		t.Run("count "+tc.name, func(t *testing.T) {
+			n, err := s.CountItems(ctx, tc.sources)
+			if err != nil || n != tc.want {
+				t.Errorf("CountItems(%q) = %d, %v; want %d", tc.sources, n, err, tc.want)
+			}
+		})
+	}
+	if _, err := s.CountItems(ctx, []string{"a", " "}); err == nil || !strings.Contains(err.Error(), "source 1: empty name") {
+		t.Errorf("empty name: error = %v", err)
+	}
+}
+
+func reversed(s []string) []string {
+	out := slices.Clone(s)
+	slices.Reverse(out)
+	return out
 }

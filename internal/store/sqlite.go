@@ -341,18 +341,23 @@ func scanItem(sc rowScanner) (feed.Item, error) {
 // Items returns the stored items of the sources q.Sources names, newest
 // first: by Published, then FirstSeen (both descending), then source and id
 // (ascending, byte order), so equal dates still list in a stable order. It
-// returns at most q.Limit items, all when q.Limit is 0. No source selects
-// no items; an empty source name or a negative limit is an error. Items
+// returns at most q.Limit items, all when q.Limit is 0, after skipping the
+// first q.Offset. With q.Oldest the order is exactly reversed (Published,
+// FirstSeen ascending, then source and id descending), so that an offset
+// counted from the oldest item names the same items as newer ones arrive.
+// No source selects no items; an empty source name, a negative limit or a
+// negative offset is an error. Items
 // come with every stored field, Canonical and the raw fields included, so
 // that a caller can clean them again or group them by story.
 func (s *SQLite) Items(ctx context.Context, q feed.Query) ([]feed.Item, error) {
 	if q.Limit < 0 {
 		return nil, fmt.Errorf("list items: negative limit %d", q.Limit)
 	}
-	for i, src := range q.Sources {
-		if strings.TrimSpace(src) == "" {
-			return nil, fmt.Errorf("list items: source %d: empty name", i)
-		}
+	if q.Offset < 0 {
+		return nil, fmt.Errorf("list items: negative offset %d", q.Offset)
+	}
+	if err := checkSources(q.Sources); err != nil {
+		return nil, fmt.Errorf("list items: %w", err)
 	}
 	if len(q.Sources) == 0 {
 		return nil, nil
@@ -361,15 +366,12 @@ func (s *SQLite) Items(ctx context.Context, q feed.Query) ([]feed.Item, error) {
 	if limit == 0 {
 		limit = -1 // SQLite: no limit
 	}
-	if len(q.Sources) > maxQuerySources {
-		return nil, fmt.Errorf("list items: %d sources, at most %d", len(q.Sources), maxQuerySources)
-	}
-	args := make([]any, 0, len(q.Sources)+1)
+	args := make([]any, 0, len(q.Sources)+2)
 	for _, src := range q.Sources {
 		args = append(args, src)
 	}
-	args = append(args, limit)
-	rows, err := s.db.QueryContext(ctx, itemsQuery(len(q.Sources), q.NoRaw), args...)
+	args = append(args, limit, int64(q.Offset))
+	rows, err := s.db.QueryContext(ctx, itemsQuery(len(q.Sources), q.NoRaw, q.Oldest), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list items: %w", err)
 	}
@@ -392,16 +394,38 @@ func (s *SQLite) Items(ctx context.Context, q feed.Query) ([]feed.Item, error) {
 // on bound parameters (32766).
 const maxQuerySources = 10000
 
+// checkSources refuses empty source names and more sources than one query
+// may bind.
+func checkSources(sources []string) error {
+	for i, src := range sources {
+		if strings.TrimSpace(src) == "" {
+			return fmt.Errorf("source %d: empty name", i)
+		}
+	}
+	if len(sources) > maxQuerySources {
+		return fmt.Errorf("%d sources, at most %d", len(sources), maxQuerySources)
+	}
+	return nil
+}
+
+// sourceList returns the placeholders of n >= 1 source names.
+func sourceList(n int) string { return "(?" + strings.Repeat(", ?", n-1) + ")" }
+
 // itemsQuery is the listing query for n >= 1 sources; its arguments are
-// the names, then the limit. Both forms read an index in listing order and
-// stop at the limit, instead of reading every selected row and sorting: one
-// source walks its own slice of items_by_source_date; several walk the
-// global items_by_date and skip rows of other sources, which costs little
-// because a published feed usually selects most sources and reads only its
-// newest items. INDEXED BY makes a missing index an error rather than a
-// silent full sort.
-func itemsQuery(n int, noRaw bool) string {
-	const order = ` ORDER BY published DESC, first_seen DESC, source, id LIMIT ?`
+// the names, then the limit and the offset. Both forms read an index in
+// listing order (scanned backwards when oldest) and stop at the limit,
+// instead of reading every selected row and sorting: one source walks its
+// own slice of items_by_source_date; several walk the global items_by_date
+// and skip rows of other sources, which costs little because a published
+// feed usually selects most sources and reads only its newest items. An
+// offset still steps over the rows it skips, in the index: archive pages
+// pay for it once, when first rendered. INDEXED BY makes a missing index
+// an error rather than a silent full sort.
+func itemsQuery(n int, noRaw, oldest bool) string {
+	order := ` ORDER BY published DESC, first_seen DESC, source, id LIMIT ? OFFSET ?`
+	if oldest {
+		order = ` ORDER BY published, first_seen, source DESC, id DESC LIMIT ? OFFSET ?`
+	}
 	cols := itemColumns
 	if noRaw {
 		cols = itemColumnsNoRaw
@@ -411,7 +435,34 @@ func itemsQuery(n int, noRaw bool) string {
 		WHERE source = ?` + order
 	}
 	return `SELECT ` + cols + ` FROM items INDEXED BY items_by_date
-		WHERE source IN (?` + strings.Repeat(", ?", n-1) + `)` + order
+		WHERE source IN ` + sourceList(n) + order
+}
+
+// countQuery counts the items of n >= 1 sources in items_by_source_date,
+// one range of it per source, without reading the table.
+func countQuery(n int) string {
+	return `SELECT count(*) FROM items INDEXED BY items_by_source_date WHERE source IN ` + sourceList(n)
+}
+
+// CountItems returns how many items the named sources have stored; a
+// repeated name counts once. No source counts none; an empty source name
+// is an error.
+func (s *SQLite) CountItems(ctx context.Context, sources []string) (int, error) {
+	if err := checkSources(sources); err != nil {
+		return 0, fmt.Errorf("count items: %w", err)
+	}
+	if len(sources) == 0 {
+		return 0, nil
+	}
+	args := make([]any, len(sources))
+	for i, src := range sources {
+		args[i] = src
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, countQuery(len(sources)), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count items: %w", err)
+	}
+	return n, nil
 }
 
 // Item returns the stored item k names and whether there is one.
@@ -538,13 +589,27 @@ func (s *SQLite) SaveState(ctx context.Context, st feed.SourceState) error {
 	return nil
 }
 
+// statesQuery lists every source with a state or items. The sources of
+// the items are found by a skip scan of items_by_source_date, one index
+// seek per source (the next name after the last one), because SELECT
+// DISTINCT would step through every stored item once more than the
+// per-source counts of ItemCount do.
+const statesQuery = `WITH RECURSIVE item_sources(name) AS (
+		SELECT min(source) FROM items
+		UNION ALL
+		SELECT (SELECT min(source) FROM items WHERE source > item_sources.name)
+		FROM item_sources WHERE item_sources.name IS NOT NULL
+	)
+	SELECT ` + stateColumns + `
+	FROM (SELECT name FROM source_state
+		UNION SELECT name FROM item_sources WHERE name IS NOT NULL) AS n
+	LEFT JOIN source_state AS s ON s.name = n.name
+	ORDER BY n.name`
+
 // States returns the state of every source the store knows, by a saved
 // state or by stored items, ordered by name, each with ItemCount set.
 func (s *SQLite) States(ctx context.Context) ([]feed.SourceState, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+stateColumns+`
-		FROM (SELECT name FROM source_state UNION SELECT DISTINCT source FROM items) AS n
-		LEFT JOIN source_state AS s ON s.name = n.name
-		ORDER BY n.name`)
+	rows, err := s.db.QueryContext(ctx, statesQuery)
 	if err != nil {
 		return nil, fmt.Errorf("list states: %w", err)
 	}

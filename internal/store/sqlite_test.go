@@ -257,8 +257,12 @@ func TestSQLiteQueryPlans(t *testing.T) {
 		args      []any
 		wantIndex string
 	}{
-		{"items of one source", itemsQuery(1, false), []any{"a", 10}, "items_by_source_date"},
-		{"items of several sources", itemsQuery(3, true), []any{"a", "b", "c", 10}, "items_by_date"},
+		{"items of one source", itemsQuery(1, false, false), []any{"a", 10, 0}, "items_by_source_date"},
+		{"items of several sources", itemsQuery(3, true, false), []any{"a", "b", "c", 10, 0}, "items_by_date"},
+		{"oldest items of one source", itemsQuery(1, true, true), []any{"a", 10, 20}, "items_by_source_date"},
+		{"oldest items of several sources", itemsQuery(3, true, true), []any{"a", "b", "c", 10, 20}, "items_by_date"},
+		{"count of one source", countQuery(1), []any{"a"}, "items_by_source_date"},
+		{"count of several sources", countQuery(3), []any{"a", "b", "c"}, "items_by_source_date"},
 		{"stored rows of a source", loadStoredQuery, []any{"a"}, "items_by_source_date"},
 		{"article lookup", getArticleQuery, []any{"https://example.com/", "k"}, "sqlite_autoindex_articles_1"},
 		{"expired articles", expireArticlesQuery, []any{0}, "articles_by_fetched"},
