@@ -51,6 +51,7 @@ type itemStore interface {
 	Items(ctx context.Context, q feed.Query) ([]feed.Item, error)
 	State(ctx context.Context, source string) (feed.SourceState, error)
 	SaveState(ctx context.Context, st feed.SourceState) error
+	SaveStates(ctx context.Context, sts []feed.SourceState) error
 	articleCache
 }
 
@@ -205,11 +206,31 @@ func (r *Refresher) RefreshAll(ctx context.Context, onlyDue bool) []Result {
 		todo = append(todo, src)
 	}
 	results := make([]Result, len(todo))
+	batch := new(stateBatch)
 	var wg sync.WaitGroup
 	for i, src := range todo {
-		wg.Go(func() { results[i] = r.RefreshOne(ctx, src) })
+		wg.Go(func() { results[i] = r.refreshOne(ctx, src, batch) })
 	}
 	wg.Wait()
+	// The sources that answered 304 are recorded together, in one
+	// transaction: in a pass where most feeds did not change, that is one
+	// commit instead of hundreds. (A WebSub push for one of them between
+	// its 304 and this write would have its state fields overwritten with
+	// the pass's; nothing of its items is lost, and the next refresh puts
+	// the state right.)
+	if sts := batch.take(); len(sts) > 0 {
+		saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		err := r.store.SaveStates(saveCtx, sts)
+		cancel()
+		if err != nil {
+			r.log.Error("save states", "sources", len(sts), "err", err)
+			for i := range results {
+				if results[i].NotModified && results[i].Err == nil {
+					results[i].Err = err
+				}
+			}
+		}
+	}
 	for _, res := range results {
 		if res.Changed() && r.onChange != nil {
 			r.onChange(ctx)
@@ -269,6 +290,33 @@ func (r *Refresher) latestPlan(src feed.Source, st feed.SourceState) time.Time {
 // outcome in its state. Errors are returned in the Result (and logged), never
 // raised: one failing source must not stop the others.
 func (r *Refresher) RefreshOne(ctx context.Context, src feed.Source) Result {
+	return r.refreshOne(ctx, src, nil)
+}
+
+// stateBatch collects the states of the sources of a pass that answered
+// 304, to be saved together when the pass ends.
+type stateBatch struct {
+	mu  sync.Mutex
+	sts []feed.SourceState
+}
+
+func (b *stateBatch) add(st feed.SourceState) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sts = append(b.sts, st)
+}
+
+func (b *stateBatch) take() []feed.SourceState {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sts := b.sts
+	b.sts = nil
+	return sts
+}
+
+// refreshOne is RefreshOne; with a batch, the state of a source that
+// answered 304 goes into it instead of being saved at once.
+func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stateBatch) Result {
 	select {
 	case r.workers <- struct{}{}:
 		defer func() { <-r.workers }()
@@ -280,7 +328,7 @@ func (r *Refresher) RefreshOne(ctx context.Context, src feed.Source) Result {
 		defer mu.Unlock()
 	}
 	start := r.now()
-	res := r.refresh(ctx, src, start.UTC())
+	res := r.refresh(ctx, src, start.UTC(), batch)
 	res.Duration = r.now().Sub(start)
 	attrs := []any{"source", src.Name, "url", redact(res.URL), "status", res.Status, "duration", res.Duration.Round(time.Millisecond)}
 	switch {
@@ -296,7 +344,7 @@ func (r *Refresher) RefreshOne(ctx context.Context, src feed.Source) Result {
 	return res
 }
 
-func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time) Result {
+func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time, batch *stateBatch) Result {
 	res := Result{Source: src.Name, URL: src.URL}
 	st, err := r.store.State(ctx, src.Name)
 	if err != nil {
@@ -369,6 +417,10 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time)
 		r.plan(src, &st, h, err, now)
 	}
 	st.LastStatus = res.Status
+	if batch != nil && res.NotModified && res.Err == nil {
+		batch.add(st)
+		return res
+	}
 	if err := r.store.SaveState(saveCtx, st); err != nil {
 		res.Err = errors.Join(res.Err, fmt.Errorf("save state of %s: %w", src.Name, err))
 	}

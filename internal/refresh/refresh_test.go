@@ -308,3 +308,29 @@ func TestNewRejectsBadSchedule(t *testing.T) {
 		t.Errorf("New with a bad schedule: %v", err)
 	}
 }
+
+// TestPassRecordsNotModifiedTogether: the sources of a pass that answer 304
+// are recorded (in one transaction) when the pass ends.
+func TestPassRecordsNotModifiedTogether(t *testing.T) {
+	var sources []feed.Source
+	for i := range 5 {
+		s := newSite(t, rssWith("a", "b"))
+		sources = append(sources, feed.Source{Name: fmt.Sprintf("s%d", i), URL: s.URL, Schedule: "*/15 * * * *"})
+	}
+	r, fx := newRefresher(t, sources, Options{})
+	ctx := t.Context()
+	r.RefreshAll(ctx, false)
+	fx.clock.Advance(20 * time.Minute)
+	results := r.RefreshAll(ctx, false)
+	for _, res := range results {
+		if !res.NotModified || res.Err != nil {
+			t.Fatalf("second pass: %+v, want 304", res)
+		}
+	}
+	for _, src := range sources {
+		st, err := fx.store.State(ctx, src.Name)
+		if err != nil || st.LastStatus != 304 || !st.LastFetch.Equal(fx.clock.Now()) || !st.NextFetch.After(st.LastFetch) {
+			t.Errorf("state of %s after a 304 pass: %+v, %v", src.Name, st, err)
+		}
+	}
+}

@@ -23,6 +23,7 @@ type conformanceStore interface {
 	Item(ctx context.Context, k feed.Key) (feed.Item, bool, error)
 	State(ctx context.Context, source string) (feed.SourceState, error)
 	SaveState(ctx context.Context, st feed.SourceState) error
+	SaveStates(ctx context.Context, sts []feed.SourceState) error
 	States(ctx context.Context) ([]feed.SourceState, error)
 	GetArticle(ctx context.Context, url, rulesKey string) (feed.Article, bool, error)
 	PutArticle(ctx context.Context, a feed.Article) error
@@ -174,6 +175,7 @@ func testConformance(t *testing.T, fresh func(t *testing.T) opener) {
 		{"items are listed newest first", testItemsOrder},
 		{"items query", testItemsQuery},
 		{"items without raw fields", testItemsNoRaw},
+		{"states saved together", testSaveStates},
 		{"items paged oldest first, and counted", testItemsPaged},
 		{"state round-trips", testState},
 		{"article cache", testArticles},
@@ -1202,4 +1204,33 @@ func reversed(s []string) []string {
 	out := slices.Clone(s)
 	slices.Reverse(out)
 	return out
+}
+
+// testSaveStates: several states are stored in one go, all or none.
+func testSaveStates(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	ctx := context.Background()
+	batch := []feed.SourceState{
+		{Name: "a", LastStatus: 304, LastFetch: at(1), Validators: feed.Validators{ETag: `"a"`}},
+		{Name: "b", LastStatus: 304, LastFetch: at(2)},
+	}
+	if err := s.SaveStates(ctx, batch); err != nil {
+		t.Fatalf("SaveStates: %v", err)
+	}
+	for _, want := range batch {
+		got, err := s.State(ctx, want.Name)
+		if err != nil || got.LastStatus != 304 || !got.LastFetch.Equal(want.LastFetch) || got.Validators != want.Validators {
+			t.Errorf("State(%s) = %+v, %v; want %+v", want.Name, got, err, want)
+		}
+	}
+	bad := []feed.SourceState{{Name: "c", LastStatus: 200}, {Name: "d", Failures: -1}}
+	if err := s.SaveStates(ctx, bad); err == nil || !strings.Contains(err.Error(), `"d"`) {
+		t.Errorf("SaveStates with a bad state: %v, want an error naming d", err)
+	}
+	if got, _ := s.State(ctx, "c"); got.LastStatus != 0 {
+		t.Errorf("a refused batch stored part of itself: %+v", got)
+	}
+	if err := s.SaveStates(ctx, nil); err != nil {
+		t.Errorf("SaveStates(nil): %v", err)
+	}
 }

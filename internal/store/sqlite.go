@@ -547,6 +547,62 @@ func (s *SQLite) State(ctx context.Context, source string) (feed.SourceState, er
 // kept in UTC to the microsecond; ItemCount is not stored, the store counts
 // items itself. A negative Failures is an error: it would hide a backoff.
 func (s *SQLite) SaveState(ctx context.Context, st feed.SourceState) error {
+	return s.SaveStates(ctx, []feed.SourceState{st})
+}
+
+// SaveStates stores several states in one transaction: a refresh pass in
+// which most sources answered 304 records them with one commit (and one
+// fsync) instead of one each. Either all are stored or none.
+func (s *SQLite) SaveStates(ctx context.Context, sts []feed.SourceState) error {
+	for _, st := range sts {
+		if err := checkState(st); err != nil {
+			return err
+		}
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, saveStateSQL)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, st := range sts {
+			if _, err := stmt.ExecContext(ctx,
+				st.Name, st.Validators.ETag, st.Validators.LastModified,
+				nullMicros(st.LastFetch), nullMicros(st.NextFetch), nullMicros(st.LastSuccess),
+				st.LastError, st.LastStatus, st.FeedTitle, st.FeedLink, st.URL, st.Furniture, st.Rules,
+				nullMicros(st.FirstSuccess), st.Failures, st.Moved, st.Discovered, st.Gone); err != nil {
+				return fmt.Errorf("source %q: %w", st.Name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if len(sts) == 1 {
+			return fmt.Errorf("save state of source %q: %w", sts[0].Name, err)
+		}
+		return fmt.Errorf("save %d states: %w", len(sts), err)
+	}
+	return nil
+}
+
+const saveStateSQL = `INSERT INTO source_state
+	(name, etag, last_modified, last_fetch, next_fetch, last_success,
+	 last_error, last_status, feed_title, feed_link, url, furniture, rules, first_success,
+	 failures, moved, discovered, gone)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (name) DO UPDATE SET
+	etag = excluded.etag, last_modified = excluded.last_modified,
+	last_fetch = excluded.last_fetch, next_fetch = excluded.next_fetch,
+	last_success = excluded.last_success, last_error = excluded.last_error,
+	last_status = excluded.last_status, feed_title = excluded.feed_title,
+	feed_link = excluded.feed_link, url = excluded.url,
+	furniture = excluded.furniture, rules = excluded.rules,
+	first_success = excluded.first_success,
+	failures = excluded.failures, moved = excluded.moved,
+	discovered = excluded.discovered, gone = excluded.gone`
+
+// checkState refuses a state the store cannot keep faithfully.
+func checkState(st feed.SourceState) error {
 	if strings.TrimSpace(st.Name) == "" {
 		return errors.New("save state: empty source name")
 	}
@@ -560,31 +616,6 @@ func (s *SQLite) SaveState(ctx context.Context, st feed.SourceState) error {
 		if err := checkTime(t.t); err != nil {
 			return fmt.Errorf("save state of source %q: %s: %w", st.Name, t.name, err)
 		}
-	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO source_state
-			(name, etag, last_modified, last_fetch, next_fetch, last_success,
-			 last_error, last_status, feed_title, feed_link, url, furniture, rules, first_success,
-			 failures, moved, discovered, gone)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (name) DO UPDATE SET
-			etag = excluded.etag, last_modified = excluded.last_modified,
-			last_fetch = excluded.last_fetch, next_fetch = excluded.next_fetch,
-			last_success = excluded.last_success, last_error = excluded.last_error,
-			last_status = excluded.last_status, feed_title = excluded.feed_title,
-			feed_link = excluded.feed_link, url = excluded.url,
-			furniture = excluded.furniture, rules = excluded.rules,
-			first_success = excluded.first_success,
-			failures = excluded.failures, moved = excluded.moved,
-			discovered = excluded.discovered, gone = excluded.gone`,
-			st.Name, st.Validators.ETag, st.Validators.LastModified,
-			nullMicros(st.LastFetch), nullMicros(st.NextFetch), nullMicros(st.LastSuccess),
-			st.LastError, st.LastStatus, st.FeedTitle, st.FeedLink, st.URL, st.Furniture, st.Rules,
-			nullMicros(st.FirstSuccess), st.Failures, st.Moved, st.Discovered, st.Gone)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("save state of source %q: %w", st.Name, err)
 	}
 	return nil
 }
