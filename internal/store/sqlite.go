@@ -305,6 +305,16 @@ func applyPlan(ctx context.Context, tx *sql.Tx, source string, p savePlan) error
 			}
 		}
 	}
+	if len(p.inserts) > 0 || len(p.deletes) > 0 {
+		// The source's count, kept so that counting (for the archive
+		// pages and the status page) does not step through every stored
+		// item of every source; one source's items are few.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO item_counts (source, items)
+			VALUES (?, (SELECT count(*) FROM items WHERE source = ?))
+			ON CONFLICT (source) DO UPDATE SET items = excluded.items`, source, source); err != nil {
+			return fmt.Errorf("count items: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -441,7 +451,7 @@ func itemsQuery(n int, noRaw, oldest bool) string {
 // countQuery counts the items of n >= 1 sources in items_by_source_date,
 // one range of it per source, without reading the table.
 func countQuery(n int) string {
-	return `SELECT count(*) FROM items INDEXED BY items_by_source_date WHERE source IN ` + sourceList(n)
+	return `SELECT coalesce(sum(items), 0) FROM item_counts WHERE source IN ` + sourceList(n)
 }
 
 // CountItems returns how many items the named sources have stored; a
@@ -498,7 +508,7 @@ const stateColumns = `n.name, coalesce(s.etag, ''), coalesce(s.last_modified, ''
 	coalesce(s.last_status, 0), coalesce(s.feed_title, ''), coalesce(s.feed_link, ''),
 	coalesce(s.url, ''), coalesce(s.furniture, ''), coalesce(s.rules, ''), s.first_success,
 	coalesce(s.failures, 0), coalesce(s.moved, ''), coalesce(s.discovered, ''), coalesce(s.gone, 0),
-	(SELECT count(*) FROM items i WHERE i.source = n.name)`
+	coalesce((SELECT c.items FROM item_counts c WHERE c.source = n.name), 0)`
 
 func scanState(sc rowScanner) (feed.SourceState, error) {
 	var st feed.SourceState
@@ -620,20 +630,11 @@ func checkState(st feed.SourceState) error {
 	return nil
 }
 
-// statesQuery lists every source with a state or items. The sources of
-// the items are found by a skip scan of items_by_source_date, one index
-// seek per source (the next name after the last one), because SELECT
-// DISTINCT would step through every stored item once more than the
-// per-source counts of ItemCount do.
-const statesQuery = `WITH RECURSIVE item_sources(name) AS (
-		SELECT min(source) FROM items
-		UNION ALL
-		SELECT (SELECT min(source) FROM items WHERE source > item_sources.name)
-		FROM item_sources WHERE item_sources.name IS NOT NULL
-	)
-	SELECT ` + stateColumns + `
+// statesQuery lists every source with a state or items (item_counts knows
+// the sources that have items without a scan of them).
+const statesQuery = `SELECT ` + stateColumns + `
 	FROM (SELECT name FROM source_state
-		UNION SELECT name FROM item_sources WHERE name IS NOT NULL) AS n
+		UNION SELECT source FROM item_counts WHERE items > 0) AS n
 	LEFT JOIN source_state AS s ON s.name = n.name
 	ORDER BY n.name`
 
