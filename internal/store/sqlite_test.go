@@ -527,6 +527,34 @@ func TestSQLiteUpgradeFromVersion4(t *testing.T) {
 	}
 }
 
+// TestSQLiteUpgradeCountsItems: a store from before the kept item counts
+// (schema 5) gets them from its items, so the counts are right at once.
+func TestSQLiteUpgradeCountsItems(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "feedmill.db")
+	s := openSQLite(t, path)
+	mustSave(t, s, "a", dated(3, 2, 1), 10, at(5))
+	mustSave(t, s, "b", dated(1), 10, at(5))
+	// Back to schema 5: the counts never existed.
+	if _, err := s.db.ExecContext(ctx, `DROP TABLE item_counts`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, `PRAGMA user_version = 5`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openSQLite(t, path)
+	if n, err := s.CountItems(ctx, []string{"a", "b"}); err != nil || n != 4 {
+		t.Errorf("CountItems after the upgrade = %d, %v; want 4", n, err)
+	}
+	st, err := s.State(ctx, "a")
+	if err != nil || st.ItemCount != 3 {
+		t.Errorf("State(a).ItemCount = %d, %v; want 3", st.ItemCount, err)
+	}
+}
+
 // TestSQLiteArticlePruning checks the bounds of the article cache with
 // small ones: an age of 10 hours and 3 entries.
 func TestSQLiteArticlePruning(t *testing.T) {
