@@ -107,12 +107,23 @@ func New(opts Options, snaps snapshots, st states) *Server {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header()["X-Content-Type-Options"] = s.nosniff
+	// Feed documents are what readers poll, over and over: they skip the
+	// router's pattern matching (the same route, GET /feeds/{file}, is
+	// registered with the mux for everything else, e.g. a 405 to POST).
+	if file, ok := strings.CutPrefix(r.URL.Path, "/feeds/"); ok && file != "" &&
+		(r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.Contains(file, "/") {
+		s.serveFeed(w, r, file)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
 // feed serves /feeds/{name}.{rss,atom,json} and the HTML page /feeds/{name}.
 func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
-	file := r.PathValue("file")
+	s.serveFeed(w, r, r.PathValue("file"))
+}
+
+func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, file string) {
 	name, ext, hasExt := cutLast(file, ".")
 	if !hasExt {
 		s.feedPage(w, r, file)
