@@ -26,12 +26,14 @@ func (r *Refresher) learn(ctx context.Context, source string, fresh []feed.Item)
 // cleanFresh cleans fresh items with the model. An item whose raw text is
 // the same as its stored copy's takes the stored cleaned text instead of
 // being cleaned again (an HTML parse per item): if the model changed since,
-// reclean brings every stored item up to date anyway.
-func cleanFresh(m *boilerplate.Model, fresh, stored []feed.Item) {
+// reclean brings every stored item up to date anyway. It returns the ids
+// of the items it cleaned with the model.
+func cleanFresh(m *boilerplate.Model, fresh, stored []feed.Item) map[string]bool {
 	byID := make(map[string]*feed.Item, len(stored))
 	for i := range stored {
 		byID[stored[i].ID] = &stored[i]
 	}
+	cleaned := make(map[string]bool, len(fresh))
 	for i := range fresh {
 		it := &fresh[i]
 		if s := byID[it.ID]; s != nil && (s.RawContent != "" || s.RawSummary != "") &&
@@ -40,7 +42,9 @@ func cleanFresh(m *boilerplate.Model, fresh, stored []feed.Item) {
 			continue
 		}
 		clean(m, it)
+		cleaned[it.ID] = true
 	}
+	return cleaned
 }
 
 // window merges fresh and stored items, newest first, each id once.
@@ -112,14 +116,19 @@ func clean(m *boilerplate.Model, it *feed.Item) bool {
 
 // reclean cleans every stored item of the source again with a changed
 // model and saves those whose visible text changed; the store moves their
-// update time, and leaves the others untouched.
-func (r *Refresher) reclean(ctx context.Context, src feed.Source, m *boilerplate.Model, now time.Time) (int, error) {
+// update time, and leaves the others untouched. The items in done were
+// just cleaned with m and stored: they are skipped (on a source's first
+// refresh, that is all of them).
+func (r *Refresher) reclean(ctx context.Context, src feed.Source, m *boilerplate.Model, done map[string]bool, now time.Time) (int, error) {
 	stored, err := r.store.Items(ctx, feed.Query{Sources: []string{src.Name}})
 	if err != nil {
 		return 0, fmt.Errorf("read items of %s: %w", src.Name, err)
 	}
 	var changed []feed.Item
 	for _, it := range stored {
+		if done[it.ID] {
+			continue
+		}
 		if clean(m, &it) {
 			changed = append(changed, it)
 		}

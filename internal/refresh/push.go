@@ -58,11 +58,11 @@ func (r *Refresher) ingest(ctx context.Context, src feed.Source, body []byte, co
 	if err != nil {
 		return fmt.Errorf("pushed content: %w", err)
 	}
-	model, err := r.prepare(ctx, src, parsed, now, true)
+	prep, err := r.prepare(ctx, src, parsed, now, true)
 	if err != nil {
 		return fmt.Errorf("pushed content: %w", err)
 	}
-	if res.SaveResult, err = r.save(ctx, src, &st, parsed, model, now); err != nil {
+	if res.SaveResult, err = r.save(ctx, src, &st, parsed, prep, now); err != nil {
 		return err
 	}
 	st.LastSuccess = now

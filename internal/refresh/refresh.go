@@ -453,13 +453,13 @@ func (r *Refresher) pull(ctx context.Context, src feed.Source, st *feed.SourceSt
 	}
 	parsed := got.parsed
 	h.feed = parsed.Hints
-	model, err := r.prepare(ctx, src, parsed, now, true)
+	prep, err := r.prepare(ctx, src, parsed, now, true)
 	if err != nil {
 		// Validators are not kept: the next attempt must get the whole body
 		// again, not a 304 for a body we could not read.
 		return h, err
 	}
-	if res.SaveResult, err = r.save(ctx, src, st, parsed, model, now); err != nil {
+	if res.SaveResult, err = r.save(ctx, src, st, parsed, prep, now); err != nil {
 		return h, err
 	}
 	st.Validators = resp.Validators
@@ -487,13 +487,13 @@ func (r *Refresher) pull(ctx context.Context, src feed.Source, st *feed.SourceSt
 
 // save stores prepared items, cleans the source's stored items again when
 // the learned furniture changed, and records the feed's metadata in st.
-func (r *Refresher) save(ctx context.Context, src feed.Source, st *feed.SourceState, parsed *normalize.Feed, model *boilerplate.Model, now time.Time) (feed.SaveResult, error) {
+func (r *Refresher) save(ctx context.Context, src feed.Source, st *feed.SourceState, parsed *normalize.Feed, prep *prepared, now time.Time) (feed.SaveResult, error) {
 	saved, err := r.store.SaveItems(ctx, src.Name, parsed.Items, src.Keep(), now)
 	if err != nil {
 		return saved, fmt.Errorf("store %s: %w", src.Name, err)
 	}
-	if key := model.Key(); key != st.Furniture {
-		n, err := r.reclean(ctx, src, model, now)
+	if key := prep.model.Key(); key != st.Furniture {
+		n, err := r.reclean(ctx, src, prep.model, prep.cleaned, now)
 		if err != nil {
 			return saved, err
 		}
@@ -508,7 +508,7 @@ func (r *Refresher) save(ctx context.Context, src feed.Source, st *feed.SourceSt
 // prepare turns a normalized feed's items into the items to store: with
 // full text where the source asks for it, and cleaned of the furniture the
 // source's recent articles share. It returns the model it cleaned with.
-func (r *Refresher) prepare(ctx context.Context, src feed.Source, parsed *normalize.Feed, now time.Time, useCache bool) (*boilerplate.Model, error) {
+func (r *Refresher) prepare(ctx context.Context, src feed.Source, parsed *normalize.Feed, now time.Time, useCache bool) (*prepared, error) {
 	derived := derivedSummaries(parsed.Items)
 	r.fullText(ctx, src, parsed.Items, now, useCache)
 	for i := range parsed.Items {
@@ -518,8 +518,15 @@ func (r *Refresher) prepare(ctx context.Context, src feed.Source, parsed *normal
 	if err != nil {
 		return nil, err
 	}
-	cleanFresh(model, parsed.Items, stored)
-	return model, nil
+	return &prepared{model: model, cleaned: cleanFresh(model, parsed.Items, stored)}, nil
+}
+
+// prepared is the outcome of prepare besides the items: the model they
+// were cleaned with, and the ids of the items cleaned with it (not reusing
+// a stored result), which reclean need not clean again.
+type prepared struct {
+	model   *boilerplate.Model
+	cleaned map[string]bool
 }
 
 // processingKey fingerprints every setting of a source that changes how its
