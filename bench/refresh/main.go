@@ -78,17 +78,16 @@ func main() {
 
 // measure is what one phase cost this process.
 type measure struct {
-	wall, cpu     time.Duration
-	mallocs       uint64
-	allocBytes    uint64
-	farm          farmStats
-	errs          int
-	firstErr      string
-	notModified   int
-	newItems      int
-	storedBytes   int64
-	updatedItems  int
-	sourcesFailed int
+	wall, cpu    time.Duration
+	mallocs      uint64
+	allocBytes   uint64
+	farm         farmStats
+	errs         int
+	firstErr     string
+	notModified  int
+	newItems     int
+	storedBytes  int64
+	updatedItems int
 }
 
 // phase runs fn and measures it; admin is the farm's control URL.
