@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"sync"
 	"time"
 
@@ -165,6 +166,10 @@ func (n *Normalizer) Normalize(src feed.Source, body []byte, baseURL string, now
 		}
 		seen[it.ID] = true
 		out.Items = append(out.Items, it)
+		// Building an item parses and sanitizes its HTML: in a daemon
+		// that serves while it refreshes, let waiting requests in between
+		// items rather than behind a whole feed.
+		runtime.Gosched()
 	}
 	return out, nil
 }

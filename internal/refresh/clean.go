@@ -3,6 +3,7 @@ package refresh
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -12,15 +13,15 @@ import (
 	"github.com/feedmill/feedmill/internal/normalize"
 )
 
-// learn builds the source's boilerplate model from the fresh items and the
-// source's most recent stored ones (a fresh copy wins over its stored one).
-// It also returns the stored items it read.
-func (r *Refresher) learn(ctx context.Context, source string, fresh []feed.Item) (*boilerplate.Model, []feed.Item, error) {
+// recent reads the source's most recent stored items, as many as its
+// boilerplate model learns from. The model is learned from them and the
+// fresh items (boilerplate.Learn(window(fresh, stored))).
+func (r *Refresher) recent(ctx context.Context, source string) ([]feed.Item, error) {
 	stored, err := r.store.Items(ctx, feed.Query{Sources: []string{source}, Limit: boilerplate.Window})
 	if err != nil {
-		return nil, nil, fmt.Errorf("read recent items of %s: %w", source, err)
+		return nil, fmt.Errorf("read recent items of %s: %w", source, err)
 	}
-	return boilerplate.Learn(window(fresh, stored)), stored, nil
+	return stored, nil
 }
 
 // cleanFresh cleans fresh items with the model. An item whose raw text is
@@ -43,6 +44,9 @@ func cleanFresh(m *boilerplate.Model, fresh, stored []feed.Item) map[string]bool
 		}
 		clean(m, it)
 		cleaned[it.ID] = true
+		// An HTML parse per item: let waiting goroutines (requests of a
+		// serving daemon) in between items.
+		runtime.Gosched()
 	}
 	return cleaned
 }
@@ -125,13 +129,19 @@ func (r *Refresher) reclean(ctx context.Context, src feed.Source, m *boilerplate
 		return 0, fmt.Errorf("read items of %s: %w", src.Name, err)
 	}
 	var changed []feed.Item
-	for _, it := range stored {
-		if done[it.ID] {
-			continue
+	err = r.withCPU(ctx, func() {
+		for _, it := range stored {
+			if done[it.ID] {
+				continue
+			}
+			if clean(m, &it) {
+				changed = append(changed, it)
+			}
+			runtime.Gosched()
 		}
-		if clean(m, &it) {
-			changed = append(changed, it)
-		}
+	})
+	if err != nil {
+		return 0, err
 	}
 	if len(changed) == 0 {
 		return 0, nil

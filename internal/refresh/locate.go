@@ -59,7 +59,7 @@ func (r *Refresher) fetchFeed(ctx context.Context, src feed.Source, st *feed.Sou
 	if resp.NotModified {
 		return got, nil
 	}
-	got.parsed, err = r.parse.Normalize(src, resp.Body, resp.URL, now)
+	got.parsed, err = r.normalize(ctx, src, resp.Body, resp.URL, now)
 	switch {
 	case err == nil:
 		return got, nil
@@ -93,7 +93,7 @@ func (r *Refresher) discover(ctx context.Context, src feed.Source, page *fetch.R
 		resp, err := r.fetch.FetchPage(ctx, link, src.URL)
 		if err == nil {
 			var parsed *normalize.Feed
-			if parsed, err = r.parse.Normalize(src, resp.Body, resp.URL, now); err == nil {
+			if parsed, err = r.normalize(ctx, src, resp.Body, resp.URL, now); err == nil {
 				return link, resp, parsed, nil
 			}
 		}

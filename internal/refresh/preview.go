@@ -58,10 +58,11 @@ func (r *Refresher) Preview(ctx context.Context, name string, n int) (*Preview, 
 	for i := range parsed.Items {
 		setRaw(&parsed.Items[i], derived[i])
 	}
-	model, _, err := r.learn(ctx, src.Name, parsed.Items)
+	stored, err := r.recent(ctx, src.Name)
 	if err != nil {
 		return nil, err
 	}
+	model := boilerplate.Learn(window(parsed.Items, stored))
 	p.Learned = model.Articles()
 	items := parsed.Items
 	slices.SortStableFunc(items, func(a, b feed.Item) int { return b.Date().Compare(a.Date()) })

@@ -54,7 +54,7 @@ func (r *Refresher) ingest(ctx context.Context, src feed.Source, body []byte, co
 	st.Name = src.Name
 	// Relative links in pushed content resolve against where the feed is
 	// fetched from, as they would in a fetched copy.
-	parsed, err := r.parse.Normalize(src, fetch.ToUTF8(body, contentType), st.FetchURL(src.URL), now)
+	parsed, err := r.normalize(ctx, src, fetch.ToUTF8(body, contentType), st.FetchURL(src.URL), now)
 	if err != nil {
 		return fmt.Errorf("pushed content: %w", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
@@ -115,8 +116,13 @@ type Refresher struct {
 	parse   parser
 	store   itemStore
 	workers chan struct{}
-	now     func() time.Time
-	log     *slog.Logger
+	// cpu bounds the sources whose items are parsed and cleaned at once
+	// to the CPUs Go runs on: more only queue up behind each other, and
+	// every CPU-bound goroutine in the run queue delays the requests a
+	// serving daemon answers meanwhile.
+	cpu chan struct{}
+	now func() time.Time
+	log *slog.Logger
 
 	onChange func(ctx context.Context)
 
@@ -176,6 +182,7 @@ func New(sources []feed.Source, f fetcher, p parser, s itemStore, opts Options) 
 		workers = 4
 	}
 	r.workers = make(chan struct{}, workers)
+	r.cpu = make(chan struct{}, runtime.GOMAXPROCS(0))
 	for _, src := range sources {
 		sched, err := parseSchedule(src.Schedule, src.Name)
 		if err != nil {
@@ -514,11 +521,36 @@ func (r *Refresher) prepare(ctx context.Context, src feed.Source, parsed *normal
 	for i := range parsed.Items {
 		setRaw(&parsed.Items[i], derived[i])
 	}
-	model, stored, err := r.learn(ctx, src.Name, parsed.Items)
+	stored, err := r.recent(ctx, src.Name)
 	if err != nil {
 		return nil, err
 	}
-	return &prepared{model: model, cleaned: cleanFresh(model, parsed.Items, stored)}, nil
+	var prep *prepared
+	err = r.withCPU(ctx, func() {
+		model := boilerplate.Learn(window(parsed.Items, stored))
+		prep = &prepared{model: model, cleaned: cleanFresh(model, parsed.Items, stored)}
+	})
+	return prep, err
+}
+
+// withCPU runs fn, which is CPU-bound, once one of the CPU slots is free.
+func (r *Refresher) withCPU(ctx context.Context, fn func()) error {
+	select {
+	case r.cpu <- struct{}{}:
+		defer func() { <-r.cpu }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	fn()
+	return nil
+}
+
+// normalize is the parser's Normalize run in a CPU slot.
+func (r *Refresher) normalize(ctx context.Context, src feed.Source, body []byte, baseURL string, now time.Time) (parsed *normalize.Feed, err error) {
+	if cerr := r.withCPU(ctx, func() { parsed, err = r.parse.Normalize(src, body, baseURL, now) }); cerr != nil {
+		return nil, cerr
+	}
+	return parsed, err
 }
 
 // prepared is the outcome of prepare besides the items: the model they
