@@ -329,6 +329,17 @@ func run(ctx context.Context, n, items int, delay time.Duration, cpuprofile stri
 		return err
 	}
 	warm.storedBytes = dirSize(dir)
+	// Nothing changed since: every answer is a 304 for both, which shows
+	// feedmill's own cost per unchanged source (state read, validators,
+	// one transaction for the pass) without any parsing in either.
+	bareIdle, err := phase(ctx, admin, func() measure { return b.getAll(ctx, urls) })
+	if err != nil {
+		return err
+	}
+	idle, err := phase(ctx, admin, func() measure { return refreshAll(ctx, r) })
+	if err != nil {
+		return err
+	}
 
 	fmt.Println("| phase | wall | CPU | allocs | alloc bytes | requests | with validators | 304 | body bytes | new items | errors | stored |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -344,7 +355,9 @@ func run(ctx context.Context, n, items int, delay time.Duration, cpuprofile stri
 	row("feedmill refresh, cold", cold)
 	row("bare GET, warm (10% changed)", bareWarm)
 	row("feedmill refresh, warm (10% changed)", warm)
-	for _, m := range []measure{bareCold, cold, bareWarm, warm} {
+	row("bare GET, nothing changed", bareIdle)
+	row("feedmill refresh, nothing changed", idle)
+	for _, m := range []measure{bareCold, cold, bareWarm, warm, bareIdle, idle} {
 		if m.firstErr != "" {
 			fmt.Printf("\nfirst error: %s\n", m.firstErr)
 		}
@@ -357,6 +370,8 @@ func run(ctx context.Context, n, items int, delay time.Duration, cpuprofile stri
 	}
 	ratio("cold refresh vs bare GET", cold, bareCold, TargetCold)
 	ratio("warm refresh vs bare GET", warm, bareWarm, TargetWarm)
+	w, c := idle.wall.Seconds()/bareIdle.wall.Seconds(), idle.cpu.Seconds()/bareIdle.cpu.Seconds()
+	fmt.Printf("nothing changed (all 304) vs bare GET: wall %.2f×, CPU %.2f× (no target: feedmill's cost per unchanged source)\n", w, c)
 	fmt.Printf("warm refresh: %d of %d requests carried validators, %d answered 304; %d new items stored\n", warm.farm.Conditional, warm.farm.Requests, warm.farm.NotModified, warm.newItems)
 	if cpuprofile != "" {
 		fmt.Printf("CPU profiles: %s.cold, %s.warm\n", cpuprofile, cpuprofile)
