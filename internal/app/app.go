@@ -68,7 +68,8 @@ const usage = `feedmill combines many feeds into a few, and serves them as RSS, 
 
 Usage:
   feedmill serve   [-config feeds.yaml] [-log-level info]   run the daemon (SIGHUP or editing the
-                                                            config reloads it)
+                   [-listen ADDR]                           config reloads it); -listen overrides
+                                                            server.listen
   feedmill fetch   [-config feeds.yaml] [-log-level info]   refresh every source once, then exit
   feedmill check   [-config feeds.yaml]                     validate the config
   feedmill preview [-config feeds.yaml] [-n 5] SOURCE       show what a source's newest items would publish
@@ -110,6 +111,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "feeds.yaml", "path of the config `file`")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	listen := ""
+	if cmd == "serve" {
+		fs.StringVar(&listen, "listen", "", "listen on `address` instead of the config's server.listen")
+	}
 	n := 5
 	if cmd == "preview" {
 		fs.IntVar(&n, "n", n, "how many of the newest items to show")
@@ -147,7 +152,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "explain":
 		return withPipeline(ctx, *configPath, stderr, logger, func(p *pipeline) error { return explain(ctx, p, args[0], args[1], stdout) })
 	default:
-		return serve(ctx, *configPath, stderr, logger)
+		return serve(ctx, *configPath, listen, stderr, logger)
 	}
 }
 

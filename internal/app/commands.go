@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -17,7 +18,6 @@ import (
 	"github.com/feedmill/feedmill/internal/normalize"
 	"github.com/feedmill/feedmill/internal/publish"
 	"github.com/feedmill/feedmill/internal/refresh"
-	"github.com/feedmill/feedmill/internal/store"
 	"github.com/feedmill/feedmill/internal/websub"
 )
 
@@ -66,7 +66,7 @@ func importOPML(configPath, opmlPath string, stdout io.Writer) error {
 // pipeline on each config reload and hands them over.
 type pipeline struct {
 	cfg       *config.Config
-	store     *store.SQLite
+	store     Store
 	client    *fetch.Client
 	publisher *publish.Publisher
 	refresher *refresh.Refresher
@@ -74,14 +74,12 @@ type pipeline struct {
 	hubURL     string             // the hub our feeds advertise; "" for none
 	hub        *websub.Hub        // the built-in hub, nil unless configured
 	subscriber *websub.Subscriber // our subscriptions to sources' hubs
-}
 
-// openStore opens the store the config names.
-func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*store.SQLite, error) {
-	if cfg.Storage.Driver != "" && cfg.Storage.Driver != "sqlite" {
-		return nil, fmt.Errorf("storage driver %q is not supported by this build; use sqlite", cfg.Storage.Driver)
-	}
-	return store.OpenSQLite(ctx, cfg.Storage.DSN, logger.With("component", "store"))
+	seen atomic.Int64 // the store's Version of the last rebuild
+
+	// onResult, when set before the first refresh, is told the outcome
+	// of every refresh of a source (fetch's progress bar).
+	onResult func(refresh.Result)
 }
 
 // fetchOptions are the fetch client's options for cfg, without a logger:
@@ -113,7 +111,7 @@ func newFetchClient(opts fetch.Options, logger *slog.Logger) *fetch.Client {
 
 // build wires the pipeline for cfg on the open store st, fetching with
 // client. ctx bounds the pipeline's own background work (WebSub pings).
-func build(ctx context.Context, cfg *config.Config, st *store.SQLite, client *fetch.Client, logger *slog.Logger) (*pipeline, error) {
+func build(ctx context.Context, cfg *config.Config, st Store, client *fetch.Client, logger *slog.Logger) (*pipeline, error) {
 	p := &pipeline{cfg: cfg, store: st, client: client}
 	// WebSub requests go to addresses that strangers give us: callbacks
 	// of subscribers of our hub, hubs named by sources' feeds. They go
@@ -176,15 +174,27 @@ func build(ctx context.Context, cfg *config.Config, st *store.SQLite, client *fe
 		pushed[src.Name] = src.WebSub
 	}
 	norm := normalize.New(normalize.Options{Logger: logger.With("component", "normalize"), TrackingParams: cfg.TrackingParams})
+	var coord refresh.Coordinator
+	if coordinated(cfg) {
+		coord = st
+	}
 	var err error
 	p.refresher, err = refresh.New(sources, client, norm, st, refresh.Options{
+		Coordinator:    coord,
+		Owner:          instanceName(),
+		Lease:          cfg.Storage.Lease,
 		Workers:        cfg.Fetch.Concurrency,
 		FullTextLimit:  cfg.Fetch.FullTextLimit,
 		FullTextBudget: cfg.Fetch.FullTextBudget,
 		BackoffMax:     cfg.Fetch.BackoffMax,
 		Logger:         logger.With("component", "refresh"),
+		OnResult: func(res refresh.Result) {
+			if p.onResult != nil {
+				p.onResult(res)
+			}
+		},
 		OnChange: func(ctx context.Context) {
-			if err := p.publisher.Rebuild(ctx); err != nil {
+			if err := p.rebuild(ctx); err != nil {
 				logger.Error("publish", "err", err)
 			}
 		},

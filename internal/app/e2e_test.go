@@ -199,7 +199,14 @@ func (s *syncBuffer) String() string {
 
 func startDaemon(t *testing.T, e *env) *daemon {
 	t.Helper()
-	d := &daemon{cmd: exec.Command(binary, "serve", "-config", e.config), stderr: &syncBuffer{}, done: make(chan error, 1)}
+	return startDaemonArgs(t, e.base, "serve", "-config", e.config)
+}
+
+// startDaemonArgs starts feedmill with args and waits until base/healthz
+// answers.
+func startDaemonArgs(t *testing.T, base string, args ...string) *daemon {
+	t.Helper()
+	d := &daemon{cmd: exec.Command(binary, args...), stderr: &syncBuffer{}, done: make(chan error, 1)}
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -213,7 +220,7 @@ func startDaemon(t *testing.T, e *env) *daemon {
 		}
 	})
 	waitFor(t, 20*time.Second, "daemon answers /healthz", func() bool {
-		resp, err := http.Get(e.base + "/healthz")
+		resp, err := http.Get(base + "/healthz")
 		if err != nil {
 			return false
 		}

@@ -21,7 +21,6 @@ import (
 	"github.com/feedmill/feedmill/internal/config"
 	"github.com/feedmill/feedmill/internal/fetch"
 	"github.com/feedmill/feedmill/internal/server"
-	"github.com/feedmill/feedmill/internal/store"
 )
 
 // watchInterval is how often serve looks at the config file for changes.
@@ -32,7 +31,8 @@ const watchInterval = 2 * time.Second
 // each reload and swapped in while the listener keeps serving.
 type daemon struct {
 	path    string
-	store   *store.SQLite
+	listen  string // -listen, overriding server.listen; "" for none
+	store   Store
 	logger  *slog.Logger
 	started time.Time
 
@@ -80,24 +80,36 @@ func (d *daemon) configProblems() []string {
 	return nil
 }
 
+// parse parses the config file's bytes data, with -listen applied.
+func (d *daemon) parse(data []byte) (*config.Config, error) {
+	cfg, err := config.Parse(data, d.path)
+	if err == nil && d.listen != "" {
+		cfg.Server.Listen = d.listen
+	}
+	return cfg, err
+}
+
 // serve runs the daemon until ctx is cancelled (SIGINT/SIGTERM), reloading
 // the config on SIGHUP and when the file changes; then it shuts down in
 // order: stop accepting requests, let refreshes see the cancellation and
 // finish, close the store.
-func serve(ctx context.Context, path string, stderr io.Writer, logger *slog.Logger) (err error) {
+//
+// listen, when set, overrides server.listen (several instances on one host
+// share one feeds.yaml); base_url is still the config's.
+func serve(ctx context.Context, path, listen string, stderr io.Writer, logger *slog.Logger) (err error) {
 	// Registered first: SIGHUP's default action is to end the process,
 	// and a daemon must survive a reload request from its first moment.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	d := &daemon{path: path, logger: logger, started: time.Now(), watch: configWatch{path: path}}
+	d := &daemon{path: path, listen: listen, logger: logger, started: time.Now(), watch: configWatch{path: path}}
 	data, _, err := d.watch.poll(true)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return &ExitError{Code: 2, Err: fmt.Errorf("invalid config %s", path)}
 	}
-	cfg, err := config.Parse(data, path)
+	cfg, err := d.parse(data)
 	if err != nil {
 		printConfigErrors(stderr, err)
 		return &ExitError{Code: 2, Err: fmt.Errorf("invalid config %s", path)}
@@ -174,7 +186,7 @@ func (d *daemon) prepare(ctx context.Context, cfg *config.Config) (*generation, 
 	p, err := build(g.ctx, cfg, d.store, client, d.logger)
 	if err == nil {
 		// Serve what the store already holds at once; refreshes follow.
-		err = p.publisher.Rebuild(g.ctx)
+		err = p.rebuild(g.ctx)
 	}
 	if err != nil {
 		g.cancel()
@@ -220,6 +232,7 @@ func (d *daemon) run(g *generation) {
 		}
 	})
 	g.wg.Go(func() { p.expire(ctx, d.logger) })
+	g.wg.Go(func() { p.watchChanges(ctx, p.cfg.Storage.Poll, d.logger) })
 	if p.hub != nil {
 		g.wg.Go(func() {
 			if err := p.hub.Run(ctx); err != nil {
@@ -259,7 +272,7 @@ func (d *daemon) reload(ctx context.Context, trigger string, force bool) {
 		d.problems.Store(nil)
 		return
 	}
-	cfg, err := config.Parse(data, d.path)
+	cfg, err := d.parse(data)
 	if err != nil {
 		problems := errorLines(err)
 		d.logger.Error("config rejected: keeping the running config", "config", d.path, "trigger", trigger, "problems", len(problems))

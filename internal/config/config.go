@@ -30,9 +30,15 @@ import (
 
 // Defaults for everything feeds.yaml may leave out.
 const (
-	DefaultListen      = "127.0.0.1:8080"
-	DefaultDriver      = "sqlite"
-	DefaultDSN         = "feedmill.db"
+	DefaultListen = "127.0.0.1:8080"
+	DefaultDriver = "sqlite"
+	DefaultDSN    = "feedmill.db"
+	// DefaultLease and DefaultPoll matter with several instances on one
+	// PostgreSQL store: how long an instance holds a source it refreshes
+	// before the others assume it died, and how often each looks for
+	// items another instance stored when no notification came.
+	DefaultLease       = 5 * time.Minute
+	DefaultPoll        = 10 * time.Second
 	DefaultSchedule    = "*/15 * * * *"
 	DefaultTimeout     = 30 * time.Second
 	DefaultMaxBody     = 10 << 20
@@ -127,6 +133,11 @@ type Storage struct {
 	// absolute against the config file's directory, so the database does
 	// not move with the working directory.
 	DSN string
+	// Lease and Poll coordinate several instances on one PostgreSQL
+	// store (see DefaultLease, DefaultPoll); Poll also makes a SQLite
+	// daemon notice items that another process (feedmill fetch) stored.
+	Lease time.Duration
+	Poll  time.Duration
 }
 
 // Fetch holds the limits of the HTTP fetcher.
@@ -264,7 +275,7 @@ func Parse(data []byte, filename string) (*Config, error) {
 func defaults() *Config {
 	return &Config{
 		Server:   Server{Listen: DefaultListen, WebSub: WebSubBuiltin},
-		Storage:  Storage{Driver: DefaultDriver, DSN: DefaultDSN},
+		Storage:  Storage{Driver: DefaultDriver, DSN: DefaultDSN, Lease: DefaultLease, Poll: DefaultPoll},
 		Schedule: DefaultSchedule,
 		Fetch: Fetch{
 			Timeout:        DefaultTimeout,

@@ -92,7 +92,7 @@ func TestGood(t *testing.T) {
 			file: "minimal.yaml",
 			want: &Config{
 				Server:   Server{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080", WebSub: "builtin"},
-				Storage:  Storage{Driver: "sqlite", DSN: filepath.Join(dir, "feedmill.db")},
+				Storage:  Storage{Driver: "sqlite", DSN: filepath.Join(dir, "feedmill.db"), Lease: DefaultLease, Poll: DefaultPoll},
 				Schedule: "*/15 * * * *",
 				Fetch:    defaultFetch,
 				Sources: []Source{
@@ -112,6 +112,8 @@ func TestGood(t *testing.T) {
 				Storage: Storage{
 					Driver: "sqlite",
 					DSN:    "file:" + filepath.ToSlash(filepath.Join(dir, "data/mill.db")) + "?_pragma=busy_timeout(5000)",
+					Lease:  10 * time.Minute,
+					Poll:   2500 * time.Millisecond,
 				},
 				Schedule: "@hourly",
 				Fetch: Fetch{
@@ -137,9 +139,9 @@ func TestGood(t *testing.T) {
 						},
 						Priority: 10,
 						WebSub:   true,
-						Line:     24,
+						Line:     26,
 					},
-					{Name: "Example_Source.2", URL: "HTTP://Example.COM:8443/rss?format=xml#top", Retention: 1, Priority: -3, IgnoreCache: true, Line: 44},
+					{Name: "Example_Source.2", URL: "HTTP://Example.COM:8443/rss?format=xml#top", Retention: 1, Priority: -3, IgnoreCache: true, Line: 46},
 				},
 				Feeds: []Feed{
 					{
@@ -147,12 +149,12 @@ func TestGood(t *testing.T) {
 						Sources: []string{"*"},
 						Include: []string{`(?i)\bgo\b`, "release"}, Exclude: []string{"(?i)^sponsored:"},
 						MaxAge: 60 * time.Hour, PerSourceLimit: 5, Backfill: BackfillAll,
-						Limit: 10000, Dedupe: "title", DedupeWindow: 6 * time.Hour, Line: 50,
+						Limit: 10000, Dedupe: "title", DedupeWindow: 6 * time.Hour, Line: 52,
 					},
 					{
 						Name: "go_only", Title: "go_only", Description: "Items from 1 source",
 						Categories: []string{"go"}, MaxAge: 36 * time.Hour, PerSourceLimit: MaxRetention, Backfill: 0,
-						Limit: 1, Dedupe: "link", DedupeWindow: time.Second, Line: 62,
+						Limit: 1, Dedupe: "link", DedupeWindow: time.Second, Line: 64,
 					},
 				},
 			},
@@ -165,7 +167,7 @@ func TestGood(t *testing.T) {
 			file: "selection.yaml",
 			want: &Config{
 				Server:   Server{Listen: ":8081", BaseURL: "http://localhost:8081", WebSub: "builtin"},
-				Storage:  Storage{Driver: "sqlite", DSN: filepath.Join(dir, "feedmill.db")},
+				Storage:  Storage{Driver: "sqlite", DSN: filepath.Join(dir, "feedmill.db"), Lease: DefaultLease, Poll: DefaultPoll},
 				Schedule: "*/15 * * * *",
 				Fetch:    defaultFetch,
 				Sources: []Source{
@@ -194,7 +196,7 @@ func TestGood(t *testing.T) {
 			file: "rules.yaml",
 			want: &Config{
 				Server:   Server{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080", WebSub: "builtin"},
-				Storage:  Storage{Driver: "sqlite", DSN: filepath.Join(dir, "feedmill.db")},
+				Storage:  Storage{Driver: "sqlite", DSN: filepath.Join(dir, "feedmill.db"), Lease: DefaultLease, Poll: DefaultPoll},
 				Schedule: "*/15 * * * *",
 				Fetch: Fetch{
 					Timeout: 30 * time.Second, MaxBody: 10 << 20, Concurrency: 8, PerHost: 2,
@@ -232,7 +234,7 @@ func TestGood(t *testing.T) {
 			file: "aliases.yaml",
 			want: &Config{
 				Server:   Server{Listen: "[::]:8082", BaseURL: "http://localhost:8082", WebSub: "builtin"},
-				Storage:  Storage{Driver: "postgres", DSN: "postgres://feedmill@127.0.0.1/feedmill?sslmode=disable"},
+				Storage:  Storage{Driver: "postgres", DSN: "postgres://feedmill@127.0.0.1/feedmill?sslmode=disable", Lease: DefaultLease, Poll: DefaultPoll},
 				Schedule: "*/15 * * * *",
 				Fetch:    defaultFetch,
 				Sources: []Source{

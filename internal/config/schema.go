@@ -24,6 +24,8 @@ func (d *decoder) decode(root *yaml.Node, c *Config) {
 			d.mapping(v, p, []field{
 				{"driver", d.asString(&c.Storage.Driver)},
 				{"dsn", d.asString(&c.Storage.DSN)},
+				{"lease", d.asDuration(&c.Storage.Lease)},
+				{"poll", d.asDuration(&c.Storage.Poll)},
 			})
 		}},
 		{"schedule", d.asString(&c.Schedule)},

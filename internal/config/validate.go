@@ -26,7 +26,7 @@ const minInterval = time.Minute
 // Paths that failed to decode are skipped: their problem is already known.
 func (d *decoder) validate(c *Config) {
 	d.validateServer(c.Server)
-	d.validateStorage(c.Storage)
+	d.validateStorage(c.Storage, c.Fetch)
 	d.check("schedule", checkSchedule(c.Schedule))
 	d.validateFetch(c.Fetch)
 	d.validateTrackingParams(c.TrackingParams)
@@ -63,7 +63,17 @@ func (d *decoder) validateServer(s Server) {
 	}
 }
 
-func (d *decoder) validateStorage(s Storage) {
+func (d *decoder) validateStorage(s Storage, f Fetch) {
+	if s.Poll < 100*time.Millisecond {
+		d.check("storage.poll", fmt.Sprintf("must be at least 100ms, got %s", s.Poll))
+	}
+	// A lease shorter than the longest refresh (the feed's timeout, then
+	// its article pages' budget) would hand a source to a second instance
+	// while the first still works on it. Only instances on PostgreSQL
+	// share sources.
+	if longest := f.Timeout + f.FullTextBudget; s.Driver == "postgres" && s.Lease <= longest {
+		d.check("storage.lease", fmt.Sprintf("must be longer than fetch.timeout + fetch.full_text_budget (%s), got %s", longest, s.Lease))
+	}
 	switch s.Driver {
 	case "sqlite", "postgres":
 	default:

@@ -281,7 +281,26 @@ type SourceState struct {
 	// polled any more until its URL changes in the config.
 	Gone bool
 
+	// LastDuration, LastNew and LastUpdated describe the last attempt:
+	// how long it took and how many items it added and changed. With
+	// LastFetch, LastStatus and LastError they are one entry of the
+	// source's fetch history, which the store appends to as it saves the
+	// state (see Fetch).
+	LastDuration time.Duration
+	LastNew      int
+	LastUpdated  int
+
 	ItemCount int // filled by the store when listing states
+}
+
+// Fetch is one attempt in a source's fetch history.
+type Fetch struct {
+	At       time.Time
+	Duration time.Duration
+	Status   int    // HTTP status, 0 when no response arrived
+	Err      string // empty on success
+	New      int
+	Updated  int
 }
 
 // FetchURL is where the source's feed is fetched from: where it moved,

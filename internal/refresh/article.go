@@ -75,6 +75,17 @@ func (r *Refresher) fullText(ctx context.Context, src feed.Source, items []feed.
 			stats.Skipped++
 			continue
 		}
+		key := "article:" + it.Link
+		if ok, err := r.claimKey(ctx, key); !ok {
+			// Another instance is fetching the page (or the store
+			// cannot say): the item keeps the feed's content this
+			// time, and finds the page in the cache next time.
+			if err != nil {
+				r.log.Warn("claim article", "source", src.Name, "url", it.Link, "err", err)
+			}
+			stats.Skipped++
+			continue
+		}
 		fetched++
 		a := r.extract(ctx, src, it.Link, rules, hash, now)
 		if a.Err != "" {
@@ -91,6 +102,7 @@ func (r *Refresher) fullText(ctx context.Context, src feed.Source, items []feed.
 				r.log.Warn("write article cache", "source", src.Name, "url", it.Link, "err", err)
 			}
 		}
+		r.releaseKey(ctx, key)
 	}
 	if stats != (fullTextStats{}) {
 		r.log.Debug("full text", "source", src.Name, "fetched", stats.Fetched, "cached", stats.Cached, "failed", stats.Failed, "skipped", stats.Skipped)

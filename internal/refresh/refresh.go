@@ -78,6 +78,16 @@ type Options struct {
 	// (default DefaultBackoffMax). The wait starts at the source's normal
 	// interval and doubles with every consecutive failure.
 	BackoffMax time.Duration
+	// OnResult, when set, is told the outcome of every refresh of a
+	// source (metrics). It must not block.
+	OnResult func(Result)
+	// Coordinator, when set, shares the sources with other instances on
+	// the same store: a source is refreshed by the one instance holding
+	// its lease, Owner names this instance (unique among them) and Lease
+	// is how long a lease lasts (default DefaultLease).
+	Coordinator Coordinator
+	Owner       string
+	Lease       time.Duration
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -131,6 +141,12 @@ type Refresher struct {
 	onHub          func(ctx context.Context, source, hub, topic string)
 	backoffMax     time.Duration
 
+	onResult func(Result)
+	coord    Coordinator
+	owner    string
+	lease    time.Duration
+	sweeping sync.WaitGroup // refreshes started by sweep
+
 	// hosts are the hosts that answered 429, until when they asked to be
 	// left alone; feedHints the last hints each source's feed gave, for
 	// the 304s that do not repeat them. Both live in memory only: after a
@@ -139,6 +155,7 @@ type Refresher struct {
 	mu        sync.Mutex
 	hosts     map[string]time.Time
 	feedHints map[string]normalize.Hints
+	swept     map[string]bool // sources a sweep started and not finished
 }
 
 // New returns a Refresher for sources. Each source's Schedule must be a
@@ -159,8 +176,19 @@ func New(sources []feed.Source, f fetcher, p parser, s itemStore, opts Options) 
 		fullTextBudget: opts.FullTextBudget,
 		onHub:          opts.OnHub,
 		backoffMax:     opts.BackoffMax,
+		coord:          opts.Coordinator,
+		onResult:       opts.OnResult,
+		owner:          opts.Owner,
+		lease:          opts.Lease,
 		hosts:          make(map[string]time.Time),
 		feedHints:      make(map[string]normalize.Hints),
+		swept:          make(map[string]bool),
+	}
+	if r.lease <= 0 {
+		r.lease = DefaultLease
+	}
+	if r.coord != nil && r.owner == "" {
+		return nil, errors.New("refresh: a coordinated refresher needs an owner name")
 	}
 	if r.backoffMax <= 0 {
 		r.backoffMax = DefaultBackoffMax
@@ -216,7 +244,7 @@ func (r *Refresher) RefreshAll(ctx context.Context, onlyDue bool) []Result {
 	batch := new(stateBatch)
 	var wg sync.WaitGroup
 	for i, src := range todo {
-		wg.Go(func() { results[i] = r.refreshOne(ctx, src, batch) })
+		wg.Go(func() { results[i] = r.refreshOne(ctx, src, batch, onlyDue) })
 	}
 	wg.Wait()
 	// The sources that answered 304 are recorded together, in one
@@ -236,6 +264,12 @@ func (r *Refresher) RefreshAll(ctx context.Context, onlyDue bool) []Result {
 					results[i].Err = err
 				}
 			}
+		}
+		// Their leases end only now that their states are stored: an
+		// instance that took one of them over earlier would find it due
+		// still, and fetch it a second time.
+		for _, st := range sts {
+			r.release(ctx, st.Name)
 		}
 	}
 	for _, res := range results {
@@ -297,7 +331,7 @@ func (r *Refresher) latestPlan(src feed.Source, st feed.SourceState) time.Time {
 // outcome in its state. Errors are returned in the Result (and logged), never
 // raised: one failing source must not stop the others.
 func (r *Refresher) RefreshOne(ctx context.Context, src feed.Source) Result {
-	return r.refreshOne(ctx, src, nil)
+	return r.refreshOne(ctx, src, nil, false)
 }
 
 // stateBatch collects the states of the sources of a pass that answered
@@ -322,8 +356,12 @@ func (b *stateBatch) take() []feed.SourceState {
 }
 
 // refreshOne is RefreshOne; with a batch, the state of a source that
-// answered 304 goes into it instead of being saved at once.
-func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stateBatch) Result {
+// answered 304 goes into it instead of being saved at once (and, when
+// instances are coordinated, its lease is released once the batch is
+// saved). With onlyDue, a coordinated instance refreshes the source only
+// if it is still due once its lease is held: another instance may have
+// refreshed it just before.
+func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stateBatch, onlyDue bool) Result {
 	select {
 	case r.workers <- struct{}{}:
 		defer func() { <-r.workers }()
@@ -334,8 +372,25 @@ func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stat
 		mu.Lock()
 		defer mu.Unlock()
 	}
+	ok, err := r.claim(ctx, src.Name)
+	switch {
+	case err != nil:
+		return Result{Source: src.Name, URL: src.URL, Err: fmt.Errorf("claim %s: %w", src.Name, err)}
+	case !ok:
+		r.log.Debug("refresh skipped", "source", src.Name, "reason", otherInstance)
+		return Result{Source: src.Name, URL: src.URL, Skipped: otherInstance}
+	}
+	if r.coord != nil && onlyDue {
+		if due, err := r.due(ctx, src); err == nil && !due {
+			r.release(ctx, src.Name)
+			return Result{Source: src.Name, URL: src.URL, Skipped: otherInstance}
+		}
+	}
 	start := r.now()
 	res := r.refresh(ctx, src, start.UTC(), batch)
+	if batch == nil || !res.NotModified || res.Err != nil {
+		r.release(ctx, src.Name)
+	}
 	res.Duration = r.now().Sub(start)
 	attrs := []any{"source", src.Name, "url", redact(res.URL), "status", res.Status, "duration", res.Duration.Round(time.Millisecond)}
 	switch {
@@ -347,6 +402,9 @@ func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stat
 		r.log.Info("refresh not modified", attrs...)
 	default:
 		r.log.Info("refreshed", append(attrs, "new", res.New, "updated", res.Updated, "pruned", res.Pruned)...)
+	}
+	if r.onResult != nil {
+		r.onResult(res)
 	}
 	return res
 }
@@ -424,6 +482,8 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time,
 		r.plan(src, &st, h, err, now)
 	}
 	st.LastStatus = res.Status
+	st.LastDuration = r.now().Sub(now)
+	st.LastNew, st.LastUpdated = res.New, res.Updated
 	if batch != nil && res.NotModified && res.Err == nil {
 		batch.add(st)
 		return res

@@ -32,6 +32,12 @@ func (r *Refresher) Run(ctx context.Context) error {
 		}
 	}()
 
+	notify := func() {
+		select {
+		case changed <- struct{}{}:
+		default: // one call is pending already
+		}
+	}
 	c := cron.New(
 		cron.WithLocation(time.UTC),
 		cron.WithLogger(cronLogger{r.log}),
@@ -51,11 +57,8 @@ func (r *Refresher) Run(ctx context.Context) error {
 			if !due && err == nil {
 				return
 			}
-			if res := r.RefreshOne(ctx, src); res.Changed() {
-				select {
-				case changed <- struct{}{}:
-				default: // one call is pending already
-				}
+			if res := r.refreshOne(ctx, src, nil, true); res.Changed() {
+				notify()
 			}
 		}))
 	}
@@ -66,11 +69,31 @@ func (r *Refresher) Run(ctx context.Context) error {
 	if ctx.Err() == nil {
 		c.Start()
 		r.logNext()
+		if r.coord != nil {
+			r.sweepLoop(ctx, notify)
+		}
 		<-ctx.Done()
 	}
 	<-c.Stop().Done() // waits for running jobs, which see ctx cancelled
+	r.sweeping.Wait()
 	<-loopDone
 	return nil
+}
+
+// sweepLoop sweeps (see sweep) until ctx is cancelled. Each instance's
+// cron ticks each source on time; the sweep is what takes over the sources
+// of an instance that died holding them, once their leases expired.
+func (r *Refresher) sweepLoop(ctx context.Context, changed func()) {
+	t := time.NewTicker(r.sweepInterval())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r.sweep(ctx, changed)
+		}
+	}
 }
 
 func (r *Refresher) logNext() {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -41,14 +40,14 @@ func checkArticle(a feed.Article) error {
 // rules rulesKey names, and whether there is one. An entry made under other
 // rules is another entry: it is not returned. Fetched comes back in UTC,
 // truncated to the microsecond; every other field exactly as put.
-func (s *SQLite) GetArticle(ctx context.Context, url, rulesKey string) (feed.Article, bool, error) {
+func (e *engine) GetArticle(ctx context.Context, url, rulesKey string) (feed.Article, bool, error) {
 	if strings.TrimSpace(url) == "" {
 		return feed.Article{}, false, errors.New("get article: empty url")
 	}
 	a := feed.Article{URL: url, RulesKey: rulesKey}
 	var fetched int64
-	err := s.db.QueryRowContext(ctx, getArticleQuery, url, rulesKey).Scan(&a.FinalURL, &a.Canonical, &a.Title, &a.Content, &a.ItemHash, &a.Err, &fetched)
-	if errors.Is(err, sql.ErrNoRows) {
+	err := e.read.queryRow(ctx, getArticleQuery, url, rulesKey).Scan(&a.FinalURL, &a.Canonical, &a.Title, &a.Content, &a.ItemHash, &a.Err, &fetched)
+	if isNoRows(err) {
 		return feed.Article{}, false, nil
 	}
 	if err != nil {
@@ -69,14 +68,14 @@ const getArticleQuery = `SELECT final_url, canonical, title, content, item_hash,
 // in the same transaction the cache drops the entries fetched more than 90
 // days before it, then the oldest by Fetched beyond the newest 50,000. The
 // entry just put is therefore kept unless 50,000 newer ones exist.
-func (s *SQLite) PutArticle(ctx context.Context, a feed.Article) error {
+func (e *engine) PutArticle(ctx context.Context, a feed.Article) error {
 	if err := checkArticle(a); err != nil {
 		return fmt.Errorf("put article %s: %w", a.URL, err)
 	}
 	fetched := toMicros(a.Fetched)
 	var aged, capped int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO articles
+	err := e.write(ctx, func(q querier) error {
+		if _, err := q.exec(ctx, `INSERT INTO articles
 			(url, rules_key, final_url, canonical, title, content, item_hash, err, fetched)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (url, rules_key) DO UPDATE SET
@@ -88,14 +87,14 @@ func (s *SQLite) PutArticle(ctx context.Context, a feed.Article) error {
 			return err
 		}
 		var err error
-		aged, capped, err = s.pruneArticles(ctx, tx, fetched)
+		aged, capped, err = e.pruneArticles(ctx, q, fetched)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("put article %s: %w", a.URL, err)
 	}
 	if aged+capped > 0 {
-		s.logger.DebugContext(ctx, "article cache pruned", "expired", aged, "over_limit", capped)
+		e.logger.DebugContext(ctx, "article cache pruned", "expired", aged, "over_limit", capped)
 	}
 	return nil
 }
@@ -111,22 +110,46 @@ const pruneArticlesQuery = `DELETE FROM articles WHERE rowid IN (
 	SELECT rowid FROM articles INDEXED BY articles_by_fetched
 	ORDER BY fetched DESC, rowid DESC LIMIT -1 OFFSET ?)`
 
+// sqlitePruneArticles deletes the articles beyond the newest keep.
+func sqlitePruneArticles(ctx context.Context, q querier, keep int64) (int64, error) {
+	return q.exec(ctx, pruneArticlesQuery, keep)
+}
+
+// PostgreSQL has no rowid: ties go by key, which its articles_by_fetched
+// holds after fetched. Its planner estimates a range bounded by a subquery
+// at a third of the table, and scans the whole table for it, so the
+// pruning takes two statements: pgArticlesCutoffQuery finds the newest
+// entry beyond the newest ? in the index (LIMIT 1 makes it walk it, as
+// SQLite does), usually none; pgPruneArticlesQuery then deletes it and
+// every entry older by the same order, one range of the index.
+const (
+	pgArticlesCutoffQuery = `SELECT fetched, url, rules_key FROM articles
+	ORDER BY fetched DESC, url DESC, rules_key DESC LIMIT 1 OFFSET ?`
+	pgPruneArticlesQuery = `DELETE FROM articles WHERE (fetched, url, rules_key) <= (?, ?, ?)`
+)
+
+// pgPruneArticles deletes the articles beyond the newest keep.
+func pgPruneArticles(ctx context.Context, q querier, keep int64) (int64, error) {
+	var fetched int64
+	var url, rulesKey string
+	err := q.queryRow(ctx, pgArticlesCutoffQuery, keep).Scan(&fetched, &url, &rulesKey)
+	if isNoRows(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return q.exec(ctx, pgPruneArticlesQuery, fetched, url, rulesKey)
+}
+
 // pruneArticles applies the cache bounds as of now (in microseconds) and
 // reports how many entries each removed.
-func (s *SQLite) pruneArticles(ctx context.Context, tx *sql.Tx, now int64) (aged, capped int64, err error) {
-	cutoff := now - s.articleMaxAge.Microseconds()
-	res, err := tx.ExecContext(ctx, expireArticlesQuery, cutoff)
-	if err != nil {
+func (e *engine) pruneArticles(ctx context.Context, q querier, now int64) (aged, capped int64, err error) {
+	cutoff := now - e.articleMaxAge.Microseconds()
+	if aged, err = q.exec(ctx, expireArticlesQuery, cutoff); err != nil {
 		return 0, 0, fmt.Errorf("prune expired articles: %w", err)
 	}
-	if aged, err = res.RowsAffected(); err != nil {
-		return 0, 0, fmt.Errorf("prune expired articles: %w", err)
-	}
-	res, err = tx.ExecContext(ctx, pruneArticlesQuery, s.articleMaxRows)
-	if err != nil {
-		return 0, 0, fmt.Errorf("prune articles over the limit: %w", err)
-	}
-	if capped, err = res.RowsAffected(); err != nil {
+	if capped, err = e.sql.pruneArticles(ctx, q, int64(e.articleMaxRows)); err != nil {
 		return 0, 0, fmt.Errorf("prune articles over the limit: %w", err)
 	}
 	return aged, capped, nil

@@ -27,8 +27,20 @@ type conformanceStore interface {
 	States(ctx context.Context) ([]feed.SourceState, error)
 	GetArticle(ctx context.Context, url, rulesKey string) (feed.Article, bool, error)
 	PutArticle(ctx context.Context, a feed.Article) error
+	Version(ctx context.Context) (int64, error)
+	ClaimDue(ctx context.Context, owner string, names []string, now time.Time, lease time.Duration, limit int) ([]string, error)
+	Claim(ctx context.Context, owner, name string, now time.Time, lease time.Duration) (bool, error)
+	Release(ctx context.Context, owner, name string) error
+	ClaimKey(ctx context.Context, owner, key string, now time.Time, lease time.Duration) (bool, error)
+	ReleaseKey(ctx context.Context, owner, key string) error
 	Close() error
 }
+
+// Both drivers have the whole behaviour.
+var (
+	_ websubStore = (*SQLite)(nil)
+	_ websubStore = (*Postgres)(nil)
+)
 
 // opener opens a handle on one database. Calling it again opens another
 // handle on the same database, as a second process would.
@@ -184,6 +196,15 @@ func testConformance(t *testing.T, fresh func(t *testing.T) opener) {
 		{"duplicate ids in a batch", testDuplicateIDs},
 		{"cancelled context", testCancelledContext},
 		{"concurrent handles", testConcurrentHandles},
+		{"concurrent saves of one source", testConcurrentSaves},
+		{"article cache bounds", testArticleBounds},
+		{"version", testVersion},
+		{"claim due sources", testClaimDue},
+		{"claim, release and take over", testClaimRelease},
+		{"claims survive saved states", testClaimAndState},
+		{"concurrent claims of due sources", testClaimDueConcurrent},
+		{"claim keys", testClaimKey},
+		{"claims: bad input", testClaimBadInput},
 	}
 	for _, tc := range suite {
 		t.Run(tc.name, func(t *testing.T) {

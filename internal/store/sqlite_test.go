@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,7 +118,7 @@ func TestOpenSQLiteSettings(t *testing.T) {
 			{"synchronous", "2"}, // FULL
 			{"foreign_keys", "1"},
 			{"busy_timeout", "5000"},
-			{"user_version", strconv.Itoa(len(sqliteMigrations))},
+			{"user_version", strconv.Itoa(len(schemaSteps))},
 		} {
 			var got string
 			if err := c.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(&got); err != nil {
@@ -186,8 +185,8 @@ func TestSQLiteMigrations(t *testing.T) {
 		}
 		return n > 0
 	}
-	createT := execAll(`CREATE TABLE t (x INTEGER)`)
-	failing := func(ctx context.Context, tx *sql.Tx) error { return errors.New("boom") }
+	createT := step{name: "t", sqlite: execAll(`CREATE TABLE t (x INTEGER)`)}
+	failing := step{name: "failing", sqlite: func(ctx context.Context, tx *sql.Tx) error { return errors.New("boom") }}
 
 	t.Run("reopen keeps data and version", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "feedmill.db")
@@ -201,14 +200,14 @@ func TestSQLiteMigrations(t *testing.T) {
 		}
 		s2 := openSQLite(t, path)
 		mustItem(t, s2, "src", "d1")
-		if v := version(t, s2.db); v != len(sqliteMigrations) {
-			t.Errorf("user_version = %d, want %d", v, len(sqliteMigrations))
+		if v := version(t, s2.db); v != len(schemaSteps) {
+			t.Errorf("user_version = %d, want %d", v, len(schemaSteps))
 		}
 	})
 
 	t.Run("a later step applies", func(t *testing.T) {
 		s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
-		steps := append(sqliteMigrations[:len(sqliteMigrations):len(sqliteMigrations)], createT)
+		steps := append(schemaSteps[:len(schemaSteps):len(schemaSteps)], createT)
 		if err := s.migrate(ctx, steps); err != nil {
 			t.Fatal(err)
 		}
@@ -219,14 +218,14 @@ func TestSQLiteMigrations(t *testing.T) {
 
 	t.Run("a failing step rolls back every pending step", func(t *testing.T) {
 		s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
-		steps := append(sqliteMigrations[:len(sqliteMigrations):len(sqliteMigrations)], createT, failing)
+		steps := append(schemaSteps[:len(schemaSteps):len(schemaSteps)], createT, failing)
 		err := s.migrate(ctx, steps)
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("version %d: boom", len(steps))) {
 			t.Fatalf("migrate error = %v, want the failing step named", err)
 		}
-		if v := version(t, s.db); v != len(sqliteMigrations) || hasTable(t, s.db, "t") {
+		if v := version(t, s.db); v != len(schemaSteps) || hasTable(t, s.db, "t") {
 			t.Errorf("after a failed migration: user_version = %d, table t = %v; want %d, false",
-				v, hasTable(t, s.db, "t"), len(sqliteMigrations))
+				v, hasTable(t, s.db, "t"), len(schemaSteps))
 		}
 	})
 
@@ -410,8 +409,8 @@ func TestSQLiteUpgradeFromVersion2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := &SQLite{db: db, path: path, logger: slog.New(slog.DiscardHandler), writeSlot: make(chan struct{}, 1)}
-	if err := old.migrate(ctx, sqliteMigrations[:2]); err != nil {
+	old := newSQLite(db, path, nil)
+	if err := old.migrate(ctx, schemaSteps[:2]); err != nil {
 		t.Fatal(err)
 	}
 	// Rows as version 2 wrote them: planned by the same code, written
@@ -442,8 +441,8 @@ func TestSQLiteUpgradeFromVersion2(t *testing.T) {
 
 	s := openSQLite(t, path)
 	var v int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != len(sqliteMigrations) {
-		t.Fatalf("user_version = %d, %v; want %d", v, err, len(sqliteMigrations))
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != len(schemaSteps) {
+		t.Fatalf("user_version = %d, %v; want %d", v, err, len(schemaSteps))
 	}
 	st, err := s.State(ctx, "src")
 	if err != nil {
@@ -496,8 +495,8 @@ func TestSQLiteUpgradeFromVersion4(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := &SQLite{db: db, path: path, logger: slog.New(slog.DiscardHandler), writeSlot: make(chan struct{}, 1)}
-	if err := old.migrate(ctx, sqliteMigrations[:4]); err != nil {
+	old := newSQLite(db, path, nil)
+	if err := old.migrate(ctx, schemaSteps[:4]); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.ExecContext(ctx, `INSERT INTO source_state
@@ -527,6 +526,44 @@ func TestSQLiteUpgradeFromVersion4(t *testing.T) {
 	}
 }
 
+// TestSQLiteUpgradeFromVersion6 opens a store written before the leases
+// and the change counter: its states read back unchanged, its sources can
+// be claimed, and its version starts counting.
+func TestSQLiteUpgradeFromVersion6(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "feedmill.db")
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := newSQLite(db, path, nil).migrate(ctx, schemaSteps[:6]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO source_state
+		(name, etag, last_modified, last_error, last_status, feed_title, feed_link, url, next_fetch, gone)
+		VALUES ('src', '', '', '', 200, 'Src', '', 'https://example.com/feed', ?, 1)`, toMicros(at(2))); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := openSQLite(t, path)
+	want := feed.SourceState{Name: "src", URL: "https://example.com/feed", NextFetch: at(2), LastStatus: 200, FeedTitle: "Src", Gone: true}
+	if st, err := s.State(ctx, "src"); err != nil || st != want {
+		t.Errorf("State = %+v, %v; want %+v", st, err, want)
+	}
+	checkClaimed(t, "claim an old source", mustClaimDue(t, s, "x", []string{"src"}, at(2), time.Hour, 1), "src")
+	v0, err := s.Version(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSave(t, s, "src", dated(1), 10, at(3))
+	if v1, err := s.Version(ctx); err != nil || v1 <= v0 {
+		t.Errorf("Version after a save = %d, %v; want more than %d", v1, err, v0)
+	}
+}
+
 // TestSQLiteUpgradeCountsItems: a store from before the kept item counts
 // (schema 5) gets them from its items, so the counts are right at once.
 func TestSQLiteUpgradeCountsItems(t *testing.T) {
@@ -535,12 +572,19 @@ func TestSQLiteUpgradeCountsItems(t *testing.T) {
 	s := openSQLite(t, path)
 	mustSave(t, s, "a", dated(3, 2, 1), 10, at(5))
 	mustSave(t, s, "b", dated(1), 10, at(5))
-	// Back to schema 5: the counts never existed.
-	if _, err := s.db.ExecContext(ctx, `DROP TABLE item_counts`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.db.ExecContext(ctx, `PRAGMA user_version = 5`); err != nil {
-		t.Fatal(err)
+	// Back to schema 5: the counts (and what later steps added) never
+	// existed.
+	for _, q := range []string{
+		`DROP TABLE item_counts`,
+		`DROP TABLE claims`,
+		`DROP TABLE changes`,
+		`ALTER TABLE source_state DROP COLUMN lease_owner`,
+		`ALTER TABLE source_state DROP COLUMN lease_until`,
+		`PRAGMA user_version = 5`,
+	} {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

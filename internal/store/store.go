@@ -1,7 +1,11 @@
 // Package store keeps normalized items, per-source fetch state and a
-// bounded cache of extracted articles between runs. SQLite is the driver for
-// now; every driver implements the same behaviour, pinned by one
-// conformance suite (conformance_test.go):
+// bounded cache of extracted articles between runs, and coordinates the
+// feedmill instances that share them. There are two drivers: SQLite, one
+// file for one daemon, and PostgreSQL, for several instances. Both
+// implement the same behaviour, written once (engine.go, claims.go,
+// articles.go, websub.go) over the few statements whose SQL differs
+// (dialect.go), and pinned by one conformance suite (conformance_test.go,
+// coordination_test.go):
 //
 //   - Items are upserted by (source, id). A new item gets FirstSeen = now and,
 //     when it carries no date, a Published time taken from the save time, so
@@ -15,10 +19,14 @@
 //   - At most keep items per source remain, the newest by Published; a batch
 //     is cut to its newest keep items first, so the same old items are not
 //     inserted and pruned again on every refresh.
+//   - Instances share work through leases: ClaimDue hands each due source
+//     to one instance at a time, ClaimKey any other piece of work. Version
+//     tells a reader whether items changed since it last read them, and
+//     on PostgreSQL, Listen tells it as soon as they do.
 //
-// The driver-independent parts (validation, encoding, hashing and the
-// retention plan) live in this file so that a later driver reuses them and
-// cannot drift from SQLite's behaviour.
+// The driver-independent parts of saving (validation, encoding, hashing and
+// the retention plan) live in this file so that no driver can drift from
+// the others.
 package store
 
 import (

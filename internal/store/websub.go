@@ -65,13 +65,13 @@ func checkHubSubscription(sub feed.HubSubscription) error {
 // subscriber renewing its lease may change its secret), while the time it
 // was first created is kept. Topic, Callback, Expires and Created must be
 // set; Lease reads back truncated to whole seconds.
-func (s *SQLite) PutHubSubscription(ctx context.Context, sub feed.HubSubscription) error {
+func (e *engine) PutHubSubscription(ctx context.Context, sub feed.HubSubscription) error {
 	if err := checkHubSubscription(sub); err != nil {
 		return fmt.Errorf("put hub subscription of %s to %s: %w", sub.Callback, sub.Topic, err)
 	}
 	lease, _ := leaseSeconds(sub.Lease) // checked above
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO hub_subscriptions
+	err := e.write(ctx, func(q querier) error {
+		_, err := q.exec(ctx, `INSERT INTO hub_subscriptions
 			(topic, callback, secret, lease, expires, created)
 			VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (topic, callback) DO UPDATE SET
@@ -88,9 +88,9 @@ func (s *SQLite) PutHubSubscription(ctx context.Context, sub feed.HubSubscriptio
 // DeleteHubSubscription removes the subscription of callback to topic. A
 // subscription that does not exist is not an error: the outcome is the
 // same.
-func (s *SQLite) DeleteHubSubscription(ctx context.Context, topic, callback string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM hub_subscriptions WHERE topic = ? AND callback = ?`, topic, callback)
+func (e *engine) DeleteHubSubscription(ctx context.Context, topic, callback string) error {
+	err := e.write(ctx, func(q querier) error {
+		_, err := q.exec(ctx, `DELETE FROM hub_subscriptions WHERE topic = ? AND callback = ?`, topic, callback)
 		return err
 	})
 	if err != nil {
@@ -101,8 +101,8 @@ func (s *SQLite) DeleteHubSubscription(ctx context.Context, topic, callback stri
 
 // HubSubscriptions returns the subscriptions to topic that have not expired
 // at now (Expires after now), ordered by callback.
-func (s *SQLite) HubSubscriptions(ctx context.Context, topic string, now time.Time) ([]feed.HubSubscription, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT callback, secret, lease, expires, created
+func (e *engine) HubSubscriptions(ctx context.Context, topic string, now time.Time) ([]feed.HubSubscription, error) {
+	rows, err := e.read.query(ctx, `SELECT callback, secret, lease, expires, created
 		FROM hub_subscriptions WHERE topic = ? AND expires > ? ORDER BY callback`,
 		topic, toMicros(now))
 	if err != nil {
@@ -128,14 +128,11 @@ func (s *SQLite) HubSubscriptions(ctx context.Context, topic string, now time.Ti
 
 // ExpireHubSubscriptions deletes every subscription that has expired at
 // now (Expires at or before now) and reports how many it deleted.
-func (s *SQLite) ExpireHubSubscriptions(ctx context.Context, now time.Time) (int, error) {
+func (e *engine) ExpireHubSubscriptions(ctx context.Context, now time.Time) (int, error) {
 	var n int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM hub_subscriptions WHERE expires <= ?`, toMicros(now))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
+	err := e.write(ctx, func(q querier) error {
+		var err error
+		n, err = q.exec(ctx, `DELETE FROM hub_subscriptions WHERE expires <= ?`, toMicros(now))
 		return err
 	})
 	if err != nil {
@@ -170,7 +167,7 @@ func checkSourceSubscription(sub feed.SourceSubscription) error {
 // subscription of the same source. Source, Hub, Topic, Updated and a known
 // State must be set; Lease reads back truncated to whole seconds, a zero
 // Expires reads back zero.
-func (s *SQLite) PutSourceSubscription(ctx context.Context, sub feed.SourceSubscription) error {
+func (e *engine) PutSourceSubscription(ctx context.Context, sub feed.SourceSubscription) error {
 	if strings.TrimSpace(sub.Source) == "" {
 		return errors.New("put source subscription: empty source name")
 	}
@@ -178,8 +175,8 @@ func (s *SQLite) PutSourceSubscription(ctx context.Context, sub feed.SourceSubsc
 		return fmt.Errorf("put subscription of source %q: %w", sub.Source, err)
 	}
 	lease, _ := leaseSeconds(sub.Lease) // checked above
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO source_subscriptions
+	err := e.write(ctx, func(q querier) error {
+		_, err := q.exec(ctx, `INSERT INTO source_subscriptions
 			(source, hub, topic, secret, state, lease, expires, updated, reason)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (source) DO UPDATE SET
@@ -214,10 +211,10 @@ func scanSourceSubscription(sc rowScanner) (feed.SourceSubscription, error) {
 
 // SourceSubscription returns the subscription of source, and whether there
 // is one.
-func (s *SQLite) SourceSubscription(ctx context.Context, source string) (feed.SourceSubscription, bool, error) {
-	sub, err := scanSourceSubscription(s.db.QueryRowContext(ctx, `SELECT `+sourceSubscriptionColumns+`
+func (e *engine) SourceSubscription(ctx context.Context, source string) (feed.SourceSubscription, bool, error) {
+	sub, err := scanSourceSubscription(e.read.queryRow(ctx, `SELECT `+sourceSubscriptionColumns+`
 		FROM source_subscriptions WHERE source = ?`, source))
-	if errors.Is(err, sql.ErrNoRows) {
+	if isNoRows(err) {
 		return feed.SourceSubscription{}, false, nil
 	}
 	if err != nil {
@@ -228,8 +225,8 @@ func (s *SQLite) SourceSubscription(ctx context.Context, source string) (feed.So
 
 // SourceSubscriptions returns every source subscription, in any state,
 // ordered by source name.
-func (s *SQLite) SourceSubscriptions(ctx context.Context) ([]feed.SourceSubscription, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+sourceSubscriptionColumns+`
+func (e *engine) SourceSubscriptions(ctx context.Context) ([]feed.SourceSubscription, error) {
+	rows, err := e.read.query(ctx, `SELECT `+sourceSubscriptionColumns+`
 		FROM source_subscriptions ORDER BY source`)
 	if err != nil {
 		return nil, fmt.Errorf("list source subscriptions: %w", err)

@@ -1,0 +1,606 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// The PostgreSQL tests run against the server whose DSN is in
+// FEEDMILL_TEST_POSTGRES, each test in a schema of its own, dropped when
+// it ends. Without the variable they skip.
+const pgTestEnv = "FEEDMILL_TEST_POSTGRES"
+
+// pgTestDSN returns the DSN of the test server, or skips t.
+func pgTestDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv(pgTestEnv)
+	if dsn == "" {
+		t.Skipf("no PostgreSQL server: set %s to run this test, for example %s=postgres://postgres@127.0.0.1:5432/test?sslmode=disable",
+			pgTestEnv, pgTestEnv)
+	}
+	return dsn
+}
+
+// withParam adds a connection parameter to a DSN of either form.
+func withParam(dsn, key, value string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			panic(err)
+		}
+		q := u.Query()
+		q.Set(key, value)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return dsn + " " + key + "=" + value
+}
+
+// pgAdmin runs statements on the test server outside any test schema.
+func pgAdmin(t testing.TB, stmts ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, pgTestDSN(t))
+	if err != nil {
+		t.Fatalf("connect to the test server: %v", err)
+	}
+	defer conn.Close(ctx)
+	for _, q := range stmts {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// pgFreshSchema creates an empty schema for t and returns a DSN whose
+// connections use it (and name themselves after it, so that a test can
+// find its own connections on the server).
+func pgFreshSchema(t testing.TB) string {
+	t.Helper()
+	dsn := pgTestDSN(t)
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "feedmill_test_" + hex.EncodeToString(b[:])
+	pgAdmin(t, "CREATE SCHEMA "+schema)
+	t.Cleanup(func() { pgAdmin(t, "DROP SCHEMA "+schema+" CASCADE") })
+	return withParam(withParam(dsn, "search_path", schema), "application_name", schema)
+}
+
+func pgOpener(t *testing.T) opener {
+	dsn := pgFreshSchema(t)
+	return func(ctx context.Context) (conformanceStore, error) { return OpenPostgres(ctx, dsn, nil) }
+}
+
+func pgWebSubOpener(t *testing.T) websubOpener {
+	dsn := pgFreshSchema(t)
+	return func(ctx context.Context) (websubStore, error) { return OpenPostgres(ctx, dsn, nil) }
+}
+
+func TestPostgresConformance(t *testing.T) {
+	pgTestDSN(t)
+	testConformance(t, pgOpener)
+}
+
+func TestPostgresWebSubConformance(t *testing.T) {
+	pgTestDSN(t)
+	testWebSubConformance(t, pgWebSubOpener)
+}
+
+func openPostgres(t testing.TB, dsn string) *Postgres {
+	t.Helper()
+	p, err := OpenPostgres(context.Background(), dsn, nil)
+	if err != nil {
+		t.Fatalf("OpenPostgres: %v", err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// pgVersion reads the schema version a database records.
+func pgVersion(t testing.TB, p *Postgres) int {
+	t.Helper()
+	var v int
+	if err := p.pool.QueryRow(context.Background(), `SELECT version FROM feedmill_schema`).Scan(&v); err != nil {
+		t.Fatalf("read schema version: %v", err)
+	}
+	return v
+}
+
+func pgHasTable(t testing.TB, p *Postgres, name string) bool {
+	t.Helper()
+	var ok bool
+	if err := p.pool.QueryRow(context.Background(), `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&ok); err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+func TestPostgresMigrations(t *testing.T) {
+	pgTestDSN(t)
+	ctx := context.Background()
+	createT := step{name: "t", postgres: pgExecAll(`CREATE TABLE t (x INTEGER)`)}
+	failing := step{name: "failing", postgres: func(context.Context, pgx.Tx) error { return errors.New("boom") }}
+
+	t.Run("an empty database gets every step", func(t *testing.T) {
+		p := openPostgres(t, pgFreshSchema(t))
+		if v := pgVersion(t, p); v != len(schemaSteps) {
+			t.Errorf("version = %d, want %d", v, len(schemaSteps))
+		}
+		for _, table := range []string{"items", "source_state", "articles", "hub_subscriptions",
+			"source_subscriptions", "item_counts", "claims", "changes"} {
+			if !pgHasTable(t, p, table) {
+				t.Errorf("table %s missing", table)
+			}
+		}
+	})
+
+	t.Run("reopen keeps data and version", func(t *testing.T) {
+		dsn := pgFreshSchema(t)
+		p, err := OpenPostgres(ctx, dsn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustSave(t, p, "src", dated(1), 10, at(2))
+		p.Close()
+		p2 := openPostgres(t, dsn)
+		mustItem(t, p2, "src", "d1")
+		if v := pgVersion(t, p2); v != len(schemaSteps) {
+			t.Errorf("version = %d, want %d", v, len(schemaSteps))
+		}
+	})
+
+	t.Run("a later step applies", func(t *testing.T) {
+		p := openPostgres(t, pgFreshSchema(t))
+		steps := append(schemaSteps[:len(schemaSteps):len(schemaSteps)], createT)
+		if err := p.migrate(ctx, steps); err != nil {
+			t.Fatal(err)
+		}
+		if v := pgVersion(t, p); v != len(steps) || !pgHasTable(t, p, "t") {
+			t.Errorf("version = %d, table t = %v; want %d, true", v, pgHasTable(t, p, "t"), len(steps))
+		}
+	})
+
+	t.Run("a failing step rolls back every pending step", func(t *testing.T) {
+		p := openPostgres(t, pgFreshSchema(t))
+		steps := append(schemaSteps[:len(schemaSteps):len(schemaSteps)], createT, failing)
+		err := p.migrate(ctx, steps)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("version %d: boom", len(steps))) {
+			t.Fatalf("migrate error = %v, want the failing step named", err)
+		}
+		if v := pgVersion(t, p); v != len(schemaSteps) || pgHasTable(t, p, "t") {
+			t.Errorf("after a failed migration: version = %d, table t = %v; want %d, false",
+				v, pgHasTable(t, p, "t"), len(schemaSteps))
+		}
+	})
+
+	t.Run("a newer schema is refused", func(t *testing.T) {
+		dsn := pgFreshSchema(t)
+		p := openPostgres(t, dsn)
+		if _, err := p.pool.Exec(ctx, `UPDATE feedmill_schema SET version = 99`); err != nil {
+			t.Fatal(err)
+		}
+		p2, err := OpenPostgres(ctx, dsn, nil)
+		if err == nil {
+			p2.Close()
+			t.Fatal("no error")
+		}
+		if !strings.Contains(err.Error(), "schema version 99 is newer") {
+			t.Errorf("error %q does not explain the version", err)
+		}
+	})
+
+	t.Run("instances starting at once migrate once", func(t *testing.T) {
+		for round := range 3 {
+			dsn := pgFreshSchema(t)
+			var logs lockedBuffer
+			logger := slog.New(slog.NewTextHandler(&logs, nil))
+			const instances = 4
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for range instances {
+				wg.Go(func() {
+					<-start
+					p, err := OpenPostgres(ctx, dsn, logger)
+					if err != nil {
+						t.Errorf("round %d: OpenPostgres: %v", round, err)
+						return
+					}
+					if _, err := p.Version(ctx); err != nil {
+						t.Errorf("round %d: Version: %v", round, err)
+					}
+					p.Close()
+				})
+			}
+			close(start)
+			wg.Wait()
+			if n := strings.Count(logs.String(), "store schema migrated"); n != 1 {
+				t.Errorf("round %d: %d migrations logged, want 1:\n%s", round, n, logs.String())
+			}
+		}
+	})
+}
+
+// lockedBuffer is a log destination safe for several goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestPostgresUpgradeFromVersion6 opens a database as the release before
+// the leases left it: its items and states read back unchanged, a
+// refresh bringing the same items writes nothing, and its sources can be
+// claimed.
+func TestPostgresUpgradeFromVersion6(t *testing.T) {
+	dsn := pgFreshSchema(t)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := newPostgres(pool, "old", nil)
+	if err := old.migrate(ctx, schemaSteps[:6]); err != nil {
+		t.Fatal(err)
+	}
+	// Rows as version 6 wrote them: planned by the same code.
+	batch := append(undated("u"), dated(3, 2)...)
+	batch[1] = withHidden(batch[1])
+	recs, err := prepareBatch("src", batch, at(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range plan(recs, nil, 10, at(5)).inserts {
+		if _, err := pool.Exec(ctx, rebind(insertItemSQL), "src", r.id, r.link, r.title, r.summary, r.content,
+			nullString(r.authors), nullString(r.categories), nullString(r.enclosures),
+			toMicros(r.published), toMicros(r.updated), toMicros(r.firstSeen), r.hash,
+			r.canonical, r.rawSummary, r.rawContent, r.hiddenHash); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO item_counts (source, items) VALUES ('src', 3)`,
+		`INSERT INTO source_state (name, etag, last_modified, last_error, last_status, feed_title, feed_link, url, next_fetch, gone)
+		VALUES ('src', '"e"', '', '', 200, 'Src', '', 'https://example.com/feed', ` + fmt.Sprint(toMicros(at(4))) + `, true)`,
+	} {
+		if _, err := pool.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pool.Close()
+
+	p := openPostgres(t, dsn)
+	if v := pgVersion(t, p); v != len(schemaSteps) {
+		t.Fatalf("version = %d, want %d", v, len(schemaSteps))
+	}
+	st, err := p.State(ctx, "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState := feed.SourceState{Name: "src", URL: "https://example.com/feed", Validators: feed.Validators{ETag: `"e"`},
+		LastStatus: 200, FeedTitle: "Src", NextFetch: at(4), Gone: true, ItemCount: 3}
+	if st != wantState {
+		t.Errorf("State = %+v, want %+v", st, wantState)
+	}
+	checkItems(t, mustItems(t, p, feed.Query{Sources: []string{"src"}}), []feed.Item{
+		stored("src", batch[0], at(5)), stored("src", batch[1], at(5)), stored("src", batch[2], at(5)),
+	})
+	v0, err := p.Version(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, "same items after the upgrade", mustSave(t, p, "src", batch, 10, at(6)), feed.SaveResult{})
+	if v1, err := p.Version(ctx); err != nil || v1 != v0 {
+		t.Errorf("an unchanged refresh after the upgrade: version %d -> %d (%v)", v0, v1, err)
+	}
+	checkClaimed(t, "claim an old source", mustClaimDue(t, p, "x", []string{"src"}, at(4), time.Hour, 1), "src")
+	mustSave(t, p, "src", dated(9), 10, at(9))
+	if v2, err := p.Version(ctx); err != nil || v2 <= v0 {
+		t.Errorf("Version after a save = %d, %v; want more than %d", v2, err, v0)
+	}
+}
+
+// TestPostgresListen: a change committed by another handle calls fn, a
+// save that writes nothing does not, nor does a change in another
+// schema, and Listen returns when its context ends.
+func TestPostgresListen(t *testing.T) {
+	dsn := pgFreshSchema(t)
+	listener, writer := openPostgres(t, dsn), openPostgres(t, dsn)
+	other := openPostgres(t, pgFreshSchema(t))
+	calls := make(chan struct{}, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	returned := make(chan error, 1)
+	go func() { returned <- listener.Listen(ctx, func() { calls <- struct{}{} }) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-returned:
+			if err != nil {
+				t.Errorf("Listen returned %v, want nil", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("Listen did not return after its context ended")
+		}
+	}()
+
+	waitCall := func(what string) {
+		t.Helper()
+		select {
+		case <-calls:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: fn not called within 5s", what)
+		}
+	}
+	noCall := func(what string) {
+		t.Helper()
+		select {
+		case <-calls:
+			t.Errorf("%s: fn called", what)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	waitCall("listening starts") // the first call, once listening
+	mustSave(t, writer, "src", dated(2, 1), 10, at(5))
+	waitCall("new items")
+	mustSave(t, writer, "src", dated(2, 1), 10, at(6))
+	noCall("unchanged items")
+	mustSave(t, other, "src", dated(2, 1), 10, at(5))
+	noCall("new items in another schema")
+	if err := writer.SaveState(context.Background(), feed.SourceState{Name: "src", LastStatus: 200}); err != nil {
+		t.Fatal(err)
+	}
+	noCall("a saved state")
+	mustSave(t, listener, "src", dated(3), 10, at(7))
+	waitCall("new items from the listening handle")
+}
+
+// TestPostgresListenCoalesces: changes committed while fn runs make one
+// more call, not one each.
+func TestPostgresListenCoalesces(t *testing.T) {
+	dsn := pgFreshSchema(t)
+	listener, writer := openPostgres(t, dsn), openPostgres(t, dsn)
+	var calls atomic.Int32
+	first, release := make(chan struct{}), make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		listener.Listen(ctx, func() {
+			if calls.Add(1) == 1 {
+				close(first)
+				<-release // a slow first call
+			}
+		})
+	}()
+	<-first
+	for i := range 5 {
+		mustSave(t, writer, "src", dated(i), 10, at(10+i))
+	}
+	time.Sleep(500 * time.Millisecond) // the notifications arrive
+	close(release)
+	time.Sleep(500 * time.Millisecond)
+	if n := calls.Load(); n != 2 {
+		t.Errorf("fn called %d times, want 2: the first, then one for the 5 changes", n)
+	}
+	cancel()
+	<-done
+}
+
+// TestPostgresListenReconnects: when the listening connection is killed,
+// Listen connects again and calls fn, since changes may have been missed.
+func TestPostgresListenReconnects(t *testing.T) {
+	dsn := pgFreshSchema(t)
+	listener, writer := openPostgres(t, dsn), openPostgres(t, dsn)
+	var logs lockedBuffer
+	listener.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	calls := make(chan struct{}, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		listener.Listen(ctx, func() { calls <- struct{}{} })
+	}()
+	defer func() { cancel(); <-done }()
+	waitCall := func(what string) {
+		t.Helper()
+		select {
+		case <-calls:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: fn not called within 5s", what)
+		}
+	}
+	waitCall("listening starts")
+
+	var killed int
+	appName := listener.pool.Config().ConnConfig.RuntimeParams["application_name"]
+	if err := writer.pool.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid))
+		FROM pg_stat_activity WHERE application_name = $1 AND query = 'LISTEN `+pgChannel+`'`, appName).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed != 1 {
+		t.Fatalf("killed %d listening connections, want 1", killed)
+	}
+	waitCall("reconnected")
+	if !strings.Contains(logs.String(), "lost its connection") {
+		t.Errorf("the lost connection was not logged:\n%s", logs.String())
+	}
+	mustSave(t, writer, "src", dated(1), 10, at(2))
+	waitCall("a change after the reconnection")
+}
+
+// TestPostgresQueryPlans pins that listings and the pruning of the
+// article cache read an index in order instead of sorting, on data shaped
+// like a real store. (A listing of all the items of one source may sort
+// them: they are few, and the planner rightly prefers that.)
+func TestPostgresQueryPlans(t *testing.T) {
+	p := openPostgres(t, pgFreshSchema(t))
+	ctx := context.Background()
+	const sources, perSource = 20, 100
+	var names []string
+	for src := range sources {
+		name := fmt.Sprintf("source%02d", src)
+		names = append(names, name)
+		items := make([]feed.Item, perSource)
+		for i := range items {
+			items[i] = testItem(fmt.Sprint(i), t0.Add(time.Duration(i*sources+src)*time.Minute))
+		}
+		mustSave(t, p, name, items, 0, at(1))
+	}
+	for i := range 500 {
+		if err := p.PutArticle(ctx, feed.Article{URL: fmt.Sprintf("https://example.com/%d", i), Fetched: at(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.pool.Exec(ctx, `ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		query     string
+		args      []any
+		wantIndex string
+	}{
+		{"items of one source", pgItemsQuery(1, false, false), []any{"source01", 10, 0}, "items_by_source_date"},
+		{"oldest items of one source", pgItemsQuery(1, true, true), []any{"source01", 10, 20}, "items_by_source_date"},
+		{"newest items of every source", pgItemsQuery(sources, true, false), []any{names, 100, 0}, "items_by_date"},
+		{"oldest items of every source", pgItemsQuery(sources, true, true), []any{names, 100, 0}, "items_by_date"},
+		{"stored rows of a source", pgLoadStoredQuery, []any{"source01"}, "items_by_source_date"},
+		{"the newest article over the limit", pgArticlesCutoffQuery, []any{100}, "articles_by_fetched"},
+		{"articles over the limit", pgPruneArticlesQuery, []any{toMicros(at(10)), "https://example.com/10", ""}, "articles_by_fetched"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, err := p.pool.Query(ctx, "EXPLAIN "+rebind(tc.query), tc.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var plan []string
+			for rows.Next() {
+				var line string
+				if err := rows.Scan(&line); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, strings.TrimSpace(line))
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			text := strings.Join(plan, "; ")
+			if !(strings.Contains(text, "using "+tc.wantIndex+" on") || strings.Contains(text, "Scan on "+tc.wantIndex+" ")) ||
+				strings.Contains(text, "Sort") || strings.Contains(text, "Seq Scan") {
+				t.Errorf("plan %q: want index %s, no sort and no sequential scan", text, tc.wantIndex)
+			}
+		})
+	}
+}
+
+// TestPostgresOddText pins what PostgreSQL does with text a sanitizer
+// should never let through (SQLite stores it byte for byte): a NUL byte or
+// invalid UTF-8 fails the batch, which writes nothing.
+func TestPostgresOddText(t *testing.T) {
+	p := openPostgres(t, pgFreshSchema(t))
+	mustSave(t, p, "src", dated(1), 10, at(1))
+	for _, it := range []feed.Item{
+		{ID: "nul", Title: "nul \x00 inside"},
+		{ID: "invalid", Summary: "invalid \xff\xfe utf-8"},
+		{ID: "nul\x00id"},
+	} {
+		batch := append(dated(2), it)
+		if res, err := p.SaveItems(context.Background(), "src", batch, 10, at(2)); err == nil {
+			t.Errorf("item %q saved: %+v", it.ID, res)
+		}
+		checkIDs(t, mustItems(t, p, feed.Query{Sources: []string{"src"}}), "d1")
+	}
+}
+
+// TestPostgresArticleDefaults pins the bounds a store opens with.
+func TestPostgresArticleDefaults(t *testing.T) {
+	p := openPostgres(t, pgFreshSchema(t))
+	if p.articleMaxAge != 90*24*time.Hour || p.articleMaxRows != 50000 {
+		t.Errorf("article bounds = %v, %d; want 90 days, 50000", p.articleMaxAge, p.articleMaxRows)
+	}
+}
+
+// TestOpenPostgresErrors needs no server: each DSN fails before one is
+// reached, or reaches none, and no error shows a password.
+func TestOpenPostgresErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		dsn     string
+		wantErr []string
+	}{
+		{"empty", " ", []string{"empty PostgreSQL DSN"}},
+		{"not a DSN", "postgres://user:s3cret@[::1/db", []string{"open store", "xxxxx"}},
+		{"unknown sslmode", "postgres://user:s3cret@127.0.0.1:1/db?sslmode=sometimes", []string{"postgres://user:xxxxx@127.0.0.1:1/db", "sslmode"}},
+		{"no server, URL", "postgres://user:s3cret@127.0.0.1:1/db?sslmode=disable&connect_timeout=5",
+			[]string{"postgres://user:xxxxx@127.0.0.1:1/db", "connect"}},
+		{"no server, key=value", "host=127.0.0.1 port=1 user=u password=s3cret dbname=db sslmode=disable connect_timeout=5",
+			[]string{"password=xxxxx", "connect"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			p, err := OpenPostgres(ctx, tc.dsn, nil)
+			if err == nil {
+				p.Close()
+				t.Fatal("no error")
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error %q shows the password", err)
+			}
+		})
+	}
+}
+
+func TestRedactDSN(t *testing.T) {
+	tests := []struct{ dsn, want string }{
+		{"postgres://u:pw@h:5432/db?sslmode=disable", "postgres://u:xxxxx@h:5432/db?sslmode=disable"},
+		{"postgresql://u@h/db", "postgresql://u@h/db"},
+		{"postgres://h/db?password=pw&user=u", "postgres://h/db?password=xxxxx&user=u"},
+		{"postgres://h/db?sslpassword=pw", "postgres://h/db?sslpassword=xxxxx"},
+		{"postgres://u:p%40w@h1:5432,h2:5432/db?password=pw", "postgres://u:xxxxx@h1:5432,h2:5432/db?password=xxxxx"},
+		{"host=h user=u password=pw dbname=db", "host=h user=u password=xxxxx dbname=db"},
+		{"host=h password = 'p w\\'x' dbname=db", "host=h password = xxxxx dbname=db"},
+		{"host=h PASSWORD=pw", "host=h PASSWORD=xxxxx"},
+		{"host=h dbname=db", "host=h dbname=db"},
+	}
+	for _, tc := range tests {
+		if got := redactDSN(tc.dsn); got != tc.want {
+			t.Errorf("redactDSN(%q) = %q, want %q", tc.dsn, got, tc.want)
+		}
+	}
+}
