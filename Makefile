@@ -7,7 +7,15 @@ LDFLAGS := -s -w -X github.com/feedmill/feedmill/internal/app.version=$(VERSION)
 CONFIG  ?= feeds.yaml
 FUZZTIME ?= 20s
 
-.PHONY: build run fetch check test compat bench bench-go lint fuzz clean
+# Where `make install` puts things; DESTDIR stages them elsewhere (for a
+# package: make install DESTDIR=/tmp/pkg).
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+UNITDIR ?= /etc/systemd/system
+CONFDIR := /etc/feedmill
+IMAGE   ?= feedmill
+
+.PHONY: build run fetch check test compat bench bench-go lint fuzz clean install uninstall docker
 
 ## build: the static binary bin/feedmill, version stamped
 build:
@@ -59,6 +67,30 @@ fuzz:
 	    $(GO) test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+## install: the binary to $(BINDIR), the systemd unit to $(UNITDIR), and
+## the example config to /etc/feedmill/feeds.yaml unless one is there
+install: build
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)
+	install -m 0755 bin/feedmill $(DESTDIR)$(BINDIR)/feedmill
+	sed 's|/usr/local/bin/feedmill|$(BINDIR)/feedmill|' deploy/feedmill.service > bin/feedmill.service
+	install -m 0644 bin/feedmill.service $(DESTDIR)$(UNITDIR)/feedmill.service
+	@if [ -e $(DESTDIR)$(CONFDIR)/feeds.yaml ]; then \
+	  echo "kept $(DESTDIR)$(CONFDIR)/feeds.yaml"; \
+	else \
+	  install -m 0644 deploy/feeds.yaml $(DESTDIR)$(CONFDIR)/feeds.yaml; \
+	  echo "installed the example $(DESTDIR)$(CONFDIR)/feeds.yaml: edit its sources"; \
+	fi
+	@if [ -z "$(DESTDIR)" ]; then echo "then: systemctl daemon-reload && systemctl enable --now feedmill"; fi
+
+## uninstall: remove the binary and the unit; the config and the store
+## (/var/lib/feedmill) stay
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/feedmill $(DESTDIR)$(UNITDIR)/feedmill.service
+
+## docker: the container image $(IMAGE):$(VERSION) (see Dockerfile)
+docker:
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(VERSION) -t $(IMAGE):latest .
 
 clean:
 	rm -rf bin

@@ -76,7 +76,14 @@ Usage:
   feedmill explain [-config feeds.yaml] SOURCE ITEM         show what learned boilerplate removal takes out
                                                             of a stored item (ITEM: its id or link)
   feedmill import  [-config feeds.yaml] FILE.opml           add a reader's OPML export to the sources
+  feedmill add     [-config feeds.yaml] [-category C]...    add the feed at URL, or the feed a web page
+                   [-name NAME] URL                         at URL advertises, to the sources
+  feedmill sources [-config feeds.yaml]                     list the sources and how each is doing
   feedmill version                                          print the version
+
+Every command that logs also takes -log-level debug|info|warn|error
+(default info; warn for fetch on a terminal, under its progress bar) and
+-log-format text|json (default text). Logs go to stderr.
 
 Exit status: 0 on success, 1 when a fetch pass had failing sources or on a
 runtime error, 2 on an invalid config or command line.
@@ -101,7 +108,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "serve", "fetch", "check", "preview", "explain", "import":
+	case "serve", "fetch", "check", "preview", "explain", "import", "add", "sources":
 	default:
 		fmt.Fprint(stderr, usage)
 		return &ExitError{Code: 2, Err: fmt.Errorf("unknown command %q", cmd)}
@@ -111,6 +118,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "feeds.yaml", "path of the config `file`")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	logFormat := fs.String("log-format", "text", "log `format`: text or json")
 	listen := ""
 	if cmd == "serve" {
 		fs.StringVar(&listen, "listen", "", "listen on `address` instead of the config's server.listen")
@@ -119,15 +127,23 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cmd == "preview" {
 		fs.IntVar(&n, "n", n, "how many of the newest items to show")
 	}
+	var add addOptions
+	if cmd == "add" {
+		fs.Func("category", "put the source in `category` (repeat for more)", func(c string) error {
+			add.categories = append(add.categories, c)
+			return nil
+		})
+		fs.StringVar(&add.name, "name", "", "the source's `name` (default: made from the feed's title)")
+	}
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return &ExitError{Code: 2, Err: err}
 	}
-	want := map[string]int{"preview": 1, "explain": 2, "import": 1}[cmd]
+	want := map[string]int{"preview": 1, "explain": 2, "import": 1, "add": 1}[cmd]
 	if fs.NArg() != want {
-		names := map[string]string{"preview": "one argument, SOURCE", "explain": "two arguments, SOURCE and ITEM", "import": "one argument, FILE.opml"}[cmd]
+		names := map[string]string{"preview": "one argument, SOURCE", "explain": "two arguments, SOURCE and ITEM", "import": "one argument, FILE.opml", "add": "one argument, URL"}[cmd]
 		if want == 0 {
 			names = "no arguments"
 		}
@@ -138,7 +154,23 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return &ExitError{Code: 2, Err: fmt.Errorf("-log-level: %w", err)}
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// On a terminal, fetch draws a progress bar on stderr: everything
+	// else written there goes through it, and info lines (one per
+	// source, which the summary repeats) are left out unless asked for.
+	var bar *progress
+	if cols, tty := terminalWidth(stderr); tty && cmd == "fetch" {
+		bar = newProgress(stderr, cols, nil)
+		stderr = bar
+		levelSet := false
+		fs.Visit(func(f *flag.Flag) { levelSet = levelSet || f.Name == "log-level" })
+		if !levelSet {
+			level = slog.LevelWarn
+		}
+	}
+	logger, err := newLogger(stderr, *logFormat, level)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
 
 	switch cmd {
 	case "check":
@@ -146,7 +178,18 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "import":
 		return importOPML(*configPath, args[0], stdout)
 	case "fetch":
-		return withPipeline(ctx, *configPath, stderr, logger, func(p *pipeline) error { return fetchOnce(ctx, p, stderr) })
+		return fetchCommand(ctx, *configPath, stderr, logger, bar)
+	case "add":
+		return addSource(ctx, *configPath, args[0], add, stdout, stderr, logger)
+	case "sources":
+		width := 0
+		if cols, tty := terminalWidth(stdout); tty {
+			width = cols
+			if width <= 0 {
+				width = 100
+			}
+		}
+		return listSources(ctx, *configPath, stdout, stderr, width, logger)
 	case "preview":
 		return withPipeline(ctx, *configPath, stderr, logger, func(p *pipeline) error { return preview(ctx, p, args[0], n, stdout) })
 	case "explain":

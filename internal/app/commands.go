@@ -15,6 +15,7 @@ import (
 	"github.com/feedmill/feedmill/internal/config"
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/fetch"
+	"github.com/feedmill/feedmill/internal/metrics"
 	"github.com/feedmill/feedmill/internal/normalize"
 	"github.com/feedmill/feedmill/internal/publish"
 	"github.com/feedmill/feedmill/internal/refresh"
@@ -112,7 +113,17 @@ func newFetchClient(opts fetch.Options, logger *slog.Logger) *fetch.Client {
 // build wires the pipeline for cfg on the open store st, fetching with
 // client. ctx bounds the pipeline's own background work (WebSub pings).
 func build(ctx context.Context, cfg *config.Config, st Store, client *fetch.Client, logger *slog.Logger) (*pipeline, error) {
+	return buildWith(ctx, cfg, st, client, logger, nil)
+}
+
+// buildWith is build recording what the pipeline does in m (the daemon's
+// metrics), when m is not nil.
+func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.Client, logger *slog.Logger, m *metrics.Metrics) (*pipeline, error) {
 	p := &pipeline{cfg: cfg, store: st, client: client}
+	var hubOpts websub.HubOptions
+	if m != nil {
+		hubOpts.OnDelivery, hubOpts.OnSubscribers = m.Delivery, m.Subscribers
+	}
 	// WebSub requests go to addresses that strangers give us: callbacks
 	// of subscribers of our hub, hubs named by sources' feeds. They go
 	// through the fetcher's guarded transport, which refuses private
@@ -125,19 +136,18 @@ func build(ctx context.Context, cfg *config.Config, st Store, client *fetch.Clie
 	case "off":
 	case "builtin", "":
 		p.hubURL = cfg.Server.BaseURL + "/websub/hub"
-		p.hub = websub.NewHub(websub.HubOptions{
-			BaseURL: cfg.Server.BaseURL,
-			HubURL:  p.hubURL,
-			Client:  websubClient,
-			Logger:  logger.With("component", "websub-hub"),
-			Content: func(topic string) ([]byte, string, bool) {
-				snap, ok := p.topicSnapshot(topic)
-				if !ok {
-					return nil, "", false
-				}
-				return snap.Body, snap.ContentType, true
-			},
-		}, st)
+		hubOpts.BaseURL = cfg.Server.BaseURL
+		hubOpts.HubURL = p.hubURL
+		hubOpts.Client = websubClient
+		hubOpts.Logger = logger.With("component", "websub-hub")
+		hubOpts.Content = func(topic string) ([]byte, string, bool) {
+			snap, ok := p.topicSnapshot(topic)
+			if !ok {
+				return nil, "", false
+			}
+			return snap.Body, snap.ContentType, true
+		}
+		p.hub = websub.NewHub(hubOpts, st)
 	default: // an external hub
 		p.hubURL = cfg.Server.WebSub
 	}
@@ -155,11 +165,20 @@ func build(ctx context.Context, cfg *config.Config, st Store, client *fetch.Clie
 		})
 	}
 	p.publisher = publish.New(publish.Options{
-		BaseURL:   cfg.Server.BaseURL,
-		Version:   Version(),
-		Hub:       p.hubURL,
-		Logger:    logger.With("component", "publish"),
-		OnPublish: func(changed []publish.Change) { p.announce(ctx, pingClient, changed, logger) },
+		BaseURL: cfg.Server.BaseURL,
+		Version: Version(),
+		Hub:     p.hubURL,
+		Logger:  logger.With("component", "publish"),
+		OnPublish: func(changed []publish.Change) {
+			if m != nil {
+				for _, c := range changed {
+					if c.Format == publish.Atom {
+						m.Published(c.Name, c.Snapshot.Items)
+					}
+				}
+			}
+			p.announce(ctx, pingClient, changed, logger)
+		},
 	}, specs, sources, st)
 
 	p.subscriber = websub.NewSubscriber(websub.SubscriberOptions{
@@ -189,6 +208,9 @@ func build(ctx context.Context, cfg *config.Config, st Store, client *fetch.Clie
 		BackoffMax:     cfg.Fetch.BackoffMax,
 		Logger:         logger.With("component", "refresh"),
 		OnResult: func(res refresh.Result) {
+			if m != nil {
+				observeResult(m, res)
+			}
 			if p.onResult != nil {
 				p.onResult(res)
 			}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/feedmill/feedmill/internal/config"
 	"github.com/feedmill/feedmill/internal/fetch"
+	"github.com/feedmill/feedmill/internal/metrics"
 	"github.com/feedmill/feedmill/internal/server"
 )
 
@@ -33,6 +34,7 @@ type daemon struct {
 	path    string
 	listen  string // -listen, overriding server.listen; "" for none
 	store   Store
+	metrics *metrics.Metrics // kept across reloads
 	logger  *slog.Logger
 	started time.Time
 
@@ -118,6 +120,8 @@ func serve(ctx context.Context, path, listen string, stderr io.Writer, logger *s
 		return err
 	}
 	defer func() { err = errors.Join(err, d.store.Close()) }()
+	d.metrics = newMetrics(d.store, logger)
+	seedMetrics(ctx, d.metrics, d.store, logger)
 	g, err := d.prepare(ctx, cfg)
 	if err != nil {
 		return err
@@ -183,7 +187,7 @@ func (d *daemon) prepare(ctx context.Context, cfg *config.Config) (*generation, 
 	}
 	g := &generation{}
 	g.ctx, g.cancel = context.WithCancel(ctx)
-	p, err := build(g.ctx, cfg, d.store, client, d.logger)
+	p, err := buildWith(g.ctx, cfg, d.store, client, d.logger, d.metrics)
 	if err == nil {
 		// Serve what the store already holds at once; refreshes follow.
 		err = p.rebuild(g.ctx)
@@ -201,6 +205,7 @@ func (d *daemon) prepare(ctx context.Context, cfg *config.Config) (*generation, 
 		Sources: cfg.DomainSources(), Logger: d.logger.With("component", "http"),
 		Hub: p.hubURL, WebSubHub: hubHandler(p.hub), WebSubCallback: p.subscriber,
 		Started: d.started, ConfigProblems: d.configProblems,
+		Metrics: d.metrics.Handler(), Observer: d.metrics,
 	}, p.publisher, d.store)
 	return g, nil
 }
@@ -305,6 +310,8 @@ func (d *daemon) reload(ctx context.Context, trigger string, force bool) {
 	d.adopt(cfg, data, g)
 	d.run(g)
 	added, removed := sourceChanges(oldCfg, cfg)
+	d.metrics.Forget(removed)
+	d.metrics.ForgetFeeds(removedFeeds(oldCfg, cfg))
 	d.logger.Info("config reloaded", "config", d.path, "trigger", trigger, "sources", len(cfg.Sources), "feeds", len(cfg.Feeds),
 		"added", strings.Join(added, ","), "removed", strings.Join(removed, ","))
 }
@@ -321,6 +328,17 @@ func (d *daemon) restartOnly(cfg *config.Config) {
 		d.logger.Warn("storage changed: it takes effect when feedmill is restarted", "running", d.cfg.Storage.DSN, "config", cfg.Storage.DSN)
 		cfg.Storage = d.cfg.Storage
 	}
+}
+
+// removedFeeds names the published feeds of old that next lacks.
+func removedFeeds(old, next *config.Config) []string {
+	var removed []string
+	for _, f := range old.Feeds {
+		if !slices.ContainsFunc(next.Feeds, func(n config.Feed) bool { return n.Name == f.Name }) {
+			removed = append(removed, f.Name)
+		}
+	}
+	return removed
 }
 
 // sourceChanges names the sources of next that old lacks, and those of old

@@ -40,6 +40,8 @@ type Store interface {
 	refresh.Coordinator
 	// Version changes whenever any process changed items.
 	Version(ctx context.Context) (int64, error)
+	// Size is how many bytes the store occupies.
+	Size(ctx context.Context) (int64, error)
 	Close() error
 }
 

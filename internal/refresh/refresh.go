@@ -113,6 +113,9 @@ type Result struct {
 	// is nil and its state keeps its failure count.
 	Skipped  string
 	Duration time.Duration
+	// Failures is the source's count of consecutive failed attempts
+	// after this one (0 after a success).
+	Failures int
 }
 
 // Refresher refreshes a fixed set of sources. It is safe for concurrent use.
@@ -482,6 +485,7 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time,
 		r.plan(src, &st, h, err, now)
 	}
 	st.LastStatus = res.Status
+	res.Failures = st.Failures
 	st.LastDuration = r.now().Sub(now)
 	st.LastNew, st.LastUpdated = res.New, res.Updated
 	if batch != nil && res.NotModified && res.Err == nil {

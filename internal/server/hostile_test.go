@@ -212,6 +212,8 @@ func TestHostileFeedsEverywhere(t *testing.T) {
 // event handler or style attribute, a URL of another scheme than http(s)
 // (template-escaped fragments like "#ZgotmplZ" are safe), a meta refresh,
 // a link that is not a feed alternate, a style element outside the head.
+// The page's own head may load the server's stylesheet and script (from
+// ownAssets, which no feed can put there) and reload itself without script.
 func pageProblems(t *testing.T, page []byte) []string {
 	t.Helper()
 	doc, err := html.Parse(bytes.NewReader(page))
@@ -234,8 +236,18 @@ func pageProblems(t *testing.T, page []byte) []string {
 					bad = append(bad, "meta http-equiv")
 				}
 			case atom.Link:
-				if nodeAttr(n, "rel") != "alternate" || !isHTTPURL(nodeAttr(n, "href")) {
+				own := inHead && nodeAttr(n, "rel") == "stylesheet" && isOwnAsset(nodeAttr(n, "href"))
+				if !own && (nodeAttr(n, "rel") != "alternate" || !isHTTPURL(nodeAttr(n, "href"))) {
 					bad = append(bad, fmt.Sprintf("link rel=%q href=%q", nodeAttr(n, "rel"), nodeAttr(n, "href")))
+				}
+			case atom.Script:
+				if !inHead || !isOwnAsset(nodeAttr(n, "src")) || n.FirstChild != nil {
+					bad = append(bad, "<script>")
+				}
+			case atom.Noscript:
+				// Parsed as a browser with scripting does: its content is text.
+				if !inHead || n.FirstChild == nil || n.FirstChild.NextSibling != nil || n.FirstChild.Data != ownNoscript {
+					bad = append(bad, "<noscript>")
 				}
 			default:
 				bad = append(bad, elementProblems(n)...)
@@ -248,6 +260,17 @@ func pageProblems(t *testing.T, page []byte) []string {
 	}
 	walk(doc, false)
 	return bad
+}
+
+// ownAssets is where the test server's pages load their stylesheet and
+// script from; ownNoscript is the status page's reload without script.
+const (
+	ownAssets   = "http://feeds.example/assets/"
+	ownNoscript = `<meta http-equiv="refresh" content="60">`
+)
+
+func isOwnAsset(s string) bool {
+	return isHTTPURL(s) && strings.HasPrefix(s, ownAssets) && !strings.ContainsAny(s, "?#")
 }
 
 // hostileElements have no place in published content or in our pages'
@@ -548,6 +571,24 @@ func TestHostileCheckers(t *testing.T) {
 	for _, p := range pages {
 		if got := pageProblems(t, page(p.body)); (len(got) > 0) != p.unsafe {
 			t.Errorf("pageProblems(%q) = %q, want unsafe %v", p.body, got, p.unsafe)
+		}
+	}
+	// The page's own assets are allowed in its head, and only there.
+	heads := []struct {
+		head, body string
+		unsafe     bool
+	}{
+		{`<link rel="stylesheet" href="http://feeds.example/assets/status.1.css"><script src="http://feeds.example/assets/status.1.js" defer></script><noscript><meta http-equiv="refresh" content="60"></noscript>`, "", false},
+		{`<script src="https://cdn.example/assets/x.js"></script>`, "", true},
+		{`<link rel="stylesheet" href="https://cdn.example/x.css">`, "", true},
+		{`<noscript><meta http-equiv="refresh" content="0;url=http://x.example/"></noscript>`, "", true},
+		{"", `<script src="http://feeds.example/assets/status.1.js"></script>`, true},
+		{"", `<noscript><meta http-equiv="refresh" content="60"></noscript>`, true},
+	}
+	for _, h := range heads {
+		doc := []byte(`<!doctype html><html><head><title>t</title>` + h.head + `</head><body>` + h.body + `</body></html>`)
+		if got := pageProblems(t, doc); (len(got) > 0) != h.unsafe {
+			t.Errorf("pageProblems(head %q, body %q) = %q, want unsafe %v", h.head, h.body, got, h.unsafe)
 		}
 	}
 	rss := func(item string) []byte {

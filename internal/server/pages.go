@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,119 +25,170 @@ var templateFS embed.FS
 // The templates are part of the binary, so failing to parse them is a
 // programming error caught by every test that builds a Server.
 func parsePages() *template.Template {
-	funcs := template.FuncMap{"join": strings.Join}
+	funcs := template.FuncMap{
+		"join":   strings.Join,
+		"iso":    iso,
+		"ago":    ago,
+		"until":  until,
+		"day":    func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") },
+		"unix":   unixAttr,
+		"rawday": func(p *float64) string { return strconv.FormatFloat(perDayOr(p), 'f', -1, 64) },
+		"perday": formatPerDay,
+		"rank":   func(status string) int { return statusRank[status] },
+		"dur":    formatDuration,
+		"plural": func(n int, one, many string) string { return map[bool]string{true: one, false: many}[n == 1] },
+	}
 	return template.Must(template.New("pages").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
 }
 
 type feedView struct {
-	Name, Title, Description string
-	Page, Atom, RSS, JSON    string
-	Items                    int
-}
-
-type sourceView struct {
-	Name, Title, URL, Link string
-	Categories             []string
-	Fetched                bool
-	Status                 int
-	Error                  string
-	LastFetch, NextFetch   string
-	LastFetchAgo           string
-	LastSuccessAgo         string
-	NextFetchIn            string
-	Items                  int
-
-	// Failures counts consecutive failed attempts; the next fetch is then
-	// a backed-off retry.
-	Failures   int
-	Moved      string // permanent redirect target; the config should say so
-	Discovered string // the feed autodiscovery found on the configured page
-	Gone       bool   // 410: not polled until the URL changes
+	Name        string      `json:"name"`
+	Title       string      `json:"title"`
+	Description string      `json:"description,omitempty"`
+	Page        string      `json:"page"`
+	Atom        string      `json:"atom"`
+	RSS         string      `json:"rss"`
+	JSON        string      `json:"json"`
+	OPML        string      `json:"opml"`
+	Items       int         `json:"items"`
+	Latest      []entryView `json:"latest,omitempty"`
 }
 
 type entryView struct {
-	Title, Link, Source string
-	Date, DateISO       string
+	Title  string    `json:"title"`
+	Link   string    `json:"link,omitempty"`
+	Source string    `json:"source"`
+	Date   time.Time `json:"date,omitzero"`
+}
+
+func newEntryView(it feed.Item) entryView {
+	return entryView{Title: firstNonEmpty(it.Title, "(untitled)"), Link: it.Link, Source: it.Source, Date: it.Date().UTC()}
+}
+
+// sourceDetail is the per-source page's subject.
+type sourceDetail struct {
+	sourceRow
+	Schedule  string
+	FullText  bool
+	Retention int
+	// History tells whether the store keeps fetch histories; Fetches and
+	// Recent are then the newest attempts and items.
+	History bool
+	Fetches []feed.Fetch
+	Recent  []entryView
+	// LastDuration, LastNew and LastUpdated describe the last attempt.
+	LastDuration time.Duration
+	LastNew      int
+	LastUpdated  int
 }
 
 type pageData struct {
 	Title, Version, BaseURL string
-	Alternates              []feedView // feeds advertised for autodiscovery
-	Feeds                   []feedView
-	Sources                 []sourceView
-	Feed                    feedView
-	Entries                 []entryView
+	// CSS and JS are the URLs of the embedded stylesheet and script; JS
+	// is empty on pages without one.
+	CSS, JS    string
+	Now        time.Time
+	Alternates []feedView // feeds advertised for autodiscovery
+	// AutoRefresh makes a browser without JavaScript reload the page
+	// every minute (the script refreshes it in place instead).
+	AutoRefresh bool
+
+	// The index page.
+	Status    statusDoc
+	Rows      []sourceRow // the sources as filtered and sorted by View
+	View      listView
+	Columns   []columnView
+	Chips     []chipView
+	StatusURL string // status.json, relative to the page, which the script reads
+	Self      string // the page's own URL, with its query
+
+	// The feed page.
+	Feed    feedView
+	Entries []entryView
+
+	// The source page.
+	Source sourceDetail
+
 	// ConfigProblems are the problems of a changed config file that was
 	// rejected: the daemon still runs the previous one.
 	ConfigProblems []string
 }
 
-func (s *Server) feedViews() []feedView {
-	var out []feedView
-	for _, spec := range s.snaps.Feeds() {
-		v := feedView{
-			Name: spec.Name, Title: spec.Title, Description: spec.Description,
-			Page: s.opts.BaseURL + "/feeds/" + spec.Name,
-			Atom: publish.FeedURL(s.opts.BaseURL, spec.Name, publish.Atom),
-			RSS:  publish.FeedURL(s.opts.BaseURL, spec.Name, publish.RSS),
-			JSON: publish.FeedURL(s.opts.BaseURL, spec.Name, publish.JSON),
-		}
-		if snap, ok := s.snaps.Snapshot(spec.Name, publish.Atom); ok {
-			v.Items = snap.Items
-		}
-		out = append(out, v)
-	}
-	return out
+// columnView is a sortable column header: its link sorts by it, in the
+// other order when it is the current sort.
+type columnView struct {
+	Key, Label, Href string
+	Num              bool
+	// First is whether a first click sorts descending; Desc is the order
+	// its link asks for now; Sort says how the table is sorted by it
+	// ("ascending", "descending", or "" when it is not).
+	First, Desc bool
+	Sort        string
+}
+
+// chipView is one choice of the status filter.
+type chipView struct {
+	Status, Label, Href string
+	Count               int
+	Current             bool
 }
 
 func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	sts, err := s.states.States(ctx)
+	now := time.Now()
+	doc, err := s.status(ctx, now)
 	if err != nil {
 		s.log.Error("index: read states", "err", err)
 		http.Error(w, "the store is unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	byName := stateIndex(sts)
-	now := time.Now()
-	feeds := s.feedViews()
-	data := pageData{Title: "feedmill", Version: s.opts.Version, BaseURL: s.opts.BaseURL, Feeds: feeds, Alternates: feeds}
-	data.ConfigProblems = s.configProblems()
-	for _, src := range s.opts.Sources {
-		data.Sources = append(data.Sources, newSourceView(src, byName[src.Name], now))
+	view := parseListView(r.URL.Query())
+	data := s.newPageData("feedmill", now)
+	data.Alternates, data.AutoRefresh = doc.Feeds, true
+	data.JS = s.opts.BaseURL + "/assets/" + pageAssets().js.name
+	data.Status, data.View, data.ConfigProblems = doc, view, doc.ConfigProblems
+	// The script reads the JSON from wherever the page was loaded (a
+	// relative URL): same origin, whatever host name the browser used.
+	data.StatusURL = "status.json"
+	data.Self = s.opts.BaseURL + "/" + view.query(view.Sort, view.Desc)
+	data.Rows = view.apply(append([]sourceRow(nil), doc.Sources...))
+	for _, k := range sortKeys {
+		c := columnView{Key: k.key, Label: k.label, Num: k.num, First: k.desc, Desc: k.desc}
+		if view.Sort == k.key {
+			c.Desc = !view.Desc
+			c.Sort = map[bool]string{false: "ascending", true: "descending"}[view.Desc]
+		}
+		c.Href = s.opts.BaseURL + "/" + view.query(k.key, c.Desc) + "#sources"
+		data.Columns = append(data.Columns, c)
 	}
-	s.render(w, r, "index.html", data)
+	all := listView{Sort: view.Sort, Desc: view.Desc}
+	data.Chips = append(data.Chips, chipView{Label: "all", Count: doc.Counts.All, Current: view.Status == "",
+		Href: s.opts.BaseURL + "/" + all.query(view.Sort, view.Desc) + "#sources"})
+	for _, sl := range statusLabels {
+		n := *doc.Counts.of(sl.status)
+		if n == 0 && view.Status != sl.status {
+			continue // a filter that shows nothing is clutter on a phone
+		}
+		v := listView{Status: sl.status}
+		data.Chips = append(data.Chips, chipView{Status: sl.status, Label: sl.label, Count: n, Current: view.Status == sl.status,
+			Href: s.opts.BaseURL + "/" + v.query(view.Sort, view.Desc) + "#sources"})
+	}
+	s.render(w, r, http.StatusOK, "index.html", data)
 }
 
-// newSourceView describes a source and its fetch state for the status
-// page.
-func newSourceView(src feed.Source, st feed.SourceState, now time.Time) sourceView {
-	v := sourceView{
-		Name: src.Name, Title: firstNonEmpty(src.Title, st.FeedTitle, src.Name), URL: src.URL, Link: st.FeedLink,
-		Categories: src.Categories, Fetched: !st.LastFetch.IsZero(), Status: st.LastStatus, Error: st.LastError, Items: st.ItemCount,
-		Failures: st.Failures, Moved: st.Moved, Discovered: st.Discovered, Gone: st.Gone,
+func (s *Server) newPageData(title string, now time.Time) pageData {
+	return pageData{
+		Title: title, Version: s.opts.Version, BaseURL: s.opts.BaseURL, Now: now,
+		CSS: s.opts.BaseURL + "/assets/" + pageAssets().css.name,
 	}
-	if v.Fetched {
-		v.LastFetch = st.LastFetch.UTC().Format(time.RFC3339)
-		v.LastFetchAgo = ago(now, st.LastFetch)
-		if st.LastError != "" && !st.LastSuccess.IsZero() {
-			v.LastSuccessAgo = ago(now, st.LastSuccess)
-		}
-	}
-	// A gone source has no next fetch, whatever time was stored last.
-	if !st.NextFetch.IsZero() && !st.Gone {
-		v.NextFetch = st.NextFetch.UTC().Format(time.RFC3339)
-		v.NextFetchIn = until(now, st.NextFetch)
-	}
-	return v
 }
 
 // feedPage is the human view of one published feed; it also advertises the
 // feed's formats, so a reader given this page's URL finds them.
 func (s *Server) feedPage(w http.ResponseWriter, r *http.Request, name string) {
 	var view *feedView
-	feeds := s.feedViews()
+	feeds := s.feedViews(0)
 	for i := range feeds {
 		if feeds[i].Name == name {
 			view = &feeds[i]
@@ -144,33 +199,125 @@ func (s *Server) feedPage(w http.ResponseWriter, r *http.Request, name string) {
 		http.Error(w, "no published feed named "+name, http.StatusNotFound)
 		return
 	}
-	data := pageData{Title: view.Title + " · feedmill", Version: s.opts.Version, BaseURL: s.opts.BaseURL, Feed: *view, Alternates: []feedView{*view}}
+	data := s.newPageData(view.Title+" · feedmill", time.Now())
+	data.Feed, data.Alternates = *view, []feedView{*view}
 	for _, it := range snap.Entries {
-		data.Entries = append(data.Entries, entryView{
-			Title: firstNonEmpty(it.Title, "(untitled)"), Link: it.Link, Source: it.Source,
-			Date: it.Date().UTC().Format("2 Jan 2006 15:04 MST"), DateISO: it.Date().UTC().Format(time.RFC3339),
-		})
+		data.Entries = append(data.Entries, newEntryView(it))
 	}
-	s.render(w, r, "feed.html", data)
+	s.render(w, r, http.StatusOK, "feed.html", data)
+}
+
+// Limits of the source page's lists.
+const (
+	sourceFetches = 50
+	sourceItems   = 20
+)
+
+// sourcePage serves /sources/{name}: a source's state, its recent fetch
+// history and its recent items.
+func (s *Server) sourcePage(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	idx := -1
+	for i, src := range s.opts.Sources {
+		if src.Name == name {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		http.Error(w, "no source named "+name, http.StatusNotFound)
+		return
+	}
+	src := s.opts.Sources[idx]
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	now := time.Now()
+	sts, err := s.states.States(ctx)
+	if err != nil {
+		s.log.Error("source page: read states", "source", name, "err", err)
+		http.Error(w, "the store is unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	st := stateIndex(sts)[name]
+	d := sourceDetail{
+		sourceRow: s.newSourceRow(idx, src, st, s.itemsPerDay(ctx, now), now),
+		Schedule:  src.Schedule, FullText: src.FullText, Retention: src.Keep(),
+		LastDuration: st.LastDuration, LastNew: st.LastNew, LastUpdated: st.LastUpdated,
+	}
+	if s.hist != nil {
+		d.History = true
+		if d.Fetches, err = s.hist.Fetches(ctx, name, sourceFetches); err == nil {
+			var items []feed.Item
+			items, err = s.hist.Items(ctx, feed.Query{Sources: []string{name}, Limit: sourceItems, NoRaw: true})
+			for _, it := range items {
+				d.Recent = append(d.Recent, newEntryView(it))
+			}
+		}
+		if err != nil {
+			s.log.Error("source page: read history", "source", name, "err", err)
+			http.Error(w, "the store is unavailable", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	data := s.newPageData(d.Title+" · feedmill", now)
+	data.Source, data.ConfigProblems = d, s.configProblems()
+	s.render(w, r, http.StatusOK, "source.html", data)
 }
 
 // render executes a page into a buffer first, so a template error becomes a
 // clean 500 instead of half a page.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data pageData) {
+func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name string, data pageData) {
 	var buf bytes.Buffer
 	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
 		s.log.Error("render page", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'")
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Security-Policy", s.csp)
+	h.Set("Referrer-Policy", "same-origin")
+	w.WriteHeader(code)
 	if r.Method == http.MethodHead {
 		return
 	}
 	if _, err := buf.WriteTo(w); err != nil {
 		s.log.Debug("write page", "page", name, "err", err)
+	}
+}
+
+// pageCSP is the Content-Security-Policy of the pages: nothing but the
+// server's own stylesheet, script and JSON, from this origin or the base
+// URL's (which the pages' links use), no inline script or style, no
+// framing, no forms.
+func pageCSP(baseURL string) string {
+	self := "'self'"
+	if u, err := url.Parse(baseURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		!strings.ContainsAny(u.Host, " ;,'\"\r\n") {
+		self += " " + u.Scheme + "://" + u.Host
+	}
+	return "default-src 'none'; script-src " + self + "; style-src " + self + "; connect-src " + self +
+		"; img-src " + self + "; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+}
+
+// writeJSON writes v as an indented JSON document that is not cached.
+func writeJSON(w http.ResponseWriter, r *http.Request, log *slog.Logger, code int, v any) {
+	body, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		log.Error("encode json", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	body = append(body, '\n')
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(code)
+	if r.Method != http.MethodHead {
+		if _, err := w.Write(body); err != nil {
+			log.Debug("write json", "err", err)
+		}
 	}
 }
 
@@ -183,6 +330,19 @@ func firstNonEmpty(vals ...string) string {
 	return ""
 }
 
+// unixAttr writes a time for the script's sorting: Unix seconds, or ""
+// for none.
+func unixAttr(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return strconv.FormatInt(t.Unix(), 10)
+}
+
+func iso(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// ago says how long before now t was; the page's script says the same
+// (status.js: human).
 func ago(now, t time.Time) string {
 	return human(now.Sub(t)) + " ago"
 }
@@ -197,7 +357,7 @@ func until(now, t time.Time) string {
 func human(d time.Duration) string {
 	switch {
 	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
+		return fmt.Sprintf("%ds", max(0, int(d.Seconds())))
 	case d < time.Hour:
 		return fmt.Sprintf("%dm", int(d.Minutes()))
 	case d < 48*time.Hour:
@@ -205,4 +365,33 @@ func human(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%dd", int(d.Hours()/24))
 	}
+}
+
+// formatPerDay writes items per day as the table shows it: one decimal
+// under ten, none above; "–" when unknown.
+func formatPerDay(p *float64) string {
+	switch {
+	case p == nil:
+		return "–"
+	case *p == 0:
+		return "0"
+	case *p < 0.05:
+		return "<0.1"
+	case *p < 10:
+		return strconv.FormatFloat(*p, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(*p, 'f', 0, 64)
+}
+
+// formatDuration writes a fetch's duration: milliseconds under a second.
+func formatDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "–"
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	}
+	return d.Round(time.Second).String()
 }

@@ -63,6 +63,17 @@ type Options struct {
 	// the one running. The status page and /healthz show them, so that a
 	// typo is seen by someone who does not read the log.
 	ConfigProblems func() []string
+
+	// Metrics, when set, serves GET /metrics (Prometheus). Observer,
+	// when set, is told of every request for a published document.
+	Metrics  http.Handler
+	Observer FeedObserver
+}
+
+// FeedObserver records the requests for published documents (metrics). It
+// is called on the hottest path of the server: it must not allocate.
+type FeedObserver interface {
+	ObserveFeed(feed string, format publish.Format, status int, d time.Duration)
 }
 
 // Server is feedmill's HTTP handler.
@@ -76,11 +87,20 @@ type Server struct {
 	pages   *template.Template
 	reps    repCache
 	nosniff []string // the header value, allocated once
+
+	// hist is the store's history, when it keeps one (see history);
+	// perDay caches its recent item counts; csp is the pages' policy.
+	hist   history
+	perDay perDayCache
+	csp    string
 }
 
 // New returns a Server reading feeds from snaps and source states from st.
+// When st also keeps fetch histories and items (the history interface,
+// which both store drivers implement), the status pages show them too.
 func New(opts Options, snaps snapshots, st states) *Server {
 	s := &Server{opts: opts, snaps: snaps, states: st, log: opts.Logger, started: opts.Started, mux: http.NewServeMux(), pages: parsePages(), nosniff: []string{"nosniff"}}
+	s.hist, _ = st.(history)
 	if s.started.IsZero() {
 		s.started = time.Now()
 	}
@@ -88,12 +108,19 @@ func New(opts Options, snaps snapshots, st states) *Server {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s.opts.BaseURL = strings.TrimRight(s.opts.BaseURL, "/")
+	s.csp = pageCSP(s.opts.BaseURL)
 	// GET patterns also answer HEAD.
 	s.mux.HandleFunc("GET /{$}", s.index)
 	s.mux.HandleFunc("GET /feeds/{file}", s.feed)
 	s.mux.HandleFunc("GET /feeds/{name}/archive/{file}", s.archive)
 	s.mux.HandleFunc("GET /opml", s.opml)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /status.json", s.statusJSON)
+	s.mux.HandleFunc("GET /sources/{name}", s.sourcePage)
+	s.mux.HandleFunc("GET /assets/{file}", s.serveAsset)
+	if opts.Metrics != nil {
+		s.mux.Handle("GET /metrics", opts.Metrics)
+	}
 	if opts.WebSubHub != nil {
 		s.mux.Handle("POST /websub/hub", opts.WebSubHub)
 	}
@@ -148,7 +175,11 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, file string) 
 		http.Error(w, "no published feed named "+name, http.StatusNotFound)
 		return
 	}
-	s.serveSnapshot(w, r, snap, doc{name: name, format: format})
+	start := time.Now()
+	status := s.serveSnapshot(w, r, snap, doc{name: name, format: format})
+	if s.opts.Observer != nil {
+		s.opts.Observer.ObserveFeed(name, format, status, time.Since(start))
+	}
 }
 
 // archive serves /feeds/{name}/archive/{k}.{rss,atom,json}: the RFC 5005
@@ -196,7 +227,9 @@ func (s *Server) opml(w http.ResponseWriter, r *http.Request) {
 // carries is computed once per snapshot (see representation) and a 200 is
 // one Write with a Content-Length. http.ServeContent is kept for Range
 // requests, which feed readers do not send.
-func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request, snap *publish.Snapshot, d doc) {
+//
+// It returns the status it answered with.
+func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request, snap *publish.Snapshot, d doc) int {
 	rep, ok := s.reps.lookup(snap)
 	if !ok {
 		rep = s.reps.add(snap, newRepresentation(snap, s.opts.Hub, s.selfURL(d)))
@@ -213,14 +246,14 @@ func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request, snap *pub
 			}
 		}
 		http.ServeContent(w, r, "", snap.LastModified, bytes.NewReader(v.body))
-		return
+		return http.StatusPartialContent
 	}
 	if notModified(r, snap, rep.gzipETag) {
 		for k, vals := range v.notModified {
 			h[k] = vals
 		}
 		w.WriteHeader(http.StatusNotModified)
-		return
+		return http.StatusNotModified
 	}
 	for k, vals := range v.header {
 		h[k] = vals
@@ -229,6 +262,7 @@ func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request, snap *pub
 	if r.Method != http.MethodHead {
 		w.Write(v.body) // an error here is the client going away
 	}
+	return http.StatusOK
 }
 
 // notModified decides a conditional request: If-None-Match when present

@@ -33,6 +33,9 @@ type conformanceStore interface {
 	Release(ctx context.Context, owner, name string) error
 	ClaimKey(ctx context.Context, owner, key string, now time.Time, lease time.Duration) (bool, error)
 	ReleaseKey(ctx context.Context, owner, key string) error
+	Fetches(ctx context.Context, source string, limit int) ([]feed.Fetch, error)
+	RecentItemCounts(ctx context.Context, since time.Time) (map[string]int, error)
+	Size(ctx context.Context) (int64, error)
 	Close() error
 }
 
@@ -205,6 +208,12 @@ func testConformance(t *testing.T, fresh func(t *testing.T) opener) {
 		{"concurrent claims of due sources", testClaimDueConcurrent},
 		{"claim keys", testClaimKey},
 		{"claims: bad input", testClaimBadInput},
+		{"fetch history", testFetchHistory},
+		{"fetch history is capped", testFetchHistoryCap},
+		{"fetch history of states saved together", testFetchHistoryBatch},
+		{"fetch history of concurrent saves", testFetchHistoryConcurrent},
+		{"recent item counts", testRecentItemCounts},
+		{"size", testSize},
 	}
 	for _, tc := range suite {
 		t.Run(tc.name, func(t *testing.T) {
@@ -768,6 +777,9 @@ func testState(t *testing.T, open opener) {
 		Moved:        "https://example.com/new/feed",
 		Discovered:   "https://example.com/feed.atom",
 		Gone:         true,
+		LastDuration: 1500*time.Millisecond + 999, // stored to the microsecond
+		LastNew:      3,
+		LastUpdated:  2,
 		ItemCount:    42, // ignored: the store counts
 	}
 	tests := []struct {
@@ -778,6 +790,7 @@ func testState(t *testing.T, open opener) {
 		{"every field", []feed.SourceState{full}, func() feed.SourceState {
 			w := full
 			w.LastFetch = time.Date(2024, 5, 1, 12, 0, 0, 123456000, time.UTC)
+			w.LastDuration = 1500 * time.Millisecond
 			w.ItemCount = 0
 			return w
 		}()},
@@ -1010,6 +1023,17 @@ func testBadInput(t *testing.T, open opener) {
 		{"SaveState negative failures", func() error {
 			return s.SaveState(ctx, feed.SourceState{Name: "src", Failures: -1})
 		}, "negative failure count"},
+		{"SaveState negative duration", func() error {
+			return s.SaveState(ctx, feed.SourceState{Name: "src", LastFetch: at(9), LastDuration: -time.Second})
+		}, "negative duration"},
+		{"SaveState negative item counts", func() error {
+			return s.SaveState(ctx, feed.SourceState{Name: "src", LastFetch: at(9), LastNew: -1})
+		}, "negative item counts"},
+		{"Fetches without name", func() error { _, err := s.Fetches(ctx, " ", 0); return err }, "empty source name"},
+		{"RecentItemCounts after 9999", func() error {
+			_, err := s.RecentItemCounts(ctx, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))
+			return err
+		}, "years 1 to 9999"},
 		{"State without name", func() error { _, err := s.State(ctx, ""); return err }, "empty source name"},
 		{"Item without source", func() error { _, _, err := s.Item(ctx, feed.Key{ID: "d1"}); return err }, "empty source name"},
 		{"Item without id", func() error { _, _, err := s.Item(ctx, feed.Key{Source: "src"}); return err }, "empty id"},
@@ -1027,6 +1051,9 @@ func testBadInput(t *testing.T, open opener) {
 	}
 	if !reflect.DeepEqual(afterStates, beforeStates) {
 		t.Errorf("states changed by bad input:\n got %+v\nwant %+v", afterStates, beforeStates)
+	}
+	if got, err := s.Fetches(ctx, "src", 0); err != nil || len(got) != 0 {
+		t.Errorf("fetch history after refused states = %+v, %v; want none", got, err)
 	}
 }
 
@@ -1049,11 +1076,16 @@ func testCancelledContext(t *testing.T, open opener) {
 		call func() error
 	}{
 		{"SaveItems", func() error { _, err := s.SaveItems(ctx, "src", dated(1), 10, at(2)); return err }},
-		{"SaveState", func() error { return s.SaveState(ctx, feed.SourceState{Name: "src", LastStatus: 200}) }},
+		{"SaveState", func() error {
+			return s.SaveState(ctx, feed.SourceState{Name: "src", LastStatus: 200, LastFetch: at(1)})
+		}},
 		{"Items", func() error { _, err := s.Items(ctx, feed.Query{Sources: []string{"src"}}); return err }},
 		{"Item", func() error { _, _, err := s.Item(ctx, feed.Key{Source: "src", ID: "d1"}); return err }},
 		{"State", func() error { _, err := s.State(ctx, "src"); return err }},
 		{"States", func() error { _, err := s.States(ctx); return err }},
+		{"Fetches", func() error { _, err := s.Fetches(ctx, "src", 0); return err }},
+		{"RecentItemCounts", func() error { _, err := s.RecentItemCounts(ctx, at(1)); return err }},
+		{"Size", func() error { _, err := s.Size(ctx); return err }},
 		{"GetArticle", func() error { _, _, err := s.GetArticle(ctx, "https://example.com/a", "k"); return err }},
 		{"PutArticle", func() error {
 			return s.PutArticle(ctx, feed.Article{URL: "https://example.com/a", RulesKey: "k", Fetched: at(1)})
@@ -1072,6 +1104,9 @@ func testCancelledContext(t *testing.T, open opener) {
 	}
 	if _, ok, err := s.GetArticle(context.Background(), "https://example.com/a", "k"); ok || err != nil {
 		t.Errorf("after cancelled calls: GetArticle = %v, %v; want no article", ok, err)
+	}
+	if got, err := s.Fetches(context.Background(), "src", 0); err != nil || len(got) != 0 {
+		t.Errorf("after cancelled calls: Fetches = %+v, %v; want none", got, err)
 	}
 }
 

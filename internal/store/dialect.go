@@ -23,6 +23,9 @@ type dialect struct {
 	// loadStored reads what plan needs about the stored items of the
 	// source ?.
 	loadStored string
+	// recentCounts counts the items of each source first seen at or
+	// after ? (see RecentItemCounts).
+	recentCounts string
 	// pruneArticles deletes the articles beyond the newest keep ones and
 	// reports how many it deleted.
 	pruneArticles func(ctx context.Context, q querier, keep int64) (int64, error)
@@ -52,6 +55,7 @@ var sqliteDialect = dialect{
 	noLimit:       int64(-1), // SQLite: a negative limit is none
 	countQuery:    countQuery,
 	loadStored:    loadStoredQuery,
+	recentCounts:  recentCountsQuery,
 	pruneArticles: sqlitePruneArticles,
 	// lockRows, lockSource: a write transaction holds the file's write
 	// lock from its BEGIN IMMEDIATE on. notifyChange: SQLite has none.
@@ -72,6 +76,7 @@ var postgresDialect = dialect{
 	noLimit:       nil, // PostgreSQL: LIMIT NULL is none
 	countQuery:    pgCountQuery,
 	loadStored:    pgLoadStoredQuery,
+	recentCounts:  pgRecentCountsQuery,
 	pruneArticles: pgPruneArticles,
 	lockRows:      ` FOR UPDATE SKIP LOCKED`,
 	// Two int4 keys: a key space apart from the one bigint key of the

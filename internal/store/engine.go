@@ -369,17 +369,21 @@ const stateColumns = `n.name, coalesce(s.etag, ''), coalesce(s.last_modified, ''
 	coalesce(s.last_status, 0), coalesce(s.feed_title, ''), coalesce(s.feed_link, ''),
 	coalesce(s.url, ''), coalesce(s.furniture, ''), coalesce(s.rules, ''), s.first_success,
 	coalesce(s.failures, 0), coalesce(s.moved, ''), coalesce(s.discovered, ''), coalesce(s.gone, false),
+	coalesce(s.last_duration, 0), coalesce(s.last_new, 0), coalesce(s.last_updated, 0),
 	coalesce((SELECT c.items FROM item_counts c WHERE c.source = n.name), 0)`
 
 func scanState(sc rowScanner) (feed.SourceState, error) {
 	var st feed.SourceState
 	var lastFetch, nextFetch, lastSuccess, firstSuccess sql.NullInt64
+	var duration int64
 	if err := sc.Scan(&st.Name, &st.Validators.ETag, &st.Validators.LastModified,
 		&lastFetch, &nextFetch, &lastSuccess, &st.LastError, &st.LastStatus,
 		&st.FeedTitle, &st.FeedLink, &st.URL, &st.Furniture, &st.Rules, &firstSuccess,
-		&st.Failures, &st.Moved, &st.Discovered, &st.Gone, &st.ItemCount); err != nil {
+		&st.Failures, &st.Moved, &st.Discovered, &st.Gone,
+		&duration, &st.LastNew, &st.LastUpdated, &st.ItemCount); err != nil {
 		return feed.SourceState{}, err
 	}
+	st.LastDuration = fromDurationMicros(duration)
 	st.LastFetch, st.NextFetch, st.LastSuccess = nullTime(lastFetch), nullTime(nextFetch), nullTime(lastSuccess)
 	st.FirstSuccess = nullTime(firstSuccess)
 	return st, nil
@@ -416,18 +420,25 @@ func (e *engine) State(ctx context.Context, source string) (feed.SourceState, er
 }
 
 // SaveState stores st, replacing what was stored for st.Name. Times are
-// kept in UTC to the microsecond; ItemCount is not stored, the store counts
-// items itself. A negative Failures is an error: it would hide a backoff.
-// A lease on the source (see ClaimDue) is not part of the state: saving
-// keeps it.
+// kept in UTC to the microsecond, and LastDuration to the microsecond;
+// ItemCount is not stored, the store counts items itself. A negative
+// Failures is an error: it would hide a backoff; so are a negative
+// LastDuration, LastNew or LastUpdated. A lease on the source (see
+// ClaimDue) is not part of the state: saving keeps it.
+//
+// When st records a new attempt (a non-zero LastFetch other than the one
+// stored), the attempt is also appended to the source's fetch history
+// (see Fetches), in the same transaction.
 func (e *engine) SaveState(ctx context.Context, st feed.SourceState) error {
 	return e.SaveStates(ctx, []feed.SourceState{st})
 }
 
 // SaveStates stores several states in one transaction: a refresh pass in
 // which most sources answered 304 records them with one commit (and one
-// fsync) instead of one each. Either all are stored or none. When a name
-// repeats, the last of its states is stored.
+// fsync) instead of one each. Either all are stored or none, with their
+// fetch history. When a name repeats, the last of its states is stored,
+// and each of them that records a new attempt, compared with the one
+// before it, is appended to the history.
 func (e *engine) SaveStates(ctx context.Context, sts []feed.SourceState) error {
 	for _, st := range sts {
 		if err := checkState(st); err != nil {
@@ -440,17 +451,29 @@ func (e *engine) SaveStates(ctx context.Context, sts []feed.SourceState) error {
 	// is stable: of repeated names the last still wins.
 	sorted := slices.Clone(sts)
 	slices.SortStableFunc(sorted, func(a, b feed.SourceState) int { return cmp.Compare(a.Name, b.Name) })
+	var appended int
 	err := e.write(ctx, func(q querier) error {
+		// Read before the states are overwritten: what tells a new
+		// attempt from a state saved again.
+		stored, err := e.lastFetches(ctx, q, sorted)
+		if err != nil {
+			return err
+		}
 		i, err := q.execEach(ctx, saveStateSQL, len(sorted), func(i int) []any {
 			st := sorted[i]
 			return []any{st.Name, st.Validators.ETag, st.Validators.LastModified,
 				nullMicros(st.LastFetch), nullMicros(st.NextFetch), nullMicros(st.LastSuccess),
 				st.LastError, st.LastStatus, st.FeedTitle, st.FeedLink, st.URL, st.Furniture, st.Rules,
-				nullMicros(st.FirstSuccess), st.Failures, st.Moved, st.Discovered, st.Gone}
+				nullMicros(st.FirstSuccess), st.Failures, st.Moved, st.Discovered, st.Gone,
+				st.LastDuration.Microseconds(), st.LastNew, st.LastUpdated}
 		})
-		if err != nil && i >= 0 && i < len(sorted) {
-			return fmt.Errorf("source %q: %w", sorted[i].Name, err)
+		if err != nil {
+			if i >= 0 && i < len(sorted) {
+				return fmt.Errorf("source %q: %w", sorted[i].Name, err)
+			}
+			return err
 		}
+		appended, err = appendFetches(ctx, q, newAttempts(sorted, stored))
 		return err
 	})
 	if err != nil {
@@ -458,6 +481,9 @@ func (e *engine) SaveStates(ctx context.Context, sts []feed.SourceState) error {
 			return fmt.Errorf("save state of source %q: %w", sts[0].Name, err)
 		}
 		return fmt.Errorf("save %d states: %w", len(sts), err)
+	}
+	if appended > 0 {
+		e.logger.DebugContext(ctx, "fetch history appended", "states", len(sts), "attempts", appended)
 	}
 	return nil
 }
@@ -467,8 +493,8 @@ func (e *engine) SaveStates(ctx context.Context, sts []feed.SourceState) error {
 const saveStateSQL = `INSERT INTO source_state
 	(name, etag, last_modified, last_fetch, next_fetch, last_success,
 	 last_error, last_status, feed_title, feed_link, url, furniture, rules, first_success,
-	 failures, moved, discovered, gone)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	 failures, moved, discovered, gone, last_duration, last_new, last_updated)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (name) DO UPDATE SET
 	etag = excluded.etag, last_modified = excluded.last_modified,
 	last_fetch = excluded.last_fetch, next_fetch = excluded.next_fetch,
@@ -478,15 +504,22 @@ const saveStateSQL = `INSERT INTO source_state
 	furniture = excluded.furniture, rules = excluded.rules,
 	first_success = excluded.first_success,
 	failures = excluded.failures, moved = excluded.moved,
-	discovered = excluded.discovered, gone = excluded.gone`
+	discovered = excluded.discovered, gone = excluded.gone,
+	last_duration = excluded.last_duration, last_new = excluded.last_new,
+	last_updated = excluded.last_updated`
 
 // checkState refuses a state the store cannot keep faithfully.
 func checkState(st feed.SourceState) error {
 	if strings.TrimSpace(st.Name) == "" {
 		return errors.New("save state: empty source name")
 	}
-	if st.Failures < 0 {
+	switch {
+	case st.Failures < 0:
 		return fmt.Errorf("save state of source %q: negative failure count %d", st.Name, st.Failures)
+	case st.LastDuration < 0:
+		return fmt.Errorf("save state of source %q: negative duration %s", st.Name, st.LastDuration)
+	case st.LastNew < 0 || st.LastUpdated < 0:
+		return fmt.Errorf("save state of source %q: negative item counts %d new, %d updated", st.Name, st.LastNew, st.LastUpdated)
 	}
 	for _, t := range []struct {
 		name string

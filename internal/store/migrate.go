@@ -312,6 +312,51 @@ var schemaSteps = []step{
 			`INSERT INTO changes (id, version) VALUES (1, 0)`,
 		),
 	},
+	{
+		// 8: fetch history. source_state keeps what the last attempt took
+		// (last_duration, in microseconds) and brought (last_new,
+		// last_updated); the defaults describe every state stored before as
+		// unknown, zero. fetches keeps the last attempts of each source (see
+		// fetchHistoryKeep), one row per attempt time: its primary key
+		// serves both the listing, newest first, and the pruning. Items get
+		// an index by first_seen, so that counting the items each source
+		// brought lately reads only the recent ones.
+		name: "fetch history",
+		sqlite: execAll(
+			`ALTER TABLE source_state ADD COLUMN last_duration INTEGER NOT NULL DEFAULT 0`,
+			`ALTER TABLE source_state ADD COLUMN last_new INTEGER NOT NULL DEFAULT 0`,
+			`ALTER TABLE source_state ADD COLUMN last_updated INTEGER NOT NULL DEFAULT 0`,
+			// WITHOUT ROWID: the rows of a source lie together, in the
+			// order they are read and pruned in.
+			`CREATE TABLE fetches (
+			source   TEXT NOT NULL,
+			at       INTEGER NOT NULL,
+			duration INTEGER NOT NULL,
+			status   INTEGER NOT NULL,
+			error    TEXT NOT NULL,
+			new      INTEGER NOT NULL,
+			updated  INTEGER NOT NULL,
+			PRIMARY KEY (source, at)
+		) STRICT, WITHOUT ROWID`,
+			`CREATE INDEX items_by_first_seen ON items (first_seen, source)`,
+		),
+		postgres: pgExecAll(
+			`ALTER TABLE source_state ADD COLUMN last_duration BIGINT NOT NULL DEFAULT 0`,
+			`ALTER TABLE source_state ADD COLUMN last_new INTEGER NOT NULL DEFAULT 0`,
+			`ALTER TABLE source_state ADD COLUMN last_updated INTEGER NOT NULL DEFAULT 0`,
+			`CREATE TABLE fetches (
+			source   TEXT COLLATE "C" NOT NULL,
+			at       BIGINT NOT NULL,
+			duration BIGINT NOT NULL,
+			status   INTEGER NOT NULL,
+			error    TEXT NOT NULL,
+			new      INTEGER NOT NULL,
+			updated  INTEGER NOT NULL,
+			PRIMARY KEY (source, at)
+		)`,
+			`CREATE INDEX items_by_first_seen ON items (first_seen, source)`,
+		),
+	},
 }
 
 // execAll is a SQLite step running statements in order.

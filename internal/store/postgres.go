@@ -77,6 +77,27 @@ func (p *Postgres) Close() error {
 	return nil
 }
 
+// pgTables are the tables of the store, the version table included
+// (TestPostgresSize checks that the schema has no other).
+var pgTables = []string{"feedmill_schema", "items", "source_state", "articles", "hub_subscriptions",
+	"source_subscriptions", "item_counts", "claims", "changes", "fetches"}
+
+// Size returns how many bytes the store occupies: the total size
+// (pg_total_relation_size: the table, its indexes and its TOAST data) of
+// each of the store's tables in the schema the store uses, the first of
+// the search_path. Other schemas and tables of the same database are not
+// counted, so that stores sharing a database each report their own.
+func (p *Postgres) Size(ctx context.Context) (int64, error) {
+	var n int64
+	if err := p.pool.QueryRow(ctx, `SELECT CAST(coalesce(sum(pg_total_relation_size(c.oid)), 0) AS BIGINT)
+		FROM pg_class AS c JOIN pg_namespace AS s ON s.oid = c.relnamespace
+		WHERE s.nspname = current_schema() AND c.relkind = 'r' AND c.relname = ANY($1)`,
+		pgTables).Scan(&n); err != nil {
+		return 0, fmt.Errorf("size of store %s: %w", p.dsn, err)
+	}
+	return n, nil
+}
+
 // write is the engine's write transaction (see writeFunc).
 func (p *Postgres) write(ctx context.Context, fn func(q querier) error) error {
 	return p.transact(ctx, func(tx pgx.Tx) error { return fn(pgQuerier{tx}) })

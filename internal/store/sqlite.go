@@ -30,6 +30,8 @@ type SQLite struct {
 	engine
 	db   *sql.DB
 	path string
+	// wal is the absolute path of the write-ahead log, for Size.
+	wal string
 	// writeSlot serializes this handle's write transactions. SQLite allows
 	// one writer per file anyway; queueing here rather than in SQLite's
 	// busy handler, which polls with sleeps, keeps in-process writers fair
@@ -39,7 +41,11 @@ type SQLite struct {
 
 // newSQLite wraps an open database; a nil logger discards.
 func newSQLite(db *sql.DB, path string, logger *slog.Logger) *SQLite {
-	s := &SQLite{db: db, path: path, writeSlot: make(chan struct{}, 1)}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path // only Size uses it, and would then fail to find the log
+	}
+	s := &SQLite{db: db, path: path, wal: abs + "-wal", writeSlot: make(chan struct{}, 1)}
 	s.engine = newEngine(sqlQuerier{db}, s.write, &sqliteDialect, logger)
 	return s
 }
@@ -124,6 +130,29 @@ func (s *SQLite) Close() error {
 		return fmt.Errorf("close store %s: %w", s.path, err)
 	}
 	return nil
+}
+
+// Size returns how many bytes the store occupies: its pages as the
+// database counts them (page_count times page_size, the changes still in
+// the log included) plus the write-ahead log file, which keeps its size
+// after a checkpoint for reuse, so together they are what the store takes
+// on disk, give or take the small shared-memory index (-shm), not counted.
+func (s *SQLite) Size(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, `SELECT p.page_count * s.page_size
+		FROM pragma_page_count() AS p, pragma_page_size() AS s`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("size of store %s: %w", s.path, err)
+	}
+	fi, err := os.Stat(s.wal)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// No log: the last connection to close checkpointed it away.
+	case err != nil:
+		return 0, fmt.Errorf("size of store %s: %w", s.path, err)
+	default:
+		n += fi.Size()
+	}
+	return n, nil
 }
 
 // write is the engine's write transaction (see writeFunc).

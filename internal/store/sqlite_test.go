@@ -247,25 +247,35 @@ func TestSQLiteMigrations(t *testing.T) {
 }
 
 // TestSQLiteQueryPlans pins that listings and the retention scan read an
-// index in order instead of scanning and sorting the table.
+// index in order instead of scanning and sorting the table, and that the
+// fetch history and the counts of recent items read only their slice of
+// an index.
 func TestSQLiteQueryPlans(t *testing.T) {
 	s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
 	tests := []struct {
 		name      string
 		query     string
 		args      []any
-		wantIndex string
+		wantIndex string // after "INDEX " or "USING "
+		sortOK    string // the one temporary B-tree the plan may use
 	}{
-		{"items of one source", itemsQuery(1, false, false), []any{"a", 10, 0}, "items_by_source_date"},
-		{"items of several sources", itemsQuery(3, true, false), []any{"a", "b", "c", 10, 0}, "items_by_date"},
-		{"oldest items of one source", itemsQuery(1, true, true), []any{"a", 10, 20}, "items_by_source_date"},
-		{"oldest items of several sources", itemsQuery(3, true, true), []any{"a", "b", "c", 10, 20}, "items_by_date"},
-		{"count of one source", countQuery(1), []any{"a"}, "sqlite_autoindex_item_counts_1"},
-		{"count of several sources", countQuery(3), []any{"a", "b", "c"}, "sqlite_autoindex_item_counts_1"},
-		{"stored rows of a source", loadStoredQuery, []any{"a"}, "items_by_source_date"},
-		{"article lookup", getArticleQuery, []any{"https://example.com/", "k"}, "sqlite_autoindex_articles_1"},
-		{"expired articles", expireArticlesQuery, []any{0}, "articles_by_fetched"},
-		{"articles over the limit", pruneArticlesQuery, []any{10}, "articles_by_fetched"},
+		{"items of one source", itemsQuery(1, false, false), []any{"a", 10, 0}, "items_by_source_date", ""},
+		{"items of several sources", itemsQuery(3, true, false), []any{"a", "b", "c", 10, 0}, "items_by_date", ""},
+		{"oldest items of one source", itemsQuery(1, true, true), []any{"a", 10, 20}, "items_by_source_date", ""},
+		{"oldest items of several sources", itemsQuery(3, true, true), []any{"a", "b", "c", 10, 20}, "items_by_date", ""},
+		{"count of one source", countQuery(1), []any{"a"}, "sqlite_autoindex_item_counts_1", ""},
+		{"count of several sources", countQuery(3), []any{"a", "b", "c"}, "sqlite_autoindex_item_counts_1", ""},
+		{"stored rows of a source", loadStoredQuery, []any{"a"}, "items_by_source_date", ""},
+		{"article lookup", getArticleQuery, []any{"https://example.com/", "k"}, "sqlite_autoindex_articles_1", ""},
+		{"expired articles", expireArticlesQuery, []any{0}, "articles_by_fetched", ""},
+		{"articles over the limit", pruneArticlesQuery, []any{10}, "articles_by_fetched", ""},
+		{"last fetch times", sqliteDialect.lastFetchQuery(3), []any{"a", "b", "c"}, "sqlite_autoindex_source_state_1 (name=?)", ""},
+		{"fetch history of a source", fetchesQuery, []any{"a", 10}, "PRIMARY KEY (source=?)", ""},
+		{"fetch history beyond the kept", pruneFetchesSQL, []any{"a", "a", 50}, "PRIMARY KEY (source=? AND at<?)", ""},
+		// Only the recent range of the index is read; the few rows found
+		// are then grouped.
+		{"recent item counts", recentCountsQuery, []any{0}, "COVERING INDEX items_by_first_seen (first_seen>?)",
+			"USE TEMP B-TREE FOR GROUP BY"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -287,7 +297,11 @@ func TestSQLiteQueryPlans(t *testing.T) {
 				t.Fatal(err)
 			}
 			text := strings.Join(plan, "; ")
-			if !strings.Contains(text, "INDEX "+tc.wantIndex) || strings.Contains(text, "TEMP B-TREE") {
+			sorts := strings.Count(text, "TEMP B-TREE")
+			if tc.sortOK != "" && strings.Contains(text, tc.sortOK) {
+				sorts--
+			}
+			if !(strings.Contains(text, "INDEX "+tc.wantIndex) || strings.Contains(text, "USING "+tc.wantIndex)) || sorts > 0 {
 				t.Errorf("plan %q: want index %s and no sort", text, tc.wantIndex)
 			}
 		})
@@ -564,6 +578,82 @@ func TestSQLiteUpgradeFromVersion6(t *testing.T) {
 	}
 }
 
+// TestSQLiteUpgradeFromVersion7: a store from before the fetch history
+// (see testUpgradeFromVersion7).
+func TestSQLiteUpgradeFromVersion7(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "feedmill.db")
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := newSQLite(db, path, nil)
+	if err := old.migrate(ctx, schemaSteps[:7]); err != nil {
+		t.Fatal(err)
+	}
+	testUpgradeFromVersion7(t, &old.engine, func() {
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}, func(ctx context.Context) (conformanceStore, error) { return OpenSQLite(ctx, path, nil) })
+}
+
+// TestSQLiteSize: once every handle has closed (and the last one has
+// checkpointed the log away), Size is what the files take on disk; while
+// a handle is open, the log counts too.
+func TestSQLiteSize(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "feedmill.db")
+	fileSize := func(name string) int64 {
+		t.Helper()
+		fi, err := os.Stat(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			return 0
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	s, err := OpenSQLite(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := make([]feed.Item, 200)
+	for i := range items {
+		items[i] = testItem(fmt.Sprint(i), at(i))
+		items[i].Content = strings.Repeat("<p>some content</p>", 100)
+	}
+	mustSave(t, s, "src", items, 1000, at(300))
+	n, err := s.Size(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wal := fileSize(path + "-wal"); wal == 0 || n <= wal {
+		t.Errorf("Size with an open handle = %d, log %d bytes: want the log and the pages", n, wal)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if wal := fileSize(path + "-wal"); wal != 0 {
+		t.Fatalf("the log is still there after the last close: %d bytes", wal)
+	}
+	onDisk := fileSize(path)
+
+	// A relative path names the same files, whatever the working
+	// directory later.
+	t.Chdir(filepath.Dir(path))
+	s = openSQLite(t, filepath.Base(path))
+	t.Chdir(t.TempDir())
+	n, err = s.Size(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := onDisk + fileSize(path+"-wal"); n != want {
+		t.Errorf("Size after reopening = %d, want %d (the file, %d bytes, and its log)", n, want, onDisk)
+	}
+}
+
 // TestSQLiteUpgradeCountsItems: a store from before the kept item counts
 // (schema 5) gets them from its items, so the counts are right at once.
 func TestSQLiteUpgradeCountsItems(t *testing.T) {
@@ -576,6 +666,11 @@ func TestSQLiteUpgradeCountsItems(t *testing.T) {
 	// existed.
 	for _, q := range []string{
 		`DROP TABLE item_counts`,
+		`DROP TABLE fetches`,
+		`DROP INDEX items_by_first_seen`,
+		`ALTER TABLE source_state DROP COLUMN last_duration`,
+		`ALTER TABLE source_state DROP COLUMN last_new`,
+		`ALTER TABLE source_state DROP COLUMN last_updated`,
 		`DROP TABLE claims`,
 		`DROP TABLE changes`,
 		`ALTER TABLE source_state DROP COLUMN lease_owner`,

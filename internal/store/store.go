@@ -2,10 +2,10 @@
 // bounded cache of extracted articles between runs, and coordinates the
 // feedmill instances that share them. There are two drivers: SQLite, one
 // file for one daemon, and PostgreSQL, for several instances. Both
-// implement the same behaviour, written once (engine.go, claims.go,
-// articles.go, websub.go) over the few statements whose SQL differs
-// (dialect.go), and pinned by one conformance suite (conformance_test.go,
-// coordination_test.go):
+// implement the same behaviour, written once (engine.go, history.go,
+// claims.go, articles.go, websub.go) over the few statements whose SQL
+// differs (dialect.go), and pinned by one conformance suite
+// (conformance_test.go, coordination_test.go, history_test.go):
 //
 //   - Items are upserted by (source, id). A new item gets FirstSeen = now and,
 //     when it carries no date, a Published time taken from the save time, so
@@ -19,6 +19,10 @@
 //   - At most keep items per source remain, the newest by Published; a batch
 //     is cut to its newest keep items first, so the same old items are not
 //     inserted and pruned again on every refresh.
+//   - Saving a source's state that records a new attempt (another
+//     LastFetch) also appends the attempt to the source's fetch history,
+//     which keeps the newest 50, in the same transaction: the history
+//     costs no commit of its own.
 //   - Instances share work through leases: ClaimDue hands each due source
 //     to one instance at a time, ClaimKey any other piece of work. Version
 //     tells a reader whether items changed since it last read them, and

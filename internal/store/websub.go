@@ -126,6 +126,16 @@ func (e *engine) HubSubscriptions(ctx context.Context, topic string, now time.Ti
 	return subs, nil
 }
 
+// CountHubSubscriptions counts the subscriptions, to every topic, that
+// have not expired at now (the hub's subscribers, for metrics).
+func (e *engine) CountHubSubscriptions(ctx context.Context, now time.Time) (int, error) {
+	var n int64
+	if err := e.read.queryRow(ctx, `SELECT count(*) FROM hub_subscriptions WHERE expires > ?`, toMicros(now)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count hub subscriptions: %w", err)
+	}
+	return int(n), nil
+}
+
 // ExpireHubSubscriptions deletes every subscription that has expired at
 // now (Expires at or before now) and reports how many it deleted.
 func (e *engine) ExpireHubSubscriptions(ctx context.Context, now time.Time) (int, error) {

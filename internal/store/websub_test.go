@@ -20,6 +20,7 @@ type websubStore interface {
 	DeleteHubSubscription(ctx context.Context, topic, callback string) error
 	HubSubscriptions(ctx context.Context, topic string, now time.Time) ([]feed.HubSubscription, error)
 	ExpireHubSubscriptions(ctx context.Context, now time.Time) (int, error)
+	CountHubSubscriptions(ctx context.Context, now time.Time) (int, error)
 	PutSourceSubscription(ctx context.Context, sub feed.SourceSubscription) error
 	SourceSubscription(ctx context.Context, source string) (feed.SourceSubscription, bool, error)
 	SourceSubscriptions(ctx context.Context) ([]feed.SourceSubscription, error)
@@ -219,6 +220,15 @@ func testHubSubscriptionExpiry(t *testing.T, open websubOpener) {
 	}
 
 	ctx := context.Background()
+	// Counts cover every topic, and an expiry instant is already over.
+	for _, tc := range []struct {
+		now  time.Time
+		want int
+	}{{at(0), 4}, {at(1), 3}, {at(2), 2}, {at(3), 0}} {
+		if n, err := s.CountHubSubscriptions(ctx, tc.now); err != nil || n != tc.want {
+			t.Errorf("CountHubSubscriptions(%v) = %d, %v; want %d", tc.now, n, err, tc.want)
+		}
+	}
 	n, err := s.ExpireHubSubscriptions(ctx, at(2))
 	if err != nil || n != 2 {
 		t.Fatalf("ExpireHubSubscriptions(at 2) = %d, %v; want 2, nil", n, err)

@@ -57,6 +57,24 @@ type hubStore interface {
 	ExpireHubSubscriptions(ctx context.Context, now time.Time) (int, error)
 }
 
+// hubCounter is what a store needs for Subscribers and OnSubscribers: the
+// number of subscriptions, to every topic, that have not expired at now.
+// It is optional, so that a store without it still serves a hub.
+type hubCounter interface {
+	CountHubSubscriptions(ctx context.Context, now time.Time) (int, error)
+}
+
+// ErrNoCount is returned by Subscribers when the hub's store cannot count
+// subscriptions (it has no CountHubSubscriptions method).
+var ErrNoCount = errors.New("websub hub: the store cannot count subscriptions")
+
+// Outcomes of a delivery attempt, as given to HubOptions.OnDelivery.
+const (
+	DeliveryOK     = "ok"     // the subscriber took the content (2xx)
+	DeliveryRetry  = "retry"  // the attempt failed; another one follows
+	DeliveryFailed = "failed" // the attempt failed and nothing follows: retries used up, or 410 Gone
+)
+
 // HubOptions configure a Hub. Zero values mean the defaults given.
 type HubOptions struct {
 	// BaseURL is feedmill's public URL, required: topics under
@@ -89,6 +107,21 @@ type HubOptions struct {
 	// so that a reader has content at once instead of at the next change.
 	// The Recommendation does not ask for this; it is a courtesy.
 	Content func(topic string) (body []byte, contentType string, ok bool)
+
+	// OnDelivery, if set, is told the outcome of each delivery attempt:
+	// DeliveryOK, DeliveryRetry or DeliveryFailed. An attempt cut short
+	// because Run is ending is not reported (it does not count; the
+	// content is kept for the next Run). It is called from Run's workers,
+	// without any lock of the hub held, and must be quick.
+	OnDelivery func(outcome string)
+	// OnSubscribers, if set, is told the number of unexpired subscriptions
+	// the hub holds, to every topic: once when Run starts, then whenever
+	// it changes through the hub (a subscription, an unsubscription, a
+	// gone subscriber, the hourly expiry). It needs a store with a
+	// CountHubSubscriptions method; with another store it is never called
+	// (Run logs why). Calls are serialized, and never hold a lock of the
+	// hub's other work.
+	OnSubscribers func(n int)
 }
 
 // Hub is a WebSub hub for feedmill's own published feeds. ServeHTTP takes
@@ -108,6 +141,11 @@ type Hub struct {
 	verifications int                     // queued or running verify and deny jobs
 	publications  map[string]*publication // published topics waiting to be expanded
 	deliveries    map[subKey]*delivery    // pending delivery per subscription
+
+	// countMu serializes recounts, so that OnSubscribers never hears an
+	// older count after a newer one.
+	countMu   sync.Mutex
+	lastCount int // last count told to OnSubscribers; -1 before the first
 }
 
 // NewHub returns a hub keeping its subscriptions in st.
@@ -148,6 +186,7 @@ func NewHub(opts HubOptions, st hubStore) *Hub {
 		jobs:         newQueue[hubJob](),
 		publications: make(map[string]*publication),
 		deliveries:   make(map[subKey]*delivery),
+		lastCount:    -1,
 	}
 	if opts.BaseURL != "" {
 		h.ours = opts.BaseURL + "/feeds/"
@@ -339,6 +378,11 @@ func (h *Hub) Publish(topic string, body []byte, contentType string) {
 // It then returns nil after the requests in flight, which see ctx end, have
 // finished. Run is called once.
 func (h *Hub) Run(ctx context.Context) error {
+	if h.opts.OnSubscribers != nil {
+		if _, ok := h.st.(hubCounter); !ok {
+			h.log.Warn("websub hub: the store cannot count subscriptions; the subscriber count is not reported")
+		}
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { h.expireLoop(ctx) })
 	slots := make(chan struct{}, hubWorkers)
@@ -375,6 +419,9 @@ func (h *Hub) expireLoop(ctx context.Context) {
 		case n > 0:
 			h.log.Info("websub hub: subscriptions expired", "count", n)
 		}
+		// Also the first count, as Run starts; leases ending without a
+		// deletion yet are caught here too.
+		h.recount(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -441,6 +488,7 @@ func (h *Hub) verify(ctx context.Context, req request) {
 		delete(h.deliveries, key)
 		h.mu.Unlock()
 		log.Info("websub hub: unsubscribed")
+		h.recount(ctx)
 		return
 	}
 
@@ -454,6 +502,7 @@ func (h *Hub) verify(ctx context.Context, req request) {
 		return
 	}
 	log.Info("websub hub: subscribed", "lease", req.lease, "signed", req.secret != "")
+	h.recount(ctx)
 	if h.opts.Content != nil {
 		if body, ct, ok := h.opts.Content(req.topic); ok {
 			h.enqueue(key, req.secret, publication{body: body, contentType: ct})
@@ -602,7 +651,11 @@ func (h *Hub) deliver(ctx context.Context, key subKey, ticket uint64) {
 		err = h.post(ctx, key, secret, p)
 	}
 
-	if gone := h.settle(key, d, version, err, ctx.Err() != nil, log); gone {
+	outcome, gone := h.settle(key, d, version, err, ctx.Err() != nil, log)
+	if outcome != "" && h.opts.OnDelivery != nil {
+		h.opts.OnDelivery(outcome)
+	}
+	if gone {
 		// The spec lets a hub end a subscription whose callback answers
 		// 410 Gone.
 		if err := h.st.DeleteHubSubscription(ctx, key.topic, key.callback); err != nil {
@@ -610,47 +663,62 @@ func (h *Hub) deliver(ctx context.Context, key subKey, ticket uint64) {
 			return
 		}
 		log.Info("websub hub: subscriber gone; subscription removed")
+		h.recount(ctx)
 	}
 }
 
 // settle schedules what follows an attempt to deliver version of d's
-// content, which ended with err (stopping: Run is ending), and reports
-// whether the subscriber said the subscription is gone.
-func (h *Hub) settle(key subKey, d *delivery, version uint64, err error, stopping bool, log *slog.Logger) (gone bool) {
+// content, which ended with err (stopping: Run is ending). It reports the
+// attempt's outcome for OnDelivery ("" for an attempt that does not count)
+// and whether the subscriber said the subscription is gone.
+func (h *Hub) settle(key subKey, d *delivery, version uint64, err error, stopping bool, log *slog.Logger) (outcome string, gone bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	d.running = false
+	if err == nil {
+		outcome = DeliveryOK
+	}
 	if h.deliveries[key] != d {
-		return false // unsubscribed meanwhile
+		// Unsubscribed meanwhile: nothing follows a failure.
+		if err != nil && !stopping {
+			outcome = DeliveryFailed
+		}
+		return outcome, false
 	}
 	switch {
+	case stopping && err != nil:
+		// The attempt was cut short: the content is kept for the next
+		// Run, and the attempt does not count.
+		d.ticket++
+		h.jobs.push(hubJob{kind: jobDeliver, key: key, ticket: d.ticket}, time.Now())
 	case d.version != version:
+		// Newer content arrived meanwhile: it is delivered next, which
+		// also stands for a retry when this attempt failed.
+		if err != nil {
+			outcome = DeliveryRetry
+		}
 		d.ticket++
 		h.jobs.push(hubJob{kind: jobDeliver, key: key, ticket: d.ticket}, time.Now())
 	case err == nil:
 		delete(h.deliveries, key)
 		log.Debug("websub hub: delivered", "attempt", d.attempt+1, "bytes", len(d.body))
-	case stopping:
-		// The attempt was cut short: the content is kept for the next
-		// Run, and the attempt does not count.
-		d.ticket++
-		h.jobs.push(hubJob{kind: jobDeliver, key: key, ticket: d.ticket}, time.Now())
 	case errors.Is(err, errGone):
 		delete(h.deliveries, key)
-		return true
+		return DeliveryFailed, true
 	default:
 		d.attempt++
 		if d.attempt > h.opts.Retries {
 			delete(h.deliveries, key)
 			log.Warn("websub hub: delivery failed; giving up on this content", "attempts", d.attempt, "err", err)
-			return false
+			return DeliveryFailed, false
 		}
 		wait := h.backoff(d.attempt)
 		d.ticket++
 		h.jobs.push(hubJob{kind: jobDeliver, key: key, ticket: d.ticket}, time.Now().Add(wait))
 		log.Info("websub hub: delivery failed; will retry", "attempt", d.attempt, "retry_in", wait, "err", err)
+		return DeliveryRetry, false
 	}
-	return false
+	return outcome, false
 }
 
 // forget drops the pending delivery d of key, if it still is.
@@ -704,4 +772,44 @@ func (h *Hub) post(ctx context.Context, key subKey, secret string, p publication
 		return &StatusError{Status: resp.StatusCode}
 	}
 	return nil
+}
+
+// Subscribers returns the number of subscriptions the hub holds, to every
+// topic, whose lease has not ended. It needs a store with a
+// CountHubSubscriptions method, and returns ErrNoCount otherwise.
+func (h *Hub) Subscribers(ctx context.Context) (int, error) {
+	c, ok := h.st.(hubCounter)
+	if !ok {
+		return 0, ErrNoCount
+	}
+	n, err := c.CountHubSubscriptions(ctx, h.opts.Now())
+	if err != nil {
+		return 0, fmt.Errorf("websub hub: count subscriptions: %w", err)
+	}
+	return n, nil
+}
+
+// recount tells OnSubscribers the number of subscriptions, if it changed
+// since the last time. A failed count is logged and tells nothing: the
+// next change tries again.
+func (h *Hub) recount(ctx context.Context) {
+	if h.opts.OnSubscribers == nil {
+		return
+	}
+	if _, ok := h.st.(hubCounter); !ok {
+		return // Run said so once
+	}
+	h.countMu.Lock()
+	defer h.countMu.Unlock()
+	n, err := h.Subscribers(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			h.log.Error("websub hub: count subscribers", "err", err)
+		}
+		return
+	}
+	if n != h.lastCount {
+		h.lastCount = n
+		h.opts.OnSubscribers(n)
+	}
 }

@@ -587,3 +587,21 @@ func (s *Subscriber) renewDue(ctx context.Context) time.Duration {
 	}
 	return max(wait, time.Second)
 }
+
+// Active returns how many sources have an active subscription to their hub
+// whose lease has not ended: the sources whose updates are pushed rather
+// than only polled.
+func (s *Subscriber) Active(ctx context.Context) (int, error) {
+	subs, err := s.st.SourceSubscriptions(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count active source subscriptions: %w", err)
+	}
+	now := s.opts.Now()
+	n := 0
+	for _, sub := range subs {
+		if sub.State == feed.SubscriptionActive && now.Before(sub.Expires) {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,181 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"github.com/feedmill/feedmill/internal/config"
+	"github.com/feedmill/feedmill/internal/feed"
+)
+
+// Source statuses of `feedmill sources`.
+const (
+	statusOK      = "ok"
+	statusFailing = "failing"
+	statusGone    = "gone"
+	statusMoved   = "moved"
+	statusNever   = "never fetched"
+	statusPaused  = "paused"
+)
+
+// sourceStatus says in a word or two how a source is doing, given its
+// stored state (known: the store has one for the source's current URL).
+// The first that applies wins:
+//
+//   - never fetched: no attempt yet, or none since its URL changed;
+//   - gone: the feed answered 410 and is not polled any more;
+//   - paused: the last answer was 429 Too Many Requests and the wait the
+//     server asked for is not over;
+//   - failing: the last attempt failed (see the failures count);
+//   - moved: fetched fine from where it moved permanently: the config's
+//     URL should be updated;
+//   - ok.
+func sourceStatus(st feed.SourceState, known bool, now time.Time) string {
+	switch {
+	case !known || st.LastFetch.IsZero():
+		return statusNever
+	case st.Gone:
+		return statusGone
+	case st.LastStatus == http.StatusTooManyRequests && st.NextFetch.After(now):
+		return statusPaused
+	case st.LastError != "":
+		return statusFailing
+	case st.Moved != "":
+		return statusMoved
+	}
+	return statusOK
+}
+
+// listSources is `feedmill sources`: a table of every configured source
+// with its state in the store, in config order, on w. The last error is
+// cut to fit a line of width columns (0: not cut).
+func listSources(ctx context.Context, path string, w, stderr io.Writer, width int, logger *slog.Logger) (err error) {
+	cfg, err := loadConfig(path, stderr)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, st.Close()) }()
+	states, err := st.States(ctx)
+	if err != nil {
+		return err
+	}
+	return writeSourceTable(w, cfg, states, time.Now(), width)
+}
+
+// writeSourceTable writes the table of `feedmill sources`.
+func writeSourceTable(w io.Writer, cfg *config.Config, states []feed.SourceState, now time.Time, width int) error {
+	byName := make(map[string]feed.SourceState, len(states))
+	for _, s := range states {
+		byName[s.Name] = s
+	}
+
+	// The columns before the last error are aligned by tabwriter; the
+	// error column starts where they end on every line, so it is cut to
+	// what is left of the width.
+	var cols bytes.Buffer
+	tw := tabwriter.NewWriter(&cols, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATUS\tLAST SUCCESS\tFAILURES\tNEXT FETCH\tITEMS\t")
+	errs := []string{"LAST ERROR"}
+	for _, src := range cfg.Sources {
+		s, known := byName[src.Name]
+		items := s.ItemCount
+		if known && s.URL != "" && s.URL != src.URL {
+			// The state is about the URL the source had before: its
+			// items stay, the rest is for the new URL to learn.
+			s, known = feed.SourceState{}, false
+		}
+		status := sourceStatus(s, known, now)
+		failures := "-"
+		if s.Failures > 0 {
+			failures = fmt.Sprint(s.Failures)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t\n", src.Name, status, ago(s.LastSuccess, now), failures, nextFetch(s, status, now), items)
+		errs = append(errs, oneLine(s.LastError))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	lines := strings.Split(strings.TrimSuffix(cols.String(), "\n"), "\n")
+	for i, line := range lines {
+		text := errs[i]
+		if text == "" {
+			text = "-"
+		}
+		if width > 0 {
+			// The last column stays free: a line that fills it makes
+			// some terminals wrap.
+			text = cutText(text, max(width-1-utf8.RuneCountInString(line), 20))
+		}
+		if _, err := fmt.Fprintf(w, "%s%s\n", line, text); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ago says how long before now t was, in its largest unit: "40s ago",
+// "3m ago", "5h ago", "2d ago"; "-" when t is zero.
+func ago(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := now.Sub(t)
+	if d < 0 {
+		return "in " + span(-d)
+	}
+	return span(d) + " ago"
+}
+
+// nextFetch says when the source is fetched next: "in 12m", "due" (at
+// the daemon's next look), "now" for a source never fetched, "never" for
+// a gone one.
+func nextFetch(st feed.SourceState, status string, now time.Time) string {
+	switch {
+	case status == statusGone:
+		return "never"
+	case status == statusNever:
+		return "now"
+	case st.NextFetch.IsZero() || !st.NextFetch.After(now):
+		return "due"
+	}
+	return "in " + span(st.NextFetch.Sub(now))
+}
+
+// span writes a duration in its largest unit, rounded down.
+func span(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+}
+
+// oneLine collapses the white space of an error message (joined errors
+// span lines) so that it fits on its row.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// cutText cuts s to at most n characters, marking the cut with "…".
+func cutText(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,320 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+var screenshotDocs = flag.Bool("screenshot-docs", false, "also write the phone screenshot of the status page to docs/status-page.png")
+
+// findBrowser returns the Chromium or Chrome to drive: $FEEDMILL_BROWSER
+// when set, else the first of the usual names on PATH; "" when there is
+// none.
+func findBrowser() string {
+	if p := os.Getenv("FEEDMILL_BROWSER"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// pageMessages collects what the page writes to the console that is an
+// error: console.error calls, uncaught exceptions, and the browser's own
+// error log (failed loads, Content-Security-Policy violations).
+type pageMessages struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func (m *pageMessages) listen(ev any) {
+	var msg string
+	switch ev := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+			var args []string
+			for _, a := range ev.Args {
+				args = append(args, string(a.Value)+a.Description)
+			}
+			msg = fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(args, " "))
+		}
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		msg = "exception: " + d.Text
+		if d.Exception != nil {
+			msg += " " + d.Exception.Description
+		}
+		msg += fmt.Sprintf(" at %s:%d", d.URL, d.LineNumber+1)
+	case *log.EventEntryAdded:
+		// A browser asks every site for /favicon.ico; the server has none.
+		if ev.Entry.Level == log.EntryLevelError && !strings.HasSuffix(ev.Entry.URL, "/favicon.ico") {
+			msg = fmt.Sprintf("%s: %s %s", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL)
+		}
+	}
+	if msg != "" {
+		m.mu.Lock()
+		m.errs = append(m.errs, msg)
+		m.mu.Unlock()
+	}
+}
+
+func (m *pageMessages) take() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	errs := m.errs
+	m.errs = nil
+	return errs
+}
+
+// TestStatusPageInBrowser loads the status page in a real headless
+// Chromium and uses it as a person would: its script must run without an
+// error under the page's Content-Security-Policy, sort the table when a
+// header is clicked and filter it by status, refresh it from status.json
+// without reloading the page (building the same rows as the server), and
+// the page must fit a phone's screen.
+func TestStatusPageInBrowser(t *testing.T) {
+	browser := findBrowser()
+	if browser == "" {
+		t.Skip("no Chromium or Chrome on PATH (nor FEEDMILL_BROWSER): install chromium to run the browser test")
+	}
+	f := newStatusFixture(t, fixtureOptions{})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Headless,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-extensions", true), chromedp.Flag("no-proxy-server", true),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	var msgs pageMessages
+	// chromedp's own complaints go to the test log while the test runs.
+	var done atomic.Bool
+	defer done.Store(true)
+	logf := func(format string, args ...any) {
+		if !done.Load() {
+			t.Logf("chromedp: "+format, args...)
+		}
+	}
+	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithListener(msgs.listen), chromedp.WithErrorf(logf))
+	defer cancelBrowser()
+
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(bctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	eval := func(expr string) any {
+		t.Helper()
+		v, err := chromedp.Run(bctx, chromedp.Evaluate[any](expr))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", expr, err)
+		}
+		return v
+	}
+	strs := func(expr string) []string {
+		t.Helper()
+		v, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](expr))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", expr, err)
+		}
+		return v
+	}
+	// The rows the page shows, in order.
+	const visibleRows = `Array.from(document.querySelectorAll("#rows tr[data-index]")).filter(tr => tr.getClientRects().length > 0).map(tr => tr.dataset.name)`
+	const allRows = `Array.from(document.querySelectorAll("#rows tr[data-index]")).map(tr => tr.dataset.name)`
+	// Every row's markup, whitespace between tags aside: what the server
+	// rendered must be what the script builds from status.json.
+	const rowMarkup = `Array.from(document.querySelectorAll("#rows tr[data-index]")).map(tr => tr.outerHTML.replace(/>\s+</g, "><").replace(/\s+</g, "<"))`
+	waitFor := func(what, predicate string) {
+		t.Helper()
+		if _, err := chromedp.Run(bctx, chromedp.Poll[bool](predicate, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+	}
+
+	// waitLoad waits for a link's page to load: until then the page's
+	// JavaScript context comes and goes, which fails a Poll.
+	waitLoad := func(what, predicate string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			ok, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.readyState === "complete" && (`+predicate+`)`))
+			if err == nil && ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("waiting for %s: %v", what, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	run("load the status page", chromedp.Navigate(f.ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#sources-table")))
+	waitFor("the script", `document.querySelector("#sources-table").hasAttribute("data-live")`)
+	eval(`window.feedmillMarker = "same page"; true`)
+
+	if got, want := strs(visibleRows), []string{srcOK, srcFailing, srcNever}; !slices.Equal(got, want) {
+		t.Errorf("rows at first %q, want the config's order %q", got, want)
+	}
+	failingText := eval(`document.querySelector('#rows tr[data-name="alpha-failing"]').innerText`).(string)
+	if !strings.Contains(failingText, failingErr) || !strings.Contains(failingText, "3 attempts in a row") {
+		t.Errorf("the failing source's row says %q, want its error %q", failingText, failingErr)
+	}
+	serverRows := strs(rowMarkup)
+
+	// Sorting in place: by name, then by name descending.
+	run("click the name header", chromedp.Click(chromedp.CSS(`th[data-key="name"] a`)))
+	if got, want := strs(allRows), []string{srcFailing, srcNever, srcOK}; !slices.Equal(got, want) {
+		t.Errorf("rows sorted by name %q, want %q", got, want)
+	}
+	if got := eval(`location.search`); got != "?order=asc&sort=name" {
+		t.Errorf("address after sorting by name: %q", got)
+	}
+	if got := eval(`document.querySelector('th[data-key="name"]').getAttribute("aria-sort")`); got != "ascending" {
+		t.Errorf("name header aria-sort %v", got)
+	}
+	run("click the name header again", chromedp.Click(chromedp.CSS(`th[data-key="name"] a`)))
+	if got, want := strs(allRows), []string{srcOK, srcNever, srcFailing}; !slices.Equal(got, want) {
+		t.Errorf("rows sorted by name, descending %q, want %q", got, want)
+	}
+	run("click the failures header", chromedp.Click(chromedp.CSS(`th[data-key="failures"] a`)))
+	if got, want := strs(allRows), []string{srcFailing, srcOK, srcNever}; !slices.Equal(got, want) {
+		t.Errorf("rows sorted by failures %q, want %q", got, want)
+	}
+
+	// Filtering in place.
+	run("choose failing", chromedp.Click(chromedp.CSS(`#filter a[data-status="failing"]`)))
+	if got, want := strs(visibleRows), []string{srcFailing}; !slices.Equal(got, want) {
+		t.Errorf("rows shown with the failing filter %q, want %q", got, want)
+	}
+	if got := eval(`location.search`); got != "?order=desc&sort=failures&status=failing" {
+		t.Errorf("address after filtering: %q", got)
+	}
+	run("choose all", chromedp.Click(chromedp.CSS(`#filter a[data-status=""]`)))
+	if got := strs(visibleRows); len(got) != 3 {
+		t.Errorf("rows shown with no filter %q", got)
+	}
+
+	// Refreshing from status.json: the same rows as the server's, then a
+	// change in the store shows up without a page load.
+	run("sort by the config again", chromedp.Navigate(f.ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#sources-table")))
+	waitFor("the script", `document.querySelector("#sources-table").hasAttribute("data-live")`)
+	eval(`window.feedmillMarker = "same page"; document.querySelectorAll("#rows tr[data-index]").forEach(tr => tr.feedmillOld = true); true`)
+	run("click reload", chromedp.Click(chromedp.CSS("#reload")))
+	waitFor("the refreshed rows", `!document.querySelector("#rows tr[data-index]").feedmillOld`)
+	if got := strs(rowMarkup); !slices.Equal(got, serverRows) {
+		for i := range max(len(got), len(serverRows)) {
+			if i >= len(got) || i >= len(serverRows) || got[i] != serverRows[i] {
+				t.Errorf("row %d built by the script differs from the server's:\nscript: %s\nserver: %s", i, at(got, i), at(serverRows, i))
+			}
+		}
+	}
+	st, err := f.store.State(ctx, srcFailing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.LastFetch, st.Failures, st.LastError = f.now.Add(-5*time.Minute), 4, "fetch https://alpha.example/feed: connection refused"
+	saveState(t, f.store, st)
+	run("choose failing", chromedp.Click(chromedp.CSS(`#filter a[data-status="failing"]`)))
+	run("click reload", chromedp.Click(chromedp.CSS("#reload")))
+	waitFor("the new error", `document.querySelector('#rows tr[data-name="alpha-failing"]').innerText.includes("connection refused")`)
+	if got := eval(`window.feedmillMarker`); got != "same page" {
+		t.Errorf("the page was reloaded (marker %v), not refreshed in place", got)
+	}
+	if got, want := strs(visibleRows), []string{srcFailing}; !slices.Equal(got, want) {
+		t.Errorf("rows shown after a refresh with the failing filter %q, want %q", got, want)
+	}
+	if got := eval(`document.querySelector('#rows tr[data-name="alpha-failing"]').innerText`).(string); !strings.Contains(got, "4 attempts in a row") {
+		t.Errorf("refreshed failing row says %q", got)
+	}
+
+	// Without JavaScript, the header and filter links ask the server for
+	// the same views.
+	if _, err := chromedp.Call(bctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatalf("disable scripts: %v", err)
+	}
+	run("load without scripts", chromedp.Navigate(f.ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#sources-table")))
+	if got := eval(`document.querySelector("#sources-table").hasAttribute("data-live")`); got != false {
+		t.Error("the script ran although scripts are disabled")
+	}
+	run("click the name header", chromedp.Click(chromedp.CSS(`th[data-key="name"] a`)))
+	waitLoad("the page sorted by name", `location.search === "?order=asc&sort=name"`)
+	if got, want := strs(allRows), []string{srcFailing, srcNever, srcOK}; !slices.Equal(got, want) {
+		t.Errorf("without scripts, rows sorted by name %q, want %q", got, want)
+	}
+	run("choose failing", chromedp.Click(chromedp.CSS(`#filter a[data-status="failing"]`)))
+	waitLoad("the failing sources", `location.search === "?order=asc&sort=name&status=failing"`)
+	if got, want := strs(allRows), []string{srcFailing}; !slices.Equal(got, want) {
+		t.Errorf("without scripts, rows with the failing filter %q, want %q", got, want)
+	}
+	if _, err := chromedp.Call(bctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false}); err != nil {
+		t.Fatalf("enable scripts: %v", err)
+	}
+
+	// A phone: the page fits its width, the sources are cards.
+	run("emulate a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(f.ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#sources-table")))
+	waitFor("the script", `document.querySelector("#sources-table").hasAttribute("data-live")`)
+	if got := eval(`getComputedStyle(document.querySelector("#rows tr[data-index]")).display`); got != "block" {
+		t.Errorf("on a phone a source row displays as %v, want a card (block)", got)
+	}
+	if got := eval(`document.documentElement.scrollWidth <= window.innerWidth`); got != true {
+		t.Errorf("the page is wider than the phone: %v > %v", eval(`document.documentElement.scrollWidth`), eval(`window.innerWidth`))
+	}
+	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	dir := os.Getenv("FEEDMILL_SCREENSHOT_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	path := filepath.Join(dir, "status-page-phone.png")
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("phone screenshot of the status page: %s", path)
+	if *screenshotDocs {
+		docs := filepath.Join("..", "..", "docs", "status-page.png")
+		if err := os.WriteFile(docs, shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s", docs)
+	}
+
+	for _, m := range msgs.take() {
+		t.Errorf("the page reported an error: %s", m)
+	}
+	if err := ctx.Err(); errors.Is(err, context.DeadlineExceeded) {
+		t.Error("the browser test ran out of time")
+	}
+}
+
+func at(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return "(none)"
+}

@@ -1,0 +1,433 @@
+package server
+
+import (
+	"cmp"
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/publish"
+)
+
+// history is what the status pages read of the store beyond the states:
+// each source's recent fetch attempts, its recent items, and how many
+// items each source brought lately. Both store drivers provide it; a
+// Server is given it with its states (New looks for it there), and
+// without it the pages show the states alone.
+type history interface {
+	// Fetches returns the source's most recent fetch attempts, newest
+	// first, at most limit.
+	Fetches(ctx context.Context, source string, limit int) ([]feed.Fetch, error)
+	// RecentItemCounts counts, per source, the items first seen at or
+	// after since.
+	RecentItemCounts(ctx context.Context, since time.Time) (map[string]int, error)
+	// Items returns stored items, newest first.
+	Items(ctx context.Context, q feed.Query) ([]feed.Item, error)
+}
+
+// The status words of a source, as the page shows them, /status.json
+// reports them and ?status= selects them. A source has exactly one: the
+// first that applies in this order (a gone source that had moved is gone).
+const (
+	statusNever      = "never"      // not fetched yet
+	statusGone       = "gone"       // 410: not polled any more
+	statusFailing    = "failing"    // the last attempt failed (a 429 too); retried with backoff
+	statusMoved      = "moved"      // fetched fine where a permanent redirect led: the config should say so
+	statusDiscovered = "discovered" // the url is a page; fetched fine at the feed it advertises
+	statusOK         = "ok"
+)
+
+// statusRank orders the statuses for sorting, those that need an operator
+// first.
+var statusRank = map[string]int{statusFailing: 0, statusGone: 1, statusMoved: 2, statusDiscovered: 3, statusNever: 4, statusOK: 5}
+
+// statusLabels are the words the filter shows for each status, in the
+// order it lists them.
+var statusLabels = []struct{ status, label string }{
+	{statusOK, "ok"}, {statusFailing, "failing"}, {statusGone, "gone"}, {statusMoved, "moved"},
+	{statusDiscovered, "discovered"}, {statusNever, "never fetched"},
+}
+
+// sourceStatus gives a source's status word.
+func sourceStatus(st feed.SourceState) string {
+	switch {
+	case st.LastFetch.IsZero():
+		return statusNever
+	case st.Gone:
+		return statusGone
+	case st.LastError != "":
+		return statusFailing
+	case st.Moved != "":
+		return statusMoved
+	case st.Discovered != "":
+		return statusDiscovered
+	}
+	return statusOK
+}
+
+// perDayWindow is how far back items per day are counted; perDayTTL how
+// long a count is reused (counting may scan the items).
+const (
+	perDayWindow = 7 * 24 * time.Hour
+	perDayTTL    = time.Minute
+)
+
+// statusDoc is the status of the whole daemon: what the status page shows
+// and GET /status.json returns.
+type statusDoc struct {
+	Generated time.Time    `json:"generated"`
+	Version   string       `json:"version"`
+	Feeds     []feedView   `json:"feeds"`
+	Sources   []sourceRow  `json:"sources"`
+	Counts    statusCounts `json:"counts"`
+	// ConfigProblems are those of a changed config file that was
+	// rejected: the daemon still runs the previous one.
+	ConfigProblems []string `json:"config_problems,omitempty"`
+}
+
+// statusCounts counts the sources in each status, all of them in All
+// (whatever the filter).
+type statusCounts struct {
+	All        int `json:"all"`
+	OK         int `json:"ok"`
+	Failing    int `json:"failing"`
+	Gone       int `json:"gone"`
+	Moved      int `json:"moved"`
+	Discovered int `json:"discovered"`
+	Never      int `json:"never"`
+}
+
+func (c *statusCounts) add(status string) {
+	c.All++
+	*c.of(status)++
+}
+
+func (c *statusCounts) of(status string) *int {
+	switch status {
+	case statusOK:
+		return &c.OK
+	case statusFailing:
+		return &c.Failing
+	case statusGone:
+		return &c.Gone
+	case statusMoved:
+		return &c.Moved
+	case statusDiscovered:
+		return &c.Discovered
+	}
+	return &c.Never
+}
+
+// sourceRow is one source on the status page and in /status.json.
+type sourceRow struct {
+	// Index is the source's place in the config, the order without ?sort.
+	Index int `json:"-"`
+	// Now is when the row was made, for the page's relative times.
+	Now        time.Time `json:"-"`
+	Name       string    `json:"name"`
+	Title      string    `json:"title"`
+	URL        string    `json:"url"`       // as configured
+	FetchURL   string    `json:"fetch_url"` // where it is fetched now
+	Site       string    `json:"site,omitempty"`
+	Page       string    `json:"page"` // its page on this server
+	Categories []string  `json:"categories,omitempty"`
+
+	Status     string `json:"status"`
+	HTTPStatus int    `json:"http_status,omitempty"` // of the last attempt
+	// Error is the last attempt's error in words, empty after a success.
+	Error string `json:"error,omitempty"`
+	// Failures counts consecutive failed attempts; the next fetch is then
+	// a backed-off retry.
+	Failures    int       `json:"failures"`
+	LastFetch   time.Time `json:"last_fetch,omitzero"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	NextFetch   time.Time `json:"next_fetch,omitzero"` // zero when gone
+	Moved       string    `json:"moved,omitempty"`
+	Discovered  string    `json:"discovered,omitempty"`
+	Gone        bool      `json:"gone,omitempty"`
+	Items       int       `json:"items"`
+	// PerDay is the items first seen in the last seven days, per day;
+	// absent when the store could not say.
+	PerDay *float64 `json:"items_per_day,omitempty"`
+	// Advice says what to change in the config, if anything.
+	Advice string `json:"advice,omitempty"`
+}
+
+// Fetched reports whether the source was ever fetched.
+func (r sourceRow) Fetched() bool { return !r.LastFetch.IsZero() }
+
+// ShortError is Error cut to a length that fits a table cell; the page
+// keeps the whole text in a title.
+func (r sourceRow) ShortError() string { return shorten(r.Error, 160) }
+
+// shorten cuts s to at most max runes, at a space when there is one near
+// the end, marking the cut with an ellipsis.
+func shorten(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	cut := 0
+	for i := range s {
+		if cut == max-1 {
+			s = s[:i]
+			break
+		}
+		cut++
+	}
+	if sp := strings.LastIndexByte(s, ' '); sp > len(s)*3/4 {
+		s = s[:sp]
+	}
+	return strings.TrimRight(s, " ,;:") + "…"
+}
+
+// newSourceRow describes a configured source and its stored state.
+func (s *Server) newSourceRow(i int, src feed.Source, st feed.SourceState, perDay map[string]int, now time.Time) sourceRow {
+	r := sourceRow{
+		Index: i, Now: now, Name: src.Name, Title: firstNonEmpty(src.Title, st.FeedTitle, src.Name),
+		URL: src.URL, FetchURL: st.FetchURL(src.URL), Site: st.FeedLink,
+		Page:       s.opts.BaseURL + "/sources/" + url.PathEscape(src.Name),
+		Categories: src.Categories, Status: sourceStatus(st), HTTPStatus: st.LastStatus, Error: st.LastError,
+		Failures: st.Failures, LastFetch: st.LastFetch.UTC(), LastSuccess: st.LastSuccess.UTC(),
+		Moved: st.Moved, Discovered: st.Discovered, Gone: st.Gone, Items: st.ItemCount, Advice: advice(src, st),
+	}
+	// A gone source has no next fetch, whatever time was stored last.
+	if !st.Gone {
+		r.NextFetch = st.NextFetch.UTC()
+	}
+	if perDay != nil {
+		v := float64(perDay[src.Name]) / (perDayWindow.Hours() / 24)
+		r.PerDay = &v
+	}
+	return r
+}
+
+// status gathers the status of every configured source and published
+// feed. Only reading the states may fail it: without the items per day it
+// is still worth showing.
+func (s *Server) status(ctx context.Context, now time.Time) (statusDoc, error) {
+	sts, err := s.states.States(ctx)
+	if err != nil {
+		return statusDoc{}, err
+	}
+	byName := stateIndex(sts)
+	perDay := s.itemsPerDay(ctx, now)
+	doc := statusDoc{Generated: now.UTC().Truncate(time.Second), Version: s.opts.Version, Feeds: s.feedViews(5), ConfigProblems: s.configProblems()}
+	doc.Sources = make([]sourceRow, 0, len(s.opts.Sources))
+	for i, src := range s.opts.Sources {
+		row := s.newSourceRow(i, src, byName[src.Name], perDay, now)
+		doc.Counts.add(row.Status)
+		doc.Sources = append(doc.Sources, row)
+	}
+	return doc, nil
+}
+
+// perDayCache keeps the last count of recent items per source.
+type perDayCache struct {
+	mu     sync.Mutex
+	at     time.Time
+	counts map[string]int
+}
+
+// itemsPerDay returns how many items each source brought in the last
+// perDayWindow, counted at most perDayTTL ago; nil when the store cannot
+// say (which is logged, not fatal to the page).
+func (s *Server) itemsPerDay(ctx context.Context, now time.Time) map[string]int {
+	if s.hist == nil {
+		return nil
+	}
+	c := &s.perDay
+	c.mu.Lock()
+	counts, at := c.counts, c.at
+	c.mu.Unlock()
+	if counts != nil && now.Sub(at) < perDayTTL && !now.Before(at) {
+		return counts
+	}
+	// Concurrent requests may both count when the cache expires; that is
+	// cheaper than making them queue behind one another's query.
+	counts, err := s.hist.RecentItemCounts(ctx, now.Add(-perDayWindow))
+	if err != nil {
+		s.log.Warn("status: count recent items", "err", err)
+		return nil
+	}
+	if counts == nil {
+		counts = map[string]int{}
+	}
+	c.mu.Lock()
+	c.counts, c.at = counts, now
+	c.mu.Unlock()
+	return counts
+}
+
+// listView is how the sources table is filtered and sorted: the query
+// parameters status, sort and order, which the page's links carry and its
+// script keeps in the address bar.
+type listView struct {
+	Status string // a status word, or "" for all
+	Sort   string // a sortKeys key, or "" for the config's order
+	Desc   bool
+}
+
+// sortKeys are the columns the table sorts by, each with its first order
+// (the one most useful at a glance: most failures first, stalest first).
+var sortKeys = []struct {
+	key, label string
+	desc       bool
+	num        bool // a numeric column, right-aligned
+}{
+	{"name", "Source", false, false},
+	{"status", "Status", false, false},
+	{"last_success", "Last success", false, false},
+	{"failures", "Failures", true, true},
+	{"next", "Next fetch", false, false},
+	{"items", "Items", true, true},
+	{"per_day", "Per day", true, true},
+}
+
+// parseListView reads the view from a query; unknown values fall back to
+// the defaults (all sources, config order) rather than failing the page.
+func parseListView(q url.Values) listView {
+	var v listView
+	if st := q.Get("status"); statusRankOK(st) {
+		v.Status = st
+	}
+	key := q.Get("sort")
+	for _, k := range sortKeys {
+		if k.key == key {
+			v.Sort, v.Desc = key, k.desc
+		}
+	}
+	if v.Sort != "" {
+		switch q.Get("order") {
+		case "asc":
+			v.Desc = false
+		case "desc":
+			v.Desc = true
+		}
+	}
+	return v
+}
+
+func statusRankOK(st string) bool {
+	_, ok := statusRank[st]
+	return ok
+}
+
+// query is the view as query parameters, with sort and order replaced.
+func (v listView) query(sort string, desc bool) string {
+	q := url.Values{}
+	if v.Status != "" {
+		q.Set("status", v.Status)
+	}
+	if sort != "" {
+		q.Set("sort", sort)
+		q.Set("order", map[bool]string{false: "asc", true: "desc"}[desc])
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}
+
+// apply filters and sorts rows (in place: rows is the caller's).
+func (v listView) apply(rows []sourceRow) []sourceRow {
+	if v.Status != "" {
+		rows = slices.DeleteFunc(rows, func(r sourceRow) bool { return r.Status != v.Status })
+	}
+	sortRows(rows, v.Sort, v.Desc)
+	return rows
+}
+
+// sortRows orders rows by key, ties (and an empty key) in config order.
+// The page's script sorts the same way (status.js: compare): keep them
+// in step.
+func sortRows(rows []sourceRow, key string, desc bool) {
+	slices.SortStableFunc(rows, func(a, b sourceRow) int {
+		c := compareRows(a, b, key)
+		if desc {
+			c = -c
+		}
+		return cmp.Or(c, cmp.Compare(a.Index, b.Index))
+	})
+}
+
+func compareRows(a, b sourceRow, key string) int {
+	switch key {
+	case "name":
+		return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	case "status":
+		return cmp.Compare(statusRank[a.Status], statusRank[b.Status])
+	case "last_success":
+		// Never successful is the stalest of all.
+		return cmp.Compare(unixOr(a.LastSuccess, 0), unixOr(b.LastSuccess, 0))
+	case "failures":
+		return cmp.Compare(a.Failures, b.Failures)
+	case "next":
+		// No next fetch (gone) comes after every scheduled one.
+		return cmp.Compare(unixOr(a.NextFetch, 1<<62), unixOr(b.NextFetch, 1<<62))
+	case "items":
+		return cmp.Compare(a.Items, b.Items)
+	case "per_day":
+		return cmp.Compare(perDayOr(a.PerDay), perDayOr(b.PerDay))
+	}
+	return 0
+}
+
+func unixOr(t time.Time, zero int64) int64 {
+	if t.IsZero() {
+		return zero
+	}
+	return t.Unix()
+}
+
+func perDayOr(p *float64) float64 {
+	if p == nil {
+		return -1
+	}
+	return *p
+}
+
+// statusJSON serves GET /status.json: the status page's data, which its
+// script reads every 30 seconds. It takes the page's status, sort and
+// order parameters.
+func (s *Server) statusJSON(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	doc, err := s.status(ctx, time.Now())
+	if err != nil {
+		s.log.Error("status.json: read states", "err", err)
+		http.Error(w, "the store is unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	doc.Sources = parseListView(r.URL.Query()).apply(doc.Sources)
+	writeJSON(w, r, s.log, http.StatusOK, doc)
+}
+
+// feedViews describes the published feeds, each with its latest items
+// (at most latest of them).
+func (s *Server) feedViews(latest int) []feedView {
+	var out []feedView
+	for _, spec := range s.snaps.Feeds() {
+		v := feedView{
+			Name: spec.Name, Title: firstNonEmpty(spec.Title, spec.Name), Description: spec.Description,
+			Page: s.opts.BaseURL + "/feeds/" + url.PathEscape(spec.Name),
+			Atom: publish.FeedURL(s.opts.BaseURL, spec.Name, publish.Atom),
+			RSS:  publish.FeedURL(s.opts.BaseURL, spec.Name, publish.RSS),
+			JSON: publish.FeedURL(s.opts.BaseURL, spec.Name, publish.JSON),
+			OPML: s.opts.BaseURL + "/feeds/" + url.PathEscape(spec.Name) + ".opml",
+		}
+		if snap, ok := s.snaps.Snapshot(spec.Name, publish.Atom); ok {
+			v.Items = snap.Items
+			for _, it := range snap.Entries[:min(latest, len(snap.Entries))] {
+				v.Latest = append(v.Latest, newEntryView(it))
+			}
+		}
+		out = append(out, v)
+	}
+	return out
+}
