@@ -170,10 +170,12 @@ func TestHotReload(t *testing.T) {
 			n := publishedBySource(t, e.base)
 			return n["alpha"] == 2 && n["gamma"] == 0
 		})
-		log := d.stderr.String()
-		if !strings.Contains(log, `trigger="file changed"`) || !strings.Contains(log, "server.listen changed") {
-			t.Errorf("the log does not say the edit was picked up and the listen address needs a restart:\n%s", log)
-		}
+		// The new feeds are served before the reload is logged (the old
+		// generation first finishes its work): wait for the line.
+		waitFor(t, 10*time.Second, "the log says the edit was picked up and the listen address needs a restart", func() bool {
+			log := d.stderr.String()
+			return strings.Contains(log, `trigger="file changed"`) && strings.Contains(log, "server.listen changed")
+		})
 		_, page := get(t, e.base+"/")
 		if strings.Contains(string(page), "the new version is invalid") {
 			t.Error("the status page still shows the problems of a config that was replaced")
