@@ -10,13 +10,11 @@ import (
 	"net/url"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/feedmill/feedmill/internal/config"
 	"github.com/feedmill/feedmill/internal/feed"
@@ -114,7 +112,7 @@ func addSource(ctx context.Context, path, rawURL string, opts addOptions, stdout
 
 	name := opts.name
 	if name == "" {
-		name = uniqueSourceName(sourceNameFor(found.title, found.url), used)
+		name = config.SourceName(found.title, found.url, used)
 	}
 	added, skipped, err := config.Import(path, addOPML(name, found.url, categories))
 	switch {
@@ -319,66 +317,6 @@ func addOPML(name, feedURL string, categories []string) []byte {
 	}
 	b.WriteString("</body></opml>\n")
 	return []byte(b.String())
-}
-
-// sourceNameFor makes a source name from a feed's title, else from the
-// host of its URL, else "feed".
-func sourceNameFor(title, feedURL string) string {
-	if name := nameSlug(title); name != "" {
-		return name
-	}
-	if u, err := url.Parse(feedURL); err == nil {
-		if name := nameSlug(strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")); name != "" {
-			return name
-		}
-	}
-	return "feed"
-}
-
-// nameSlug reduces s to lower-case ASCII letters and digits, every other
-// run of characters one '-', at most maxAddedName long. Accents are
-// dropped ("Café" is "cafe"), and so are apostrophes ("Joel's" is
-// "joels").
-func nameSlug(s string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range norm.NFKD.String(s) {
-		switch {
-		case unicode.Is(unicode.Mn, r), r == '\'', r == '’':
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-			dash = false
-		case r >= 'A' && r <= 'Z':
-			b.WriteRune(unicode.ToLower(r))
-			dash = false
-		default:
-			if !dash && b.Len() > 0 {
-				b.WriteByte('-')
-				dash = true
-			}
-		}
-	}
-	return cutName(b.String(), maxAddedName)
-}
-
-// cutName cuts an ASCII name to at most n bytes, without a dash at its end.
-func cutName(s string, n int) string {
-	if len(s) > n {
-		s = s[:n]
-	}
-	return strings.TrimRight(s, "-")
-}
-
-// uniqueSourceName returns base, or base with the first free suffix -2,
-// -3, ... (still at most maxAddedName long); used holds the taken names in
-// lower case.
-func uniqueSourceName(base string, used map[string]bool) string {
-	name := base
-	for n := 2; used[strings.ToLower(name)]; n++ {
-		suffix := "-" + strconv.Itoa(n)
-		name = cutName(base, maxAddedName-len(suffix)) + suffix
-	}
-	return name
 }
 
 // redactURL hides the password of a URL's userinfo, for messages.

@@ -300,7 +300,7 @@ func TestSourceNames(t *testing.T) {
 		for _, u := range tc.used {
 			used[strings.ToLower(u)] = true
 		}
-		got := uniqueSourceName(sourceNameFor(tc.title, tc.url), used)
+		got := config.SourceName(tc.title, tc.url, used)
 		if got != tc.want {
 			t.Errorf("name for %q (%s) = %q, want %q", tc.title, tc.url, got, tc.want)
 		}

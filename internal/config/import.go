@@ -129,6 +129,19 @@ func checkImported(data, out []byte, path string, names []string) error {
 	return nil
 }
 
+// SourceName is the name `import` gives a feed titled title at feedURL
+// when used (lower-case names) already holds the names taken: see
+// sourceName and uniqueName. It does not mark the name used. `feedmill add`
+// names its source the same way.
+func SourceName(title, feedURL string, used map[string]bool) string {
+	name := sourceName(opmlFeed{Title: title, URL: feedURL})
+	taken := make(map[string]bool, len(used)+1)
+	for k := range used {
+		taken[k] = true
+	}
+	return uniqueName(name, taken)
+}
+
 // sourceName makes a source name from a feed's title, else from its host:
 // lower-case ASCII letters and digits, every other run of characters one
 // '-', at most maxImportedName long.
