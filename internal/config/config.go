@@ -196,6 +196,11 @@ type Source struct {
 	// schedule alone, ignoring the server's and the feed's hints about how
 	// often to fetch (see feed.Source.IgnoreCache). False by default.
 	IgnoreCache bool
+	// Type is "", "feed", "html" or "json" (see feed.Source.Type); Items
+	// the rules that find items on an html page (CSS selectors, each
+	// compiling) or in a json document (gjson paths), nil when not set.
+	Type  string
+	Items *feed.ItemRules
 
 	Line int // line of the source in the file, for later messages
 }
@@ -442,6 +447,11 @@ func (c *Config) DomainSources() []feed.Source {
 			Rewrites:    slices.Clone(s.Rewrites),
 			Priority:    s.Priority,
 			IgnoreCache: s.IgnoreCache,
+			Type:        s.Type,
+		}
+		if s.Items != nil {
+			rules := *s.Items
+			out[i].Items = &rules
 		}
 	}
 	return out

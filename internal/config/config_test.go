@@ -966,3 +966,34 @@ func TestFormatAge(t *testing.T) {
 		}
 	}
 }
+
+// TestItemRules loads sources without a feed: their type and item rules
+// reach the domain sources, each source with its own copy of the rules.
+func TestItemRules(t *testing.T) {
+	cfg, err := Load("testdata/good/scraped.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cfg.DomainSources()
+	want := []struct {
+		typ   string
+		items *feed.ItemRules
+	}{
+		{feed.TypeHTML, &feed.ItemRules{Each: "article.teaser", Title: "h2", Link: "h2 a@href", Date: "time@datetime", DateFormat: "2006-01-02", Summary: "p.lede", Image: "img@src"}},
+		{feed.TypeHTML, nil},
+		{feed.TypeJSON, &feed.ItemRules{Each: "data.posts", Title: "headline", Link: "url", Date: "published_at", Content: "body_html"}},
+		{feed.TypeFeed, nil},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d sources, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		if got[i].Type != w.typ || !reflect.DeepEqual(got[i].Items, w.items) {
+			t.Errorf("source %s: type %q items %+v, want %q %+v", got[i].Name, got[i].Type, got[i].Items, w.typ, w.items)
+		}
+	}
+	got[0].Items.Each = "changed"
+	if cfg.DomainSources()[0].Items.Each != "article.teaser" {
+		t.Error("DomainSources shares the config's item rules")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -21,6 +22,7 @@ import (
 // validateSourceRules checks the content rules and rewrites of the source at
 // path p.
 func (d *decoder) validateSourceRules(p string, s Source) {
+	d.validateItemRules(p, s)
 	if _, set := d.lines[p+".content.select"]; set {
 		if strings.TrimSpace(s.Content.Select) == "" {
 			d.check(p+".content.select", "empty (leave the key out to let feedmill find the article itself)")
@@ -195,4 +197,122 @@ func validTrackingParam(s string) bool {
 		}
 	}
 	return true
+}
+
+// itemFields are the keys of a source's items: rules besides each, in the
+// order messages name them.
+var itemFields = []string{"title", "link", "date", "summary", "content", "image", "author"}
+
+// validateItemRules checks the type of the source at path p and its items
+// rules: CSS selectors (with an optional @attribute) for an html page,
+// gjson paths for a json document. The rules need a type that says which.
+func (d *decoder) validateItemRules(p string, s Source) {
+	switch s.Type {
+	case "", feed.TypeFeed, feed.TypeHTML, feed.TypeJSON:
+	default:
+		d.check(p+".type", fmt.Sprintf("unknown type %s (want %s, %s or %s; leave it out to detect it)",
+			quote(s.Type), feed.TypeFeed, feed.TypeHTML, feed.TypeJSON))
+		return
+	}
+	r := s.Items
+	if r == nil || !d.ok(p+".items") {
+		return
+	}
+	if s.Type != feed.TypeHTML && s.Type != feed.TypeJSON {
+		d.check(p+".items", "needs type: html (CSS selectors) or type: json (gjson paths) on the source")
+		return
+	}
+	value := map[string]string{
+		"title": r.Title, "link": r.Link, "date": r.Date, "summary": r.Summary,
+		"content": r.Content, "image": r.Image, "author": r.Author,
+	}
+	if strings.TrimSpace(r.Each) == "" {
+		d.check(p+".items.each", "required: the "+map[string]string{feed.TypeHTML: "CSS selector of one item", feed.TypeJSON: "gjson path of the array of items"}[s.Type])
+	} else if s.Type == feed.TypeHTML {
+		d.check(p+".items.each", checkSelector(r.Each))
+	} else {
+		d.check(p+".items.each", checkPath(r.Each))
+	}
+	if strings.TrimSpace(r.Link) == "" {
+		d.check(p+".items.link", "required: items are identified by their link")
+	}
+	for _, k := range itemFields {
+		v, kp := value[k], p+".items."+k
+		if _, set := d.lines[kp]; !set || (k == "link" && strings.TrimSpace(v) == "") {
+			continue
+		}
+		switch {
+		case strings.TrimSpace(v) == "":
+			d.check(kp, "empty (leave the key out)")
+		case s.Type == feed.TypeHTML:
+			d.check(kp, checkItemSelector(v))
+		default:
+			d.check(kp, checkPath(v))
+		}
+	}
+	if _, set := d.lines[p+".items.date_format"]; set {
+		d.check(p+".items.date_format", checkDateFormat(r.DateFormat))
+	}
+	if r.DateFormat != "" && r.Date == "" {
+		d.check(p+".items.date_format", "without items.date it has nothing to parse")
+	}
+}
+
+// checkItemSelector checks "selector@attribute", where either part may be
+// left out ("@href" is the item element's own attribute).
+func checkItemSelector(v string) string {
+	sel, attr, hasAttr := strings.Cut(v, "@")
+	if hasAttr && !validAttr(attr) {
+		return fmt.Sprintf("invalid attribute %s after @ (want a name such as href, datetime or src)", quote(attr))
+	}
+	if strings.TrimSpace(sel) == "" {
+		if !hasAttr {
+			return "empty selector"
+		}
+		return ""
+	}
+	return checkSelector(sel)
+}
+
+// validAttr reports whether a is an HTML attribute name.
+func validAttr(a string) bool {
+	if a == "" {
+		return false
+	}
+	for _, r := range a {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkPath reports what is wrong with a gjson path: gjson accepts any
+// string, so only what can never match is refused.
+func checkPath(v string) string {
+	switch {
+	case strings.TrimSpace(v) != v:
+		return fmt.Sprintf("path %s has spaces around it", quote(v))
+	case strings.HasPrefix(v, ".") || strings.HasSuffix(v, ".") || strings.Contains(v, ".."):
+		return fmt.Sprintf("path %s has an empty part (two dots, or a dot at an end)", quote(v))
+	}
+	return ""
+}
+
+// checkDateFormat checks a Go time layout: it must format a known instant
+// and parse that text back to the same instant, else it holds no fields.
+func checkDateFormat(layout string) string {
+	if strings.TrimSpace(layout) == "" {
+		return "empty (leave the key out to parse dates leniently)"
+	}
+	// Not the reference date itself, which formats as the layout.
+	ref := time.Date(2019, time.November, 23, 17, 45, 31, 0, time.UTC)
+	text := ref.Format(layout)
+	if text == layout {
+		return fmt.Sprintf("%s holds no date fields: write the reference date Mon Jan 2 15:04:05 2006 in your format, e.g. \"02.01.2006\"", quote(layout))
+	}
+	if _, err := time.Parse(layout, text); err != nil {
+		return fmt.Sprintf("%s cannot parse its own output: %v", quote(layout), err)
+	}
+	return ""
 }

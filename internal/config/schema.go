@@ -80,6 +80,22 @@ func (d *decoder) decode(root *yaml.Node, c *Config) {
 					{"priority", d.asInt(&s.Priority)},
 					{"websub", d.asBool(&s.WebSub)},
 					{"respect_cache", d.asBool(&respectCache)},
+					{"type", d.asString(&s.Type)},
+					{"items", func(v *yaml.Node, p string) {
+						r := new(feed.ItemRules)
+						d.mapping(v, p, []field{
+							{"each", d.asString(&r.Each)},
+							{"title", d.asString(&r.Title)},
+							{"link", d.asString(&r.Link)},
+							{"date", d.asString(&r.Date)},
+							{"date_format", d.asString(&r.DateFormat)},
+							{"summary", d.asString(&r.Summary)},
+							{"content", d.asString(&r.Content)},
+							{"image", d.asString(&r.Image)},
+							{"author", d.asString(&r.Author)},
+						})
+						s.Items = r
+					}},
 				})
 				// The file says it positively, as "respect the hints";
 				// the zero value of Source must be the default.

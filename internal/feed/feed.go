@@ -43,6 +43,40 @@ type Source struct {
 	// skipHours, skipDays, sy:updatePeriod) that otherwise set a lower
 	// bound on the interval. Config: respect_cache: false.
 	IgnoreCache bool
+
+	// Type is what the source URL serves: TypeFeed, TypeHTML (a web page
+	// whose listing becomes items) or TypeJSON (a JSON API); empty means
+	// detected from the response.
+	Type string
+	// Items, when set, says where the items are on a TypeHTML page (CSS
+	// selectors) or in a TypeJSON document (gjson paths); without it an
+	// HTML listing is found automatically.
+	Items *ItemRules
+}
+
+// Source types.
+const (
+	TypeFeed = "feed"
+	TypeHTML = "html"
+	TypeJSON = "json"
+)
+
+// ItemRules locate items in a page or a JSON document. For HTML each field
+// is a goquery CSS selector relative to the Each element, optionally
+// ending in @attribute to take an attribute instead of the text
+// ("h2 a@href", "time@datetime"); an empty selector before @ means the
+// Each element itself. For JSON each field is a gjson path, Each the path
+// of the array of items and the others relative to one item.
+type ItemRules struct {
+	Each       string
+	Title      string
+	Link       string
+	Date       string
+	DateFormat string // Go time layout for Date; empty parses leniently
+	Summary    string
+	Content    string
+	Image      string
+	Author     string
 }
 
 // ContentRules locate the article on a page with CSS selectors (goquery).
@@ -350,6 +384,12 @@ type Article struct {
 	Canonical string // the page's rel=canonical, absolute; may be empty
 	Title     string // plain text
 	Content   string // sanitized HTML of the article
+	// Published, Updated and Author are what the page says about its
+	// article (zero when nothing): they date and credit items taken from
+	// web pages rather than from a feed.
+	Published time.Time
+	Updated   time.Time
+	Author    string
 	ItemHash  string // fingerprint of the feed item the page was fetched for
 	Err       string // non-empty when fetching or extracting failed
 	Fetched   time.Time
