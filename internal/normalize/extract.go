@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"codeberg.org/readeck/go-readability/v2"
 	"github.com/PuerkitoBio/goquery"
@@ -21,6 +22,15 @@ type Article struct {
 	Title     string // plain text; may be empty
 	Content   string // sanitized, hygienic HTML with absolute URLs; never empty
 	Canonical string // Canonical() of the page's rel=canonical; may be empty
+
+	// Published, Updated and Author are what the page says about its
+	// article (ArticleMeta): UTC dates, zero when it gives none (dates in
+	// the future are left for the caller, who has a clock, to judge), and
+	// plain-text names. They date and credit items taken from pages
+	// rather than from a feed.
+	Published time.Time
+	Updated   time.Time
+	Author    string
 }
 
 // ErrNoArticle reports a page on which no article text was found.
@@ -45,6 +55,7 @@ const maxPageElements = 50000
 // are the feed item's). Title is the page's (og:title, else <title>, or
 // readability's cleaned one). Canonical is the page's <link
 // rel="canonical">, resolved and canonicalized, when it is http(s).
+// Published, Updated and Author are ArticleMeta's.
 //
 // A selector that does not compile, a bad rewrite pattern and a page
 // without article text (wrapping ErrNoArticle) are errors naming pageURL.
@@ -83,6 +94,10 @@ func (n *Normalizer) Extract(src feed.Source, page []byte, pageURL string) (*Art
 	base := documentBase(doc, pageBase)
 
 	art := &Article{Title: pageTitle(doc)}
+	// The metadata is read before the article is looked for, which
+	// changes the document.
+	meta := readMeta(doc, base, pageBase)
+	art.Published, art.Updated, art.Author = meta.Published, meta.Updated, meta.Author
 	if c := canonicalLink(doc, base); c != "" {
 		art.Canonical = n.Canonical(c)
 	}

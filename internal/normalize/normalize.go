@@ -122,7 +122,23 @@ type Feed struct {
 // one nested deeper than MaxDepth or holding more than MaxElements elements
 // or MaxItems items an error wrapping ErrTooComplex; every error names the
 // source.
+//
+// A source of type json with item rules (src.Type == feed.TypeJSON and
+// src.Items set) is no feed but a JSON API: its body goes to FromJSON,
+// whose rules are honoured even when the body happens to be a JSON Feed.
+// Without rules a json source must be a JSON Feed: another JSON document
+// is an error saying so (gofeed would read any object as an empty feed).
+// Every other source (no type, feed or html) is read as a feed: a web
+// page gives ErrNotAFeed, and a caller that wants its items calls Scrape.
 func (n *Normalizer) Normalize(src feed.Source, body []byte, baseURL string, now time.Time) (*Feed, error) {
+	if src.Type == feed.TypeJSON {
+		if src.Items != nil {
+			return n.FromJSON(src, body, baseURL, now)
+		}
+		if err := checkJSONFeed(body); err != nil {
+			return nil, fmt.Errorf("parse %s: %w", src.Name, err)
+		}
+	}
 	source := src.Name
 	rewrites, err := n.compileRewrites(src)
 	if err != nil {
