@@ -9,6 +9,8 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/normalize"
 	"github.com/feedmill/feedmill/internal/refresh"
 )
 
@@ -20,7 +22,10 @@ func preview(ctx context.Context, p *pipeline, name string, n int, stdout io.Wri
 		return err
 	}
 	fmt.Fprintf(stdout, "source %s (%s)\n", pv.Source.Name, pv.Source.URL)
-	if pv.Source.FullText {
+	if pg := pv.Page; pg != nil {
+		printPage(stdout, pv.Source, pg)
+	}
+	if pv.Source.FullText || (pv.Page != nil && pv.Page.NeedPages) {
 		ft := pv.FullText
 		fmt.Fprintf(stdout, "full text: %d pages extracted, %d failed, %d left for later\n", ft.Fetched, ft.Failed, ft.Skipped)
 	}
@@ -29,6 +34,39 @@ func preview(ctx context.Context, p *pipeline, name string, n int, stdout io.Wri
 		printCleaned(stdout, c)
 	}
 	return nil
+}
+
+// printPage says how the items of a web page source were found: the page
+// as one article, or a listing with the selectors used, which the user may
+// copy into feeds.yaml to fix them.
+func printPage(w io.Writer, src feed.Source, pg *normalize.Scraped) {
+	switch {
+	case pg.Single:
+		fmt.Fprintln(w, "the page is one article: it is the source's one item, and no other page is followed")
+		return
+	case pg.Rules == nil:
+		return
+	case src.Items != nil:
+		fmt.Fprintln(w, "items found on the page with the source's selectors:")
+	default:
+		fmt.Fprintln(w, "the page has no feed; feedmill found its listing with these selectors (copy them into feeds.yaml to fix them):")
+	}
+	r := pg.Rules
+	fmt.Fprintf(w, "    type: html\n    items:\n")
+	for _, kv := range [][2]string{
+		{"each", r.Each}, {"title", r.Title}, {"link", r.Link}, {"date", r.Date}, {"date_format", r.DateFormat},
+		{"summary", r.Summary}, {"content", r.Content}, {"image", r.Image}, {"author", r.Author},
+	} {
+		if kv[1] != "" {
+			fmt.Fprintf(w, "      %s: %q\n", kv[0], kv[1])
+		}
+	}
+	if pg.Skipped > 0 {
+		fmt.Fprintf(w, "(%d matched elements had no usable link and were skipped)\n", pg.Skipped)
+	}
+	if pg.NeedPages {
+		fmt.Fprintln(w, "each item's title, date, author and text come from its article page")
+	}
 }
 
 // explain prints which blocks learned boilerplate removal takes out of a

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/feedmill/feedmill/internal/feed"
@@ -132,6 +133,15 @@ func (r *Refresher) extract(ctx context.Context, src feed.Source, url, rules, ha
 		return a
 	}
 	a.Title, a.Content, a.Canonical = art.Title, art.Content, art.Canonical
+	a.Published, a.Updated, a.Author = art.Published, art.Updated, art.Author
+	// A page dated more than a day ahead has a wrong clock or a template
+	// bug: such a date counts as none, as in feeds.
+	if limit := now.Add(24 * time.Hour); a.Published.After(limit) {
+		a.Published = time.Time{}
+	}
+	if limit := now.Add(24 * time.Hour); a.Updated.After(limit) {
+		a.Updated = time.Time{}
+	}
 	return a
 }
 
@@ -143,8 +153,21 @@ func applyArticle(it *feed.Item, a feed.Article) {
 	if a.Canonical != "" {
 		it.Canonical = a.Canonical
 	}
-	if it.Title == "" {
+	// A listing's teaser may cut its headline short: the page's is whole.
+	if a.Title != "" && (it.Title == "" || strings.HasSuffix(it.Title, "…") || strings.HasSuffix(it.Title, "...")) {
 		it.Title = a.Title
+	}
+	// What the page says of its article dates and credits an item that
+	// came without (one of a web page's listing, typically); a feed's
+	// own dates and authors win.
+	if it.Published.IsZero() {
+		it.Published = a.Published
+	}
+	if it.Updated.IsZero() {
+		it.Updated = a.Updated
+	}
+	if len(it.Authors) == 0 && a.Author != "" {
+		it.Authors = []feed.Person{{Name: a.Author}}
 	}
 }
 

@@ -25,7 +25,15 @@ type fetched struct {
 	// discovered is set when the URL the state named was a web page and
 	// from is the feed it advertises.
 	discovered bool
+	// scraped is set when the source is a web page without a feed whose
+	// items were taken from the page itself (type: html, or a page that
+	// advertises no feed).
+	scraped *normalize.Scraped
 }
+
+// errNoFeedAdvertised reports a web page that advertises no feed: unless
+// the source says it is a feed, the page itself is then the source.
+var errNoFeedAdvertised = errors.New("advertises no feed")
 
 // fetchFeed fetches the source's feed from where st says it is (see
 // feed.SourceState.FetchURL), conditionally with st's validators, and
@@ -59,6 +67,9 @@ func (r *Refresher) fetchFeed(ctx context.Context, src feed.Source, st *feed.Sou
 	if resp.NotModified {
 		return got, nil
 	}
+	if src.Type == feed.TypeHTML {
+		return got, r.scrape(ctx, src, got, now)
+	}
 	got.parsed, err = r.normalize(ctx, src, resp.Body, resp.URL, now)
 	switch {
 	case err == nil:
@@ -70,7 +81,14 @@ func (r *Refresher) fetchFeed(ctx context.Context, src feed.Source, st *feed.Sou
 		return got, fmt.Errorf("the feed advertised by %s is not a feed any more (the page is searched again next time): %w", redact(src.URL), err)
 	}
 	found, dresp, parsed, err := r.discover(ctx, src, resp, now)
-	if err != nil {
+	switch {
+	case errors.Is(err, errNoFeedAdvertised) && src.Type == "":
+		// A site without a feed: its page is the source.
+		if serr := r.scrape(ctx, src, got, now); serr != nil {
+			return got, fmt.Errorf("%w; nor does the page itself list articles or hold one: %w", err, serr)
+		}
+		return got, nil
+	case err != nil:
 		return got, err
 	}
 	return &fetched{from: found, resp: dresp, parsed: parsed, discovered: true}, nil
@@ -101,13 +119,29 @@ func (r *Refresher) discover(ctx context.Context, src feed.Source, page *fetch.R
 	}
 	switch len(errs) {
 	case 0:
-		return "", nil, nil, fmt.Errorf("%s is a web page that advertises no feed (no <link rel=\"alternate\"> to RSS, Atom or JSON Feed): %w",
-			redact(page.URL), normalize.ErrNotAFeed)
+		return "", nil, nil, fmt.Errorf("%s is a web page that %w (no <link rel=\"alternate\"> to RSS, Atom or JSON Feed): %w",
+			redact(page.URL), errNoFeedAdvertised, normalize.ErrNotAFeed)
 	case 1:
 		return "", nil, nil, fmt.Errorf("%s is a web page, and the feed it advertises cannot be read: %w", redact(page.URL), errs[0])
 	}
 	return "", nil, nil, fmt.Errorf("%s is a web page, and none of the %d feeds it advertises can be read: %w (and %d more)",
 		redact(page.URL), len(errs), errs[0], len(errs)-1)
+}
+
+// scrape takes the source's items from the web page got holds, in a CPU
+// slot: with the source's item rules, or from the listing found on the
+// page, or the page as one article.
+func (r *Refresher) scrape(ctx context.Context, src feed.Source, got *fetched, now time.Time) error {
+	var sc *normalize.Scraped
+	var err error
+	if cerr := r.withCPU(ctx, func() { sc, err = r.parse.Scrape(src, got.resp.Body, got.resp.URL, now) }); cerr != nil {
+		return cerr
+	}
+	if err != nil {
+		return err
+	}
+	got.parsed, got.scraped = sc.Feed, sc
+	return nil
 }
 
 // noteMoved records in st where the feed was found: the feed discovered on

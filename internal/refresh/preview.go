@@ -23,6 +23,10 @@ type Preview struct {
 	Items    []Cleaned
 	Learned  int // articles the boilerplate model learned from
 	FullText fullTextStats
+	// Page is set when the source is a web page without a feed: its items
+	// came from the page, found with Page.Rules (the source's own, or the
+	// ones inferred), or the page is one article (Page.Single).
+	Page *normalize.Scraped
 }
 
 // Preview fetches the named source and runs it through normalizing, full
@@ -54,7 +58,7 @@ func (r *Refresher) Preview(ctx context.Context, name string, n int) (*Preview, 
 		return nil, fmt.Errorf("preview %s: unexpected 304 for an unconditional request", name)
 	}
 	derived := derivedSummaries(parsed.Items)
-	p := &Preview{Source: src, FullText: r.fullText(ctx, src, parsed.Items, now, false)}
+	p := &Preview{Source: src, Page: got.scraped, FullText: r.fullText(ctx, pageSource(src, got), parsed.Items, now, false)}
 	for i := range parsed.Items {
 		setRaw(&parsed.Items[i], derived[i])
 	}

@@ -44,6 +44,7 @@ type fetcher interface {
 type parser interface {
 	Normalize(src feed.Source, body []byte, baseURL string, now time.Time) (*normalize.Feed, error)
 	Extract(src feed.Source, page []byte, pageURL string) (*normalize.Article, error)
+	Scrape(src feed.Source, page []byte, pageURL string, now time.Time) (*normalize.Scraped, error)
 }
 
 // itemStore keeps items, per-source state and extracted articles.
@@ -524,7 +525,7 @@ func (r *Refresher) pull(ctx context.Context, src feed.Source, st *feed.SourceSt
 	}
 	parsed := got.parsed
 	h.feed = parsed.Hints
-	prep, err := r.prepare(ctx, src, parsed, now, true)
+	prep, err := r.prepare(ctx, pageSource(src, got), parsed, now, true)
 	if err != nil {
 		// Validators are not kept: the next attempt must get the whole body
 		// again, not a 304 for a body we could not read.
@@ -623,6 +624,16 @@ func (r *Refresher) normalize(ctx context.Context, src feed.Source, body []byte,
 type prepared struct {
 	model   *boilerplate.Model
 	cleaned map[string]bool
+}
+
+// pageSource is src as its items are made: the items of a web page's
+// listing are completed from their article pages (their titles, dates,
+// authors and text), as a full-text source's are.
+func pageSource(src feed.Source, got *fetched) feed.Source {
+	if got.scraped != nil && got.scraped.NeedPages {
+		src.FullText = true
+	}
+	return src
 }
 
 // processingKey fingerprints every setting of a source that changes how its

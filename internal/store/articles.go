@@ -33,6 +33,13 @@ func checkArticle(a feed.Article) error {
 	if err := checkTime(a.Fetched); err != nil {
 		return fmt.Errorf("fetched: %w", err)
 	}
+	for _, t := range []namedTime{{"published", a.Published}, {"updated", a.Updated}} {
+		if !t.t.IsZero() {
+			if err := checkTime(t.t); err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+		}
+	}
 	return nil
 }
 
@@ -45,8 +52,9 @@ func (e *engine) GetArticle(ctx context.Context, url, rulesKey string) (feed.Art
 		return feed.Article{}, false, errors.New("get article: empty url")
 	}
 	a := feed.Article{URL: url, RulesKey: rulesKey}
-	var fetched int64
-	err := e.read.queryRow(ctx, getArticleQuery, url, rulesKey).Scan(&a.FinalURL, &a.Canonical, &a.Title, &a.Content, &a.ItemHash, &a.Err, &fetched)
+	var fetched, published, updated int64
+	err := e.read.queryRow(ctx, getArticleQuery, url, rulesKey).Scan(&a.FinalURL, &a.Canonical, &a.Title, &a.Content, &a.ItemHash, &a.Err, &fetched,
+		&published, &updated, &a.Author)
 	if isNoRows(err) {
 		return feed.Article{}, false, nil
 	}
@@ -54,12 +62,30 @@ func (e *engine) GetArticle(ctx context.Context, url, rulesKey string) (feed.Art
 		return feed.Article{}, false, fmt.Errorf("get article %s: %w", url, err)
 	}
 	a.Fetched = fromMicros(fetched)
+	a.Published, a.Updated = optionalMicros(published), optionalMicros(updated)
 	return a, true, nil
 }
 
 // getArticleQuery reads one cache entry by its primary key.
-const getArticleQuery = `SELECT final_url, canonical, title, content, item_hash, err, fetched
+const getArticleQuery = `SELECT final_url, canonical, title, content, item_hash, err, fetched,
+	published, updated, author
 	FROM articles WHERE url = ? AND rules_key = ?`
+
+// optionalMicros is fromMicros for a time stored as 0 when absent.
+func optionalMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return fromMicros(v)
+}
+
+// optionalTime is toMicros for a time that may be zero (stored as 0).
+func optionalTime(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return toMicros(t)
+}
 
 // PutArticle stores a in the article cache, replacing every field of the
 // entry with the same URL and RulesKey; failures (a.Err set) are stored like
@@ -76,14 +102,15 @@ func (e *engine) PutArticle(ctx context.Context, a feed.Article) error {
 	var aged, capped int64
 	err := e.write(ctx, func(q querier) error {
 		if _, err := q.exec(ctx, `INSERT INTO articles
-			(url, rules_key, final_url, canonical, title, content, item_hash, err, fetched)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			(url, rules_key, final_url, canonical, title, content, item_hash, err, fetched, published, updated, author)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (url, rules_key) DO UPDATE SET
 			final_url = excluded.final_url, canonical = excluded.canonical,
 			title = excluded.title, content = excluded.content,
-			item_hash = excluded.item_hash, err = excluded.err, fetched = excluded.fetched`,
+			item_hash = excluded.item_hash, err = excluded.err, fetched = excluded.fetched,
+			published = excluded.published, updated = excluded.updated, author = excluded.author`,
 			a.URL, a.RulesKey, a.FinalURL, a.Canonical, a.Title, a.Content, a.ItemHash, a.Err,
-			fetched); err != nil {
+			fetched, optionalTime(a.Published), optionalTime(a.Updated), a.Author); err != nil {
 			return err
 		}
 		var err error

@@ -844,9 +844,13 @@ func testArticles(t *testing.T, open opener) {
 		Content:   strings.Repeat("<p>paragraph</p>\n", 300),
 		ItemHash:  "sha256:feedcafe",
 		Fetched:   time.Date(2024, 5, 1, 14, 0, 0, 123456789, time.FixedZone("UTC+2", 2*3600)),
+		Published: time.Date(2024, 4, 30, 9, 30, 0, 0, time.FixedZone("UTC+2", 2*3600)),
+		Updated:   time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC),
+		Author:    "Ana Lýsa “AL” Ørsted",
 	}
 	fullWant := full
 	fullWant.Fetched = time.Date(2024, 5, 1, 12, 0, 0, 123456000, time.UTC)
+	fullWant.Published = time.Date(2024, 4, 30, 7, 30, 0, 0, time.UTC)
 	failed := feed.Article{URL: page, RulesKey: full.RulesKey, ItemHash: "sha256:beef",
 		Err: "fetch https://news.example/2024/05/story: 503 Service Unavailable", Fetched: at(5)}
 	// Keys here are relative to the page: each case uses its own URL.

@@ -357,6 +357,23 @@ var schemaSteps = []step{
 			`CREATE INDEX items_by_first_seen ON items (first_seen, source)`,
 		),
 	},
+	{
+		// 9: pages as sources. The article cache keeps what a page says
+		// about its article: publication and update times (microseconds,
+		// 0 for none) and the author, which date and credit the items a
+		// web page listing yields.
+		name: "article dates",
+		sqlite: execAll(
+			`ALTER TABLE articles ADD COLUMN published INTEGER NOT NULL DEFAULT 0`,
+			`ALTER TABLE articles ADD COLUMN updated INTEGER NOT NULL DEFAULT 0`,
+			`ALTER TABLE articles ADD COLUMN author TEXT NOT NULL DEFAULT ''`,
+		),
+		postgres: pgExecAll(
+			`ALTER TABLE articles ADD COLUMN published BIGINT NOT NULL DEFAULT 0`,
+			`ALTER TABLE articles ADD COLUMN updated BIGINT NOT NULL DEFAULT 0`,
+			`ALTER TABLE articles ADD COLUMN author TEXT NOT NULL DEFAULT ''`,
+		),
+	},
 }
 
 // execAll is a SQLite step running statements in order.
@@ -395,13 +412,8 @@ func (s *SQLite) migrate(ctx context.Context, steps []step) error {
 		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&from); err != nil {
 			return fmt.Errorf("read schema version: %w", err)
 		}
-		if from > len(steps) {
-			return fmt.Errorf("schema version %d is newer than this program knows (%d)", from, len(steps))
-		}
-		for v := from; v < len(steps); v++ {
-			if err := steps[v].sqlite(ctx, tx); err != nil {
-				return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
-			}
+		if err := applySteps(from, steps, func(st step) error { return st.sqlite(ctx, tx) }); err != nil {
+			return err
 		}
 		if from == len(steps) {
 			return nil
@@ -417,6 +429,21 @@ func (s *SQLite) migrate(ctx context.Context, steps []step) error {
 	}
 	if from < len(steps) {
 		s.logger.InfoContext(ctx, "store schema migrated", "path", s.path, "from", from, "to", len(steps))
+	}
+	return nil
+}
+
+// applySteps applies, with apply, the steps after schema version from,
+// refusing a version beyond them: a database from a newer feedmill, with a
+// schema this code does not know.
+func applySteps(from int, steps []step, apply func(step) error) error {
+	if from > len(steps) {
+		return fmt.Errorf("schema version %d is newer than this program knows (%d)", from, len(steps))
+	}
+	for v := from; v < len(steps); v++ {
+		if err := apply(steps[v]); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+		}
 	}
 	return nil
 }
@@ -448,13 +475,8 @@ func (p *Postgres) migrate(ctx context.Context, steps []step) error {
 		if err != nil && !isNoRows(err) {
 			return fmt.Errorf("read schema version: %w", err)
 		}
-		if from > len(steps) {
-			return fmt.Errorf("schema version %d is newer than this program knows (%d)", from, len(steps))
-		}
-		for v := from; v < len(steps); v++ {
-			if err := steps[v].postgres(ctx, tx); err != nil {
-				return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
-			}
+		if err := applySteps(from, steps, func(st step) error { return st.postgres(ctx, tx) }); err != nil {
+			return err
 		}
 		if from == len(steps) {
 			return nil

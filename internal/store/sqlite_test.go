@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -666,6 +667,9 @@ func TestSQLiteUpgradeCountsItems(t *testing.T) {
 	// existed.
 	for _, q := range []string{
 		`DROP TABLE item_counts`,
+		`ALTER TABLE articles DROP COLUMN published`,
+		`ALTER TABLE articles DROP COLUMN updated`,
+		`ALTER TABLE articles DROP COLUMN author`,
 		`DROP TABLE fetches`,
 		`DROP INDEX items_by_first_seen`,
 		`ALTER TABLE source_state DROP COLUMN last_duration`,
@@ -999,5 +1003,42 @@ func BenchmarkPutArticle(b *testing.B) {
 			b.Fatal(err)
 		}
 		n++
+	}
+}
+
+// TestSQLiteUpgradeArticleDates opens a store at schema 8, whose article
+// cache had no dates: its entries stay, undated.
+func TestSQLiteUpgradeArticleDates(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "feedmill.db")
+	s := openSQLite(t, path)
+	a := feed.Article{URL: "https://news.example/a", RulesKey: "k", Title: "A", Content: "<p>A</p>", Fetched: at(1)}
+	if err := s.PutArticle(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`ALTER TABLE articles DROP COLUMN published`,
+		`ALTER TABLE articles DROP COLUMN updated`,
+		`ALTER TABLE articles DROP COLUMN author`,
+		`PRAGMA user_version = 8`,
+	} {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openSQLite(t, path)
+	got, ok, err := s.GetArticle(ctx, a.URL, a.RulesKey)
+	if err != nil || !ok || !reflect.DeepEqual(got, a) {
+		t.Fatalf("after the upgrade: %+v, %v, %v; want %+v", got, ok, err, a)
+	}
+	a.Published, a.Author = at(-2), "Someone"
+	if err := s.PutArticle(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := s.GetArticle(ctx, a.URL, a.RulesKey); !reflect.DeepEqual(got, a) {
+		t.Errorf("dated entry after the upgrade: %+v, want %+v", got, a)
 	}
 }
