@@ -2,6 +2,7 @@ package refresh
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -96,5 +97,48 @@ func TestSweepTakesOverExpiredLeases(t *testing.T) {
 	b.sweeping.Wait()
 	if n := s.requests.Load(); n != 1 {
 		t.Fatalf("a second sweep fetched again: %d requests", n)
+	}
+}
+
+// TestCoordinatedArticleLeases: an article page another instance is
+// fetching (its lease held) is left to it; once released, the next
+// refresh fetches it from the page or finds it in the shared cache.
+func TestCoordinatedArticleLeases(t *testing.T) {
+	s := newNewsSite(t, 2, 1)
+	src := feed.Source{Name: "news", URL: s.URL + "/feed", Schedule: "@hourly", FullText: true}
+	_, b, fx := coordinatedPair(t, []feed.Source{src}, time.Minute)
+	ctx := t.Context()
+
+	// Instance a is fetching story 2's page.
+	key := "article:" + s.URL + "/a/2"
+	if ok, err := fx.store.ClaimKey(ctx, "instance-a", key, fx.clock.Now(), time.Minute); err != nil || !ok {
+		t.Fatalf("claim %s: %v, %v", key, ok, err)
+	}
+	if res := b.RefreshOne(ctx, src); res.Err != nil || res.New != 2 {
+		t.Fatalf("refresh by b: %+v", res)
+	}
+	if n := s.pages.Load(); n != 1 {
+		t.Fatalf("b fetched %d pages, want 1: story 2's is a's to fetch", n)
+	}
+	if it := storedItem(t, fx, "news", "story-2"); strings.Contains(it.Content, "paragraph 2") {
+		t.Errorf("story 2 has its page's text although b did not fetch it:\n%s", it.Content)
+	}
+	if it := storedItem(t, fx, "news", "story-1"); !strings.Contains(it.Content, "paragraph 2") {
+		t.Errorf("story 1 lacks its page's text:\n%s", it.Content)
+	}
+
+	// a is done (or dead and its lease over): b fetches the page itself.
+	if err := fx.store.ReleaseKey(ctx, "instance-a", key); err != nil {
+		t.Fatal(err)
+	}
+	s.set(func(s *newsSite) { s.articles = []int{3, 2, 1} })
+	if res := b.RefreshOne(ctx, src); res.Err != nil {
+		t.Fatalf("second refresh by b: %+v", res)
+	}
+	if n := s.pages.Load(); n != 3 {
+		t.Errorf("%d pages fetched in all, want 3 (story 1 from the cache)", n)
+	}
+	if it := storedItem(t, fx, "news", "story-2"); !strings.Contains(it.Content, "paragraph 2") {
+		t.Errorf("story 2 still lacks its page's text:\n%s", it.Content)
 	}
 }
