@@ -424,6 +424,31 @@ func testVersion(t *testing.T, open opener) {
 				t.Fatal(err)
 			}
 		}, false},
+		// What published feeds show of a source: its title and link
+		// attribute items, its first success splits the backlog.
+		{"a state with the feed's title", func() {
+			if err := h2.SaveState(ctx, feed.SourceState{Name: "src", LastStatus: 200, FeedTitle: "Src", LastFetch: at(10)}); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"the same title, another attempt", func() {
+			if err := h1.SaveState(ctx, feed.SourceState{Name: "src", LastStatus: 304, FeedTitle: "Src", LastFetch: at(11)}); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"a first success in a batch", func() {
+			if err := h1.SaveStates(ctx, []feed.SourceState{
+				{Name: "src", LastStatus: 304, FeedTitle: "Src", LastFetch: at(12)},
+				{Name: "third", LastStatus: 200, FirstSuccess: at(12), LastSuccess: at(12), LastFetch: at(12)},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"a feed link", func() {
+			if err := h1.SaveState(ctx, feed.SourceState{Name: "third", FeedLink: "https://third.example/", FirstSuccess: at(12), LastFetch: at(13)}); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
 		{"an article", func() {
 			if err := h1.PutArticle(ctx, feed.Article{URL: "https://example.com/a", Fetched: at(9)}); err != nil {
 				t.Fatal(err)

@@ -199,6 +199,12 @@ func (e *engine) applyPlan(ctx context.Context, q querier, source string, p save
 	if len(p.inserts)+len(p.updates)+len(p.silent)+len(p.deletes) == 0 {
 		return nil // nothing written: no new version, no notification
 	}
+	return e.bumpVersion(ctx, q)
+}
+
+// bumpVersion increments the version in the transaction q, and on
+// PostgreSQL notifies the listeners when it commits.
+func (e *engine) bumpVersion(ctx context.Context, q querier) error {
 	if e.sql.notifyChange != "" {
 		if _, err := q.exec(ctx, e.sql.notifyChange); err != nil {
 			return fmt.Errorf("notify change: %w", err)
@@ -210,12 +216,13 @@ func (e *engine) applyPlan(ctx context.Context, q querier, source string, p save
 	return nil
 }
 
-// Version returns a number that changes whenever the stored items of any
-// source change, by this process or any other sharing the database: every
+// Version returns a number that changes whenever what published feeds
+// show changes, by this process or any other sharing the database: every
 // SaveItems that writes (new, updated or pruned items, or hidden fields
 // rewritten) increments it in its own transaction, so a reader that sees
-// a version also sees the items written with it. A save that writes
-// nothing leaves it alone. A caller caching what it read compares it with
+// a version also sees the items written with it, and so does a
+// SaveState(s) that changes a source's feed title, feed link or first
+// success. A save that writes nothing of these leaves it alone. A caller caching what it read compares it with
 // the version it read before: an equal version means the same items.
 func (e *engine) Version(ctx context.Context) (int64, error) {
 	var v int64
@@ -455,9 +462,16 @@ func (e *engine) SaveStates(ctx context.Context, sts []feed.SourceState) error {
 	err := e.write(ctx, func(q querier) error {
 		// Read before the states are overwritten: what tells a new
 		// attempt from a state saved again.
-		stored, err := e.lastFetches(ctx, q, sorted)
+		stored, pub, err := e.lastFetches(ctx, q, sorted)
 		if err != nil {
 			return err
+		}
+		if shownChanged(sorted, pub) {
+			// Other instances render the feeds from the store: they must
+			// learn of this as of new items (see Version).
+			if err := e.bumpVersion(ctx, q); err != nil {
+				return err
+			}
 		}
 		i, err := q.execEach(ctx, saveStateSQL, len(sorted), func(i int) []any {
 			st := sorted[i]

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -23,42 +24,77 @@ const fetchHistoryKeep = 50
 // fromDurationMicros decodes a stored duration (see time.Duration.Microseconds).
 func fromDurationMicros(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
 
-// lastFetchQuery reads the stored LastFetch of n >= 1 named sources; its
-// arguments are inArgs(names).
+// lastFetchQuery reads, of n >= 1 named sources, the stored LastFetch and
+// the fields published feeds show (see shown); its arguments are
+// inArgs(names).
 func (d *dialect) lastFetchQuery(n int) string {
-	return `SELECT name, last_fetch FROM source_state WHERE last_fetch IS NOT NULL AND ` + d.in("name", n)
+	return `SELECT name, last_fetch, feed_title, feed_link, first_success FROM source_state WHERE ` + d.in("name", n)
+}
+
+// shown are the fields of a state that published documents show: the
+// feed's title and link attribute its items, and the first success splits
+// a source's backlog from its news. A state saved with other ones changes
+// the feeds as surely as new items do.
+type shown struct {
+	title, link  string
+	firstSuccess int64
+}
+
+func shownOf(st feed.SourceState) shown {
+	return shown{st.FeedTitle, st.FeedLink, optionalTime(st.FirstSuccess)}
+}
+
+// shownChanged reports whether any state of sts shows other fields than
+// the stored one of its name (a source without a stored state shows
+// nothing yet).
+func shownChanged(sts []feed.SourceState, stored map[string]shown) bool {
+	for _, st := range sts {
+		if shownOf(st) != stored[st.Name] {
+			return true
+		}
+	}
+	return false
 }
 
 // lastFetches returns the stored LastFetch, in microseconds, of the named
-// states that have one. sts is sorted by name.
-func (e *engine) lastFetches(ctx context.Context, q querier, sts []feed.SourceState) (map[string]int64, error) {
+// states that have one, and the shown fields of every named state stored.
+// sts is sorted by name.
+func (e *engine) lastFetches(ctx context.Context, q querier, sts []feed.SourceState) (map[string]int64, map[string]shown, error) {
 	names := make([]string, 0, len(sts))
 	for _, st := range sts {
 		names = append(names, st.Name)
 	}
 	names = slices.Compact(names)
 	stored := make(map[string]int64, len(names))
+	pub := make(map[string]shown, len(names))
 	for chunk := range slices.Chunk(names, maxQuerySources) {
 		rows, err := q.query(ctx, e.sql.lastFetchQuery(len(chunk)), e.sql.inArgs(chunk)...)
 		if err != nil {
-			return nil, fmt.Errorf("read last fetch times: %w", err)
+			return nil, nil, fmt.Errorf("read last fetch times: %w", err)
 		}
 		for rows.Next() {
 			var name string
-			var at int64
-			if err := rows.Scan(&name, &at); err != nil {
+			var at, first sql.NullInt64
+			var sh shown
+			if err := rows.Scan(&name, &at, &sh.title, &sh.link, &first); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("read last fetch times: %w", err)
+				return nil, nil, fmt.Errorf("read last fetch times: %w", err)
 			}
-			stored[name] = at
+			if at.Valid {
+				stored[name] = at.Int64
+			}
+			if first.Valid {
+				sh.firstSuccess = first.Int64
+			}
+			pub[name] = sh
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, fmt.Errorf("read last fetch times: %w", err)
+			return nil, nil, fmt.Errorf("read last fetch times: %w", err)
 		}
 	}
-	return stored, nil
+	return stored, pub, nil
 }
 
 // newAttempts returns the states of sts that record a new attempt: a
