@@ -138,8 +138,11 @@ func newCluster(t *testing.T, f *farm, n int, dsn string) *cluster {
 	var cfg strings.Builder
 	// One source host: no spacing, and enough parallel requests that the
 	// farm is the limit. The lease is as short as the timeouts allow, so
-	// that the failover is quick.
-	fmt.Fprintf(&cfg, "server:\n  listen: 127.0.0.1:1\n  base_url: %s\nstorage:\n  driver: postgres\n  dsn: %q\n  lease: 4s\n  poll: 500ms\nschedule: \"@every 1h\"\nfetch:\n  min_gap: 0s\n  per_host: 4\n  concurrency: 4\n  timeout: 2s\n  full_text_budget: 1s\nsources:\n", c.base, dsn)
+	// that the failover is quick. The schedule is yearly: each source's
+	// tick is shifted by up to its interval's spread, so with @every 1h
+	// some sources would start their second cycle during the test, and a
+	// second fetch then would be right, not a duplicate.
+	fmt.Fprintf(&cfg, "server:\n  listen: 127.0.0.1:1\n  base_url: %s\nstorage:\n  driver: postgres\n  dsn: %q\n  lease: 4s\n  poll: 500ms\nschedule: \"0 0 1 1 *\"\nfetch:\n  min_gap: 0s\n  per_host: 4\n  concurrency: 4\n  timeout: 2s\n  full_text_budget: 1s\nsources:\n", c.base, dsn)
 	for i := range f.counts {
 		fmt.Fprintf(&cfg, "  - name: feed%03d\n    url: %s/feed/%d.xml\n", i, f.URL, i)
 	}
