@@ -3,11 +3,9 @@ package app
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,28 +26,23 @@ const (
 )
 
 // sourceStatus says in a word or two how a source is doing, given its
-// stored state (known: the store has one for the source's current URL).
-// The first that applies wins:
-//
-//   - never fetched: no attempt yet, or none since its URL changed;
-//   - gone: the feed answered 410 and is not polled any more;
-//   - paused: the last answer was 429 Too Many Requests and the wait the
-//     server asked for is not over;
-//   - failing: the last attempt failed (see the failures count);
-//   - moved: fetched fine from where it moved permanently: the config's
-//     URL should be updated;
-//   - ok.
+// stored state (known: the store has one for the source's current URL):
+// its feed.Condition, a feed found on the source's page being as good as
+// one at the configured URL.
 func sourceStatus(st feed.SourceState, known bool, now time.Time) string {
-	switch {
-	case !known || st.LastFetch.IsZero():
+	if !known {
 		return statusNever
-	case st.Gone:
+	}
+	switch st.Condition(now) {
+	case feed.NeverFetched:
+		return statusNever
+	case feed.Gone:
 		return statusGone
-	case st.LastStatus == http.StatusTooManyRequests && st.NextFetch.After(now):
+	case feed.Paused:
 		return statusPaused
-	case st.LastError != "":
+	case feed.Failing:
 		return statusFailing
-	case st.Moved != "":
+	case feed.Moved:
 		return statusMoved
 	}
 	return statusOK
@@ -58,21 +51,14 @@ func sourceStatus(st feed.SourceState, known bool, now time.Time) string {
 // listSources is `feedmill sources`: a table of every configured source
 // with its state in the store, in config order, on w. The last error is
 // cut to fit a line of width columns (0: not cut).
-func listSources(ctx context.Context, path string, w, stderr io.Writer, width int, logger *slog.Logger) (err error) {
-	cfg, err := loadConfig(path, stderr)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, st.Close()) }()
-	states, err := st.States(ctx)
-	if err != nil {
-		return err
-	}
-	return writeSourceTable(w, cfg, states, time.Now(), width)
+func listSources(ctx context.Context, path string, w, stderr io.Writer, width int, logger *slog.Logger) error {
+	return withStore(ctx, path, stderr, logger, func(cfg *config.Config, st Store) error {
+		states, err := st.States(ctx)
+		if err != nil {
+			return err
+		}
+		return writeSourceTable(w, cfg, states, time.Now(), width)
+	})
 }
 
 // writeSourceTable writes the table of `feedmill sources`.

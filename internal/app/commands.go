@@ -269,9 +269,9 @@ func (p *pipeline) announce(ctx context.Context, client *http.Client, changed []
 	}
 }
 
-// withPipeline loads the config at path, opens its store, builds the
-// pipeline, runs fn with it and closes the store whatever fn returns.
-func withPipeline(ctx context.Context, path string, stderr io.Writer, logger *slog.Logger, fn func(*pipeline) error) (err error) {
+// withStore loads the config at path, opens its store, runs fn with both
+// and closes the store whatever fn returns.
+func withStore(ctx context.Context, path string, stderr io.Writer, logger *slog.Logger, fn func(*config.Config, Store) error) (err error) {
 	cfg, err := loadConfig(path, stderr)
 	if err != nil {
 		return err
@@ -281,13 +281,20 @@ func withPipeline(ctx context.Context, path string, stderr io.Writer, logger *sl
 		return err
 	}
 	defer func() { err = errors.Join(err, st.Close()) }()
-	client := newFetchClient(fetchOptions(cfg), logger)
-	defer client.CloseIdleConnections()
-	p, err := build(ctx, cfg, st, client, logger)
-	if err != nil {
-		return err
-	}
-	return fn(p)
+	return fn(cfg, st)
+}
+
+// withPipeline is withStore with the pipeline built on the store.
+func withPipeline(ctx context.Context, path string, stderr io.Writer, logger *slog.Logger, fn func(*pipeline) error) error {
+	return withStore(ctx, path, stderr, logger, func(cfg *config.Config, st Store) error {
+		client := newFetchClient(fetchOptions(cfg), logger)
+		defer client.CloseIdleConnections()
+		p, err := build(ctx, cfg, st, client, logger)
+		if err != nil {
+			return err
+		}
+		return fn(p)
+	})
 }
 
 // fetchOnce refreshes every source once and prints a summary; exit status 1

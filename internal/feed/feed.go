@@ -337,6 +337,41 @@ type Fetch struct {
 	Updated  int
 }
 
+// Condition is how a source is doing, judged from its stored state.
+type Condition int
+
+// The conditions, in the order Condition tries them: the first that
+// applies is the source's.
+const (
+	NeverFetched Condition = iota // no attempt yet (or none since its URL changed)
+	Gone                          // the feed answered 410 and is not polled any more
+	Paused                        // the last answer was 429 and the wait the server asked for is not over
+	Failing                       // the last attempt failed; retried with backoff
+	Moved                         // fetched fine where a permanent redirect led: the config should say so
+	Discovered                    // the URL is a page; fetched fine at the feed it advertises
+	Healthy                       // fetched fine from the configured URL
+)
+
+// Condition says how the source of st is doing at now. Views word the
+// conditions, and may fold some together (a 429 pause is a failure too).
+func (st SourceState) Condition(now time.Time) Condition {
+	switch {
+	case st.LastFetch.IsZero():
+		return NeverFetched
+	case st.Gone:
+		return Gone
+	case st.LastStatus == 429 && st.NextFetch.After(now): // 429 Too Many Requests
+		return Paused
+	case st.LastError != "":
+		return Failing
+	case st.Moved != "":
+		return Moved
+	case st.Discovered != "":
+		return Discovered
+	}
+	return Healthy
+}
+
 // FetchURL is where the source's feed is fetched from: where it moved,
 // else the feed discovered on its page, else the configured URL.
 func (st SourceState) FetchURL(configured string) string {

@@ -63,3 +63,32 @@ func TestItemDates(t *testing.T) {
 		t.Errorf("LastUpdate before Published = %v, want %v", got, pub)
 	}
 }
+
+func TestCondition(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	fetched := SourceState{LastFetch: now.Add(-time.Minute), LastStatus: 200}
+	with := func(f func(*SourceState)) SourceState { st := fetched; f(&st); return st }
+	tests := []struct {
+		name string
+		st   SourceState
+		want Condition
+	}{
+		{"no attempt", SourceState{}, NeverFetched},
+		{"fetched", fetched, Healthy},
+		{"gone wins over moved", with(func(s *SourceState) { s.Gone, s.Moved, s.LastError = true, "https://x/", "410 Gone" }), Gone},
+		{"429 with the wait ahead", with(func(s *SourceState) {
+			s.LastStatus, s.LastError, s.NextFetch = 429, "HTTP 429", now.Add(time.Hour)
+		}), Paused},
+		{"429 with the wait over", with(func(s *SourceState) {
+			s.LastStatus, s.LastError, s.NextFetch = 429, "HTTP 429", now.Add(-time.Second)
+		}), Failing},
+		{"failing", with(func(s *SourceState) { s.LastStatus, s.LastError = 500, "HTTP 500" }), Failing},
+		{"moved", with(func(s *SourceState) { s.Moved = "https://new.example/feed" }), Moved},
+		{"discovered", with(func(s *SourceState) { s.Discovered = "https://site.example/feed" }), Discovered},
+	}
+	for _, tc := range tests {
+		if got := tc.st.Condition(now); got != tc.want {
+			t.Errorf("%s: Condition = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
