@@ -337,35 +337,14 @@ func (f field) text(e *nethtml.Node) string {
 // nodeText returns the text a reader sees in n: no script, style or
 // template text, a space between blocks.
 func nodeText(n *nethtml.Node) string {
-	var b strings.Builder
-	var walk func(*nethtml.Node)
-	walk = func(n *nethtml.Node) {
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			switch c.Type {
-			case nethtml.TextNode:
-				b.WriteString(c.Data)
-			case nethtml.ElementNode:
-				switch c.DataAtom {
-				case atom.Script, atom.Style, atom.Template, atom.Noscript:
-					continue
-				}
-				block := htmlElements[c.Data] == blockElement
-				if block {
-					b.WriteByte(' ')
-				}
-				walk(c)
-				if block {
-					b.WriteByte(' ')
-				}
-			}
-		}
-	}
 	if n.Type == nethtml.TextNode {
 		return n.Data
 	}
-	walk(n)
-	return b.String()
+	return blockText(n, unseen)
 }
+
+// unseen are the elements whose text a reader never sees.
+var unseen = map[atom.Atom]bool{atom.Script: true, atom.Style: true, atom.Template: true, atom.Noscript: true}
 
 // rulesFields are the compiled fields of one ItemRules.
 type rulesFields struct {

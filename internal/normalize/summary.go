@@ -46,6 +46,17 @@ var excerptSkipped = map[atom.Atom]bool{
 // excerptText returns the text under root with whitespace collapsed and
 // blocks separated by a space, without the skipped elements when skip.
 func excerptText(root *nethtml.Node, skip bool) string {
+	var skipped map[atom.Atom]bool
+	if skip {
+		skipped = excerptSkipped
+	}
+	return strings.Join(strings.FieldsFunc(blockText(root, skipped), isBlank), " ")
+}
+
+// blockText returns the text under n, without the elements in skip, with
+// a space around each block element so that blocks do not run together;
+// whitespace is left as it is.
+func blockText(n *nethtml.Node, skip map[atom.Atom]bool) string {
 	var b strings.Builder
 	var walk func(*nethtml.Node)
 	walk = func(n *nethtml.Node) {
@@ -54,7 +65,7 @@ func excerptText(root *nethtml.Node, skip bool) string {
 			case nethtml.TextNode:
 				b.WriteString(c.Data)
 			case nethtml.ElementNode:
-				if skip && excerptSkipped[c.DataAtom] {
+				if skip[c.DataAtom] {
 					continue
 				}
 				block := htmlElements[c.Data] == blockElement
@@ -68,8 +79,8 @@ func excerptText(root *nethtml.Node, skip bool) string {
 			}
 		}
 	}
-	walk(root)
-	return strings.Join(strings.FieldsFunc(b.String(), isBlank), " ")
+	walk(n)
+	return b.String()
 }
 
 // cutText cuts text (whitespace already collapsed) to at most limit
