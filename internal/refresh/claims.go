@@ -47,15 +47,20 @@ func (r *Refresher) claim(ctx context.Context, name string) (bool, error) {
 // a shutdown must still hand the source back rather than leave it to
 // expire.
 func (r *Refresher) release(ctx context.Context, name string) {
-	if r.coord == nil {
-		return
+	if r.coord != nil {
+		r.endLease(ctx, "source", name, r.coord.Release)
 	}
+}
+
+// endLease ends this instance's lease on the source or key name with end,
+// on a context of its own that a shutdown does not cancel. A failure is
+// logged: the lease expires by itself, and until then other instances
+// leave the work alone.
+func (r *Refresher) endLease(ctx context.Context, what, name string, end func(ctx context.Context, owner, name string) error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := r.coord.Release(ctx, r.owner, name); err != nil {
-		// The lease expires by itself; until then other instances leave
-		// the source alone.
-		r.log.Warn("release source", "source", name, "err", err)
+	if err := end(ctx, r.owner, name); err != nil {
+		r.log.Warn("release lease", what, name, "err", err)
 	}
 }
 
@@ -70,13 +75,8 @@ func (r *Refresher) claimKey(ctx context.Context, key string) (bool, error) {
 
 // releaseKey ends this instance's lease on key.
 func (r *Refresher) releaseKey(ctx context.Context, key string) {
-	if r.coord == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := r.coord.ReleaseKey(ctx, r.owner, key); err != nil {
-		r.log.Warn("release claim", "key", key, "err", err)
+	if r.coord != nil {
+		r.endLease(ctx, "key", key, r.coord.ReleaseKey)
 	}
 }
 
@@ -87,12 +87,19 @@ func (r *Refresher) sweepInterval() time.Duration {
 }
 
 // sweep claims the due sources no instance holds, up to the free workers,
-// and refreshes them; changed is told when one of them changed.
+// and refreshes them; changed is told when one of them changed. The
+// sources an earlier sweep took and has not finished are left out of the
+// claim: this instance's own leases on them would count towards the limit
+// and take the places of others.
 func (r *Refresher) sweep(ctx context.Context, changed func()) {
 	names := make([]string, 0, len(r.sources))
+	r.mu.Lock()
 	for _, src := range r.sources {
-		names = append(names, src.Name)
+		if !r.swept[src.Name] {
+			names = append(names, src.Name)
+		}
 	}
+	r.mu.Unlock()
 	claimed, err := r.coord.ClaimDue(ctx, r.owner, names, r.now().UTC(), r.lease, cap(r.workers))
 	if err != nil {
 		if ctx.Err() == nil {
@@ -105,13 +112,10 @@ func (r *Refresher) sweep(ctx context.Context, changed func()) {
 		if !ok {
 			continue
 		}
+		// Only this loop adds to swept, and it left out what was there.
 		r.mu.Lock()
-		busy := r.swept[name]
 		r.swept[name] = true
 		r.mu.Unlock()
-		if busy {
-			continue // taken by an earlier sweep, waiting for a worker
-		}
 		r.sweeping.Go(func() {
 			defer func() {
 				r.mu.Lock()
