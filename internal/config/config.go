@@ -167,6 +167,11 @@ type Fetch struct {
 	// BackoffMax caps the exponential backoff of a failing source,
 	// MinBackoffMax..MaxBackoffMax.
 	BackoffMax time.Duration
+	// SecretParams are query parameter names whose values are secrets,
+	// on top of feed.DefaultSecretParams, as written: each has a letter
+	// or digit and only letters, digits, '.', '_', '-', '[' and ']'.
+	// Empty when not set. Use Config.Redactor.
+	SecretParams []string
 }
 
 // Source is one configured source.
@@ -420,6 +425,12 @@ func compileAll(patterns []string) []*regexp.Regexp {
 		}
 	}
 	return out
+}
+
+// Redactor returns the redactor of the secrets in URLs that the config
+// asks for: the default secret parameter names plus fetch.secret_params.
+func (c *Config) Redactor() feed.Redactor {
+	return feed.NewRedactor(c.Fetch.SecretParams...)
 }
 
 // DomainSources returns the sources as the pipeline's types, with Schedule

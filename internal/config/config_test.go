@@ -121,6 +121,7 @@ func TestGood(t *testing.T) {
 					UserAgent:     "feedmill-test/1.0 (+https://feeds.example.com/)",
 					FullTextLimit: 1000, FullTextBudget: 150 * time.Second,
 					MinGap: 0, AllowPrivate: true, BackoffMax: 7 * 24 * time.Hour,
+					SecretParams: []string{"session", "X-Customer-Id"},
 				},
 				TrackingParams: []string{"utm_*", "fbclid", "mc.cid", "_hs-enc"},
 				Sources: []Source{
@@ -750,7 +751,7 @@ func FuzzParse(f *testing.F) {
 		if c.Fetch.FullTextBudget <= 0 || c.Fetch.FullTextLimit < 0 {
 			t.Errorf("full text limits %d, %s passed validation", c.Fetch.FullTextLimit, c.Fetch.FullTextBudget)
 		}
-		if w := c.Server.WebSub; w != WebSubBuiltin && w != WebSubOff && checkFeedURL(w) != "" {
+		if w := c.Server.WebSub; w != WebSubBuiltin && w != WebSubOff && checkFeedURL(w, feed.Redactor{}) != "" {
 			t.Errorf("websub hub %q passed validation", w)
 		}
 		for _, fd := range c.Feeds {

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/feedmill/feedmill/internal/feed"
 )
 
 // importInto copies the config text into a fresh directory as feeds.yaml,
@@ -498,7 +500,7 @@ func FuzzParseOPML(f *testing.F) {
 		}
 		seen := make(map[string]bool)
 		for _, fd := range feeds {
-			if checkFeedURL(fd.URL) != "" || seen[fd.URL] {
+			if checkFeedURL(fd.URL, feed.Redactor{}) != "" || seen[fd.URL] {
 				t.Errorf("bad or repeated URL %q", fd.URL)
 			}
 			seen[fd.URL] = true

@@ -11,6 +11,8 @@ import (
 	"unicode"
 
 	"golang.org/x/net/html/charset"
+
+	"github.com/feedmill/feedmill/internal/feed"
 )
 
 // opmlFeed is one feed of an OPML subscription list, as Import reads it.
@@ -92,7 +94,7 @@ func parseOPML(data []byte) ([]opmlFeed, error) {
 				continue // type="link", "include" and the like are not feeds
 			}
 			u := feedURL(rawURL)
-			if problem := checkFeedURL(u); problem != "" {
+			if problem := checkFeedURL(u, feed.Redactor{}); problem != "" {
 				problems = append(problems, fmt.Sprintf("line %d: outline %s: %s", line, quote(title), problem))
 				continue
 			}

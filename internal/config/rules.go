@@ -199,6 +199,22 @@ func validTrackingParam(s string) bool {
 	return true
 }
 
+// validSecretParam reports whether s can name a secret query parameter:
+// the characters of parameter names, at least one of which a feed.Redactor
+// matches on (letters and digits: the others only separate words).
+func validSecretParam(s string) bool {
+	alnum := false
+	for _, r := range s {
+		switch {
+		case isAlnum(r):
+			alnum = true
+		case r != '.' && r != '_' && r != '-' && r != '[' && r != ']':
+			return false
+		}
+	}
+	return alnum
+}
+
 // itemFields are the keys of a source's items: rules besides each, in the
 // order messages name them.
 var itemFields = []string{"title", "link", "date", "summary", "content", "image", "author"}

@@ -41,6 +41,7 @@ func (d *decoder) decode(root *yaml.Node, c *Config) {
 				{"min_gap", d.asDuration(&c.Fetch.MinGap)},
 				{"allow_private", d.asBool(&c.Fetch.AllowPrivate)},
 				{"backoff_max", d.asAge(&c.Fetch.BackoffMax)},
+				{"secret_params", d.asStrings(&c.Fetch.SecretParams)},
 			})
 		}},
 		{"tracking_params", d.asStrings(&c.TrackingParams)},

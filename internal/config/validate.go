@@ -14,6 +14,8 @@ import (
 	"unicode"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/feedmill/feedmill/internal/feed"
 )
 
 // minInterval is the shortest polling interval a schedule may ask for (the
@@ -30,7 +32,7 @@ func (d *decoder) validate(c *Config) {
 	d.check("schedule", checkSchedule(c.Schedule))
 	d.validateFetch(c.Fetch)
 	d.validateTrackingParams(c.TrackingParams)
-	d.validateSources(c.Sources)
+	d.validateSources(c.Sources, c.Redactor())
 	d.validateFeeds(c.Feeds, c.Sources)
 }
 
@@ -56,7 +58,7 @@ func (d *decoder) validateServer(s Server) {
 	switch s.WebSub {
 	case WebSubBuiltin, WebSubOff:
 	default:
-		if checkFeedURL(s.WebSub) != "" {
+		if checkFeedURL(s.WebSub, feed.Redactor{}) != "" {
 			d.check("server.websub.hub", fmt.Sprintf("want %s, %s or the absolute http(s) URL of an external hub, got %s",
 				WebSubBuiltin, WebSubOff, quote(s.WebSub)))
 		}
@@ -113,9 +115,20 @@ func (d *decoder) validateFetch(f Fetch) {
 	if f.BackoffMax < MinBackoffMax || f.BackoffMax > MaxBackoffMax {
 		d.check("fetch.backoff_max", fmt.Sprintf("must be from 1m to 30d, got %s", formatAge(f.BackoffMax)))
 	}
+	for i, name := range f.SecretParams {
+		switch p := fmt.Sprintf("fetch.secret_params[%d]", i); {
+		case name == "":
+			d.check(p, "empty parameter name")
+		case strings.ContainsAny(name, "=&"):
+			// Not quoted: what follows '=' may be the secret itself.
+			d.check(p, "give the parameter's name alone, without '=' or a value")
+		case !validSecretParam(name):
+			d.check(p, fmt.Sprintf("invalid parameter name %s: use letters, digits, '.', '_', '-', '[' and ']', and at least one letter or digit", quote(name)))
+		}
+	}
 }
 
-func (d *decoder) validateSources(sources []Source) {
+func (d *decoder) validateSources(sources []Source, secrets feed.Redactor) {
 	if len(sources) == 0 {
 		d.check("sources", "no sources (add at least one, with a name and a url)")
 		return
@@ -131,7 +144,7 @@ func (d *decoder) validateSources(sources []Source) {
 		if s.URL == "" {
 			d.check(p+".url", "required")
 		} else {
-			d.check(p+".url", checkFeedURL(s.URL))
+			d.check(p+".url", checkFeedURL(s.URL, secrets))
 		}
 		for j, cat := range s.Categories {
 			if strings.TrimSpace(cat) == "" {
@@ -380,7 +393,7 @@ func checkBaseURL(s string) string {
 
 // checkFeedURL reports, with a reason, a source URL that feedmill cannot
 // fetch.
-func checkFeedURL(s string) string {
+func checkFeedURL(s string, secrets feed.Redactor) string {
 	var why string
 	u, err := url.Parse(s)
 	var uerr *url.Error
@@ -398,7 +411,9 @@ func checkFeedURL(s string) string {
 	default:
 		return ""
 	}
-	return fmt.Sprintf("not an absolute http(s) URL: %s (%s)", quote(s), why)
+	// Messages reach logs and the status page: the URL is shown without
+	// its secrets.
+	return fmt.Sprintf("not an absolute http(s) URL: %s (%s)", quote(secrets.URL(s)), secrets.Text(why))
 }
 
 func validSourceName(s string) bool {
