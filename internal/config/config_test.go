@@ -121,7 +121,6 @@ func TestGood(t *testing.T) {
 					UserAgent:     "feedmill-test/1.0 (+https://feeds.example.com/)",
 					FullTextLimit: 1000, FullTextBudget: 150 * time.Second,
 					MinGap: 0, AllowPrivate: true, BackoffMax: 7 * 24 * time.Hour,
-					SecretParams: []string{"session", "X-Customer-Id"},
 				},
 				TrackingParams: []string{"utm_*", "fbclid", "mc.cid", "_hs-enc"},
 				Sources: []Source{
@@ -527,6 +526,27 @@ func TestTrackingParams(t *testing.T) {
 		if got := validTrackingParam(name); got != want {
 			t.Errorf("validTrackingParam(%q) = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestSecretParams pins that fetch.secret_params adds to the default
+// secret parameter names, which the config's Redactor then hides.
+func TestSecretParams(t *testing.T) {
+	c, err := Parse([]byte(`fetch:
+  secret_params: [session, X-Customer-Id]
+sources:
+  - name: a
+    url: https://a.example/feed?session=S1&x_customer_id=C1&token=T1&page=2
+`), "feeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"session", "X-Customer-Id"}; !reflect.DeepEqual(c.Fetch.SecretParams, want) {
+		t.Errorf("SecretParams = %q, want %q", c.Fetch.SecretParams, want)
+	}
+	want := "https://a.example/feed?session=xxxxx&x_customer_id=xxxxx&token=xxxxx&page=2"
+	if got := c.Redactor().URL(c.Sources[0].URL); got != want {
+		t.Errorf("Redactor().URL = %q, want %q", got, want)
 	}
 }
 
