@@ -109,6 +109,11 @@ type Options struct {
 	Resolver *net.Resolver
 	// Logger receives one debug line per request; nil discards.
 	Logger *slog.Logger
+	// Redactor hides the secrets of URLs (user information, API keys
+	// and tokens in the query) in the log and in errors; the zero value
+	// knows the default secret parameter names. Config:
+	// fetch.secret_params.
+	Redactor feed.Redactor
 }
 
 func (o Options) withDefaults() Options {
@@ -273,7 +278,7 @@ type Response struct {
 	// the credentials of the requested URL's userinfo went along to the
 	// final URL (same domain, no downgrade to http), Moved carries them
 	// too, so fetching it later still authenticates: redact it (see
-	// url.URL.Redacted) before showing it.
+	// feed.Redactor) before showing it.
 	Moved string
 }
 
@@ -331,9 +336,9 @@ func (c *Client) FetchPage(ctx context.Context, rawURL string, trustedHost strin
 // do runs one fetch and logs it under msg.
 func (c *Client) do(ctx context.Context, msg, rawURL string, v feed.Validators) (*Response, error) {
 	resp, seen, err := c.fetch(ctx, rawURL, v)
-	// Credentials in a URL's userinfo are sent (as basic auth) but never
-	// logged or put in errors.
-	shown := redact(rawURL)
+	// Credentials in a URL's userinfo are sent (as basic auth), and keys
+	// in its query too, but never logged or put in errors.
+	shown := c.redact(rawURL)
 	attrs := []slog.Attr{slog.String("url", shown), slog.Int("status", seen.status)}
 	if seen.charset != "" {
 		attrs = append(attrs, slog.String("charset", seen.charset))
@@ -341,7 +346,7 @@ func (c *Client) do(ctx context.Context, msg, rawURL string, v feed.Validators) 
 	if resp != nil {
 		attrs = append(attrs, slog.Duration("duration", resp.Duration), slog.Int("bytes", len(resp.Body)))
 		if resp.URL != rawURL {
-			attrs = append(attrs, slog.String("final_url", redact(resp.URL)))
+			attrs = append(attrs, slog.String("final_url", c.redact(resp.URL)))
 		}
 		if resp.Moved != "" {
 			attrs = append(attrs, slog.Bool("moved", true))
@@ -349,7 +354,9 @@ func (c *Client) do(ctx context.Context, msg, rawURL string, v feed.Validators) 
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", shown, err)
+		// The causes may name URLs in full: Go's *url.Error quotes them,
+		// query and all, and redirects lead to URLs of their own.
+		return nil, c.opts.Redactor.Error(fmt.Errorf("fetch %s: %w", shown, err))
 	}
 	return resp, nil
 }
@@ -418,7 +425,7 @@ func (c *Client) fetch(ctx context.Context, rawURL string, v feed.Validators) (*
 	// since Fetch's prefix names only the URL that was asked for.
 	atFinal := func(err error) error {
 		if final != u.String() {
-			return fmt.Errorf("redirected to %s: %w", redact(final), err)
+			return fmt.Errorf("redirected to %s: %w", c.redact(final), err)
 		}
 		return err
 	}
@@ -468,11 +475,11 @@ func (c *Client) fetch(ctx context.Context, rawURL string, v feed.Validators) (*
 	}
 	for _, label := range enc.unknown {
 		c.log.LogAttrs(ctx, slog.LevelDebug, "unknown charset",
-			slog.String("url", redact(rawURL)), slog.String("charset", label))
+			slog.String("url", c.redact(rawURL)), slog.String("charset", label))
 	}
 	if enc.err != nil {
 		c.log.LogAttrs(ctx, slog.LevelDebug, "charset conversion failed, body kept as is",
-			slog.String("url", redact(rawURL)), slog.String("charset", enc.name), slog.String("error", enc.err.Error()))
+			slog.String("url", c.redact(rawURL)), slog.String("charset", enc.name), slog.String("error", enc.err.Error()))
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, seen, atFinal(errEmptyBody)
@@ -560,14 +567,14 @@ func (c *Client) acquire(ctx context.Context, host string) (release func(), err 
 // no URL twice, so that a loop is reported as one instead of as "too many".
 // Redirect hops run under the slots of the host the fetch started on.
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
-	target := req.URL.Redacted()
+	target := c.redact(req.URL.String())
 	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 		return fmt.Errorf("redirect to unsupported URL %s", target)
 	}
 	for _, prev := range via {
 		if prev.URL.String() == req.URL.String() {
 			return fmt.Errorf("redirect loop: %s redirects back to %s",
-				via[len(via)-1].URL.Redacted(), target)
+				c.redact(via[len(via)-1].URL.String()), target)
 		}
 	}
 	if len(via) > c.opts.MaxRedirects {
@@ -632,14 +639,8 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// redact hides the password of a URL's userinfo, for logs and errors.
-func redact(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.User == nil {
-		return rawURL
-	}
-	return u.Redacted()
-}
+// redact hides the secrets of a URL, for logs and errors.
+func (c *Client) redact(rawURL string) string { return c.opts.Redactor.URL(rawURL) }
 
 // mediaType returns the media type of a Content-Type value in lower case,
 // without parameters, also when the parameters are malformed.
