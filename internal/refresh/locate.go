@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/feedmill/feedmill/internal/feed"
@@ -56,10 +55,10 @@ func (r *Refresher) fetchFeed(ctx context.Context, src feed.Source, st *feed.Sou
 		case se == nil:
 		case fromDiscovered && (se.Code == http.StatusNotFound || se.Code == http.StatusGone):
 			st.Discovered = ""
-			return nil, fmt.Errorf("%w (the feed advertised by %s: the page is searched again next time)", err, redact(src.URL))
+			return nil, fmt.Errorf("%w (the feed advertised by %s: the page is searched again next time)", err, r.redact(src.URL))
 		case se.Code == http.StatusGone:
 			st.Gone = true
-			return nil, &goneError{url: redact(from), cause: err}
+			return nil, &goneError{url: r.redact(from), cause: err}
 		}
 		return nil, err
 	}
@@ -78,7 +77,7 @@ func (r *Refresher) fetchFeed(ctx context.Context, src feed.Source, st *feed.Sou
 		return got, err
 	case fromDiscovered:
 		st.Discovered = ""
-		return got, fmt.Errorf("the feed advertised by %s is not a feed any more (the page is searched again next time): %w", redact(src.URL), err)
+		return got, fmt.Errorf("the feed advertised by %s is not a feed any more (the page is searched again next time): %w", r.redact(src.URL), err)
 	}
 	found, dresp, parsed, err := r.discover(ctx, src, resp, now)
 	switch {
@@ -115,17 +114,17 @@ func (r *Refresher) discover(ctx context.Context, src feed.Source, page *fetch.R
 				return link, resp, parsed, nil
 			}
 		}
-		errs = append(errs, fmt.Errorf("advertised feed %s: %w", redact(link), err))
+		errs = append(errs, fmt.Errorf("advertised feed %s: %w", r.redact(link), err))
 	}
 	switch len(errs) {
 	case 0:
 		return "", nil, nil, fmt.Errorf("%s is a web page that %w (no <link rel=\"alternate\"> to RSS, Atom or JSON Feed): %w",
-			redact(page.URL), errNoFeedAdvertised, normalize.ErrNotAFeed)
+			r.redact(page.URL), errNoFeedAdvertised, normalize.ErrNotAFeed)
 	case 1:
-		return "", nil, nil, fmt.Errorf("%s is a web page, and the feed it advertises cannot be read: %w", redact(page.URL), errs[0])
+		return "", nil, nil, fmt.Errorf("%s is a web page, and the feed it advertises cannot be read: %w", r.redact(page.URL), errs[0])
 	}
 	return "", nil, nil, fmt.Errorf("%s is a web page, and none of the %d feeds it advertises can be read: %w (and %d more)",
-		redact(page.URL), len(errs), errs[0], len(errs)-1)
+		r.redact(page.URL), len(errs), errs[0], len(errs)-1)
 }
 
 // scrape takes the source's items from the web page got holds, in a CPU
@@ -151,7 +150,7 @@ func (r *Refresher) scrape(ctx context.Context, src feed.Source, got *fetched, n
 func (r *Refresher) noteMoved(src feed.Source, st *feed.SourceState, got *fetched) {
 	if got.discovered {
 		if st.Discovered != got.from {
-			r.log.Info("feed discovered", "source", src.Name, "page", redact(src.URL), "feed", redact(got.from))
+			r.log.Info("feed discovered", "source", src.Name, "page", r.redact(src.URL), "feed", r.redact(got.from))
 		}
 		st.Discovered = got.from
 		// Where the page moved no longer matters: the feed is fetched
@@ -166,7 +165,7 @@ func (r *Refresher) noteMoved(src feed.Source, st *feed.SourceState, got *fetche
 		st.Moved = "" // back where the config says
 	default:
 		r.log.Warn("feed moved permanently: update the source's url in feeds.yaml", "source", src.Name,
-			"from", redact(got.from), "to", redact(moved))
+			"from", r.redact(got.from), "to", r.redact(moved))
 		st.Moved = moved
 	}
 }
@@ -181,11 +180,5 @@ type goneError struct {
 func (e *goneError) Error() string   { return e.url + ": " + ErrGone.Error() }
 func (e *goneError) Unwrap() []error { return []error{ErrGone, e.cause} }
 
-// redact hides the password of a URL's userinfo, for logs and messages.
-func redact(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return rawURL
-	}
-	return u.Redacted()
-}
+// redact hides the secrets of a URL, for logs and messages.
+func (r *Refresher) redact(rawURL string) string { return r.secrets.URL(rawURL) }

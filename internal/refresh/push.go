@@ -30,7 +30,7 @@ func (r *Refresher) Ingest(ctx context.Context, name string, body []byte, conten
 	mu.Lock()
 	start := r.now()
 	now := start.UTC()
-	res.Err = r.ingest(ctx, src, body, contentType, now, &res)
+	res.Err = r.secrets.Error(r.ingest(ctx, src, body, contentType, now, &res))
 	res.Duration = r.now().Sub(start)
 	mu.Unlock()
 

@@ -92,6 +92,10 @@ type Options struct {
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Redactor hides the secrets of URLs in logs, errors and the stored
+	// last error; the zero value knows the default secret parameter
+	// names. Config: fetch.secret_params.
+	Redactor feed.Redactor
 }
 
 // ErrGone reports a source whose server answered 410 Gone. The source is
@@ -137,6 +141,8 @@ type Refresher struct {
 	cpu chan struct{}
 	now func() time.Time
 	log *slog.Logger
+	// secrets hides the secrets of URLs (Options.Redactor).
+	secrets feed.Redactor
 
 	onChange func(ctx context.Context)
 
@@ -174,6 +180,7 @@ func New(sources []feed.Source, f fetcher, p parser, s itemStore, opts Options) 
 		store:     s,
 		now:       opts.Now,
 		log:       opts.Logger,
+		secrets:   opts.Redactor,
 		onChange:  opts.OnChange,
 
 		fullTextLimit:  opts.FullTextLimit,
@@ -396,7 +403,9 @@ func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stat
 		r.release(ctx, src.Name)
 	}
 	res.Duration = r.now().Sub(start)
-	attrs := []any{"source", src.Name, "url", redact(res.URL), "status", res.Status, "duration", res.Duration.Round(time.Millisecond)}
+	// Parsing and discovery errors may name URLs too.
+	res.Err = r.secrets.Error(res.Err)
+	attrs := []any{"source", src.Name, "url", r.redact(res.URL), "status", res.Status, "duration", res.Duration.Round(time.Millisecond)}
 	switch {
 	case res.Skipped != "":
 		r.log.Info("refresh skipped", append(attrs, "reason", res.Skipped)...)
@@ -435,7 +444,7 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time,
 		// Not fetched: the server said the feed is gone for good. The
 		// state already says so; only a new URL brings the source back.
 		res.Status = http.StatusGone
-		res.Err = fmt.Errorf("%s: %w", redact(res.URL), ErrGone)
+		res.Err = fmt.Errorf("%s: %w", r.redact(res.URL), ErrGone)
 		return res
 	}
 	if st.Rules != processingKey(src) {
@@ -477,10 +486,10 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time,
 		// Our own shutdown or deadline, not the source's fault: no
 		// failure is counted, and the source stays due, so a restarted
 		// daemon takes it up again at once.
-		st.LastError = err.Error()
+		st.LastError = r.secrets.Text(err.Error())
 		st.NextFetch = due
 	default:
-		st.LastError = err.Error()
+		st.LastError = r.secrets.Text(err.Error())
 	}
 	if err == nil || ctx.Err() == nil {
 		r.plan(src, &st, h, err, now)
