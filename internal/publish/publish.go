@@ -193,6 +193,12 @@ type Options struct {
 	Hub string
 	// Now is the clock for MaxAge and the OPML dates; nil means time.Now.
 	Now func() time.Time
+	// Redactor decides what is secret in a source's URL: the documents
+	// name each source by its URL without user information and without
+	// secret query parameters (Redactor.Public), so that no password or
+	// key is published and the names stay the same when a secret
+	// rotates. The zero value knows the default secret parameter names.
+	Redactor feed.Redactor
 	// OnPublish, when not nil, is called at the end of every Rebuild but
 	// the first with the current documents whose bytes changed (the first
 	// Rebuild is a start, not new content). It is called synchronously,
@@ -200,6 +206,16 @@ type Options struct {
 	// and before Rebuild returns; it must not call Rebuild and should hand
 	// slow work (deliveries) off rather than do it.
 	OnPublish func(changed []Change)
+}
+
+// publicSources copies sources with their URLs as they may be published.
+// The publisher never fetches: it has no use for the secrets.
+func publicSources(sources []feed.Source, secrets feed.Redactor) []feed.Source {
+	out := append([]feed.Source(nil), sources...)
+	for i := range out {
+		out[i].URL = secrets.Public(out[i].URL)
+	}
+	return out
 }
 
 // Change is a current document that a Rebuild changed.
@@ -297,7 +313,7 @@ func New(opts Options, specs []FeedSpec, sources []feed.Source, st itemStore) *P
 		version:   opts.Version,
 		hub:       strings.TrimSpace(opts.Hub),
 		log:       log,
-		sources:   append([]feed.Source(nil), sources...),
+		sources:   publicSources(sources, opts.Redactor),
 		prio:      make(map[string]int, len(sources)),
 		store:     st,
 		now:       now,
