@@ -237,7 +237,7 @@ func (s *Server) sourcePage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the store is unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	st := stateIndex(sts)[name]
+	st := s.stateIndex(sts)[name]
 	d := sourceDetail{
 		sourceRow: s.newSourceRow(idx, src, st, s.itemsPerDay(ctx, now), now),
 		Schedule:  src.Schedule, FullText: src.FullText, Retention: src.Keep(),
@@ -246,6 +246,9 @@ func (s *Server) sourcePage(w http.ResponseWriter, r *http.Request) {
 	if s.hist != nil {
 		d.History = true
 		if d.Fetches, err = s.hist.Fetches(ctx, name, sourceFetches); err == nil {
+			for i := range d.Fetches {
+				d.Fetches[i].Err = s.opts.Redactor.Text(d.Fetches[i].Err)
+			}
 			var items []feed.Item
 			items, err = s.hist.Items(ctx, feed.Query{Sources: []string{name}, Limit: sourceItems, NoRaw: true})
 			for _, it := range items {

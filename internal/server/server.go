@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,6 +65,13 @@ type Options struct {
 	// typo is seen by someone who does not read the log.
 	ConfigProblems func() []string
 
+	// Redactor hides the secrets of source URLs (user information, keys
+	// and tokens in the query) on the pages, in status.json and in
+	// /healthz, including the stored errors, moves and discovered feeds
+	// that name them. The zero value knows the default secret parameter
+	// names.
+	Redactor feed.Redactor
+
 	// Metrics, when set, serves GET /metrics (Prometheus). Observer,
 	// when set, is told of every request for a published document.
 	Metrics  http.Handler
@@ -108,6 +116,11 @@ func New(opts Options, snaps snapshots, st states) *Server {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s.opts.BaseURL = strings.TrimRight(s.opts.BaseURL, "/")
+	// The server only shows sources: it never needs their secrets.
+	s.opts.Sources = slices.Clone(s.opts.Sources)
+	for i := range s.opts.Sources {
+		s.opts.Sources[i].URL = s.opts.Redactor.URL(s.opts.Sources[i].URL)
+	}
 	s.csp = pageCSP(s.opts.BaseURL)
 	// GET patterns also answer HEAD.
 	s.mux.HandleFunc("GET /{$}", s.index)
@@ -472,7 +485,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("healthz: read states", "err", err)
 		h.Status, code = "store unavailable", http.StatusServiceUnavailable
 	}
-	byName := stateIndex(sts)
+	byName := s.stateIndex(sts)
 	for _, src := range s.opts.Sources {
 		st, ok := byName[src.Name]
 		switch {
@@ -539,9 +552,16 @@ func (s *Server) configProblems() []string {
 	return s.opts.ConfigProblems()
 }
 
-func stateIndex(sts []feed.SourceState) map[string]feed.SourceState {
+// stateIndex indexes the stored states by source name, with what they say
+// about URLs redacted for showing: where a source moved or which feed its
+// page advertises keeps the credentials it is fetched with, and an error
+// stored before its redaction may name them.
+func (s *Server) stateIndex(sts []feed.SourceState) map[string]feed.SourceState {
 	m := make(map[string]feed.SourceState, len(sts))
+	red := s.opts.Redactor
 	for _, st := range sts {
+		st.URL, st.Moved, st.Discovered = red.URL(st.URL), red.URL(st.Moved), red.URL(st.Discovered)
+		st.LastError = red.Text(st.LastError)
 		m[st.Name] = st
 	}
 	return m

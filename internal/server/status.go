@@ -216,7 +216,7 @@ func (s *Server) status(ctx context.Context, now time.Time) (statusDoc, error) {
 	if err != nil {
 		return statusDoc{}, err
 	}
-	byName := stateIndex(sts)
+	byName := s.stateIndex(sts)
 	perDay := s.itemsPerDay(ctx, now)
 	doc := statusDoc{Generated: now.UTC().Truncate(time.Second), Version: s.opts.Version, Feeds: s.feedViews(5), ConfigProblems: s.configProblems()}
 	doc.Sources = make([]sourceRow, 0, len(s.opts.Sources))
