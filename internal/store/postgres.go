@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -13,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/feedmill/feedmill/internal/feed"
 )
 
 // Postgres is a store in a PostgreSQL database, for setups where several
@@ -296,33 +297,18 @@ func (p *Postgres) listenOnce(ctx context.Context, signal func()) error {
 	}
 }
 
-// Passwords in a DSN: a password or sslpassword key=value pair (its value
-// quoted or not), a URL's query parameter of those names, and a URL's user
-// information after its colon.
-var (
-	kvPasswordRE    = regexp.MustCompile(`(?i)\b((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|\S*)`)
-	queryPasswordRE = regexp.MustCompile(`(?i)([?&](?:ssl)?password=)[^&]*`)
-	userPasswordRE  = regexp.MustCompile(`^([a-z]+://[^:/@]*):[^@]*@`)
-)
+// kvPasswordRE finds the passwords of a key=value DSN: a password or
+// sslpassword pair, its value quoted or not.
+var kvPasswordRE = regexp.MustCompile(`(?i)\b((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|\S*)`)
 
-// redactDSN returns dsn with its passwords replaced by xxxxx, to name the
-// database in messages and logs.
+// redactDSN returns dsn with its secrets replaced by xxxxx, to name the
+// database in messages and logs: a key=value DSN's passwords here, a URL's
+// user information and secret parameters (password, sslpassword, and the
+// names every URL's are) by feed.Redactor, which also copes with URLs Go
+// does not parse (several hosts).
 func redactDSN(dsn string) string {
 	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
 		return kvPasswordRE.ReplaceAllString(dsn, "${1}xxxxx")
 	}
-	if u, err := url.Parse(dsn); err == nil {
-		q := u.Query()
-		for k := range q {
-			if strings.EqualFold(k, "password") || strings.EqualFold(k, "sslpassword") {
-				q.Set(k, "xxxxx")
-				u.RawQuery = q.Encode()
-			}
-		}
-		return u.Redacted()
-	}
-	// Not a URL Go parses (several hosts, say): mask by pattern, which
-	// may mask more than the password.
-	dsn = userPasswordRE.ReplaceAllString(dsn, "${1}:xxxxx@")
-	return queryPasswordRE.ReplaceAllString(dsn, "${1}xxxxx")
+	return feed.NewRedactor("sslpassword").URL(dsn)
 }

@@ -636,9 +636,9 @@ func TestOpenPostgresErrors(t *testing.T) {
 	}{
 		{"empty", " ", []string{"empty PostgreSQL DSN"}},
 		{"not a DSN", "postgres://user:s3cret@[::1/db", []string{"open store", "xxxxx"}},
-		{"unknown sslmode", "postgres://user:s3cret@127.0.0.1:1/db?sslmode=sometimes", []string{"postgres://user:xxxxx@127.0.0.1:1/db", "sslmode"}},
+		{"unknown sslmode", "postgres://user:s3cret@127.0.0.1:1/db?sslmode=sometimes", []string{"postgres://xxxxx@127.0.0.1:1/db", "sslmode"}},
 		{"no server, URL", "postgres://user:s3cret@127.0.0.1:1/db?sslmode=disable&connect_timeout=5",
-			[]string{"postgres://user:xxxxx@127.0.0.1:1/db", "connect"}},
+			[]string{"postgres://xxxxx@127.0.0.1:1/db", "connect"}},
 		{"no server, key=value", "host=127.0.0.1 port=1 user=u password=s3cret dbname=db sslmode=disable connect_timeout=5",
 			[]string{"password=xxxxx", "connect"}},
 	}
@@ -665,11 +665,13 @@ func TestOpenPostgresErrors(t *testing.T) {
 
 func TestRedactDSN(t *testing.T) {
 	tests := []struct{ dsn, want string }{
-		{"postgres://u:pw@h:5432/db?sslmode=disable", "postgres://u:xxxxx@h:5432/db?sslmode=disable"},
-		{"postgresql://u@h/db", "postgresql://u@h/db"},
+		{"postgres://u:pw@h:5432/db?sslmode=disable", "postgres://xxxxx@h:5432/db?sslmode=disable"},
+		{"postgresql://u@h/db", "postgresql://xxxxx@h/db"},
+		{"postgres://h/db?sslmode=disable", "postgres://h/db?sslmode=disable"},
 		{"postgres://h/db?password=pw&user=u", "postgres://h/db?password=xxxxx&user=u"},
 		{"postgres://h/db?sslpassword=pw", "postgres://h/db?sslpassword=xxxxx"},
-		{"postgres://u:p%40w@h1:5432,h2:5432/db?password=pw", "postgres://u:xxxxx@h1:5432,h2:5432/db?password=xxxxx"},
+		{"postgres://u:p%40w@h1:5432,h2:5432/db?password=pw", "postgres://xxxxx@h1:5432,h2:5432/db?password=xxxxx"},
+		{"postgres://u:p@w@h/db?sslpassword=pw&sslkey=/k", "postgres://xxxxx@h/db?sslpassword=xxxxx&sslkey=/k"},
 		{"host=h user=u password=pw dbname=db", "host=h user=u password=xxxxx dbname=db"},
 		{"host=h password = 'p w\\'x' dbname=db", "host=h password = xxxxx dbname=db"},
 		{"host=h PASSWORD=pw", "host=h PASSWORD=xxxxx"},
