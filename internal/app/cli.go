@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/refresh"
 )
 
@@ -22,11 +23,35 @@ import (
 func newLogger(w io.Writer, format string, level slog.Level) (*slog.Logger, error) {
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), nil
+		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: redactAttr})), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: durationText})), nil
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			return durationText(groups, redactAttr(groups, a))
+		}})), nil
 	}
 	return nil, fmt.Errorf("-log-format: %q is not a log format; use text or json", format)
+}
+
+// redactAttr hides the secrets of URLs in a log line's message, strings
+// and errors, with the default secret parameter names (the logger exists
+// before the config is read). It is a net under the callers, which redact
+// with the config's names (fetch.secret_params) where they name a URL:
+// no log line must carry a password or a key, whichever path it took.
+func redactAttr(_ []string, a slog.Attr) slog.Attr {
+	var secrets feed.Redactor
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if s := a.Value.String(); strings.Contains(s, "://") {
+			a.Value = slog.StringValue(secrets.Text(s))
+		}
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok {
+			if s := err.Error(); strings.Contains(s, "://") {
+				a.Value = slog.StringValue(secrets.Text(s))
+			}
+		}
+	}
+	return a
 }
 
 // durationText writes a duration attribute as text.

@@ -60,7 +60,9 @@ func addSource(ctx context.Context, path, rawURL string, opts addOptions, stdout
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
-	shown := redactURL(target)
+	// The config's secret parameter names are known once it is read.
+	secrets := feed.Redactor{}
+	shown := secrets.URL(target)
 	if opts.name != "" && (!addedName.MatchString(opts.name) || len(opts.name) > maxAddedName) {
 		return &ExitError{Code: 2, Err: fmt.Errorf("-name %q: feedmill add writes names of lower-case letters and digits, with single dashes between them, at most %d long (rename the source in %s afterwards for another name)", opts.name, maxAddedName, path)}
 	}
@@ -77,6 +79,8 @@ func addSource(ctx context.Context, path, rawURL string, opts addOptions, stdout
 	if err != nil {
 		return err
 	}
+	secrets = cfg.Redactor()
+	shown = secrets.URL(target)
 	byURL := make(map[string]string, len(cfg.Sources))
 	used := make(map[string]bool, len(cfg.Sources))
 	for _, s := range cfg.Sources {
@@ -94,20 +98,20 @@ func addSource(ctx context.Context, path, rawURL string, opts addOptions, stdout
 	client := newFetchClient(fetchOptions(cfg), logger)
 	defer client.CloseIdleConnections()
 	normalizer := normalize.New(normalize.Options{Logger: logger.With("component", "normalize"), TrackingParams: cfg.TrackingParams})
-	found, err := locateFeed(ctx, client, normalizer, target)
+	found, err := locateFeed(ctx, client, normalizer, target, secrets)
 	if err != nil {
 		return fmt.Errorf("add %s: %w", shown, err)
 	}
 	if found.url != target {
 		if name, dup := byURL[found.url]; dup {
-			return fmt.Errorf("add %s: its feed %s is already source %s of %s", shown, redactURL(found.url), name, path)
+			return fmt.Errorf("add %s: its feed %s is already source %s of %s", shown, secrets.URL(found.url), name, path)
 		}
 	}
 	switch {
 	case found.discovered:
-		fmt.Fprintf(stdout, "%s is a web page; it advertises the feed %s\n", shown, redactURL(found.url))
+		fmt.Fprintf(stdout, "%s is a web page; it advertises the feed %s\n", shown, secrets.URL(found.url))
 	case found.moved:
-		fmt.Fprintf(stdout, "%s moved permanently to %s; adding the new address\n", shown, redactURL(found.url))
+		fmt.Fprintf(stdout, "%s moved permanently to %s; adding the new address\n", shown, secrets.URL(found.url))
 	}
 
 	name := opts.name
@@ -135,7 +139,7 @@ func addSource(ctx context.Context, path, rawURL string, opts addOptions, stdout
 	if !hasSource(after, name, found.url) {
 		return fmt.Errorf("add %s: source %s is not in %s after writing it", shown, name, path)
 	}
-	fmt.Fprintf(stdout, "%s: added source %s (%s)\n", path, name, redactURL(found.url))
+	fmt.Fprintf(stdout, "%s: added source %s (%s)\n", path, name, secrets.URL(found.url))
 	return nil
 }
 
@@ -250,13 +254,13 @@ type located struct {
 // trusting only rawURL's host, and the first of at most maxTriedFeeds that
 // reads as a feed is the one, as the refresher resolves a source that is a
 // page.
-func locateFeed(ctx context.Context, client *fetch.Client, n *normalize.Normalizer, rawURL string) (located, error) {
+func locateFeed(ctx context.Context, client *fetch.Client, n *normalize.Normalizer, rawURL string, secrets feed.Redactor) (located, error) {
 	now := time.Now().UTC()
 	resp, err := client.Fetch(ctx, rawURL, feed.Validators{})
 	if err != nil {
 		return located{}, err
 	}
-	src := feed.Source{Name: redactURL(rawURL), URL: rawURL}
+	src := feed.Source{Name: secrets.URL(rawURL), URL: rawURL}
 	parsed, err := n.Normalize(src, resp.Body, resp.URL, now)
 	if err == nil {
 		found := located{url: rawURL, title: parsed.Title}
@@ -279,12 +283,12 @@ func locateFeed(ctx context.Context, client *fetch.Client, n *normalize.Normaliz
 		}
 		page, err := client.FetchPage(ctx, link, rawURL)
 		if err == nil {
-			src := feed.Source{Name: redactURL(link), URL: link}
+			src := feed.Source{Name: secrets.URL(link), URL: link}
 			if parsed, err = n.Normalize(src, page.Body, page.URL, now); err == nil {
 				return located{url: link, title: parsed.Title, discovered: true}, nil
 			}
 		}
-		errs = append(errs, fmt.Errorf("advertised feed %s: %w", redactURL(link), err))
+		errs = append(errs, fmt.Errorf("advertised feed %s: %w", secrets.URL(link), err))
 	}
 	switch len(errs) {
 	case 0:
@@ -317,13 +321,4 @@ func addOPML(name, feedURL string, categories []string) []byte {
 	}
 	b.WriteString("</body></opml>\n")
 	return []byte(b.String())
-}
-
-// redactURL hides the password of a URL's userinfo, for messages.
-func redactURL(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return rawURL
-	}
-	return u.Redacted()
 }

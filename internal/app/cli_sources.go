@@ -89,7 +89,9 @@ func writeSourceTable(w io.Writer, cfg *config.Config, states []feed.SourceState
 			failures = fmt.Sprint(s.Failures)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t\n", src.Name, status, ago(s.LastSuccess, now), failures, nextFetch(s, status, now), items)
-		errs = append(errs, oneLine(s.LastError))
+		// An error stored by an older feedmill may name a URL with its
+		// secrets.
+		errs = append(errs, oneLine(cfg.Redactor().Text(s.LastError)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -55,8 +55,14 @@ func importOPML(configPath, opmlPath string, stdout io.Writer) error {
 	for _, name := range added {
 		fmt.Fprintf(stdout, "added %s\n", name)
 	}
+	// The URLs are the config's own, written to the operator's terminal,
+	// but a terminal's output gets pasted into issues: hide the secrets.
+	var secrets feed.Redactor
+	if cfg, err := config.Load(configPath); err == nil {
+		secrets = cfg.Redactor()
+	}
 	for _, url := range skipped {
-		fmt.Fprintf(stdout, "skipped %s (already a source)\n", url)
+		fmt.Fprintf(stdout, "skipped %s (already a source)\n", secrets.URL(url))
 	}
 	fmt.Fprintf(stdout, "%s: %d sources added, %d already there\n", configPath, len(added), len(skipped))
 	return nil
@@ -101,6 +107,7 @@ func fetchOptions(cfg *config.Config) fetch.Options {
 		PerHost:      cfg.Fetch.PerHost,
 		MinGap:       minGap,
 		AllowPrivate: cfg.Fetch.AllowPrivate,
+		Redactor:     cfg.Redactor(),
 	}
 }
 
@@ -165,10 +172,11 @@ func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.
 		})
 	}
 	p.publisher = publish.New(publish.Options{
-		BaseURL: cfg.Server.BaseURL,
-		Version: Version(),
-		Hub:     p.hubURL,
-		Logger:  logger.With("component", "publish"),
+		BaseURL:  cfg.Server.BaseURL,
+		Version:  Version(),
+		Hub:      p.hubURL,
+		Logger:   logger.With("component", "publish"),
+		Redactor: cfg.Redactor(),
 		OnPublish: func(changed []publish.Change) {
 			if m != nil {
 				for _, c := range changed {
@@ -207,6 +215,7 @@ func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.
 		FullTextBudget: cfg.Fetch.FullTextBudget,
 		BackoffMax:     cfg.Fetch.BackoffMax,
 		Logger:         logger.With("component", "refresh"),
+		Redactor:       cfg.Redactor(),
 		OnResult: func(res refresh.Result) {
 			if m != nil {
 				observeResult(m, res)
@@ -225,7 +234,8 @@ func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.
 				return
 			}
 			if err := p.subscriber.Subscribe(ctx, source, hub, topic); err != nil {
-				logger.Warn("websub subscribe", "source", source, "hub", hub, "topic", topic, "err", err)
+				secrets := cfg.Redactor()
+				logger.Warn("websub subscribe", "source", source, "hub", secrets.URL(hub), "topic", secrets.URL(topic), "err", secrets.Error(err))
 			}
 		},
 	})

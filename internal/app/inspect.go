@@ -21,7 +21,7 @@ func preview(ctx context.Context, p *pipeline, name string, n int, stdout io.Wri
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "source %s (%s)\n", pv.Source.Name, pv.Source.URL)
+	fmt.Fprintf(stdout, "source %s (%s)\n", pv.Source.Name, p.cfg.Redactor().URL(pv.Source.URL))
 	if pg := pv.Page; pg != nil {
 		printPage(stdout, pv.Source, pg)
 	}

@@ -206,6 +206,7 @@ func (d *daemon) prepare(ctx context.Context, cfg *config.Config) (*generation, 
 		Hub: p.hubURL, WebSubHub: hubHandler(p.hub), WebSubCallback: p.subscriber,
 		Started: d.started, ConfigProblems: d.configProblems,
 		Metrics: d.metrics.Handler(), Observer: d.metrics,
+		Redactor: cfg.Redactor(),
 	}, p.publisher, d.store)
 	return g, nil
 }

@@ -1,6 +1,9 @@
 package app
 
 import (
+	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +37,33 @@ func TestFetchOptions(t *testing.T) {
 			}
 			if opts.Timeout != cfg.Fetch.Timeout || opts.MaxBody != cfg.Fetch.MaxBody || opts.PerHost != cfg.Fetch.PerHost || opts.Concurrency != cfg.Fetch.Concurrency {
 				t.Errorf("limits not passed on: %+v from %+v", opts, cfg.Fetch)
+			}
+		})
+	}
+}
+
+// TestLoggerHidesSecrets pins the log's own net under the callers: a URL
+// with secrets in a message, a string or an error is written redacted, in
+// both formats.
+func TestLoggerHidesSecrets(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			var out strings.Builder
+			logger, err := newLogger(&out, format, slog.LevelDebug)
+			if err != nil {
+				t.Fatal(err)
+			}
+			logger.Warn("fetch http://user:s3cr3t@h/f?apikey=K3Y&page=2 failed",
+				"url", "http://h/f?token=T0K&page=2",
+				"err", fmt.Errorf("Get %q: refused", "http://h/f?sig=S1G&page=2"),
+				"duration", time.Second)
+			for _, s := range []string{"s3cr3t", "K3Y", "T0K", "S1G"} {
+				if strings.Contains(out.String(), s) {
+					t.Errorf("the log carries %q: %s", s, out.String())
+				}
+			}
+			if strings.Count(out.String(), "page=2") != 3 || !strings.Contains(out.String(), "1s") {
+				t.Errorf("the log lost what is not secret: %s", out.String())
 			}
 		})
 	}

@@ -31,21 +31,25 @@ const Redacted = "xxxxx"
 // the CLI, the status pages and the published documents all go through it.
 //
 // The zero Redactor knows the default names only. A Redactor is a small
-// immutable value: copy it freely.
+// immutable value: copy it freely. It is comparable, so that options that
+// hold one (fetch.Options) are too.
 type Redactor struct {
-	extra []string // normalized extra names
+	// extra are the extra names as matched (see squash), each followed
+	// by a comma: a string rather than a slice keeps Redactor comparable.
+	extra string
 }
 
 // NewRedactor returns a Redactor that treats the given parameter names as
 // secret on top of DefaultSecretParams. The names match like the defaults.
 func NewRedactor(extra ...string) Redactor {
-	var r Redactor
+	var b strings.Builder
 	for _, n := range extra {
 		if k := squash(n); k != "" {
-			r.extra = append(r.extra, k)
+			b.WriteString(k)
+			b.WriteByte(',')
 		}
 	}
-	return r
+	return Redactor{extra: b.String()}
 }
 
 var defaultSecrets = func() map[string]bool {
@@ -83,7 +87,9 @@ func (r Redactor) isSecretName(squashed string) bool {
 	if defaultSecrets[squashed] {
 		return true
 	}
-	for _, e := range r.extra {
+	for rest := r.extra; rest != ""; {
+		var e string
+		e, rest, _ = strings.Cut(rest, ",")
 		if e == squashed {
 			return true
 		}
