@@ -108,6 +108,10 @@ type Result struct {
 	NotModified bool
 	feed.SaveResult
 	Err error
+	// TimedOut says that Err is the source's: it did not answer, or not
+	// completely, within the fetch timeout. Err then reads "timed out
+	// after" the timeout.
+	TimedOut bool
 	// Skipped says why the source was not fetched at all although it was
 	// asked for: its host asked, by a 429 to another of its sources, to
 	// be left alone for a while. That is not a failure of the source: Err
@@ -258,7 +262,7 @@ func (r *Refresher) RefreshAll(ctx context.Context, onlyDue bool) []Result {
 	// the pass's; nothing of its items is lost, and the next refresh puts
 	// the state right.)
 	if sts := batch.take(); len(sts) > 0 {
-		saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		saveCtx, cancel := saveContext(ctx)
 		err := r.store.SaveStates(saveCtx, sts)
 		cancel()
 		if err != nil {
@@ -444,18 +448,13 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time,
 		// even if the feed itself did not change.
 		st.Validators = feed.Validators{}
 	}
-	// The state is saved on a context of its own: a shutdown that cancels
-	// the refresh must still record what happened to it.
-	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-
 	if host, until, paused := r.hostPause(res.URL, now); paused {
 		res.Skipped = fmt.Sprintf("host %s asked to be left alone until %s (429 Too Many Requests)", host, until.Format(time.RFC3339))
 		// The stored next time shows the wait, and keeps it across a
 		// restart.
 		if next := r.schedules[src.Name].At(until); next.After(st.NextFetch) {
 			st.NextFetch = next
-			if err := r.store.SaveState(saveCtx, st); err != nil {
+			if err := r.saveState(ctx, st); err != nil {
 				res.Err = fmt.Errorf("save state of %s: %w", src.Name, err)
 			}
 		}
@@ -481,6 +480,7 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time,
 		st.NextFetch = due
 	default:
 		st.LastError = err.Error()
+		res.TimedOut = errors.Is(err, context.DeadlineExceeded)
 	}
 	if err == nil || ctx.Err() == nil {
 		r.plan(src, &st, h, err, now)
@@ -493,10 +493,30 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time,
 		batch.add(st)
 		return res
 	}
-	if err := r.store.SaveState(saveCtx, st); err != nil {
+	if err := r.saveState(ctx, st); err != nil {
 		res.Err = errors.Join(res.Err, fmt.Errorf("save state of %s: %w", src.Name, err))
 	}
 	return res
+}
+
+// saveTimeout bounds the saving of what a refresh found. It is counted from
+// the moment the saving starts, never from the start of the refresh: the
+// work before it may take as long as the fetch timeout plus the full-text
+// budget, and its outcome (a timeout above all) must still be recorded.
+const saveTimeout = 30 * time.Second
+
+// saveContext is the context the outcome of work done on ctx is saved on:
+// not cancelled with ctx (a shutdown that ends the refresh must still
+// record what happened to it) and with a deadline of its own, from now.
+func saveContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+}
+
+// saveState stores st on a saveContext of ctx.
+func (r *Refresher) saveState(ctx context.Context, st feed.SourceState) error {
+	ctx, cancel := saveContext(ctx)
+	defer cancel()
+	return r.store.SaveState(ctx, st)
 }
 
 // pull does the fetch -> normalize -> full text -> clean -> store part,
