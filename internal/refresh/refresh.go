@@ -249,7 +249,15 @@ func (r *Refresher) RefreshAll(ctx context.Context, onlyDue bool) []Result {
 		todo = append(todo, src)
 	}
 	results := make([]Result, len(todo))
-	batch := new(stateBatch)
+	// The states of the sources that answer 304 are saved together when
+	// the pass ends (below), except when instances share the sources: a
+	// state waiting for the end of the pass is one another instance
+	// cannot see, and if this one dies before it is saved (or the pass
+	// outlasts the lease), the source is taken over and fetched again.
+	var batch *stateBatch
+	if r.coord == nil {
+		batch = new(stateBatch)
+	}
 	var wg sync.WaitGroup
 	for i, src := range todo {
 		wg.Go(func() { results[i] = r.refreshOne(ctx, src, batch, onlyDue) })
@@ -272,12 +280,6 @@ func (r *Refresher) RefreshAll(ctx context.Context, onlyDue bool) []Result {
 					results[i].Err = err
 				}
 			}
-		}
-		// Their leases end only now that their states are stored: an
-		// instance that took one of them over earlier would find it due
-		// still, and fetch it a second time.
-		for _, st := range sts {
-			r.release(ctx, st.Name)
 		}
 	}
 	for _, res := range results {
@@ -319,13 +321,13 @@ func (r *Refresher) due(ctx context.Context, src feed.Source) (bool, error) {
 }
 
 // latestPlan is the latest next time the refresh policy can give src after
-// the last fetch recorded in st: the schedule's next run, delayed by at most
+// the last fetch recorded in st: the schedule's run after it, delayed by at most
 // maxServerWait by hints (unless the source ignores them), or a backoff of
 // at most BackoffMax (or a Retry-After of at most maxServerWait) when the
 // source is failing.
 func (r *Refresher) latestPlan(src feed.Source, st feed.SourceState) time.Time {
 	sched := r.schedules[src.Name]
-	latest := sched.Next(st.LastFetch)
+	latest := sched.After(st.LastFetch)
 	if !src.IgnoreCache {
 		latest = sched.At(latest.Add(maxServerWait))
 	}
@@ -355,7 +357,12 @@ func (b *stateBatch) add(st feed.SourceState) {
 	b.sts = append(b.sts, st)
 }
 
+// take empties the batch and returns what it held; a nil batch holds
+// nothing.
 func (b *stateBatch) take() []feed.SourceState {
+	if b == nil {
+		return nil
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	sts := b.sts
@@ -363,12 +370,12 @@ func (b *stateBatch) take() []feed.SourceState {
 	return sts
 }
 
-// refreshOne is RefreshOne; with a batch, the state of a source that
-// answered 304 goes into it instead of being saved at once (and, when
-// instances are coordinated, its lease is released once the batch is
-// saved). With onlyDue, a coordinated instance refreshes the source only
-// if it is still due once its lease is held: another instance may have
-// refreshed it just before.
+// refreshOne is RefreshOne; with a batch (never when instances are
+// coordinated), the state of a source that answered 304 goes into it
+// instead of being saved at once. With onlyDue, a coordinated instance
+// refreshes the source only if it is still due once its lease is held:
+// another instance may have refreshed it just before. The lease is
+// released only after the state is stored.
 func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stateBatch, onlyDue bool) Result {
 	select {
 	case r.workers <- struct{}{}:
@@ -396,9 +403,7 @@ func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stat
 	}
 	start := r.now()
 	res := r.refresh(ctx, src, start.UTC(), batch)
-	if batch == nil || !res.NotModified || res.Err != nil {
-		r.release(ctx, src.Name)
-	}
+	r.release(ctx, src.Name)
 	res.Duration = r.now().Sub(start)
 	attrs := []any{"source", src.Name, "url", redact(res.URL), "status", res.Status, "duration", res.Duration.Round(time.Millisecond)}
 	switch {
