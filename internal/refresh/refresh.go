@@ -396,8 +396,14 @@ func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stat
 		return Result{Source: src.Name, URL: src.URL, Skipped: otherInstance}
 	}
 	if r.coord != nil && onlyDue {
-		if due, err := r.due(ctx, src); err == nil && !due {
+		// In doubt, another instance may have just fetched it: the next
+		// tick or sweep tries again.
+		due, err := r.due(ctx, src)
+		if err != nil || !due {
 			r.release(ctx, src.Name)
+			if err != nil {
+				return Result{Source: src.Name, URL: src.URL, Err: fmt.Errorf("read state of %s: %w", src.Name, err)}
+			}
 			return Result{Source: src.Name, URL: src.URL, Skipped: otherInstance}
 		}
 	}
