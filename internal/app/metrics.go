@@ -26,6 +26,8 @@ func observeResult(m *metrics.Metrics, res refresh.Result) {
 	switch {
 	case res.Skipped != "":
 		outcome = metrics.OutcomeSkipped
+	case res.TimedOut:
+		outcome = metrics.OutcomeTimeout
 	case res.Err != nil:
 		outcome = metrics.OutcomeError
 	case res.NotModified:

@@ -35,10 +35,11 @@ const (
 	OutcomeOK          = "ok"           // fetched and stored
 	OutcomeNotModified = "not_modified" // the source answered 304
 	OutcomeError       = "error"        // the fetch or the ingest failed
+	OutcomeTimeout     = "timeout"      // the source did not answer within the fetch timeout
 	OutcomeSkipped     = "skipped"      // not fetched (another instance had it, or it was backing off)
 )
 
-var fetchOutcomes = []string{OutcomeOK, OutcomeNotModified, OutcomeError, OutcomeSkipped}
+var fetchOutcomes = []string{OutcomeOK, OutcomeNotModified, OutcomeError, OutcomeTimeout, OutcomeSkipped}
 
 // Outcomes of a WebSub delivery attempt, as given to Delivery; the same
 // strings as websub's OnDelivery hook.
@@ -152,7 +153,7 @@ func New(opts Options) *Metrics {
 		}, []string{"source"}),
 		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "feedmill_fetches_total",
-			Help: "Refreshes of a source, by outcome: ok (fetched and stored), not_modified (answered 304), error (failed), skipped (not fetched: backing off or claimed by another instance).",
+			Help: "Refreshes of a source, by outcome: ok (fetched and stored), not_modified (answered 304), error (failed), timeout (no complete answer within fetch.timeout), skipped (not fetched: backing off or claimed by another instance).",
 		}, []string{"source", "outcome"}),
 		responses: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "feedmill_fetch_responses_total",
@@ -258,7 +259,7 @@ func New(opts Options) *Metrics {
 func (m *Metrics) Handler() http.Handler { return m.handler }
 
 // ObserveFetch records one refresh of a source. outcome is "ok",
-// "not_modified", "error" or "skipped"; status is the HTTP status (0 if
+// "not_modified", "error", "timeout" or "skipped"; status is the HTTP status (0 if
 // none); newItems and updated count the items stored new and changed;
 // failures is the source's count of consecutive failures after this
 // refresh; at is when it ended, the source's last success time when

@@ -131,7 +131,8 @@ func later(a, b time.Time) time.Time {
 // plan sets st's failure count and next attempt after an attempt at now that
 // ended with err (nil for a 200 or a 304) and brought the hints h.
 //
-// A success resets the failure count and plans the schedule's next run, or
+// A success resets the failure count and plans the schedule's next run at
+// least half an interval away (see spreadSchedule.After), or
 // the first run the hints allow (unless the source ignores them). A failure
 // waits a backoff from the source's normal interval, doubled for every
 // consecutive failure and capped at BackoffMax, or as long as a Retry-After
@@ -143,7 +144,7 @@ func (r *Refresher) plan(src feed.Source, st *feed.SourceState, h hints, err err
 	sched := r.schedules[src.Name]
 	if err == nil {
 		st.Failures = 0
-		next := sched.Next(now)
+		next := sched.After(now)
 		if !src.IgnoreCache {
 			if e := h.earliest(now, next); e.After(next) {
 				next = sched.At(e)

@@ -289,7 +289,9 @@ func TestHintsStretchTheInterval(t *testing.T) {
 		ignore   bool
 		min, max time.Duration // of the wait before the next attempt
 	}{
-		{"no hints", "", nil, false, 0, 15 * time.Minute},
+		// Without hints, the schedule's first run at least half an
+		// interval away (the source's runs are shifted by up to one).
+		{"no hints", "", nil, false, 7*time.Minute + 30*time.Second, 22*time.Minute + 30*time.Second},
 		{"max-age", "", []string{"Cache-Control", "public, max-age=7200"}, false, 2 * time.Hour, 2*time.Hour + 15*time.Minute},
 		{"expires", "", []string{"Date", "Thu, 01 Jan 2026 10:00:00 GMT", "Expires", "Thu, 01 Jan 2026 13:00:00 GMT"}, false, time.Hour, 3*time.Hour + 15*time.Minute},
 		{"ttl", "<ttl>180</ttl>", nil, false, 3 * time.Hour, 3*time.Hour + 15*time.Minute},
@@ -298,7 +300,7 @@ func TestHintsStretchTheInterval(t *testing.T) {
 		// The clock says 10:00 GMT.
 		{"skipHours", "<skipHours><hour>10</hour><hour>11</hour><hour>12</hour></skipHours>", nil, false, 3 * time.Hour, 3*time.Hour + 15*time.Minute},
 		{"skipDays", "<skipDays><day>Thursday</day></skipDays>", nil, false, 14 * time.Hour, 14*time.Hour + 15*time.Minute},
-		{"respect_cache: false", "<ttl>180</ttl>", []string{"Cache-Control", "max-age=7200"}, true, 0, 15 * time.Minute},
+		{"respect_cache: false", "<ttl>180</ttl>", []string{"Cache-Control", "max-age=7200"}, true, 7*time.Minute + 30*time.Second, 22*time.Minute + 30*time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -69,7 +69,7 @@ func (r *Refresher) ingest(ctx context.Context, src feed.Source, body []byte, co
 	if st.FirstSuccess.IsZero() {
 		st.FirstSuccess = now
 	}
-	if err := r.store.SaveState(context.WithoutCancel(ctx), st); err != nil {
+	if err := r.saveState(ctx, st); err != nil {
 		return fmt.Errorf("save state of %s: %w", src.Name, err)
 	}
 	return nil

@@ -112,6 +112,10 @@ type Result struct {
 	NotModified bool
 	feed.SaveResult
 	Err error
+	// TimedOut says that Err is the source's: it did not answer, or not
+	// completely, within the fetch timeout. Err then reads "timed out
+	// after" the timeout.
+	TimedOut bool
 	// Skipped says why the source was not fetched at all although it was
 	// asked for: its host asked, by a 429 to another of its sources, to
 	// be left alone for a while. That is not a failure of the source: Err
@@ -252,7 +256,15 @@ func (r *Refresher) RefreshAll(ctx context.Context, onlyDue bool) []Result {
 		todo = append(todo, src)
 	}
 	results := make([]Result, len(todo))
-	batch := new(stateBatch)
+	// The states of the sources that answer 304 are saved together when
+	// the pass ends (below), except when instances share the sources: a
+	// state waiting for the end of the pass is one another instance
+	// cannot see, and if this one dies before it is saved (or the pass
+	// outlasts the lease), the source is taken over and fetched again.
+	var batch *stateBatch
+	if r.coord == nil {
+		batch = new(stateBatch)
+	}
 	var wg sync.WaitGroup
 	for i, src := range todo {
 		wg.Go(func() { results[i] = r.refreshOne(ctx, src, batch, onlyDue) })
@@ -265,7 +277,7 @@ func (r *Refresher) RefreshAll(ctx context.Context, onlyDue bool) []Result {
 	// the pass's; nothing of its items is lost, and the next refresh puts
 	// the state right.)
 	if sts := batch.take(); len(sts) > 0 {
-		saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		saveCtx, cancel := saveContext(ctx)
 		err := r.store.SaveStates(saveCtx, sts)
 		cancel()
 		if err != nil {
@@ -275,12 +287,6 @@ func (r *Refresher) RefreshAll(ctx context.Context, onlyDue bool) []Result {
 					results[i].Err = err
 				}
 			}
-		}
-		// Their leases end only now that their states are stored: an
-		// instance that took one of them over earlier would find it due
-		// still, and fetch it a second time.
-		for _, st := range sts {
-			r.release(ctx, st.Name)
 		}
 	}
 	for _, res := range results {
@@ -322,13 +328,13 @@ func (r *Refresher) due(ctx context.Context, src feed.Source) (bool, error) {
 }
 
 // latestPlan is the latest next time the refresh policy can give src after
-// the last fetch recorded in st: the schedule's next run, delayed by at most
+// the last fetch recorded in st: the schedule's run after it, delayed by at most
 // maxServerWait by hints (unless the source ignores them), or a backoff of
 // at most BackoffMax (or a Retry-After of at most maxServerWait) when the
 // source is failing.
 func (r *Refresher) latestPlan(src feed.Source, st feed.SourceState) time.Time {
 	sched := r.schedules[src.Name]
-	latest := sched.Next(st.LastFetch)
+	latest := sched.After(st.LastFetch)
 	if !src.IgnoreCache {
 		latest = sched.At(latest.Add(maxServerWait))
 	}
@@ -358,7 +364,12 @@ func (b *stateBatch) add(st feed.SourceState) {
 	b.sts = append(b.sts, st)
 }
 
+// take empties the batch and returns what it held; a nil batch holds
+// nothing.
 func (b *stateBatch) take() []feed.SourceState {
+	if b == nil {
+		return nil
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	sts := b.sts
@@ -366,12 +377,12 @@ func (b *stateBatch) take() []feed.SourceState {
 	return sts
 }
 
-// refreshOne is RefreshOne; with a batch, the state of a source that
-// answered 304 goes into it instead of being saved at once (and, when
-// instances are coordinated, its lease is released once the batch is
-// saved). With onlyDue, a coordinated instance refreshes the source only
-// if it is still due once its lease is held: another instance may have
-// refreshed it just before.
+// refreshOne is RefreshOne; with a batch (never when instances are
+// coordinated), the state of a source that answered 304 goes into it
+// instead of being saved at once. With onlyDue, a coordinated instance
+// refreshes the source only if it is still due once its lease is held:
+// another instance may have refreshed it just before. The lease is
+// released only after the state is stored.
 func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stateBatch, onlyDue bool) Result {
 	select {
 	case r.workers <- struct{}{}:
@@ -392,16 +403,20 @@ func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stat
 		return Result{Source: src.Name, URL: src.URL, Skipped: otherInstance}
 	}
 	if r.coord != nil && onlyDue {
-		if due, err := r.due(ctx, src); err == nil && !due {
+		// In doubt, another instance may have just fetched it: the next
+		// tick or sweep tries again.
+		due, err := r.due(ctx, src)
+		if err != nil || !due {
 			r.release(ctx, src.Name)
+			if err != nil {
+				return Result{Source: src.Name, URL: src.URL, Err: fmt.Errorf("read state of %s: %w", src.Name, err)}
+			}
 			return Result{Source: src.Name, URL: src.URL, Skipped: otherInstance}
 		}
 	}
 	start := r.now()
 	res := r.refresh(ctx, src, start.UTC(), batch)
-	if batch == nil || !res.NotModified || res.Err != nil {
-		r.release(ctx, src.Name)
-	}
+	r.release(ctx, src.Name)
 	res.Duration = r.now().Sub(start)
 	// Parsing and discovery errors may name URLs too.
 	res.Err = r.secrets.Error(res.Err)
@@ -453,18 +468,13 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time,
 		// even if the feed itself did not change.
 		st.Validators = feed.Validators{}
 	}
-	// The state is saved on a context of its own: a shutdown that cancels
-	// the refresh must still record what happened to it.
-	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-
 	if host, until, paused := r.hostPause(res.URL, now); paused {
 		res.Skipped = fmt.Sprintf("host %s asked to be left alone until %s (429 Too Many Requests)", host, until.Format(time.RFC3339))
 		// The stored next time shows the wait, and keeps it across a
 		// restart.
 		if next := r.schedules[src.Name].At(until); next.After(st.NextFetch) {
 			st.NextFetch = next
-			if err := r.store.SaveState(saveCtx, st); err != nil {
+			if err := r.saveState(ctx, st); err != nil {
 				res.Err = fmt.Errorf("save state of %s: %w", src.Name, err)
 			}
 		}
@@ -490,6 +500,7 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time,
 		st.NextFetch = due
 	default:
 		st.LastError = r.secrets.Text(err.Error())
+		res.TimedOut = errors.Is(err, context.DeadlineExceeded)
 	}
 	if err == nil || ctx.Err() == nil {
 		r.plan(src, &st, h, err, now)
@@ -502,10 +513,30 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time,
 		batch.add(st)
 		return res
 	}
-	if err := r.store.SaveState(saveCtx, st); err != nil {
+	if err := r.saveState(ctx, st); err != nil {
 		res.Err = errors.Join(res.Err, fmt.Errorf("save state of %s: %w", src.Name, err))
 	}
 	return res
+}
+
+// saveTimeout bounds the saving of what a refresh found. It is counted from
+// the moment the saving starts, never from the start of the refresh: the
+// work before it may take as long as the fetch timeout plus the full-text
+// budget, and its outcome (a timeout above all) must still be recorded.
+const saveTimeout = 30 * time.Second
+
+// saveContext is the context the outcome of work done on ctx is saved on:
+// not cancelled with ctx (a shutdown that ends the refresh must still
+// record what happened to it) and with a deadline of its own, from now.
+func saveContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+}
+
+// saveState stores st on a saveContext of ctx.
+func (r *Refresher) saveState(ctx context.Context, st feed.SourceState) error {
+	ctx, cancel := saveContext(ctx)
+	defer cancel()
+	return r.store.SaveState(ctx, st)
 }
 
 // pull does the fetch -> normalize -> full text -> clean -> store part,

@@ -135,7 +135,7 @@ func TestRefreshOneStoresAndRecordsState(t *testing.T) {
 	if st.Validators.ETag == "" || st.FeedTitle != "Site" || st.FeedLink != "https://site.example/" || st.LastError != "" || st.LastStatus != 200 {
 		t.Errorf("state after success: %+v", st)
 	}
-	if !st.LastFetch.Equal(fx.clock.Now()) || !st.NextFetch.After(st.LastFetch) || st.NextFetch.Sub(st.LastFetch) > 15*time.Minute {
+	if !st.LastFetch.Equal(fx.clock.Now()) || !st.NextFetch.Equal(r.schedules["site"].After(st.LastFetch)) {
 		t.Errorf("times after success: last %v next %v", st.LastFetch, st.NextFetch)
 	}
 

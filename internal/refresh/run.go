@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/feedmill/feedmill/internal/feed"
 )
 
 // Run refreshes every due source at once, then each source on its own
@@ -47,17 +49,7 @@ func (r *Refresher) Run(ctx context.Context) error {
 	)
 	for _, src := range r.sources {
 		c.Schedule(r.schedules[src.Name], cron.FuncJob(func() {
-			// Cron ticks on the plain schedule; a backoff, a server's
-			// hints, a host's 429 or a 410 make the source sit some
-			// ticks out. A state that cannot be read does not stop it.
-			due, err := r.due(ctx, src)
-			if err != nil {
-				r.log.Error("read source state", "source", src.Name, "err", err)
-			}
-			if !due && err == nil {
-				return
-			}
-			if res := r.refreshOne(ctx, src, nil, true); res.Changed() {
+			if res, ran := r.scheduled(ctx, src); ran && res.Changed() {
 				notify()
 			}
 		}))
@@ -78,6 +70,22 @@ func (r *Refresher) Run(ctx context.Context) error {
 	r.sweeping.Wait()
 	<-loopDone
 	return nil
+}
+
+// scheduled is the job of a cron tick of src: cron ticks on the plain
+// schedule, and a source whose stored next time is later (just fetched, a
+// backoff, a server's hints, a host's 429, a 410) sits the tick out. A
+// state that cannot be read does not stop it. It reports whether src was
+// refreshed (or found refreshed by another instance) and how.
+func (r *Refresher) scheduled(ctx context.Context, src feed.Source) (Result, bool) {
+	due, err := r.due(ctx, src)
+	if err != nil {
+		r.log.Error("read source state", "source", src.Name, "err", err)
+	}
+	if !due && err == nil {
+		return Result{}, false
+	}
+	return r.refreshOne(ctx, src, nil, true), true
 }
 
 // sweepLoop sweeps (see sweep) until ctx is cancelled. Each instance's

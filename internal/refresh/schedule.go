@@ -86,6 +86,20 @@ func (s *spreadSchedule) At(t time.Time) time.Time {
 	return next
 }
 
+// After returns the run that follows an attempt at t: the first run at
+// least half an interval after t. A run made on time is followed by the
+// next one, as with Next; a run made off the schedule (the pass at start,
+// a source taken over, a run delayed by a busy machine) stands for the
+// run it was late for or early to, so the source is not fetched again
+// seconds later because a run time falls just after it. A spec that never
+// fires twice has no interval: After is Next.
+func (s *spreadSchedule) After(t time.Time) time.Time {
+	if s.period <= 0 {
+		return s.Next(t)
+	}
+	return s.At(t.Add(s.period / 2))
+}
+
 // interval estimates the shortest gap between two runs of a schedule,
 // sampled from a fixed reference week so the result does not depend on
 // the current time.

@@ -104,3 +104,33 @@ func TestParseScheduleRejectsBadSpec(t *testing.T) {
 		}
 	}
 }
+
+func TestScheduleAfter(t *testing.T) {
+	s, err := parseSchedule("@every 1h", "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := s.Next(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	for _, tt := range []struct {
+		name string
+		at   time.Time
+		want time.Time
+	}{
+		{"on time", run, run.Add(time.Hour)},
+		{"late", run.Add(29 * time.Minute), run.Add(time.Hour)},
+		{"more than half an interval late", run.Add(31 * time.Minute), run.Add(2 * time.Hour)},
+		{"seconds early", run.Add(-2 * time.Second), run.Add(time.Hour)},
+		{"half an interval early", run.Add(-30 * time.Minute), run},
+	} {
+		if got := s.After(tt.at); !got.Equal(tt.want) {
+			t.Errorf("%s: After(%v) = %v, want %v", tt.name, tt.at, got, tt.want)
+		}
+	}
+	never, err := parseSchedule("0 0 30 2 *", "src") // February 30th
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := never.After(run); !got.IsZero() {
+		t.Errorf("a spec that never fires: After = %v, want zero", got)
+	}
+}
