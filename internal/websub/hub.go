@@ -210,7 +210,7 @@ type Hub struct {
 	pendingClients map[string]int          // of those, per client
 	pendingHosts   map[string]int          // of those, per callback host
 	publications   map[string]*publication // published topics waiting to be expanded
-	deliveries    map[subKey]*delivery    // pending delivery per subscription
+	deliveries     map[subKey]*delivery    // pending delivery per subscription
 
 	// countMu serializes recounts, so that OnSubscribers never hears an
 	// older count after a newer one.
@@ -250,9 +250,9 @@ func NewHub(opts HubOptions, st hubStore) *Hub {
 		opts.RetryBase = DefaultRetryBase
 	}
 	h := &Hub{
-		opts:         opts,
-		st:           st,
-		log:          defaultLogger(opts.Logger),
+		opts:           opts,
+		st:             st,
+		log:            defaultLogger(opts.Logger),
 		jobs:           newQueue[hubJob](),
 		verifies:       newQueue[request](),
 		pendingClients: make(map[string]int),
