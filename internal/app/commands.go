@@ -147,6 +147,16 @@ func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.
 		hubOpts.HubURL = p.hubURL
 		hubOpts.Client = websubClient
 		hubOpts.Logger = logger.With("component", "websub-hub")
+		// Only the documents the publisher renders can be subscribed to.
+		hubOpts.Topics = func(topic string) bool {
+			_, ok := p.topicSnapshot(topic)
+			return ok
+		}
+		hubOpts.Limits = websub.HubLimits{
+			ClientPending: cfg.Hub.ClientPending, ClientActive: cfg.Hub.ClientSubscriptions,
+			HostPending: cfg.Hub.HostPending, HostActive: cfg.Hub.HostSubscriptions,
+			Pending: cfg.Hub.MaxPending, Active: cfg.Hub.MaxSubscriptions,
+		}
 		hubOpts.Content = func(topic string) ([]byte, string, bool) {
 			snap, ok := p.topicSnapshot(topic)
 			if !ok {

@@ -487,6 +487,50 @@ func TestWebSubHub(t *testing.T) {
 	}
 }
 
+// TestWebSubHubLimits: the built-in hub takes subscriptions only to the
+// feeds the publisher renders, and applies the hub: limits of the config.
+func TestWebSubHubLimits(t *testing.T) {
+	src := newMutableFeed(t)
+	p, base := served(t, func(base string) string {
+		return fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nstorage:\n  dsn: feedmill.db\nfetch:\n  allow_private: true\nhub:\n  per_client_pending: 1\nsources:\n  - name: blog\n    url: %s\n", strings.TrimPrefix(base, "http://"), base, src.topic())
+	})
+	p.refresher.RefreshAll(t.Context(), false)
+
+	// A reader that never answers its verification: its request stays
+	// pending until the test ends.
+	release := make(chan struct{})
+	reader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer reader.Close()
+	defer close(release)
+
+	subscribe := func(topic, callback string) (int, string) {
+		t.Helper()
+		resp, err := http.PostForm(base+"/websub/hub", url.Values{
+			"hub.mode": {"subscribe"}, "hub.topic": {topic}, "hub.callback": {callback},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := subscribe(base+"/feeds/none.atom", reader.URL+"/a"); code != http.StatusBadRequest || !strings.Contains(body, "not a feed this server publishes") {
+		t.Errorf("subscription to a feed we do not publish: %d %q, want 400", code, body)
+	}
+	if code, body := subscribe(base+"/feeds/all.atom", reader.URL+"/a"); code != http.StatusAccepted {
+		t.Fatalf("first subscription: %d %q, want 202", code, body)
+	}
+	if code, body := subscribe(base+"/feeds/all.rss", reader.URL+"/b"); code != http.StatusTooManyRequests || !strings.Contains(body, "at most 1") {
+		t.Errorf("second pending subscription of the client: %d %q, want 429 (hub.per_client_pending: 1)", code, body)
+	}
+}
+
 // TestWebSubSource: a source with websub: true advertises a hub; feedmill
 // subscribes after its first fetch, the hub verifies our intent, and a
 // push from the hub puts the new item in our feed without a fetch.
@@ -519,6 +563,12 @@ func TestWebSubSource(t *testing.T) {
 	eventually(t, "our subscription is active", func() bool {
 		sub, ok, err := p.store.SourceSubscription(t.Context(), "blog")
 		return err == nil && ok && sub.State == "active"
+	})
+	// The hub stores the subscription after our callback confirmed it:
+	// a publication before that reaches nobody.
+	eventually(t, "their hub holds the subscription", func() bool {
+		subs, err := hubStore.HubSubscriptions(t.Context(), src.topic(), time.Now())
+		return err == nil && len(subs) == 1
 	})
 
 	src.add("Pushed, not polled")

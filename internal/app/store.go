@@ -33,6 +33,7 @@ type Store interface {
 	DeleteHubSubscription(ctx context.Context, topic, callback string) error
 	HubSubscriptions(ctx context.Context, topic string, now time.Time) ([]feed.HubSubscription, error)
 	ExpireHubSubscriptions(ctx context.Context, now time.Time) (int, error)
+	HubSubscriptionCounts(ctx context.Context, client, host string, now time.Time) (feed.HubCounts, error)
 	PutSourceSubscription(ctx context.Context, sub feed.SourceSubscription) error
 	SourceSubscription(ctx context.Context, source string) (feed.SourceSubscription, bool, error)
 	SourceSubscriptions(ctx context.Context) ([]feed.SourceSubscription, error)

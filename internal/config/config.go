@@ -105,6 +105,7 @@ type Config struct {
 	Storage  Storage
 	Schedule string // default cron spec of every source
 	Fetch    Fetch
+	Hub      Hub // limits of the built-in WebSub hub
 	// TrackingParams are query parameter names removed from item links on
 	// top of the normalizer's built-in list, as written; a name ending in
 	// '*' matches every parameter it is a prefix of. Empty when not set.
@@ -173,6 +174,21 @@ type Fetch struct {
 	// Empty when not set. Use Config.Redactor.
 	SecretParams []string
 }
+
+// Hub bounds what anonymous clients can make the built-in WebSub hub do
+// (see websub.HubLimits, which these fill). Zero means the hub's own
+// default; a value set in the file is 1..MaxHubLimit.
+type Hub struct {
+	ClientPending       int // hub.per_client_pending
+	ClientSubscriptions int // hub.per_client_subscriptions
+	HostPending         int // hub.per_host_pending
+	HostSubscriptions   int // hub.per_host_subscriptions
+	MaxPending          int // hub.max_pending
+	MaxSubscriptions    int // hub.max_subscriptions
+}
+
+// MaxHubLimit bounds each limit of the hub.
+const MaxHubLimit = 1_000_000
 
 // Source is one configured source.
 type Source struct {

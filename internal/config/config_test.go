@@ -122,6 +122,10 @@ func TestGood(t *testing.T) {
 					FullTextLimit: 1000, FullTextBudget: 150 * time.Second,
 					MinGap: 0, AllowPrivate: true, BackoffMax: 7 * 24 * time.Hour,
 				},
+				Hub: Hub{
+					ClientPending: 5, ClientSubscriptions: 50, HostPending: 6, HostSubscriptions: 60,
+					MaxPending: 500, MaxSubscriptions: 5000,
+				},
 				TrackingParams: []string{"utm_*", "fbclid", "mc.cid", "_hs-enc"},
 				Sources: []Source{
 					{

@@ -44,6 +44,16 @@ func (d *decoder) decode(root *yaml.Node, c *Config) {
 				{"secret_params", d.asStrings(&c.Fetch.SecretParams)},
 			})
 		}},
+		{"hub", func(v *yaml.Node, p string) {
+			d.mapping(v, p, []field{
+				{"per_client_pending", d.asInt(&c.Hub.ClientPending)},
+				{"per_client_subscriptions", d.asInt(&c.Hub.ClientSubscriptions)},
+				{"per_host_pending", d.asInt(&c.Hub.HostPending)},
+				{"per_host_subscriptions", d.asInt(&c.Hub.HostSubscriptions)},
+				{"max_pending", d.asInt(&c.Hub.MaxPending)},
+				{"max_subscriptions", d.asInt(&c.Hub.MaxSubscriptions)},
+			})
+		}},
 		{"tracking_params", d.asStrings(&c.TrackingParams)},
 		{"sources", func(v *yaml.Node, p string) {
 			d.list(v, p, func(_ int, el *yaml.Node, p string) {

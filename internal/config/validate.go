@@ -31,6 +31,7 @@ func (d *decoder) validate(c *Config) {
 	d.validateStorage(c.Storage, c.Fetch)
 	d.check("schedule", checkSchedule(c.Schedule))
 	d.validateFetch(c.Fetch)
+	d.validateHub(c.Hub)
 	d.validateTrackingParams(c.TrackingParams)
 	d.validateSources(c.Sources, c.Redactor())
 	d.validateFeeds(c.Feeds, c.Sources)
@@ -124,6 +125,26 @@ func (d *decoder) validateFetch(f Fetch) {
 			d.check(p, "give the parameter's name alone, without '=' or a value")
 		case !validSecretParam(name):
 			d.check(p, fmt.Sprintf("invalid parameter name %s: use letters, digits, '.', '_', '-', '[' and ']', and at least one letter or digit", quote(name)))
+		}
+	}
+}
+
+// validateHub checks the hub's limits that the file sets; those it leaves
+// out are 0, the hub's defaults.
+func (d *decoder) validateHub(h Hub) {
+	for _, l := range []struct {
+		key string
+		n   int
+	}{
+		{"hub.per_client_pending", h.ClientPending},
+		{"hub.per_client_subscriptions", h.ClientSubscriptions},
+		{"hub.per_host_pending", h.HostPending},
+		{"hub.per_host_subscriptions", h.HostSubscriptions},
+		{"hub.max_pending", h.MaxPending},
+		{"hub.max_subscriptions", h.MaxSubscriptions},
+	} {
+		if _, set := d.lines[l.key]; set {
+			d.check(l.key, checkRange(l.n, 1, MaxHubLimit))
 		}
 	}
 }

@@ -441,6 +441,35 @@ type HubSubscription struct {
 	Lease   time.Duration // as granted, in whole seconds
 	Expires time.Time     // the subscription is void from this instant on
 	Created time.Time     // when it was first verified
+	// Client names who asked for it, for the hub's per-client limits: the
+	// IPv4 address, or the IPv6 /64 network, the request came from; empty
+	// for subscriptions stored before clients were recorded.
+	Client string
+}
+
+// CallbackHost is the host the subscription's deliveries go to, lower
+// case and without a port, as the hub's per-callback-host limits count
+// it; empty when the callback is not a URL with a host.
+func (s HubSubscription) CallbackHost() string {
+	return URLHost(s.Callback)
+}
+
+// URLHost returns the lower-case host name of rawURL, without port or
+// brackets; empty when rawURL has none.
+func URLHost(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Hostname())
+}
+
+// HubCounts are the unexpired subscriptions of the built-in hub that its
+// limits weigh a new one against.
+type HubCounts struct {
+	Total        int // to every topic
+	Client       int // asked for by one client (HubSubscription.Client)
+	CallbackHost int // delivered to one host (HubSubscription.CallbackHost)
 }
 
 // SourceSubscription is our WebSub subscription to a source's hub; a source

@@ -374,6 +374,21 @@ var schemaSteps = []step{
 			`ALTER TABLE articles ADD COLUMN author TEXT NOT NULL DEFAULT ''`,
 		),
 	},
+	{
+		// 10: who asked for each subscription of the built-in hub, and the
+		// host its deliveries go to, which the hub's per-client and
+		// per-callback-host limits count. Older rows have neither (''):
+		// they count towards the global cap only, until renewed.
+		name: "hub subscription owners",
+		sqlite: execAll(
+			`ALTER TABLE hub_subscriptions ADD COLUMN client TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE hub_subscriptions ADD COLUMN callback_host TEXT NOT NULL DEFAULT ''`,
+		),
+		postgres: pgExecAll(
+			`ALTER TABLE hub_subscriptions ADD COLUMN client TEXT COLLATE "C" NOT NULL DEFAULT ''`,
+			`ALTER TABLE hub_subscriptions ADD COLUMN callback_host TEXT COLLATE "C" NOT NULL DEFAULT ''`,
+		),
+	},
 }
 
 // execAll is a SQLite step running statements in order.

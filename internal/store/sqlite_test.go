@@ -666,6 +666,8 @@ func TestSQLiteUpgradeCountsItems(t *testing.T) {
 	// Back to schema 5: the counts (and what later steps added) never
 	// existed.
 	for _, q := range []string{
+		`ALTER TABLE hub_subscriptions DROP COLUMN client`,
+		`ALTER TABLE hub_subscriptions DROP COLUMN callback_host`,
 		`DROP TABLE item_counts`,
 		`ALTER TABLE articles DROP COLUMN published`,
 		`ALTER TABLE articles DROP COLUMN updated`,
@@ -1017,6 +1019,8 @@ func TestSQLiteUpgradeArticleDates(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{
+		`ALTER TABLE hub_subscriptions DROP COLUMN client`,
+		`ALTER TABLE hub_subscriptions DROP COLUMN callback_host`,
 		`ALTER TABLE articles DROP COLUMN published`,
 		`ALTER TABLE articles DROP COLUMN updated`,
 		`ALTER TABLE articles DROP COLUMN author`,

@@ -63,7 +63,8 @@ func checkHubSubscription(sub feed.HubSubscription) error {
 // PutHubSubscription stores sub, replacing the subscription with the same
 // Topic and Callback: its secret, lease and expiry are overwritten (a
 // subscriber renewing its lease may change its secret), while the time it
-// was first created is kept. Topic, Callback, Expires and Created must be
+// was first created is kept, and Client becomes the renewing one. Topic,
+// Callback, Expires and Created must be
 // set; Lease reads back truncated to whole seconds.
 func (e *engine) PutHubSubscription(ctx context.Context, sub feed.HubSubscription) error {
 	if err := checkHubSubscription(sub); err != nil {
@@ -72,11 +73,13 @@ func (e *engine) PutHubSubscription(ctx context.Context, sub feed.HubSubscriptio
 	lease, _ := leaseSeconds(sub.Lease) // checked above
 	err := e.write(ctx, func(q querier) error {
 		_, err := q.exec(ctx, `INSERT INTO hub_subscriptions
-			(topic, callback, secret, lease, expires, created)
-			VALUES (?, ?, ?, ?, ?, ?)
+			(topic, callback, secret, lease, expires, created, client, callback_host)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (topic, callback) DO UPDATE SET
-			secret = excluded.secret, lease = excluded.lease, expires = excluded.expires`,
-			sub.Topic, sub.Callback, sub.Secret, lease, toMicros(sub.Expires), toMicros(sub.Created))
+			secret = excluded.secret, lease = excluded.lease, expires = excluded.expires,
+			client = excluded.client`,
+			sub.Topic, sub.Callback, sub.Secret, lease, toMicros(sub.Expires), toMicros(sub.Created),
+			sub.Client, sub.CallbackHost())
 		return err
 	})
 	if err != nil {
@@ -102,7 +105,7 @@ func (e *engine) DeleteHubSubscription(ctx context.Context, topic, callback stri
 // HubSubscriptions returns the subscriptions to topic that have not expired
 // at now (Expires after now), ordered by callback.
 func (e *engine) HubSubscriptions(ctx context.Context, topic string, now time.Time) ([]feed.HubSubscription, error) {
-	rows, err := e.read.query(ctx, `SELECT callback, secret, lease, expires, created
+	rows, err := e.read.query(ctx, `SELECT callback, secret, lease, expires, created, client
 		FROM hub_subscriptions WHERE topic = ? AND expires > ? ORDER BY callback`,
 		topic, toMicros(now))
 	if err != nil {
@@ -113,7 +116,7 @@ func (e *engine) HubSubscriptions(ctx context.Context, topic string, now time.Ti
 	for rows.Next() {
 		sub := feed.HubSubscription{Topic: topic}
 		var lease, expires, created int64
-		if err := rows.Scan(&sub.Callback, &sub.Secret, &lease, &expires, &created); err != nil {
+		if err := rows.Scan(&sub.Callback, &sub.Secret, &lease, &expires, &created, &sub.Client); err != nil {
 			return nil, fmt.Errorf("list hub subscriptions to %s: %w", topic, err)
 		}
 		sub.Lease = time.Duration(lease) * time.Second
@@ -134,6 +137,22 @@ func (e *engine) CountHubSubscriptions(ctx context.Context, now time.Time) (int,
 		return 0, fmt.Errorf("count hub subscriptions: %w", err)
 	}
 	return int(n), nil
+}
+
+// HubSubscriptionCounts counts the subscriptions, to every topic, that
+// have not expired at now: all of them, those client asked for, and those
+// delivered to host (as HubSubscription.CallbackHost gives it). The hub
+// weighs a new subscription against them.
+func (e *engine) HubSubscriptionCounts(ctx context.Context, client, host string, now time.Time) (feed.HubCounts, error) {
+	var total, byClient, byHost int64
+	err := e.read.queryRow(ctx, `SELECT count(*),
+		coalesce(sum(CASE WHEN client = ? THEN 1 ELSE 0 END), 0),
+		coalesce(sum(CASE WHEN callback_host = ? THEN 1 ELSE 0 END), 0)
+		FROM hub_subscriptions WHERE expires > ?`, client, host, toMicros(now)).Scan(&total, &byClient, &byHost)
+	if err != nil {
+		return feed.HubCounts{}, fmt.Errorf("count hub subscriptions of client %s and host %s: %w", client, host, err)
+	}
+	return feed.HubCounts{Total: int(total), Client: int(byClient), CallbackHost: int(byHost)}, nil
 }
 
 // ExpireHubSubscriptions deletes every subscription that has expired at

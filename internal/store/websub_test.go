@@ -21,6 +21,7 @@ type websubStore interface {
 	HubSubscriptions(ctx context.Context, topic string, now time.Time) ([]feed.HubSubscription, error)
 	ExpireHubSubscriptions(ctx context.Context, now time.Time) (int, error)
 	CountHubSubscriptions(ctx context.Context, now time.Time) (int, error)
+	HubSubscriptionCounts(ctx context.Context, client, host string, now time.Time) (feed.HubCounts, error)
 	PutSourceSubscription(ctx context.Context, sub feed.SourceSubscription) error
 	SourceSubscription(ctx context.Context, source string) (feed.SourceSubscription, bool, error)
 	SourceSubscriptions(ctx context.Context) ([]feed.SourceSubscription, error)
@@ -47,6 +48,7 @@ func testWebSubConformance(t *testing.T, fresh func(t *testing.T) websubOpener) 
 		{"hub subscriptions upsert", testHubSubscriptionUpsert},
 		{"hub subscriptions expire", testHubSubscriptionExpiry},
 		{"hub subscriptions: bad input", testHubSubscriptionBadInput},
+		{"hub subscriptions counted by client and host", testHubSubscriptionCounts},
 		{"source subscriptions round-trip", testSourceSubscriptions},
 		{"source subscriptions: bad input", testSourceSubscriptionBadInput},
 		{"websub: cancelled context", testWebSubCancelled},
@@ -191,6 +193,49 @@ func testHubSubscriptionUpsert(t *testing.T, open websubOpener) {
 	want.Created = first.Created
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("after renewal: %+v, want [%+v]", got, want)
+	}
+}
+
+func testHubSubscriptionCounts(t *testing.T, open websubOpener) {
+	s := mustOpenWebSub(t, open)
+	owned := func(topic, callback, client string, expires time.Time) feed.HubSubscription {
+		sub := hubSub(topic, callback, expires)
+		sub.Client = client
+		return sub
+	}
+	mustPutHub(t, s,
+		owned(topicRSS, "https://a.example/1", "192.0.2.1", at(5)),
+		owned(topicAtom, "https://A.example:8443/2", "192.0.2.1", at(5)),
+		owned(topicRSS, "https://b.example/1", "192.0.2.1", at(1)), // expires first
+		owned(topicRSS, "https://a.example/3", "2001:db8::/64", at(5)),
+		hubSub(topicAtom, "https://c.example/1", at(5)), // from before clients were recorded
+	)
+	if got := mustHubSubs(t, s, topicAtom, at(0)); len(got) != 2 || got[0].Client != "192.0.2.1" || got[1].Client != "" {
+		t.Errorf("clients read back: %+v", got)
+	}
+	tests := []struct {
+		name, client, host string
+		now                time.Time
+		want               feed.HubCounts
+	}{
+		{"client and host", "192.0.2.1", "a.example", at(0), feed.HubCounts{Total: 5, Client: 3, CallbackHost: 3}},
+		{"after an expiry", "192.0.2.1", "b.example", at(1), feed.HubCounts{Total: 4, Client: 2, CallbackHost: 0}},
+		{"an IPv6 network", "2001:db8::/64", "c.example", at(0), feed.HubCounts{Total: 5, Client: 1, CallbackHost: 1}},
+		{"strangers", "198.51.100.7", "d.example", at(0), feed.HubCounts{Total: 5}},
+		{"all expired", "192.0.2.1", "a.example", at(5), feed.HubCounts{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.HubSubscriptionCounts(context.Background(), tc.client, tc.host, tc.now)
+			if err != nil || got != tc.want {
+				t.Errorf("HubSubscriptionCounts = %+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+	// A renewal by another client moves the subscription to it.
+	mustPutHub(t, s, owned(topicRSS, "https://a.example/1", "198.51.100.7", at(6)))
+	if got, err := s.HubSubscriptionCounts(context.Background(), "198.51.100.7", "", at(0)); err != nil || got.Client != 1 {
+		t.Errorf("after a renewal by another client: %+v, %v", got, err)
 	}
 }
 

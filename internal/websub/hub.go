@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -36,14 +37,40 @@ const (
 // maxRetryDelay caps the backoff, whatever the options say.
 const maxRetryDelay = 6 * time.Hour
 
-// hubWorkers is how many verifications and deliveries run at once: a slow
-// or dead callback must not hold up the others.
-const hubWorkers = 4
+// verifyWorkers is how many verifications of intent run at once, and
+// deliverWorkers how many deliveries: each has its own queue and workers,
+// so that callbacks hanging on verification (anyone can ask for one) never
+// hold up the deliveries to verified subscribers, and a slow or dead
+// callback holds up only one worker.
+const (
+	verifyWorkers  = 4
+	deliverWorkers = 4
+)
 
-// maxVerifications bounds the verification requests waiting to be made.
-// The hub endpoint is public; past the bound it answers 503 instead of
-// queueing without end.
-const maxVerifications = 1000
+// Default limits of the hub (see HubLimits). The hub endpoint is public:
+// past a limit it answers 429 (a client's or a callback host's) or 503
+// (the global ones) with Retry-After, instead of queueing or storing
+// without end.
+const (
+	DefaultClientPending = 10
+	DefaultClientActive  = 100
+	DefaultHostPending   = 10
+	DefaultHostActive    = 100
+	DefaultPending       = 1000
+	DefaultActive        = 10000
+)
+
+// Retry-After of the answers past a limit, in seconds: a pending
+// verification ends within a client timeout or so, a subscription at the
+// end of its lease or on unsubscription.
+const (
+	retryPending = "60"
+	retryActive  = "3600"
+)
+
+// maxURLLength bounds hub.callback and hub.topic: both are stored, and
+// logged, for as long as a subscription lasts.
+const maxURLLength = 2048
 
 // expireEvery is how often the hub deletes expired subscriptions. Lookups
 // ignore expired ones anyway; this only keeps the table small.
@@ -55,6 +82,7 @@ type hubStore interface {
 	DeleteHubSubscription(ctx context.Context, topic, callback string) error
 	HubSubscriptions(ctx context.Context, topic string, now time.Time) ([]feed.HubSubscription, error)
 	ExpireHubSubscriptions(ctx context.Context, now time.Time) (int, error)
+	HubSubscriptionCounts(ctx context.Context, client, host string, now time.Time) (feed.HubCounts, error)
 }
 
 // hubCounter is what a store needs for Subscribers and OnSubscribers: the
@@ -75,12 +103,49 @@ const (
 	DeliveryFailed = "failed" // the attempt failed and nothing follows: retries used up, or 410 Gone
 )
 
+// HubLimits bound what anonymous clients can make the hub do. A client is
+// the IPv4 address, or the IPv6 /64 network, a request comes from (the
+// connection's, since feedmill knows no trusted proxy); a callback host is
+// the host name of hub.callback. Pending counts the requests whose
+// verification is queued or running, active the stored subscriptions
+// whose lease has not ended; a renewal of a subscription that exists is
+// never refused for being one too many. Zero values mean the defaults.
+type HubLimits struct {
+	ClientPending int // pending requests of one client (default 10)
+	ClientActive  int // subscriptions one client asked for (default 100)
+	HostPending   int // pending requests to one callback host (default 10)
+	HostActive    int // subscriptions delivered to one callback host (default 100)
+	Pending       int // pending requests in all (default 1000)
+	Active        int // subscriptions in all (default 10000)
+}
+
+func (l HubLimits) withDefaults() HubLimits {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.ClientPending, DefaultClientPending)
+	def(&l.ClientActive, DefaultClientActive)
+	def(&l.HostPending, DefaultHostPending)
+	def(&l.HostActive, DefaultHostActive)
+	def(&l.Pending, DefaultPending)
+	def(&l.Active, DefaultActive)
+	return l
+}
+
 // HubOptions configure a Hub. Zero values mean the defaults given.
 type HubOptions struct {
-	// BaseURL is feedmill's public URL, required: topics under
-	// BaseURL + "/feeds/" (an exact string prefix) are ours, and
-	// subscriptions to any other topic are denied.
+	// BaseURL is feedmill's public URL, required.
 	BaseURL string
+	// Topics reports whether topic is the URL of a document this server
+	// publishes; only those can be subscribed to, a request for any other
+	// is answered 400. Default: any URL under BaseURL + "/feeds/" (an
+	// exact string prefix); the daemon passes the publisher's list.
+	Topics func(topic string) bool
+	// Limits bound pending and active subscriptions per client, per
+	// callback host and in all.
+	Limits HubLimits
 	// HubURL is this hub's own URL, sent as the Link rel="hub" of each
 	// delivery; default BaseURL + "/websub/hub".
 	HubURL string
@@ -137,10 +202,15 @@ type Hub struct {
 
 	jobs *queue[hubJob]
 
-	mu            sync.Mutex
-	verifications int                     // queued or running verify and deny jobs
-	publications  map[string]*publication // published topics waiting to be expanded
-	deliveries    map[subKey]*delivery    // pending delivery per subscription
+	verifies *queue[request] // verifications of intent, apart from jobs
+	putMu    sync.Mutex      // serializes the last limit check and the store of a subscription
+
+	mu             sync.Mutex
+	verifications  int                     // queued or running verifications
+	pendingClients map[string]int          // of those, per client
+	pendingHosts   map[string]int          // of those, per callback host
+	publications   map[string]*publication // published topics waiting to be expanded
+	deliveries     map[subKey]*delivery    // pending delivery per subscription
 
 	// countMu serializes recounts, so that OnSubscribers never hears an
 	// older count after a newer one.
@@ -180,16 +250,23 @@ func NewHub(opts HubOptions, st hubStore) *Hub {
 		opts.RetryBase = DefaultRetryBase
 	}
 	h := &Hub{
-		opts:         opts,
-		st:           st,
-		log:          defaultLogger(opts.Logger),
-		jobs:         newQueue[hubJob](),
-		publications: make(map[string]*publication),
-		deliveries:   make(map[subKey]*delivery),
-		lastCount:    -1,
+		opts:           opts,
+		st:             st,
+		log:            defaultLogger(opts.Logger),
+		jobs:           newQueue[hubJob](),
+		verifies:       newQueue[request](),
+		pendingClients: make(map[string]int),
+		pendingHosts:   make(map[string]int),
+		publications:   make(map[string]*publication),
+		deliveries:     make(map[subKey]*delivery),
+		lastCount:      -1,
 	}
+	h.opts.Limits = opts.Limits.withDefaults()
 	if opts.BaseURL != "" {
 		h.ours = opts.BaseURL + "/feeds/"
+	}
+	if h.opts.Topics == nil {
+		h.opts.Topics = h.isOurs
 	}
 	return h
 }
@@ -197,31 +274,30 @@ func NewHub(opts HubOptions, st hubStore) *Hub {
 // subKey identifies a subscription.
 type subKey struct{ topic, callback string }
 
-// request is a subscription request waiting for verification or denial.
+// request is a subscription request waiting for verification.
 type request struct {
 	mode     string
 	topic    string
 	callback string
 	secret   string
 	lease    time.Duration
-	reason   string // of a denial
+	client   string // who asked (see HubLimits)
+	host     string // the callback's host
 }
 
 type jobKind int
 
 const (
-	jobVerify  jobKind = iota // verify the intent of a request
-	jobDeny                   // tell a subscriber its request is denied
-	jobPublish                // expand a publication into deliveries
+	jobPublish jobKind = iota // expand a publication into deliveries
 	jobDeliver                // deliver content to one subscriber
 )
 
+// hubJob is a job of the delivery queue.
 type hubJob struct {
 	kind   jobKind
-	req    request // jobVerify, jobDeny
-	topic  string  // jobPublish
-	key    subKey  // jobDeliver
-	ticket uint64  // jobDeliver: valid while equal to the delivery's ticket
+	topic  string // jobPublish
+	key    subKey // jobDeliver
+	ticket uint64 // jobDeliver: valid while equal to the delivery's ticket
 }
 
 // publication is new content of a topic.
@@ -245,11 +321,13 @@ type delivery struct {
 
 // ServeHTTP takes a subscription request: a POST of a form with hub.mode
 // (subscribe or unsubscribe), hub.callback and hub.topic (absolute http(s)
-// URLs), and optionally hub.lease_seconds and hub.secret (under 200 bytes).
-// An acceptable request is answered 202 Accepted and verified later by Run;
-// a subscription to a topic that is not ours is denied then. Anything else
-// is answered 400 with a plain-text reason (405 for another method, 415 for
-// another body type, 503 when too many verifications are waiting).
+// URLs, the topic one this server publishes), and optionally
+// hub.lease_seconds and hub.secret (under 200 bytes). An acceptable
+// request is answered 202 Accepted and verified later by Run. Anything
+// else is answered 400 with a plain-text reason (405 for another method,
+// 413 for a form over 16 KiB, 415 for another body type); past a limit of
+// the client or the callback host 429, past a global one 503, both with
+// Retry-After.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -274,29 +352,118 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-
-	kind := jobVerify
-	if !h.isOurs(req.topic) {
-		if req.mode == modeUnsubscribe {
-			// Nobody can be subscribed to it: nothing to verify or deny.
-			w.WriteHeader(http.StatusAccepted)
-			return
-		}
-		kind, req.reason = jobDeny, "this hub serves only the feeds under "+h.ours
-	}
-	h.mu.Lock()
-	full := h.verifications >= maxVerifications
-	if !full {
-		h.verifications++
-	}
-	h.mu.Unlock()
-	if full {
-		w.Header().Set("Retry-After", "60")
-		http.Error(w, "too many pending requests; try again later", http.StatusServiceUnavailable)
+	if !h.opts.Topics(req.topic) {
+		http.Error(w, fmt.Sprintf("hub.topic %q is not a feed this server publishes; this hub serves only those", req.topic), http.StatusBadRequest)
 		return
 	}
-	h.jobs.push(hubJob{kind: kind, req: req}, time.Now())
+	req.client, req.host = clientOf(r), feed.URLHost(req.callback)
+	if req.mode == modeSubscribe {
+		if lim := h.overActive(r.Context(), req); lim != nil {
+			h.refuse(w, lim, retryActive)
+			return
+		}
+	}
+	if lim := h.reservePending(req); lim != nil {
+		h.refuse(w, lim, retryPending)
+		return
+	}
+	h.verifies.push(req, time.Now())
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// limitError is a request refused by a limit: 429 when it is the client's
+// or its callback host's, 503 when the hub as a whole is full.
+type limitError struct {
+	status int
+	what   string
+}
+
+func (e *limitError) Error() string { return e.what }
+
+// refuse answers a request past a limit.
+func (h *Hub) refuse(w http.ResponseWriter, lim *limitError, retryAfter string) {
+	w.Header().Set("Retry-After", retryAfter)
+	http.Error(w, lim.what+"; try again later", lim.status)
+}
+
+// reservePending counts req among the pending verifications, unless that
+// would pass a limit, which it returns.
+func (h *Hub) reservePending(req request) *limitError {
+	l := h.opts.Limits
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.pendingClients[req.client] >= l.ClientPending:
+		return &limitError{http.StatusTooManyRequests, fmt.Sprintf("too many pending requests from your address (at most %d)", l.ClientPending)}
+	case h.pendingHosts[req.host] >= l.HostPending:
+		return &limitError{http.StatusTooManyRequests, fmt.Sprintf("too many pending requests for callbacks on %s (at most %d)", req.host, l.HostPending)}
+	case h.verifications >= l.Pending:
+		return &limitError{http.StatusServiceUnavailable, "too many pending requests"}
+	}
+	h.verifications++
+	h.pendingClients[req.client]++
+	h.pendingHosts[req.host]++
+	return nil
+}
+
+// verified ends the pending verification of req.
+func (h *Hub) verified(req request) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.verifications--
+	if h.pendingClients[req.client]--; h.pendingClients[req.client] <= 0 {
+		delete(h.pendingClients, req.client)
+	}
+	if h.pendingHosts[req.host]--; h.pendingHosts[req.host] <= 0 {
+		delete(h.pendingHosts, req.host)
+	}
+}
+
+// overActive returns the limit on active subscriptions a new subscription
+// for req would pass, or nil. A renewal of an existing subscription passes
+// none. When the store cannot count, it is logged and the request goes on:
+// the verification checks again.
+func (h *Hub) overActive(ctx context.Context, req request) *limitError {
+	c, err := h.st.HubSubscriptionCounts(ctx, req.client, req.host, h.opts.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			h.log.Error("websub hub: count subscriptions", "err", err)
+		}
+		return nil
+	}
+	l := h.opts.Limits
+	var lim *limitError
+	switch {
+	case c.Client >= l.ClientActive:
+		lim = &limitError{http.StatusTooManyRequests, fmt.Sprintf("too many subscriptions from your address (at most %d)", l.ClientActive)}
+	case c.CallbackHost >= l.HostActive:
+		lim = &limitError{http.StatusTooManyRequests, fmt.Sprintf("too many subscriptions with callbacks on %s (at most %d)", req.host, l.HostActive)}
+	case c.Total >= l.Active:
+		lim = &limitError{http.StatusServiceUnavailable, "this hub holds as many subscriptions as it takes"}
+	default:
+		return nil
+	}
+	if _, ok, err := h.lookup(ctx, subKey{req.topic, req.callback}); err == nil && ok {
+		return nil // a renewal
+	}
+	return lim
+}
+
+// clientOf names the client of r for the limits: the IPv4 address it came
+// from, or the /64 network of an IPv6 one (a single host commonly holds a
+// whole /64). RemoteAddr is the connection's: feedmill has no notion of a
+// trusted proxy, so X-Forwarded-For, which anyone can write, is ignored.
+func clientOf(r *http.Request) string {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	addr := ap.Addr().Unmap()
+	if addr.Is4() {
+		return addr.String()
+	}
+	p, _ := addr.WithZone("").Prefix(64)
+	return p.String()
 }
 
 // parseRequest validates a subscription request form.
@@ -317,11 +484,17 @@ func (h *Hub) parseRequest(form url.Values) (request, error) {
 	if req.callback == "" {
 		return request{}, errors.New("missing hub.callback")
 	}
+	if len(req.callback) > maxURLLength {
+		return request{}, fmt.Errorf("hub.callback longer than %d bytes", maxURLLength)
+	}
 	if err := checkHTTPURL(req.callback); err != nil {
 		return request{}, fmt.Errorf("invalid hub.callback: %w", err)
 	}
 	if req.topic == "" {
 		return request{}, errors.New("missing hub.topic")
+	}
+	if len(req.topic) > maxURLLength {
+		return request{}, fmt.Errorf("hub.topic longer than %d bytes", maxURLLength)
 	}
 	if err := checkHTTPURL(req.topic); err != nil {
 		return request{}, fmt.Errorf("invalid hub.topic: %w", err)
@@ -353,7 +526,8 @@ func (h *Hub) boundLease(seconds int64) time.Duration {
 	return max(time.Duration(seconds)*time.Second, h.opts.MinLease)
 }
 
-// isOurs reports whether topic is one of our published documents.
+// isOurs reports whether topic is under BaseURL + "/feeds/": the topic
+// rule when HubOptions.Topics is not given.
 func (h *Hub) isOurs(topic string) bool {
 	return h.ours != "" && strings.HasPrefix(topic, h.ours) && len(topic) > len(h.ours)
 }
@@ -373,10 +547,11 @@ func (h *Hub) Publish(topic string, body []byte, contentType string) {
 	}
 }
 
-// Run verifies and denies subscription requests, delivers published
-// content with retries, and deletes expired subscriptions, until ctx ends.
-// It then returns nil after the requests in flight, which see ctx end, have
-// finished. Run is called once.
+// Run verifies subscription requests, delivers published content with
+// retries, and deletes expired subscriptions, until ctx ends. It then
+// returns nil after the requests in flight, which see ctx end, have
+// finished. Verifications and deliveries have their own queues and
+// workers. Run is called once.
 func (h *Hub) Run(ctx context.Context) error {
 	if h.opts.OnSubscribers != nil {
 		if _, ok := h.st.(hubCounter); !ok {
@@ -385,9 +560,25 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { h.expireLoop(ctx) })
-	slots := make(chan struct{}, hubWorkers)
+	wg.Go(func() {
+		work(ctx, h.verifies, verifyWorkers, func(ctx context.Context, req request) {
+			defer h.verified(req)
+			h.verify(ctx, req)
+		})
+	})
+	work(ctx, h.jobs, deliverWorkers, h.do)
+	wg.Wait()
+	return nil
+}
+
+// work runs the jobs of q as they come due, at most workers at once, until
+// ctx ends; it then waits for those running. A job taken when ctx ended is
+// put back, not lost, should Run be called again.
+func work[T any](ctx context.Context, q *queue[T], workers int, do func(context.Context, T)) {
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, workers)
 	for {
-		j, ok := h.jobs.next(ctx)
+		j, ok := q.next(ctx)
 		if !ok {
 			break
 		}
@@ -396,16 +587,15 @@ func (h *Hub) Run(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
-			h.jobs.push(j, time.Now()) // not lost, should Run be called again
+			q.push(j, time.Now())
 			break
 		}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			h.do(ctx, j)
+			do(ctx, j)
 		})
 	}
 	wg.Wait()
-	return nil
 }
 
 func (h *Hub) expireLoop(ctx context.Context) {
@@ -432,12 +622,6 @@ func (h *Hub) expireLoop(ctx context.Context) {
 
 func (h *Hub) do(ctx context.Context, j hubJob) {
 	switch j.kind {
-	case jobVerify:
-		defer h.verified()
-		h.verify(ctx, j.req)
-	case jobDeny:
-		defer h.verified()
-		h.deny(ctx, j.req)
 	case jobPublish:
 		h.expand(ctx, j.topic)
 	case jobDeliver:
@@ -445,18 +629,20 @@ func (h *Hub) do(ctx context.Context, j hubJob) {
 	}
 }
 
-func (h *Hub) verified() {
-	h.mu.Lock()
-	h.verifications--
-	h.mu.Unlock()
-}
-
 // verify checks the intent of the subscriber (spec §5.3) and applies the
 // request when it is confirmed: the callback must answer the GET with a
 // 2xx and the challenge as its body. A failed verification changes
-// nothing, so an existing subscription survives a failed renewal.
+// nothing, so an existing subscription survives a failed renewal. A new
+// subscription past a limit on active ones (others may have been verified
+// since the request was taken) is dropped, before and after the request.
 func (h *Hub) verify(ctx context.Context, req request) {
-	log := h.log.With("mode", req.mode, "topic", req.topic, "callback", req.callback)
+	log := h.log.With("mode", req.mode, "topic", req.topic, "callback", req.callback, "client", req.client)
+	if req.mode == modeSubscribe {
+		if lim := h.overActive(ctx, req); lim != nil {
+			log.Info("websub hub: subscription refused", "reason", lim.what)
+			return
+		}
+	}
 	if req.mode == modeUnsubscribe {
 		if _, ok, err := h.lookup(ctx, subKey{req.topic, req.callback}); err != nil {
 			log.Error("websub hub: unsubscribe", "err", err)
@@ -496,8 +682,22 @@ func (h *Hub) verify(ctx context.Context, req request) {
 	sub := feed.HubSubscription{
 		Topic: req.topic, Callback: req.callback, Secret: req.secret,
 		Lease: req.lease, Expires: now.Add(req.lease), Created: now,
+		Client: req.client,
 	}
-	if err := h.st.PutHubSubscription(ctx, sub); err != nil {
+	// Checked again, with the store, under putMu: requests verified at
+	// the same time must not together pass a limit.
+	h.putMu.Lock()
+	lim := h.overActive(ctx, req)
+	var err error
+	if lim == nil {
+		err = h.st.PutHubSubscription(ctx, sub)
+	}
+	h.putMu.Unlock()
+	if lim != nil {
+		log.Info("websub hub: subscription refused", "reason", lim.what)
+		return
+	}
+	if err != nil {
 		log.Error("websub hub: subscribe", "err", err)
 		return
 	}
@@ -534,28 +734,6 @@ func (h *Hub) confirm(ctx context.Context, target, challenge string) error {
 		return errors.New("the answer does not echo hub.challenge")
 	}
 	return nil
-}
-
-// deny tells a subscriber that its request is refused (spec §5.2). The
-// answer does not matter.
-func (h *Hub) deny(ctx context.Context, req request) {
-	log := h.log.With("topic", req.topic, "callback", req.callback)
-	params := url.Values{paramMode: {modeDenied}, paramTopic: {req.topic}, paramReason: {req.reason}}
-	httpReq, err := http.NewRequestWithContext(ctx, http.MethodGet, withParams(req.callback, params), nil)
-	if err != nil {
-		log.Info("websub hub: denial not sent", "err", err)
-		return
-	}
-	httpReq.Header.Set("User-Agent", h.opts.UserAgent)
-	resp, err := h.opts.Client.Do(httpReq)
-	if err != nil {
-		if ctx.Err() == nil {
-			log.Info("websub hub: denial not delivered", "err", err)
-		}
-		return
-	}
-	drain(resp.Body)
-	log.Info("websub hub: subscription denied", "reason", req.reason, "status", resp.StatusCode)
 }
 
 // lookup returns the unexpired subscription key names.

@@ -156,6 +156,7 @@ func TestHubSubscribeVerification(t *testing.T) {
 			want := []feed.HubSubscription{{
 				Topic: topicRSS, Callback: callback, Secret: "shh",
 				Lease: 24 * time.Hour, Expires: t0.Add(24 * time.Hour), Created: t0,
+				Client: "192.0.2.1", // httptest's RemoteAddr
 			}}
 			if !reflect.DeepEqual(subs, want) {
 				t.Errorf("stored %+v, want %+v", subs, want)
@@ -222,48 +223,6 @@ func TestHubRefusesBadRequests(t *testing.T) {
 	}
 }
 
-func TestHubBusy(t *testing.T) {
-	f := newHub(t, nil, HubOptions{})
-	f.hub.verifications = maxVerifications
-	w := f.post(subscribeForm("subscribe", "http://127.0.0.1:1/cb", topicRSS))
-	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
-		t.Errorf("answer = %d (Retry-After %q), want 503 with Retry-After", w.Code, w.Header().Get("Retry-After"))
-	}
-}
-
-func TestHubDeniesForeignTopics(t *testing.T) {
-	tests := []struct{ name, topic string }{
-		{"another site", "https://elsewhere.example/feeds/all.rss"},
-		{"our site outside /feeds/", base + "/opml"},
-		{"the /feeds/ directory itself", base + "/feeds/"},
-		{"a look-alike host", "https://feeds.example.evil/feeds/all.rss"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			f := newHub(t, nil, HubOptions{})
-			run(t, f.hub.Run)
-			cb := newCallback(t, echo)
-			f.mustAccept(t, subscribeForm("subscribe", cb.URL+"/cb?a=1", tc.topic))
-			f.settled(t)
-			gets := cb.Gets()
-			if len(gets) != 1 {
-				t.Fatalf("callback got %d GETs, want 1 denial", len(gets))
-			}
-			q := gets[0].Query
-			if q.Get("hub.mode") != "denied" || q.Get("hub.topic") != tc.topic || q.Get("hub.reason") == "" || q.Get("a") != "1" {
-				t.Errorf("denial query = %v", q)
-			}
-			if q.Has("hub.challenge") {
-				t.Errorf("a denial carries no challenge: %v", q)
-			}
-			if subs := f.subs(t, tc.topic); len(subs) != 0 {
-				t.Errorf("stored %+v", subs)
-			}
-		})
-	}
-}
-
 func TestHubUnsubscribe(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -305,7 +264,6 @@ func TestHubUnsubscribe(t *testing.T) {
 		run(t, f.hub.Run)
 		cb := newCallback(t, echo)
 		f.mustAccept(t, subscribeForm("unsubscribe", cb.URL+"/cb", topicRSS))
-		f.mustAccept(t, subscribeForm("unsubscribe", cb.URL+"/cb", "https://elsewhere.example/feed"))
 		f.settled(t)
 		if gets := cb.Gets(); len(gets) != 0 {
 			t.Errorf("callback got %d GETs, want none", len(gets))

@@ -2,7 +2,9 @@ package websub
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -82,6 +84,12 @@ type Subscriber struct {
 	mu    sync.Mutex
 	renew chan struct{} // one token: lease times changed
 
+	// leaving holds, per source, the subscription given up at a hub it
+	// replaced by another hub or topic, until that hub verifies the
+	// unsubscription: the store holds only the new one. Lost on a
+	// restart, which leaves the old hub's pushes to be answered 410 Gone.
+	leaving map[string]feed.SourceSubscription
+
 	inMu    sync.Mutex
 	pending map[string]push // newest undelivered push per source
 	busy    map[string]bool // sources being ingested
@@ -118,15 +126,43 @@ func NewSubscriber(opts SubscriberOptions, st subscriberStore, deliver func(ctx 
 		deliver: deliver,
 		log:     defaultLogger(opts.Logger),
 		renew:   make(chan struct{}, 1),
+		leaving: make(map[string]feed.SourceSubscription),
 		pending: make(map[string]push),
 		busy:    make(map[string]bool),
 		inbox:   make(chan struct{}, 1),
 	}
 }
 
-// Callback returns the callback URL of source.
-func (s *Subscriber) Callback(source string) string {
-	return s.opts.CallbackBase + url.PathEscape(source)
+// paramToken is the query parameter of a callback URL carrying its token.
+const paramToken = "token"
+
+// Callback returns the callback URL of sub: CallbackBase, the source's
+// path-escaped name, and the subscription's token, which only the hub it
+// was sent to knows. Requests to a callback without the token of the
+// source's current subscription are refused, so that nobody can confirm
+// a subscription, record a denial or push content in its name.
+func (s *Subscriber) Callback(sub feed.SourceSubscription) string {
+	return s.opts.CallbackBase + url.PathEscape(sub.Source) + "?" + paramToken + "=" + callbackToken(sub)
+}
+
+// callbackToken is the token of sub's callback: an HMAC of the source's
+// name keyed by the subscription's secret (32 random bytes), so that each
+// subscription has its own, a renewal keeps it, and nothing more needs
+// storing. The hub, which holds the secret, learns nothing new from it.
+// A subscription without a secret (stored by an older feedmill) has none.
+func callbackToken(sub feed.SourceSubscription) string {
+	if sub.Secret == "" {
+		return ""
+	}
+	m := hmac.New(sha256.New, []byte(sub.Secret))
+	m.Write([]byte("websub callback " + sub.Source))
+	return hex.EncodeToString(m.Sum(nil))[:32]
+}
+
+// tokenOK reports whether r carries the callback token of sub.
+func tokenOK(r *http.Request, sub feed.SourceSubscription) bool {
+	want := callbackToken(sub)
+	return want != "" && hmac.Equal([]byte(r.URL.Query().Get(paramToken)), []byte(want))
 }
 
 // renewMargin is how long before the end of a lease a renewal starts: a
@@ -187,9 +223,11 @@ func (s *Subscriber) Subscribe(ctx context.Context, source, hub, topic string) e
 		Source: source, Hub: hub, Topic: topic,
 		State: feed.SubscriptionRequested, Lease: s.opts.Lease, Updated: now,
 	}
-	if same && old.State == feed.SubscriptionActive && now.Before(old.Expires) {
-		// A renewal: the subscription stays active, with its secret, so
-		// that pushes signed before the hub learns anything new still pass.
+	if same && old.State == feed.SubscriptionActive && now.Before(old.Expires) && old.Secret != "" {
+		// A renewal: the subscription stays active, with its secret (and
+		// so its callback), so that pushes signed before the hub learns
+		// anything new still pass. One stored without a secret by an
+		// older feedmill gets one, and a callback token, instead.
 		sub = old
 		sub.Updated = now
 	} else {
@@ -203,7 +241,10 @@ func (s *Subscriber) Subscribe(ctx context.Context, source, hub, topic string) e
 
 	if found && !same && (old.State == feed.SubscriptionActive || old.State == feed.SubscriptionRequested) {
 		// Best effort: the hub would otherwise push the old topic until
-		// its lease ends, only for its pushes to fail their signature.
+		// its lease ends, only for its pushes to be refused.
+		s.mu.Lock()
+		s.leaving[source] = old
+		s.mu.Unlock()
 		if err := s.request(ctx, modeUnsubscribe, old); err != nil && ctx.Err() == nil {
 			s.log.Info("websub: unsubscribe from replaced hub failed", "source", source, "hub", old.Hub, "topic", old.Topic, "err", err)
 		}
@@ -293,7 +334,7 @@ func (s *Subscriber) request(ctx context.Context, mode string, sub feed.SourceSu
 	form := url.Values{
 		paramMode:     {mode},
 		paramTopic:    {sub.Topic},
-		paramCallback: {s.Callback(sub.Source)},
+		paramCallback: {s.Callback(sub)},
 	}
 	if mode == modeSubscribe {
 		form.Set(paramLease, strconv.FormatInt(int64(s.opts.Lease/time.Second), 10))
@@ -323,16 +364,18 @@ func newSecret() string {
 
 // ServeHTTP serves the callbacks of all sources; the source is the last
 // segment of the path, so the handler may be mounted under any prefix.
-// GET answers the hub's verification of intent (spec §5.3): the challenge
-// is echoed for a subscription the source wants to the topic asked about,
-// the source being waiting for it or subscribed, and for an unsubscription
-// it does not want; anything else is 404. A denial (hub.mode=denied) of
-// the wanted topic is recorded. POST takes pushed content (spec §7):
-// answered 410 Gone for a source without a wanted subscription, which
-// tells the hub to drop it; otherwise 202 Accepted, and the content is
-// ingested only if its X-Hub-Signature matches the source's secret (a
-// push failing the check is logged and ignored, but still answered 2xx as
-// the spec requires, so that a forger learns nothing).
+// Every request must carry the token of the source's subscription (see
+// Callback). GET answers the hub's verification of intent (spec §5.3):
+// the challenge is echoed for a subscription the source wants to the
+// topic asked about, the source being waiting for it or subscribed, and
+// for an unsubscription it asked for, of that topic; anything else is 404
+// and changes nothing. A denial (hub.mode=denied) of the wanted topic is
+// recorded. POST takes pushed content (spec §7): answered 410 Gone for a
+// source without a wanted subscription or with another token, which tells
+// the hub to drop it; otherwise 202 Accepted, and the content is ingested
+// only if its X-Hub-Signature matches the source's secret (a push failing
+// the check is logged and ignored, but still answered 2xx as the spec
+// allows, so that a forger learns nothing).
 func (s *Subscriber) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.EscapedPath()
 	source, err := url.PathUnescape(p[strings.LastIndex(p, "/")+1:])
@@ -378,7 +421,7 @@ func (s *Subscriber) verify(w http.ResponseWriter, r *http.Request, source strin
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	match := found && sub.Topic == topic && wanted(sub)
+	match := found && sub.Topic == topic && wanted(sub) && tokenOK(r, sub)
 	switch mode {
 	case modeSubscribe:
 		if !match {
@@ -403,8 +446,13 @@ func (s *Subscriber) verify(w http.ResponseWriter, r *http.Request, source strin
 		default:
 		}
 	case modeUnsubscribe:
-		if !found || match {
-			log.Info("websub: unsubscription refused: subscription wanted or unknown source")
+		asked := found && sub.State == feed.SubscriptionUnsubscribed && sub.Topic == topic && tokenOK(r, sub)
+		if old, ok := s.leaving[source]; ok && !asked && old.Topic == topic && tokenOK(r, old) {
+			asked = true
+			delete(s.leaving, source)
+		}
+		if !asked {
+			log.Info("websub: unsubscription refused: not asked for")
 			http.NotFound(w, r)
 			return
 		}
@@ -442,7 +490,7 @@ func (s *Subscriber) receive(w http.ResponseWriter, r *http.Request, source stri
 		http.Error(w, "internal error", http.StatusInternalServerError) // the hub retries
 		return
 	}
-	if !found || !wanted(sub) {
+	if !found || !wanted(sub) || !tokenOK(r, sub) {
 		log.Info("websub: push for no wanted subscription; told the hub it is gone")
 		http.Error(w, "no such subscription", http.StatusGone)
 		return
@@ -458,12 +506,11 @@ func (s *Subscriber) receive(w http.ResponseWriter, r *http.Request, source stri
 		http.Error(w, "could not read the content", http.StatusBadRequest)
 		return
 	}
-	if sub.Secret != "" {
-		if err := checkSignature(sub.Secret, r.Header.Get(headerSignature), body); err != nil {
-			log.Warn("websub: push ignored", "reason", err)
-			w.WriteHeader(http.StatusAccepted)
-			return
-		}
+	// tokenOK needs a secret: every push is checked.
+	if err := checkSignature(sub.Secret, r.Header.Get(headerSignature), body); err != nil {
+		log.Warn("websub: push ignored", "reason", err)
+		w.WriteHeader(http.StatusAccepted)
+		return
 	}
 	s.inMu.Lock()
 	s.pending[source] = push{body: body, contentType: r.Header.Get("Content-Type")}

@@ -7,6 +7,7 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"hash"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -85,17 +86,43 @@ func (f subFixture) put(t *testing.T, sub feed.SourceSubscription) {
 	}
 }
 
-// verify sends the hub's verification GET for source to the callback.
+// token is the callback token of source's stored subscription, "" when
+// it has none.
+func (f subFixture) token(source string) string {
+	sub, ok, err := f.st.SourceSubscription(context.Background(), source)
+	if err != nil || !ok {
+		return ""
+	}
+	return callbackToken(sub)
+}
+
+// verify sends the hub's verification GET for source to its callback, as
+// the hub knows it (with the token).
 func (f subFixture) verify(source string, q url.Values) *httptest.ResponseRecorder {
+	return f.verifyWith(source, f.token(source), q)
+}
+
+// verifyWith sends a verification GET for source with token.
+func (f subFixture) verifyWith(source, token string, q url.Values) *httptest.ResponseRecorder {
+	q = maps.Clone(q)
+	if q == nil {
+		q = url.Values{}
+	}
+	q.Set("token", token)
 	r := httptest.NewRequest(http.MethodGet, callbackBase+url.PathEscape(source)+"?"+q.Encode(), nil)
 	w := httptest.NewRecorder()
 	f.sub.ServeHTTP(w, r)
 	return w
 }
 
-// push sends content for source to the callback.
+// push sends content for source to its callback, with the token.
 func (f subFixture) push(source, body, signature string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodPost, callbackBase+url.PathEscape(source), strings.NewReader(body))
+	return f.pushWith(source, f.token(source), body, signature)
+}
+
+// pushWith sends content for source to the callback with token.
+func (f subFixture) pushWith(source, token, body, signature string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodPost, callbackBase+url.PathEscape(source)+"?token="+url.QueryEscape(token), strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/atom+xml")
 	if signature != "" {
 		r.Header.Set("X-Hub-Signature", signature)
@@ -131,7 +158,6 @@ func TestSubscribeSendsTheForm(t *testing.T) {
 	want := map[string]string{
 		"hub.mode":          "subscribe",
 		"hub.topic":         sourceTopic,
-		"hub.callback":      callbackBase + "my%20blog%2F1",
 		"hub.lease_seconds": "172800",
 	}
 	for k, v := range want {
@@ -142,6 +168,10 @@ func TestSubscribeSendsTheForm(t *testing.T) {
 	secret := form.Get("hub.secret")
 	if !hexSecret.MatchString(secret) {
 		t.Errorf("hub.secret = %q, want 32 random bytes in hex", secret)
+	}
+	token := callbackToken(feed.SourceSubscription{Source: "my blog/1", Secret: secret})
+	if cb := form.Get("hub.callback"); cb != callbackBase+"my%20blog%2F1?token="+token || len(token) != 32 {
+		t.Errorf("hub.callback = %q, want the source's callback with its token", cb)
 	}
 	got := f.get(t, "my blog/1")
 	wantSub := feed.SourceSubscription{
@@ -273,10 +303,25 @@ func TestSubscribeElsewhereGivesUpTheOldSubscription(t *testing.T) {
 	if forms := newHub.Forms(); len(forms) != 1 || forms[0].Get("hub.mode") != "subscribe" {
 		t.Errorf("new hub got %v, want one subscribe", forms)
 	}
-	// The old hub verifying the unsubscription is confirmed.
-	w := f.verify("blog", url.Values{"hub.mode": {"unsubscribe"}, "hub.topic": {sourceTopic}, "hub.challenge": {"c1"}})
-	if w.Code != 200 || w.Body.String() != "c1" {
+	if cb := oldHub.Forms()[0].Get("hub.callback"); !strings.HasSuffix(cb, "?token="+callbackToken(active("blog", "", "old", t0, 0))) {
+		t.Errorf("the old hub was asked to unsubscribe %q, not its callback", cb)
+	}
+	// The old hub verifying the unsubscription, at its callback, is
+	// confirmed, once; at the new callback it is not.
+	oldToken := callbackToken(active("blog", "", "old", t0, 0))
+	unsub := url.Values{"hub.mode": {"unsubscribe"}, "hub.topic": {sourceTopic}, "hub.challenge": {"c1"}}
+	if w := f.verify("blog", unsub); w.Code != 404 {
+		t.Errorf("unsubscribe verification with the new token = %d %q, want 404", w.Code, w.Body.String())
+	}
+	if w := f.verifyWith("blog", oldToken, unsub); w.Code != 200 || w.Body.String() != "c1" {
 		t.Errorf("unsubscribe verification of the old topic = %d %q", w.Code, w.Body.String())
+	}
+	if w := f.verifyWith("blog", oldToken, unsub); w.Code != 404 {
+		t.Errorf("second unsubscribe verification of the old topic = %d, want 404", w.Code)
+	}
+	// Its pushes are refused: 410 tells it to drop the subscription.
+	if w := f.pushWith("blog", oldToken, "x", hmacHex("old", []byte("x"))); w.Code != http.StatusGone {
+		t.Errorf("push of the old hub = %d, want 410", w.Code)
 	}
 }
 
@@ -476,7 +521,7 @@ func TestSubscriberRenews(t *testing.T) {
 	run(t, f.sub.Run)
 	waitFor(t, "the renewal", func() bool { return len(hub.Forms()) == 1 })
 	form := hub.Forms()[0]
-	if form.Get("hub.mode") != "subscribe" || form.Get("hub.callback") != callbackBase+"due" ||
+	if form.Get("hub.mode") != "subscribe" || form.Get("hub.callback") != callbackBase+"due?token="+callbackToken(active("due", "", "kept", t0, 0)) ||
 		form.Get("hub.secret") != "kept" || form.Get("hub.lease_seconds") != "864000" {
 		t.Errorf("renewal form = %v", form)
 	}
@@ -544,7 +589,7 @@ func TestUnsubscribe(t *testing.T) {
 	}
 	forms := hub.Forms()
 	if len(forms) != 1 || forms[0].Get("hub.mode") != "unsubscribe" || forms[0].Get("hub.topic") != sourceTopic ||
-		forms[0].Get("hub.callback") != callbackBase+"blog" || forms[0].Has("hub.secret") {
+		forms[0].Get("hub.callback") != callbackBase+"blog?token="+callbackToken(active("blog", "", "k", t0, 0)) || forms[0].Has("hub.secret") {
 		t.Errorf("hub got %v", forms)
 	}
 	if got := f.get(t, "blog"); got.State != feed.SubscriptionUnsubscribed {

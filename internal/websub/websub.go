@@ -64,7 +64,7 @@ const defaultUserAgent = "feedmill (+https://github.com/feedmill/feedmill)"
 
 // maxFormBody bounds the form a hub accepts: a subscription request is a
 // few hundred bytes.
-const maxFormBody = 64 << 10
+const maxFormBody = 16 << 10
 
 // maxAnswer bounds how much of an answer is read to compare a challenge or
 // to drain a connection for reuse.
