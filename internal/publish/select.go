@@ -69,8 +69,12 @@ func current(spec FeedSpec, hist []story, srcs map[string]sourceInfo, now time.T
 			}
 		}
 		if spec.Backfill >= 0 {
+			// The backlog is what the first successful fetch found: items
+			// dated at or before it. An undated item of that fetch is
+			// dated at it (see the store's undated times), and is backlog
+			// too, or a new source of undated items would flood the feed.
 			first := source(srcs, s.shown.Source).firstSuccess
-			if !first.IsZero() && s.shown.Date().Before(first) {
+			if !first.IsZero() && !s.shown.Date().After(first) {
 				if backlog[s.shown.Source] >= spec.Backfill {
 					continue
 				}

@@ -357,3 +357,27 @@ func TestBackfillKeepsHistory(t *testing.T) {
 		t.Errorf("the archive pages hold %d of the 30 stored items", len(seen))
 	}
 }
+
+// TestBackfillUndated: the undated items of a source's first fetch are
+// dated at that fetch (the newest exactly at it, the others a second
+// apart, in feed order); they are its backlog like dated ones, so a new
+// source of 20 undated items does not flood the feed.
+func TestBackfillUndated(t *testing.T) {
+	added := t0.Add(-time.Hour)
+	var items []feed.Item
+	for i := range 20 {
+		it := item("u", fmt.Sprintf("n%02d", i), added.Add(-time.Duration(i)*time.Second))
+		it.FirstSeen = added
+		items = append(items, it)
+	}
+	items = append(items, item("u", "later", t0)) // a new item of a later fetch
+	st := &memStore{items: items, states: []feed.SourceState{{Name: "u", FirstSuccess: added}}}
+	spec := FeedSpec{Name: "f", Sources: []string{"u"}, Limit: 50, Backfill: 3}
+	p := New(Options{BaseURL: testBase}, []FeedSpec{spec}, []feed.Source{{Name: "u", URL: "https://u.example/f"}}, st)
+	if err := p.Rebuild(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := publishedIDs(t, p, "f"), urls("u/later", "u/n00", "u/n01", "u/n02"); !slices.Equal(got, want) {
+		t.Errorf("ids = %q, want %q", got, want)
+	}
+}
