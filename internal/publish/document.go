@@ -257,10 +257,7 @@ func (p *Publisher) document(spec FeedSpec, stories []story, srcs map[string]sou
 			source:     src,
 			srcUpdated: srcUpdated[it.Source],
 		}
-		e.title = strings.TrimSpace(collapseSpace(it.Title))
-		if e.title == "" {
-			e.title = titleFromHTML(e.summary, e.content)
-		}
+		e.title = DisplayTitle(it)
 		for _, a := range it.Authors {
 			a = feed.Person{
 				Name:  strings.TrimSpace(collapseSpace(a.Name)),
