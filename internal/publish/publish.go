@@ -5,7 +5,7 @@
 //
 // A feed carries each story once. The copies several sources carry of one
 // article (same id, link or canonical URL, or with FeedSpec.Dedupe "title"
-// a near-identical title) are merged: the copy of the source with the
+// a near-identical title; with "none" nothing) are merged: the copy of the source with the
 // highest priority is shown, under the id of the copy seen first, and the
 // other sources are named in a footer of its content and in the JSON
 // Feed's "_feedmill" extension.
@@ -110,11 +110,14 @@ const DefaultLimit = 50
 // (FeedSpec.Dedupe).
 const (
 	// DedupeLink merges items with the same public id, link or canonical
-	// URL.
+	// URL (see groupStories for what makes two links the same).
 	DedupeLink = "link"
 	// DedupeTitle also merges items of different sources whose titles are
 	// near-identical and whose dates lie within DedupeWindow of each other.
 	DedupeTitle = "title"
+	// DedupeNone merges nothing: every stored item is its own entry. "off"
+	// is taken for it.
+	DedupeNone = "none"
 )
 
 // DefaultDedupeWindow is the DedupeWindow of a feed that gives none.
@@ -136,7 +139,7 @@ type FeedSpec struct {
 	Sources     []string // source names, already resolved from categories
 	Limit       int      // newest items published; <= 0 means DefaultLimit
 
-	// Dedupe is DedupeLink (also when empty) or DedupeTitle.
+	// Dedupe is DedupeLink (also when empty), DedupeTitle or DedupeNone.
 	Dedupe string
 	// DedupeWindow bounds, for DedupeTitle, how far apart the dates of two
 	// items may be for their titles to make them one story; <= 0 means
@@ -316,9 +319,11 @@ func New(opts Options, specs []FeedSpec, sources []feed.Source, st itemStore) *P
 		}
 		seen[s.Name] = true
 		switch s.Dedupe {
-		case DedupeLink, DedupeTitle:
+		case DedupeLink, DedupeTitle, DedupeNone:
 		case "":
 			s.Dedupe = DedupeLink
+		case "off":
+			s.Dedupe = DedupeNone
 		default:
 			log.Warn("unknown dedupe mode, using link", "feed", s.Name, "dedupe", s.Dedupe)
 			s.Dedupe = DedupeLink

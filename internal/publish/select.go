@@ -36,6 +36,7 @@ func (p *Publisher) history(spec FeedSpec, items []feed.Item) []story {
 	items = matching(items, spec.Include, spec.Exclude)
 	return groupStories(items, grouping{
 		priority: p.priority,
+		none:     spec.Dedupe == DedupeNone,
 		byTitle:  spec.Dedupe == DedupeTitle,
 		window:   spec.dedupeWindow(),
 	}, len(items))
