@@ -122,7 +122,7 @@ type document struct {
 
 	hub   string // WebSub hub advertised; "" for none
 	page  int    // archive page number, 1 the oldest; 0 for the current document
-	pages int    // number of complete archive pages of the feed (K)
+	pages int    // number of archive pages of the feed (K, see archivePages)
 }
 
 // selfURL is the document's own URL, which is also its feed-level id.

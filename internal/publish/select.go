@@ -28,7 +28,8 @@ import (
 // (a new source's backlog included: backfill keeps it from flooding the
 // feed readers poll, not from the history), and a cut by age would shift
 // every page each time an item aged out. An item they keep out of the
-// current document reaches the archive once its page is complete.
+// current document is on an archive page at once: the newest page may be
+// one not yet complete (see archivePages).
 
 // history returns the stories of the given items, newest first: the items
 // that pass the feed's patterns, grouped.

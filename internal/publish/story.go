@@ -31,6 +31,8 @@ type story struct {
 	// arrived is when the story last changed by gaining a copy: the latest
 	// first-seen time of its copies when it has several, else zero.
 	arrived time.Time
+	// members are the keys of all its copies.
+	members []feed.Key
 }
 
 // grouping says how one published feed recognizes a story carried several
@@ -217,7 +219,10 @@ func makeStory(items []feed.Item, idx []int, prio func(string) int) story {
 		}
 		return seenOrder(a, b)
 	})
-	s := story{shown: copies[0], id: slices.MinFunc(copies, seenOrder).PublicID()}
+	s := story{shown: copies[0], id: slices.MinFunc(copies, seenOrder).PublicID(), members: make([]feed.Key, len(copies))}
+	for k, c := range copies {
+		s.members[k] = c.Key()
+	}
 	if len(copies) == 1 {
 		return s
 	}
