@@ -343,15 +343,11 @@ func firstNonBlank(ss ...string) string {
 	return ""
 }
 
-// iriForbidden are characters that may not appear in an IRI reference; a
-// link holding one would make Atom invalid and confuse readers.
-const iriForbidden = " \t\r\n<>\"{}|\\^`"
-
 // cleanURL returns s trimmed when it is an absolute http(s) URL without
 // characters forbidden in an IRI, else "".
 func cleanURL(s string) string {
 	s = strings.TrimSpace(s)
-	if s == "" || strings.ContainsAny(s, iriForbidden) || strings.ContainsFunc(s, isControl) {
+	if s == "" || strings.ContainsAny(s, feed.IRIForbidden) || strings.ContainsFunc(s, isControl) {
 		return ""
 	}
 	u, err := url.Parse(s)
