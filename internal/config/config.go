@@ -95,6 +95,9 @@ const (
 	// DedupeTitle also merges items whose titles are nearly identical and
 	// whose dates lie within the feed's DedupeWindow of each other.
 	DedupeTitle = "title"
+	// DedupeNone merges nothing: every item is published on its own.
+	// "off" is read as its synonym.
+	DedupeNone = "none"
 )
 
 // Config is a loaded, validated and resolved feeds.yaml.
@@ -253,7 +256,7 @@ type Feed struct {
 	// successful fetch the feed carries, 0..MaxRetention, or BackfillAll.
 	Backfill int
 	Limit    int // 1..MaxFeedLimit items, newest first
-	// Dedupe is DedupeLink or DedupeTitle.
+	// Dedupe is DedupeLink, DedupeTitle or DedupeNone.
 	Dedupe string
 	// DedupeWindow is how far apart in time two items may be and still be
 	// merged by title, > 0. It is set, and ignored, with DedupeLink.

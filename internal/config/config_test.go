@@ -1022,3 +1022,31 @@ func TestItemRules(t *testing.T) {
 		t.Error("DomainSources shares the config's item rules")
 	}
 }
+
+// TestDedupeModes: every dedupe mode a feed may name, "off" read as
+// "none".
+func TestDedupeModes(t *testing.T) {
+	tests := []struct{ mode, want string }{
+		{"link", DedupeLink},
+		{"title", DedupeTitle},
+		{"none", DedupeNone},
+		{"off", DedupeNone},
+		{`"off"`, DedupeNone},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "feeds.yaml")
+			yaml := "sources:\n  - name: a\n    url: https://a.example/feed\nfeeds:\n  - name: f\n    sources: [a]\n    dedupe: " + tt.mode + "\n"
+			if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c, err := Load(path)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if got := c.Feeds[0].Dedupe; got != tt.want {
+				t.Errorf("dedupe %s = %q, want %q", tt.mode, got, tt.want)
+			}
+		})
+	}
+}

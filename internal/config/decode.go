@@ -260,6 +260,17 @@ func (d *decoder) asString(dst *string) func(*yaml.Node, string) {
 	}
 }
 
+// asDedupe stores a dedupe mode, reading "off" as DedupeNone so that the
+// rest of the program knows one word for it. Validation judges the mode.
+func (d *decoder) asDedupe(dst *string) func(*yaml.Node, string) {
+	str := d.asString(dst)
+	return func(n *yaml.Node, path string) {
+		if str(n, path); *dst == "off" {
+			*dst = DedupeNone
+		}
+	}
+}
+
 // asStrings stores a list of strings. A bad element is kept as "" (and
 // marked bad) so that element indexes still match the file.
 func (d *decoder) asStrings(dst *[]string) func(*yaml.Node, string) {

@@ -132,7 +132,7 @@ func (d *decoder) decode(root *yaml.Node, c *Config) {
 					{"per_source_limit", d.asInt(&f.PerSourceLimit)},
 					{"backfill", d.asBackfill(&f.Backfill)},
 					{"limit", d.asInt(&f.Limit)},
-					{"dedupe", d.asString(&f.Dedupe)},
+					{"dedupe", d.asDedupe(&f.Dedupe)},
 					{"dedupe_window", d.asDuration(&f.DedupeWindow)},
 				})
 				c.Feeds = append(c.Feeds, f)

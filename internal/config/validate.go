@@ -252,9 +252,9 @@ func (d *decoder) validateFeeds(feeds []Feed, sources []Source) {
 		}
 		d.check(p+".limit", checkRange(f.Limit, 1, MaxFeedLimit))
 		switch f.Dedupe {
-		case DedupeLink, DedupeTitle:
+		case DedupeLink, DedupeTitle, DedupeNone:
 		default:
-			d.check(p+".dedupe", fmt.Sprintf("unknown mode %s (want %s or %s)", quote(f.Dedupe), DedupeLink, DedupeTitle))
+			d.check(p+".dedupe", fmt.Sprintf("unknown mode %s (want %s, %s, or %s/off)", quote(f.Dedupe), DedupeLink, DedupeTitle, DedupeNone))
 		}
 		if f.DedupeWindow <= 0 {
 			d.check(p+".dedupe_window", fmt.Sprintf("must be positive, got %s", f.DedupeWindow))

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -219,16 +220,22 @@ func ItemID(guid, link, title string, date time.Time) string {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:32]
 }
 
-// PublicID is the id under which the item is published. An id that already
-// is an absolute URI (http:, https:, tag:, urn:, ...) is kept, so a reader
-// that also follows the original feed recognizes the item; any other id is
-// made into a URN that names the source, because Atom ids must be absolute
-// IRIs and bare guids ("1234") collide across sources.
+// PublicID is the id under which the item is published (as an Atom id,
+// which must be a valid IRI, and as the RSS guid and JSON Feed id). An id
+// that already is a valid absolute URI for its scheme is kept, so a reader
+// that also follows the original feed recognizes the item: an http(s) URL
+// with a host, a tag: URI as RFC 4151 writes it, a urn:uuid: with a UUID
+// and any other URN of RFC 2141 syntax. Any other id (a bare guid such as
+// "1234", a malformed urn:uuid: or tag:, another scheme) is made into a URN
+// that names the source, "urn:feedmill:SOURCE:ID" with every character
+// a URN may not hold percent-encoded: stable, because it depends on the
+// source name and the original id alone, and distinct across sources,
+// where bare guids collide.
 func (it Item) PublicID() string {
-	if isAbsoluteURI(it.ID) {
+	if validIDURI(it.ID) {
 		return it.ID
 	}
-	return "urn:feedmill:" + url.PathEscape(it.Source) + ":" + url.PathEscape(it.ID)
+	return "urn:feedmill:" + urnEscape(it.Source) + ":" + urnEscape(it.ID)
 }
 
 // Date is the item's publication date, falling back to its update and
@@ -252,21 +259,77 @@ func (it Item) LastUpdate() time.Time {
 	return it.Date()
 }
 
-func isAbsoluteURI(s string) bool {
-	if s == "" || strings.ContainsAny(s, " \t\r\n<>\"") {
+// The syntax of the ids PublicID keeps. urnNSS is RFC 2141's (the one feed
+// validators check), tagURI RFC 4151's: an authority (a DNS name or an
+// e-mail address), a date (YYYY, YYYY-MM or YYYY-MM-DD, checked apart),
+// the specific part and an optional fragment.
+var (
+	urnRE  = regexp.MustCompile(`^(?i:urn):([A-Za-z0-9][A-Za-z0-9-]{1,31}):((?:[A-Za-z0-9()+,\-.:=@;$_!*']|%[0-9A-Fa-f]{2})+)$`)
+	uuidRE = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
+	tagRE  = regexp.MustCompile(`^(?i:tag):((?:[A-Za-z0-9._%+-]+@)?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*),(\d{4}(?:-\d{2}(?:-\d{2})?)?):(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*(?:#(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*)?$`)
+)
+
+// IRIForbidden are the characters that may not appear in an IRI
+// reference; a link or an id holding one would make Atom invalid and
+// confuse readers.
+const IRIForbidden = " \t\r\n<>\"{}|\\^`"
+
+// validIDURI reports whether s is an absolute URI that PublicID may
+// publish as it is.
+func validIDURI(s string) bool {
+	if s == "" || strings.ContainsAny(s, IRIForbidden) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return false
 	}
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme == "" {
+	scheme, _, ok := strings.Cut(s, ":")
+	if !ok {
 		return false
 	}
-	switch strings.ToLower(u.Scheme) {
+	switch strings.ToLower(scheme) {
 	case "http", "https":
-		return u.Host != ""
-	case "tag", "urn":
-		return u.Opaque != ""
+		u, err := url.Parse(s)
+		return err == nil && u.Host != ""
+	case "tag":
+		m := tagRE.FindStringSubmatch(s)
+		return m != nil && validTagDate(m[2])
+	case "urn":
+		m := urnRE.FindStringSubmatch(s)
+		if m == nil {
+			return false
+		}
+		if strings.EqualFold(m[1], "uuid") {
+			return uuidRE.MatchString(m[2])
+		}
+		return true
 	}
 	return false
+}
+
+// validTagDate reports whether a tag: URI's date is a real one.
+func validTagDate(d string) bool {
+	layout := map[int]string{4: "2006", 7: "2006-01", 10: "2006-01-02"}[len(d)]
+	if layout == "" {
+		return false
+	}
+	_, err := time.Parse(layout, d)
+	return err == nil
+}
+
+// urnEscape percent-encodes every byte of s that the specific part of a
+// URN may not hold (RFC 2141).
+func urnEscape(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("()+,-.:=@;$_!*'", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
 }
 
 // SourceState is what feedmill remembers about fetching a source between

@@ -41,6 +41,22 @@ func TestPublicID(t *testing.T) {
 		{"blog", "https:/broken", "urn:feedmill:blog:https:%2Fbroken"},
 		{"my blog", "a b", "urn:feedmill:my%20blog:a%20b"},
 		{"blog", "mailto:x@y", "urn:feedmill:blog:mailto:x@y"},
+		{"blog", "a&b~c", "urn:feedmill:blog:a%26b%7Ec"},
+		{"blog", "https://blog.example/p{1}", "urn:feedmill:blog:https:%2F%2Fblog.example%2Fp%7B1%7D"},
+		{"blog", "urn:isbn:0451450523", "urn:isbn:0451450523"},
+		{"blog", "URN:UUID:1225C695-CFB8-4EBB-AAAA-80DA344EFA6A", "URN:UUID:1225C695-CFB8-4EBB-AAAA-80DA344EFA6A"},
+		{"blog", "urn:uuid:not-a-uuid", "urn:feedmill:blog:urn:uuid:not-a-uuid"},
+		{"blog", "urn:uuid:1225c695cfb84ebbaaaa80da344efa6a", "urn:feedmill:blog:urn:uuid:1225c695cfb84ebbaaaa80da344efa6a"},
+		{"blog", "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a-x", "urn:feedmill:blog:urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a-x"},
+		{"blog", "urn:x:a b", "urn:feedmill:blog:urn:x:a%20b"},
+		{"blog", "urn:a:1", "urn:feedmill:blog:urn:a:1"},
+		{"blog", "tag:blog.example,2025-02-01:/p/1#x", "tag:blog.example,2025-02-01:/p/1#x"},
+		{"blog", "tag:ann@blog.example,2025-02:x", "tag:ann@blog.example,2025-02:x"},
+		{"blog", "tag:blog.example:1", "urn:feedmill:blog:tag:blog.example:1"},
+		{"blog", "tag:blog.example,2025-13:1", "urn:feedmill:blog:tag:blog.example,2025-13:1"},
+		{"blog", "tag:blog.example,25:1", "urn:feedmill:blog:tag:blog.example,25:1"},
+		{"blog", "tag:,2025:1", "urn:feedmill:blog:tag:,2025:1"},
+		{"blog", "tag:blog example,2025:1", "urn:feedmill:blog:tag:blog%20example,2025:1"},
 	}
 	for _, tt := range tests {
 		if got := (Item{Source: tt.source, ID: tt.id}).PublicID(); got != tt.want {

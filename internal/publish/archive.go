@@ -17,9 +17,13 @@ import (
 // stored items of its sources, oldest first (the exact reverse of the
 // store's newest-first order), which the store counts and pages with an
 // index instead of the publisher reading it all: with L the feed's limit
-// and N = len(S), it has K = N/L complete archive pages, and page k
-// (1 <= k <= K) shows S[(k-1)L : kL], newest first, after the feed's
-// patterns and story grouping applied within the page. So a page may show
+// and N = len(S), it has N/L complete archive pages, and page k shows
+// S[(k-1)L : kL], newest first, after the feed's patterns and story
+// grouping applied within the page. When an item of the rest, S[(N/L)L:],
+// is selected but not in the current document (held back by backfill,
+// max_age, per_source_limit or pushed out by the limit), a last page holds
+// that rest and fills up as items arrive, so that every item the feed
+// selects is reachable; K counts it. So a page may show
 // fewer than L entries (items the patterns drop, copies grouped into one
 // story), and copies of one story on two pages show on both, which
 // readers reconcile by id. Pages are counted from the oldest, so a page
@@ -121,7 +125,8 @@ func (p *Publisher) archivePage(ctx context.Context, fs *feedState, page int) ([
 	if err != nil {
 		return nil, fmt.Errorf("read items: %w", err)
 	}
-	if len(items) < l {
+	// The newest page may be one not yet complete (see archivePages).
+	if len(items) < min(l, fs.stored-(page-1)*l) {
 		return nil, fmt.Errorf("page %d no longer stored: %w", page, ErrNotFound)
 	}
 	stories := p.history(fs.spec, items)

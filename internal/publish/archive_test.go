@@ -712,3 +712,88 @@ func TestExpiresAcrossFeeds(t *testing.T) {
 		t.Errorf("Expires after a failed rebuild = %v, want %v", p.Expires(), want)
 	}
 }
+
+// walkIDs follows "next" from the current JSON document of a feed to its
+// oldest archive page and returns every id found, the current document's
+// included, and how many archive pages it walked.
+func walkIDs(t *testing.T, p *Publisher, name string) (map[string]bool, int) {
+	t.Helper()
+	ids := map[string]bool{}
+	u, pages := FeedURL(testBase, name, JSON), -1
+	for ; u != ""; pages++ {
+		if pages > 100 {
+			t.Fatalf("more than 100 archive pages: %s", u)
+		}
+		d := parseDoc(t, JSON, get(t, p, u).Body)
+		for _, id := range d.ids {
+			ids[id] = true
+		}
+		u = d.links["next"]
+	}
+	return ids, pages
+}
+
+// TestArchiveHoldsWholeHistory: every stored item a feed selects is
+// reachable from its current document through the archive pages, also
+// when the feed has fewer items than one page (a new source's backlog held
+// back by backfill) and when the newest items are left out of the current
+// document by per_source_limit or max_age.
+func TestArchiveHoldsWholeHistory(t *testing.T) {
+	h := time.Hour
+	added := t0.Add(-h)
+	backlog := func(n int) []feed.Item {
+		var out []feed.Item
+		for i := range n {
+			it := item("n", fmt.Sprintf("b%02d", i), added.Add(-time.Duration(i+1)*h))
+			it.FirstSeen = added
+			out = append(out, it)
+		}
+		return out
+	}
+	recent := func(src string, n int) []feed.Item {
+		var out []feed.Item
+		for i := range n {
+			out = append(out, item(src, fmt.Sprintf("r%02d", i), t0.Add(-time.Duration(i)*time.Minute)))
+		}
+		return out
+	}
+	tests := []struct {
+		name  string
+		items []feed.Item
+		spec  FeedSpec
+		pages int // archive pages expected
+	}{
+		{"backlog held back, less than a page", backlog(12), FeedSpec{Limit: 50, Backfill: 3}, 1},
+		{"backlog held back, one page and a rest", backlog(62), FeedSpec{Limit: 50, Backfill: 3}, 2},
+		{"per-source limit", slices.Concat(recent("n", 25), recent("o", 3)), FeedSpec{Limit: 10, PerSourceLimit: 2}, 3},
+		{"max age", recent("n", 8), FeedSpec{Limit: 10, MaxAge: 5 * time.Minute}, 1},
+		{"everything in the current document: no archive", recent("n", 8), FeedSpec{Limit: 10}, 0},
+		{"the rest in the current document: complete pages only", recent("n", 25), FeedSpec{Limit: 10}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &memStore{items: tt.items, states: []feed.SourceState{{Name: "n", FirstSuccess: added}, {Name: "o", FirstSuccess: t0.Add(-48 * h)}}}
+			spec := tt.spec
+			spec.Name, spec.Sources = "f", []string{"n", "o"}
+			p := New(Options{BaseURL: testBase, Now: func() time.Time { return t0 }}, []FeedSpec{spec},
+				[]feed.Source{{Name: "n", URL: "https://n.example/f"}, {Name: "o", URL: "https://o.example/f"}}, st)
+			if err := p.Rebuild(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			ids, pages := walkIDs(t, p, "f")
+			if pages != tt.pages {
+				t.Errorf("%d archive pages, want %d", pages, tt.pages)
+			}
+			for _, it := range tt.items {
+				if !ids[it.PublicID()] {
+					t.Errorf("%s is stored but reachable from no document", it.PublicID())
+				}
+			}
+			if tt.pages > 0 {
+				if _, err := p.Archive(t.Context(), "f", Atom, 1); err != nil {
+					t.Errorf("archive/1.atom: %v", err)
+				}
+			}
+		})
+	}
+}

@@ -122,7 +122,7 @@ type document struct {
 
 	hub   string // WebSub hub advertised; "" for none
 	page  int    // archive page number, 1 the oldest; 0 for the current document
-	pages int    // number of complete archive pages of the feed (K)
+	pages int    // number of archive pages of the feed (K, see archivePages)
 }
 
 // selfURL is the document's own URL, which is also its feed-level id.
@@ -257,10 +257,7 @@ func (p *Publisher) document(spec FeedSpec, stories []story, srcs map[string]sou
 			source:     src,
 			srcUpdated: srcUpdated[it.Source],
 		}
-		e.title = strings.TrimSpace(collapseSpace(it.Title))
-		if e.title == "" {
-			e.title = titleFromHTML(e.summary, e.content)
-		}
+		e.title = DisplayTitle(it)
 		for _, a := range it.Authors {
 			a = feed.Person{
 				Name:  strings.TrimSpace(collapseSpace(a.Name)),
@@ -346,15 +343,11 @@ func firstNonBlank(ss ...string) string {
 	return ""
 }
 
-// iriForbidden are characters that may not appear in an IRI reference; a
-// link holding one would make Atom invalid and confuse readers.
-const iriForbidden = " \t\r\n<>\"{}|\\^`"
-
 // cleanURL returns s trimmed when it is an absolute http(s) URL without
 // characters forbidden in an IRI, else "".
 func cleanURL(s string) string {
 	s = strings.TrimSpace(s)
-	if s == "" || strings.ContainsAny(s, iriForbidden) || strings.ContainsFunc(s, isControl) {
+	if s == "" || strings.ContainsAny(s, feed.IRIForbidden) || strings.ContainsFunc(s, isControl) {
 		return ""
 	}
 	u, err := url.Parse(s)

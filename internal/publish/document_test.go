@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mmcdole/gofeed/rss"
+
 	"github.com/feedmill/feedmill/internal/feed"
 )
 
@@ -209,7 +211,7 @@ func TestHostileItem(t *testing.T) {
 			if bytes.Contains(body, []byte("javascript:")) {
 				t.Error("a javascript: link was published")
 			}
-			if !bytes.Contains(body, []byte("urn:feedmill:evil%20source%2F%E2%98%83:id%20with%20spaces%20&amp;%20%3Cangle%3E")) {
+			if !bytes.Contains(body, []byte("urn:feedmill:evil%20source%2F%E2%98%83:id%20with%20spaces%20%26%20%3Cangle%3E")) {
 				t.Errorf("public id missing:\n%s", body)
 			}
 		})
@@ -270,4 +272,66 @@ func FuzzRender(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPublishedIDs: malformed urn:uuid: and tag: ids, and ids that are no
+// URI, are published under a URN minted from the source and the id, the
+// same in every format; valid ones as they are; an RSS guid is a
+// permalink only when it is the item's http(s) link. Posts at fragments
+// of one page keep their own ids. feedcheck judges the documents.
+func TestPublishedIDs(t *testing.T) {
+	day := "https://s.example/2026/11/29"
+	mk := func(id, link string, age time.Duration) feed.Item {
+		return feed.Item{Source: "s", ID: id, Link: link, Title: "Post " + id, Published: t0.Add(-age), FirstSeen: t0}
+	}
+	items := []feed.Item{
+		mk("urn:uuid:bogus", "https://s.example/1", 1*time.Minute),
+		mk("tag:s.example:1", "https://s.example/2", 2*time.Minute),
+		mk("https://s.example/3", "https://s.example/3", 3*time.Minute),
+		mk("42", "https://s.example/4", 4*time.Minute),
+		mk("tag:s.example,2026-11-29:5", "https://s.example/5", 5*time.Minute),
+		mk(day+"#a1", day+"#a1", 6*time.Minute),
+		mk(day+"#a2", day+"#a2", 7*time.Minute),
+	}
+	want := []struct {
+		id        string
+		permaLink bool
+	}{
+		{"urn:feedmill:s:urn:uuid:bogus", false},
+		{"urn:feedmill:s:tag:s.example:1", false},
+		{"https://s.example/3", true},
+		{"urn:feedmill:s:42", false},
+		{"tag:s.example,2026-11-29:5", false},
+		{day + "#a1", true},
+		{day + "#a2", true},
+	}
+	st := &memStore{items: items, states: []feed.SourceState{}}
+	p := New(Options{BaseURL: testBase}, []FeedSpec{{Name: "ids", Sources: []string{"s"}}}, []feed.Source{{Name: "s", URL: "https://s.example/feed"}}, st)
+	if err := p.Rebuild(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range formats {
+		body := mustSnapshot(t, p, "ids", f).Body
+		got := parseDoc(t, f, body).ids
+		if len(got) != len(want) {
+			t.Fatalf("%s: ids %q, want %d", f, got, len(want))
+		}
+		for i, w := range want {
+			if got[i] != w.id {
+				t.Errorf("%s entry %d: id %q, want %q", f, i, got[i], w.id)
+			}
+		}
+		if f == RSS {
+			doc, err := (&rss.Parser{}).Parse(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, it := range doc.Items {
+				if perma := it.GUID.IsPermalink != "false"; perma != want[i].permaLink {
+					t.Errorf("rss guid %q: isPermaLink %q, want %v", it.GUID.Value, it.GUID.IsPermalink, want[i].permaLink)
+				}
+			}
+		}
+		feedcheck(t, f, body)
+	}
 }

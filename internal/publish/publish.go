@@ -5,7 +5,7 @@
 //
 // A feed carries each story once. The copies several sources carry of one
 // article (same id, link or canonical URL, or with FeedSpec.Dedupe "title"
-// a near-identical title) are merged: the copy of the source with the
+// a near-identical title; with "none" nothing) are merged: the copy of the source with the
 // highest priority is shown, under the id of the copy seen first, and the
 // other sources are named in a footer of its content and in the JSON
 // Feed's "_feedmill" extension.
@@ -110,11 +110,14 @@ const DefaultLimit = 50
 // (FeedSpec.Dedupe).
 const (
 	// DedupeLink merges items with the same public id, link or canonical
-	// URL.
+	// URL (see groupStories for what makes two links the same).
 	DedupeLink = "link"
 	// DedupeTitle also merges items of different sources whose titles are
 	// near-identical and whose dates lie within DedupeWindow of each other.
 	DedupeTitle = "title"
+	// DedupeNone merges nothing: every stored item is its own entry. "off"
+	// is taken for it.
+	DedupeNone = "none"
 )
 
 // DefaultDedupeWindow is the DedupeWindow of a feed that gives none.
@@ -136,7 +139,7 @@ type FeedSpec struct {
 	Sources     []string // source names, already resolved from categories
 	Limit       int      // newest items published; <= 0 means DefaultLimit
 
-	// Dedupe is DedupeLink (also when empty) or DedupeTitle.
+	// Dedupe is DedupeLink (also when empty), DedupeTitle or DedupeNone.
 	Dedupe string
 	// DedupeWindow bounds, for DedupeTitle, how far apart the dates of two
 	// items may be for their titles to make them one story; <= 0 means
@@ -289,7 +292,7 @@ type feedState struct {
 	snaps   [numFormats]*Snapshot
 	opml    *Snapshot
 	stored  int       // stored items of its sources (N)
-	pages   int       // complete archive pages (K = N / limit)
+	pages   int       // archive pages (K, see archivePages)
 	fp      uint64    // fingerprint of the window read, N and the sources' attribution
 	expires time.Time // when a story of the current document ages out; zero if none
 }
@@ -332,9 +335,11 @@ func New(opts Options, specs []FeedSpec, sources []feed.Source, st itemStore) *P
 		}
 		seen[s.Name] = true
 		switch s.Dedupe {
-		case DedupeLink, DedupeTitle:
+		case DedupeLink, DedupeTitle, DedupeNone:
 		case "":
 			s.Dedupe = DedupeLink
+		case "off":
+			s.Dedupe = DedupeNone
 		default:
 			log.Warn("unknown dedupe mode, using link", "feed", s.Name, "dedupe", s.Dedupe)
 			s.Dedupe = DedupeLink
@@ -525,6 +530,7 @@ const (
 // feedView is what a Rebuild reads of one feed.
 type feedView struct {
 	stored  int       // stored items of its sources (N)
+	pages   int       // archive pages (K, see archivePages)
 	window  []story   // the stories of the newest items read, newest first
 	stories []story   // of them, the current document's
 	expires time.Time // see current
@@ -556,16 +562,47 @@ func (p *Publisher) readFeed(ctx context.Context, spec FeedSpec, srcs map[string
 		// w >= n also ends the loop when items arrived since the count:
 		// the next Rebuild sees them.
 		if len(stories) >= limit || len(items) < w || w >= n {
-			return feedView{stored: n, window: window, stories: stories, expires: expires}, nil
+			return feedView{stored: n, pages: archivePages(n, limit, items, window, stories), window: window, stories: stories, expires: expires}, nil
 		}
 	}
+}
+
+// archivePages returns how many archive pages a feed of n stored items
+// has (K, see Archive): its complete pages of limit items, and one more,
+// not yet complete, when one of the newest n mod limit items (the ones no
+// complete page holds) is selected by the feed's patterns but left out of
+// its current document (by backfill, max_age, per_source_limit or the
+// limit), so that every item the feed selects is reachable. items are the
+// newest stored items, newest first; window their stories and cur the
+// current document's.
+func archivePages(n, limit int, items []feed.Item, window, cur []story) int {
+	pages, tail := n/limit, n%limit
+	if tail == 0 || len(items) < tail {
+		return pages
+	}
+	shown := make(map[string]bool, len(cur))
+	for _, s := range cur {
+		shown[s.id] = true
+	}
+	storyOf := make(map[feed.Key]string)
+	for _, s := range window {
+		for _, k := range s.members {
+			storyOf[k] = s.id
+		}
+	}
+	for _, it := range items[:tail] {
+		if id, selected := storyOf[it.Key()]; selected && !shown[id] {
+			return pages + 1
+		}
+	}
+	return pages
 }
 
 // buildFeed renders one feed: its current document in every format and
 // its OPML. It returns old itself when nothing of the feed changed.
 func (p *Publisher) buildFeed(spec FeedSpec, v feedView, srcs map[string]sourceInfo, old *feedState, now time.Time) (*feedState, error) {
 	stories := v.stories
-	pages := v.stored / spec.limit()
+	pages := v.pages
 	d := p.document(spec, stories, srcs)
 	d.hub, d.pages = p.hub, pages
 	shown := make([]feed.Item, len(stories))

@@ -797,9 +797,10 @@ func TestOPML(t *testing.T) {
 	}
 }
 
-// TestFeedcheck runs the shared feedcheck tool (xmllint, Python feedparser,
-// spec rules, newsboat) on every golden feed.
-func TestFeedcheck(t *testing.T) {
+// feedcheckTool returns the path of the shared feedcheck tool, skipping
+// the test when it is not there or with -short.
+func feedcheckTool(t *testing.T) string {
+	t.Helper()
 	tool, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "tools", "feedcheck"))
 	if err != nil {
 		t.Fatal(err)
@@ -810,6 +811,30 @@ func TestFeedcheck(t *testing.T) {
 	if testing.Short() {
 		t.Skip("feedcheck runs external tools; skipped with -short")
 	}
+	return tool
+}
+
+// feedcheck judges one document in format f with the shared feedcheck
+// tool (see feedcheckTool).
+func feedcheck(t *testing.T, f Format, body []byte) {
+	t.Helper()
+	tool := feedcheckTool(t)
+	path := filepath.Join(t.TempDir(), "doc."+f.String())
+	if err := os.WriteFile(path, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, tool, path, "--format", f.String()).CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("feedcheck: OK")) {
+		t.Errorf("feedcheck %s: %v\n%s", f, err, out)
+	}
+}
+
+// TestFeedcheck runs the shared feedcheck tool (xmllint, Python feedparser,
+// spec rules, newsboat) on every golden feed.
+func TestFeedcheck(t *testing.T) {
+	tool := feedcheckTool(t)
 	main, stories, paged := rebuilt(t, &memStore{}), rebuiltStories(t), rebuiltPaged(t, &memStore{})
 	type doc struct {
 		label string

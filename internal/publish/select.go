@@ -28,7 +28,8 @@ import (
 // (a new source's backlog included: backfill keeps it from flooding the
 // feed readers poll, not from the history), and a cut by age would shift
 // every page each time an item aged out. An item they keep out of the
-// current document reaches the archive once its page is complete.
+// current document is on an archive page at once: the newest page may be
+// one not yet complete (see archivePages).
 
 // history returns the stories of the given items, newest first: the items
 // that pass the feed's patterns, grouped.
@@ -36,6 +37,7 @@ func (p *Publisher) history(spec FeedSpec, items []feed.Item) []story {
 	items = matching(items, spec.Include, spec.Exclude)
 	return groupStories(items, grouping{
 		priority: p.priority,
+		none:     spec.Dedupe == DedupeNone,
 		byTitle:  spec.Dedupe == DedupeTitle,
 		window:   spec.dedupeWindow(),
 	}, len(items))
@@ -69,8 +71,12 @@ func current(spec FeedSpec, hist []story, srcs map[string]sourceInfo, now time.T
 			}
 		}
 		if spec.Backfill >= 0 {
+			// The backlog is what the first successful fetch found: items
+			// dated at or before it. An undated item of that fetch is
+			// dated at it (see the store's undated times), and is backlog
+			// too, or a new source of undated items would flood the feed.
 			first := source(srcs, s.shown.Source).firstSuccess
-			if !first.IsZero() && s.shown.Date().Before(first) {
+			if !first.IsZero() && !s.shown.Date().After(first) {
 				if backlog[s.shown.Source] >= spec.Backfill {
 					continue
 				}

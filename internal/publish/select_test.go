@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -355,5 +356,113 @@ func TestBackfillKeepsHistory(t *testing.T) {
 	}
 	if len(seen) != 30 {
 		t.Errorf("the archive pages hold %d of the 30 stored items", len(seen))
+	}
+}
+
+// TestBackfillUndated: the undated items of a source's first fetch are
+// dated at that fetch (the newest exactly at it, the others a second
+// apart, in feed order); they are its backlog like dated ones, so a new
+// source of 20 undated items does not flood the feed.
+func TestBackfillUndated(t *testing.T) {
+	added := t0.Add(-time.Hour)
+	var items []feed.Item
+	for i := range 20 {
+		it := item("u", fmt.Sprintf("n%02d", i), added.Add(-time.Duration(i)*time.Second))
+		it.FirstSeen = added
+		items = append(items, it)
+	}
+	items = append(items, item("u", "later", t0)) // a new item of a later fetch
+	st := &memStore{items: items, states: []feed.SourceState{{Name: "u", FirstSuccess: added}}}
+	spec := FeedSpec{Name: "f", Sources: []string{"u"}, Limit: 50, Backfill: 3}
+	p := New(Options{BaseURL: testBase}, []FeedSpec{spec}, []feed.Source{{Name: "u", URL: "https://u.example/f"}}, st)
+	if err := p.Rebuild(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := publishedIDs(t, p, "f"), urls("u/later", "u/n00", "u/n01", "u/n02"); !slices.Equal(got, want) {
+		t.Errorf("ids = %q, want %q", got, want)
+	}
+}
+
+// TestFragmentPosts: a link blog's day page carries three posts at three
+// fragments, each with its own id: all three are published, whatever the
+// other feeds' dedupe mode.
+func TestFragmentPosts(t *testing.T) {
+	var items []feed.Item
+	for i := range 3 {
+		link := fmt.Sprintf("https://scripting.example/2026/11/29#a%d", i+1)
+		items = append(items, feed.Item{Source: "s", ID: link, Link: link, Title: fmt.Sprintf("Post %d", i+1),
+			Canonical: "https://scripting.example/2026/11/29", Published: t0.Add(-time.Duration(i) * time.Minute), FirstSeen: t0})
+	}
+	for _, mode := range []string{DedupeLink, DedupeTitle, "none", "off"} {
+		t.Run(mode, func(t *testing.T) {
+			st := &memStore{items: items, states: []feed.SourceState{}}
+			spec := FeedSpec{Name: "f", Sources: []string{"s"}, Dedupe: mode}
+			p := New(Options{BaseURL: testBase}, []FeedSpec{spec}, []feed.Source{{Name: "s", URL: "https://scripting.example/rss.xml"}}, st)
+			if err := p.Rebuild(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if got := publishedIDs(t, p, "f"); len(got) != 3 {
+				t.Errorf("published %q, want the 3 posts", got)
+			}
+		})
+	}
+}
+
+// TestDedupeNone: with dedupe none, two sources' copies of one story are
+// both published.
+func TestDedupeNone(t *testing.T) {
+	a, b := item("a", "s", t0), item("b", "s", t0.Add(-time.Hour))
+	b.Link = a.Link
+	st := &memStore{items: []feed.Item{a, b}, states: []feed.SourceState{}}
+	spec := FeedSpec{Name: "f", Sources: []string{"a", "b"}, Dedupe: "none"}
+	p := New(Options{BaseURL: testBase}, []FeedSpec{spec}, []feed.Source{{Name: "a", URL: "https://a.example/f"}, {Name: "b", URL: "https://b.example/f"}}, st)
+	if err := p.Rebuild(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := publishedIDs(t, p, "f"), urls("a/s", "b/s"); !slices.Equal(got, want) {
+		t.Errorf("ids = %q, want %q", got, want)
+	}
+}
+
+// TestFiltersBeforeDedupe: an item the feed's exclude drops never
+// displaces or absorbs the story it duplicates, even from a source of
+// higher priority, seen first, linking to the same page or (with dedupe
+// title) carrying the same title; in the current document and in the
+// archive.
+func TestFiltersBeforeDedupe(t *testing.T) {
+	for _, mode := range []string{DedupeLink, DedupeTitle} {
+		t.Run(mode, func(t *testing.T) {
+			real := item("news", "bridge", t0)
+			real.Title = "Council approves the new harbour bridge plan"
+			real.FirstSeen = t0.Add(time.Hour)
+			ad := item("ads", "bridge", t0.Add(time.Minute))
+			ad.Title = "Sponsored: Council approves the new harbour bridge plan"
+			if mode == DedupeLink {
+				ad.Link = real.Link
+			}
+			var items []feed.Item
+			for i := range 4 {
+				items = append(items, item("news", fmt.Sprintf("old%d", i), t0.Add(-time.Duration(i+1)*time.Hour)))
+			}
+			items = append(items, real, ad)
+			st := &memStore{items: items, states: []feed.SourceState{}}
+			spec := FeedSpec{Name: "all", Sources: []string{"news", "ads"}, Limit: 2, Dedupe: mode,
+				Exclude: []*regexp.Regexp{regexp.MustCompile(`(?i)^(sponsored|advert)`)}}
+			srcs := []feed.Source{{Name: "news", URL: "https://news.example/f"}, {Name: "ads", URL: "https://ads.example/f", Priority: 10}}
+			p := New(Options{BaseURL: testBase}, []FeedSpec{spec}, srcs, st)
+			if err := p.Rebuild(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if got := publishedIDs(t, p, "all"); len(got) == 0 || got[0] != real.ID {
+				t.Errorf("current document %q, want the real story %s first", got, real.ID)
+			}
+			snap, err := p.Archive(t.Context(), "all", JSON, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if doc := parseDoc(t, JSON, snap.Body); !slices.Equal(doc.ids, []string{real.ID}) || strings.Contains(string(snap.Body), "Sponsored") {
+				t.Errorf("archive page 3 holds %q, want the real story alone:\n%s", doc.ids, snap.Body)
+			}
+		})
 	}
 }

@@ -31,12 +31,15 @@ type story struct {
 	// arrived is when the story last changed by gaining a copy: the latest
 	// first-seen time of its copies when it has several, else zero.
 	arrived time.Time
+	// members are the keys of all its copies.
+	members []feed.Key
 }
 
 // grouping says how one published feed recognizes a story carried several
 // times.
 type grouping struct {
 	priority func(source string) int
+	none     bool          // merge nothing: every item is a story
 	byTitle  bool          // also merge near-identical titles
 	window   time.Duration // for byTitle: how far apart their dates may be
 }
@@ -48,8 +51,18 @@ type grouping struct {
 // a canonical URL, transitively: a copy whose canonical is another's link
 // joins it. With byTitle, items of different sources whose titles are
 // near-identical (see mergeTitles) and whose dates lie within the window of
-// each other are merged too. The result does not depend on the order of
-// items.
+// each other are merged too. With none, nothing is merged. The result does
+// not depend on the order of items.
+//
+// A link's fragment is part of its identity: /2026/11/29#a1 and #a2 are two
+// posts on one page (a day of a link blog, a live blog), never one story,
+// and a canonical URL, which has no fragment, is taken with the fragment
+// of the item's link. A link without a fragment and the same page's link
+// with one are the same story (a copy linking to #comments, or to where
+// the story starts), but only when that page has no other fragment in the
+// feed and no source carries both: two items of one source with distinct
+// ids are distinct stories, and "/p" cannot be told apart between "#a1"
+// and "#a2".
 //
 // Title matching compares only titles that share a rare word (see
 // mergeTitles): near-linear on real feeds, O(n²) at worst.
@@ -75,19 +88,44 @@ func groupStories(items []feed.Item, g grouping, limit int) []story {
 		}
 		owner[key] = i
 	}
+	// pages records, per page (a link without its fragment), the sources
+	// whose items link to it bare and those linking to each fragment.
+	pages := make(map[string]*pageRefs)
+	ref := func(page, frag string, i int) {
+		key := "url\x00" + page
+		if frag != "" {
+			key += "#" + frag
+		}
+		join(key, i)
+		r := pages[page]
+		if r == nil {
+			r = &pageRefs{frags: make(map[string]map[string]bool)}
+			pages[page] = r
+		}
+		r.add(frag, items[i].Source)
+	}
 	for i, it := range items {
+		if g.none {
+			break
+		}
 		join("id\x00"+it.PublicID(), i)
 		// Links and canonicals share one key space: both name the page of
 		// the story, and a copy stored before canonicals existed (Canonical
 		// empty) must still meet the copies that have one.
-		if l := normalizeLink(it.Link); l != "" {
-			join("url\x00"+l, i)
+		page, frag := splitLink(it.Link)
+		if page != "" {
+			ref(page, frag, i)
 		}
 		if c := storyCanonical(it.Canonical); c != "" {
-			join("url\x00"+c, i)
+			ref(c, frag, i)
 		}
 	}
-	if g.byTitle {
+	for page, r := range pages {
+		if f, ok := r.soleFragment(); ok {
+			union(owner["url\x00"+page], owner["url\x00"+page+"#"+f])
+		}
+	}
+	if g.byTitle && !g.none {
 		mergeTitles(items, g.window, union, find)
 	}
 
@@ -115,6 +153,58 @@ func groupStories(items []feed.Item, g grouping, limit int) []story {
 	return out
 }
 
+// pageRefs are the sources whose items link to one page: bare (no
+// fragment) and per fragment.
+type pageRefs struct {
+	bare  map[string]bool
+	frags map[string]map[string]bool
+}
+
+func (r *pageRefs) add(frag, source string) {
+	set := r.bare
+	if frag != "" {
+		set = r.frags[frag]
+	}
+	if set == nil {
+		set = make(map[string]bool)
+		if frag == "" {
+			r.bare = set
+		} else {
+			r.frags[frag] = set
+		}
+	}
+	set[source] = true
+}
+
+// soleFragment returns the fragment that the bare link to the page stands
+// for: the only one linked on the page, when no source links to both it and
+// the bare page.
+func (r *pageRefs) soleFragment() (string, bool) {
+	if len(r.bare) == 0 || len(r.frags) != 1 {
+		return "", false
+	}
+	for f, srcs := range r.frags {
+		for s := range srcs {
+			if r.bare[s] {
+				return "", false
+			}
+		}
+		return f, true
+	}
+	return "", false
+}
+
+// splitLink returns the normalized link (see normalizeLink) of an absolute
+// URL and its fragment, which normalizeLink drops; a link that is not an
+// absolute URL has no fragment apart from itself.
+func splitLink(link string) (page, frag string) {
+	page = normalizeLink(link)
+	if u, err := url.Parse(strings.TrimSpace(link)); err == nil && u.Scheme != "" && u.Host != "" {
+		frag = u.Fragment
+	}
+	return page, frag
+}
+
 // makeStory builds the story of the items at idx.
 func makeStory(items []feed.Item, idx []int, prio func(string) int) story {
 	copies := make([]feed.Item, len(idx))
@@ -129,7 +219,10 @@ func makeStory(items []feed.Item, idx []int, prio func(string) int) story {
 		}
 		return seenOrder(a, b)
 	})
-	s := story{shown: copies[0], id: slices.MinFunc(copies, seenOrder).PublicID()}
+	s := story{shown: copies[0], id: slices.MinFunc(copies, seenOrder).PublicID(), members: make([]feed.Key, len(copies))}
+	for k, c := range copies {
+		s.members[k] = c.Key()
+	}
 	if len(copies) == 1 {
 		return s
 	}

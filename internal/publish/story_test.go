@@ -43,6 +43,7 @@ func TestGroupStories(t *testing.T) {
 		name   string
 		items  []feed.Item
 		title  bool          // DedupeTitle
+		none   bool          // DedupeNone
 		window time.Duration // 0: DefaultDedupeWindow
 		limit  int           // 0: 10
 		want   []string      // describe of each story, in order
@@ -169,12 +170,66 @@ func TestGroupStories(t *testing.T) {
 			name: "one copy per other source, none of the shown one's",
 			items: []feed.Item{
 				item("a", "1", "https://e.x/s", 0, 0),
-				item("a", "2", "https://e.x/s#again", 0, h),
-				item("b", "1", "https://e.x/s#top", 0, 2*h),
+				item("a", "2", "https://E.x/s", 0, h),
+				canon(item("b", "1", "https://b.x/1", 0, 2*h), "https://e.x/s"),
 				canon(item("b", "2", "https://b.x/2", 0, 3*h), "https://e.x/s"),
 				canon(item("b", "3", "https://b.x/3", 0, h), "https://e.x/s"),
 			},
 			want: []string{"a/1 +b/3"},
+		},
+		{
+			name: "posts at fragments of one page are distinct stories",
+			items: []feed.Item{
+				item("a", "1", "https://e.x/2026/11/29#a1", 0, 0),
+				item("a", "2", "https://e.x/2026/11/29#a2", -h, 0),
+				canon(item("a", "3", "https://e.x/2026/11/29#a3", -2*h, 0), "https://e.x/2026/11/29"),
+			},
+			want: []string{"a/1", "a/2", "a/3"},
+		},
+		{
+			name: "the same fragment in two sources is one story",
+			items: []feed.Item{
+				item("a", "1", "https://e.x/d#a1", 0, 0),
+				item("b", "9", "https://e.x/d#a1", -h, h),
+				item("b", "8", "https://e.x/d#a2", -h, h),
+			},
+			want: []string{"a/1 +b/9", "b/8"},
+		},
+		{
+			name: "a bare link is the page's only fragment in another source",
+			items: []feed.Item{
+				item("a", "1", "https://e.x/s", 0, 0),
+				item("b", "1", "https://e.x/s#comments", -h, h),
+			},
+			want: []string{"a/1 +b/1"},
+		},
+		{
+			name: "one source's bare link and fragment are distinct",
+			items: []feed.Item{
+				item("a", "1", "https://e.x/s", 0, 0),
+				item("a", "2", "https://e.x/s#update", -h, 0),
+			},
+			want: []string{"a/1", "a/2"},
+		},
+		{
+			name: "a bare link between two fragments joins neither",
+			items: []feed.Item{
+				item("a", "1", "https://e.x/d#a1", 0, 0),
+				item("a", "2", "https://e.x/d#a2", -h, 0),
+				item("b", "1", "https://e.x/d", -2*h, 0),
+			},
+			want: []string{"a/1", "a/2", "b/1"},
+		},
+		{
+			name: "none merges nothing",
+			none: true,
+			items: []feed.Item{
+				item("a", "1", "https://e.x/s", 0, 0),
+				item("b", "1", "https://e.x/s", -h, h),
+				titled(item("a", "2", "https://a.x/2", -2*h, 0), long),
+				titled(item("b", "2", "https://b.x/2", -2*h, h), long),
+			},
+			want: []string{"a/1", "b/1", "a/2", "b/2"},
 		},
 		{
 			name: "a story stands at its shown copy's date",
@@ -287,7 +342,7 @@ func TestGroupStories(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := grouping{priority: func(s string) int { return prio[s] }, byTitle: tt.title, window: tt.window}
+			g := grouping{priority: func(s string) int { return prio[s] }, none: tt.none, byTitle: tt.title, window: tt.window}
 			if g.window == 0 {
 				g.window = DefaultDedupeWindow
 			}
@@ -476,12 +531,14 @@ func TestDedupeSpec(t *testing.T) {
 		{Name: "default"},
 		{Name: "title", Dedupe: DedupeTitle, DedupeWindow: time.Hour},
 		{Name: "typo", Dedupe: "titles"},
+		{Name: "none", Dedupe: DedupeNone},
+		{Name: "off", Dedupe: "off"},
 	}, nil, &memStore{})
 	var got []string
 	for _, s := range p.Feeds() {
 		got = append(got, s.Name+":"+s.Dedupe+":"+s.dedupeWindow().String())
 	}
-	want := []string{"default:link:48h0m0s", "title:title:1h0m0s", "typo:link:48h0m0s"}
+	want := []string{"default:link:48h0m0s", "title:title:1h0m0s", "typo:link:48h0m0s", "none:none:48h0m0s", "off:none:48h0m0s"}
 	if !slices.Equal(got, want) {
 		t.Errorf("specs = %q, want %q", got, want)
 	}

@@ -5,6 +5,8 @@ import (
 	"unicode"
 
 	"golang.org/x/net/html"
+
+	"github.com/feedmill/feedmill/internal/feed"
 )
 
 // derivedTitleLen is about how many characters of an item's text make its
@@ -13,6 +15,19 @@ const derivedTitleLen = 80
 
 // untitled is the title of an item that has neither title nor text.
 const untitled = "(untitled)"
+
+// DisplayTitle is the title under which an item is published, in every
+// feed format and on every page that lists it: its own title with white
+// space collapsed, else one derived from the text of its summary or
+// content (see titleFromHTML), else "(untitled)". Pages listing items use
+// it too, so that they never call an item "(untitled)" that the feeds
+// give a title.
+func DisplayTitle(it feed.Item) string {
+	if t := strings.TrimSpace(collapseSpace(it.Title)); t != "" {
+		return t
+	}
+	return titleFromHTML(it.Summary, it.Content)
+}
 
 // titleFromHTML derives a title for an item without one from the text of
 // the first non-empty HTML fragment: its first derivedTitleLen characters,

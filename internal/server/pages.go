@@ -62,7 +62,7 @@ type entryView struct {
 }
 
 func newEntryView(it feed.Item) entryView {
-	return entryView{Title: firstNonEmpty(it.Title, "(untitled)"), Link: it.Link, Source: it.Source, Date: it.Date().UTC()}
+	return entryView{Title: publish.DisplayTitle(it), Link: it.Link, Source: it.Source, Date: it.Date().UTC()}
 }
 
 // sourceDetail is the per-source page's subject.

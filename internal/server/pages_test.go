@@ -45,7 +45,10 @@ type fixtureOptions struct {
 	base      string // "" uses the test server's own URL
 	lastError string
 	itemTitle string
-	wrap      func(*store.SQLite) states
+	// itemSummary, when set, makes the OK source's newest item untitled,
+	// with this summary.
+	itemSummary string
+	wrap        func(*store.SQLite) states
 }
 
 // newStatusFixture stores the three sources' states, fetch histories and
@@ -83,6 +86,9 @@ func newStatusFixture(t testing.TB, o fixtureOptions) *statusFixture {
 		}
 		recent = append(recent, feed.Item{Source: srcOK, ID: fmt.Sprintf("post-%d", i), Title: title,
 			Link: fmt.Sprintf("https://zeta.example/posts/%d", i), Published: now.Add(-time.Duration(10-i) * time.Hour)})
+	}
+	if o.itemSummary != "" {
+		recent[3].Title, recent[3].Summary = "", o.itemSummary
 	}
 	if _, err := st.SaveItems(ctx, srcOK, old, 500, now.Add(-10*24*time.Hour)); err != nil {
 		t.Fatal(err)
@@ -733,5 +739,28 @@ func TestHuman(t *testing.T) {
 		if got := until(now, tt.t); got != tt.until {
 			t.Errorf("until(%v) = %q, want %q", tt.t.Sub(now), got, tt.until)
 		}
+	}
+}
+
+// TestPagesShowDerivedTitles: an item without a title is listed on the
+// status page, status.json, the feed page and the source page under the
+// title the published feeds derive from its text, never "(untitled)".
+func TestPagesShowDerivedTitles(t *testing.T) {
+	f := newStatusFixture(t, fixtureOptions{base: "http://feeds.example", itemSummary: "<p>Harbour wall <b>repairs</b> finished early</p>"})
+	const derived = "Harbour wall repairs finished early"
+	_, atomBody := do(t, "GET", f.ts.URL+"/feeds/all.atom")
+	if !strings.Contains(atomBody, "<title>"+derived+"</title>") && !strings.Contains(atomBody, `<title type="text">`+derived+"</title>") {
+		t.Fatalf("the Atom feed does not derive %q:\n%s", derived, atomBody)
+	}
+	for _, path := range []string{"/", "/status.json", "/feeds/all", "/sources/" + srcOK} {
+		t.Run(path, func(t *testing.T) {
+			resp, body := do(t, "GET", f.ts.URL+path)
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %s", resp.Status)
+			}
+			if strings.Contains(body, "(untitled)") || !strings.Contains(body, derived) {
+				t.Errorf("%s does not list the item as %q:\n%s", path, derived, body)
+			}
+		})
 	}
 }

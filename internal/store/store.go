@@ -353,12 +353,14 @@ func (p savePlan) result() feed.SaveResult {
 }
 
 // undatedTime is the Published time an undated item at position pos of a
-// batch saved at now receives. Each later position is one microsecond
-// older, so undated items keep the feed's order when listed, and no two of
-// them tie, which would let retention pick among them differently from the
-// feed.
+// batch saved at now receives. Each later position is one second older, so
+// undated items keep the feed's order when listed and in published feeds,
+// whose dates have whole seconds (readers sort by them), and no two of them
+// tie, which would let retention pick among them differently from the
+// feed. None is after now: on a source's first fetch they are all its
+// backlog.
 func undatedTime(now time.Time, pos int) time.Time {
-	return now.Add(-time.Duration(pos) * time.Microsecond)
+	return now.Add(-time.Duration(pos) * time.Second)
 }
 
 // newer orders items newest first: by published, then first seen, then id.
