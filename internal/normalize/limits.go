@@ -67,8 +67,9 @@ const (
 	// MaxHTMLDepth is how deeply elements may nest in a summary or
 	// content. Deeper elements are unwrapped: their tags go, their text
 	// and images stay (flattenDepth). Articles nest a few dozen levels at
-	// most, and readers built on libxml2 refuse HTML nested 256 deep,
-	// counting their own page around the item.
+	// most, and libxml2, which many readers build on, refuses documents
+	// nested more than 256 levels deep by default, counting the page the
+	// reader puts around the item.
 	MaxHTMLDepth = 64
 )
 

@@ -10,9 +10,10 @@
 // ever, which base a relative URL is resolved against, what survives
 // sanitizing, which images and players are real, which URL a story is
 // known by (Canonical), and which dates are believed. It also reads what a
-// feed says about how often to fetch it (Hints), and refuses, before any
+// feed says about how often to fetch it (Hints), refuses, before any
 // parser sees them, feeds shaped to exhaust memory (MaxDepth, MaxElements,
-// MaxItems). Nothing a feed carries comes out executable: not in HTML,
+// MaxItems), and caps what one item may carry (MaxTitleBytes and the
+// rest of limits.go). Nothing a feed carries comes out executable: not in HTML,
 // not in URLs, and not in text taken for HTML by a careless reader.
 package normalize
 
