@@ -55,7 +55,8 @@ const maxPageElements = 50000
 // are the feed item's). Title is the page's (og:title, else <title>, or
 // readability's cleaned one). Canonical is the page's <link
 // rel="canonical">, resolved and canonicalized, when it is http(s).
-// Published, Updated and Author are ArticleMeta's.
+// Published, Updated and Author are ArticleMeta's. Title, Author and
+// Content fit the caps of limits.go and hold no character XML forbids.
 //
 // A selector that does not compile, a bad rewrite pattern and a page
 // without article text (wrapping ErrNoArticle) are errors naming pageURL.
@@ -116,6 +117,17 @@ func (n *Normalizer) Extract(src feed.Source, page []byte, pageURL string) (*Art
 		return nil, fmt.Errorf("extract %s: %w", pageURL, ErrNoArticle)
 	}
 	art.Content = content
+	var c cuts
+	art.Title = c.text(art.Title, MaxTitleBytes, &c.titles)
+	art.Author = c.text(art.Author, MaxAuthorBytes, &c.authors)
+	art.Canonical = c.url(art.Canonical, &c.links)
+	art.Content = c.html(art.Content, &c.contents)
+	if c != (cuts{}) {
+		// An article page is extracted once per item: a warning here
+		// would be one per item, and the cap is documented.
+		n.log.Debug("article fields cut to their caps", "source", src.Name, "url", pageURL,
+			"title", c.titles, "author", c.authors, "content", c.contents)
+	}
 	by := "readability"
 	if sel != nil {
 		by = "rules"

@@ -109,20 +109,108 @@ func (n *Normalizer) sanitizeHTML(fragment string, base, page *url.URL) string {
 }
 
 // parseFragment parses an HTML fragment as the content of a <div>, which it
-// returns. x/net/html fails on elements nested more than 512 deep (and on
-// reader errors, which a strings.Reader has none of): such a fragment, which
-// no publisher writes, is kept as a text node, so that it comes out as
-// escaped text.
+// returns, with no element nested more than MaxHTMLDepth deep below it
+// (flattenDepth). x/net/html fails on elements nested more than 512 deep
+// (and on reader errors, which a strings.Reader has none of): such a
+// fragment, which no publisher writes, is parsed again with the tags past
+// MaxHTMLDepth left out (flattenTags), and if even that fails, its text
+// alone is kept. Either way the time and memory it takes grow with the
+// fragment's length only, and its text survives.
 func parseFragment(fragment string) *nethtml.Node {
 	root := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
 	nodes, err := nethtml.ParseFragment(strings.NewReader(fragment), root)
 	if err != nil {
-		nodes = []*nethtml.Node{{Type: nethtml.TextNode, Data: fragment}}
+		nodes, err = nethtml.ParseFragment(strings.NewReader(flattenTags(fragment, MaxHTMLDepth)), root)
+	}
+	if err != nil {
+		nodes = []*nethtml.Node{{Type: nethtml.TextNode, Data: fragmentText(fragment)}}
 	}
 	for _, node := range nodes {
 		root.AppendChild(node)
 	}
+	flattenDepth(root, MaxHTMLDepth)
 	return root
+}
+
+// flattenDepth unwraps the elements more than depth levels below n that
+// hold anything: their children take their place. Elements without
+// children (an image, a line break) stay where they are, since they nest
+// nothing. So no element below n has more than depth element ancestors
+// below n, unless it is empty.
+func flattenDepth(n *nethtml.Node, depth int) {
+	for c := n.FirstChild; c != nil; {
+		if c.Type != nethtml.ElementNode || c.FirstChild == nil {
+			c = c.NextSibling
+			continue
+		}
+		if depth > 0 {
+			flattenDepth(c, depth-1)
+			c = c.NextSibling
+			continue
+		}
+		// Unwrap c: its children move before it and are looked at next.
+		first := c.FirstChild
+		for k := c.FirstChild; k != nil; {
+			next := k.NextSibling
+			c.RemoveChild(k)
+			n.InsertBefore(k, c)
+			k = next
+		}
+		n.RemoveChild(c)
+		c = first
+	}
+}
+
+// flattenTags returns fragment without the start and end tags that would
+// nest more than depth elements deep, counted as a tokenizer sees them:
+// void elements and self-closing tags do not nest, and an end tag closes
+// one level. It is a rough count (a parser closes some elements
+// implicitly, and ignores end tags that close nothing), used only to give
+// the parser a fragment it can read after it refused the original.
+func flattenTags(fragment string, depth int) string {
+	var b strings.Builder
+	b.Grow(len(fragment))
+	open := 0
+	z := nethtml.NewTokenizer(strings.NewReader(fragment))
+	for {
+		switch z.Next() {
+		case nethtml.ErrorToken:
+			return b.String()
+		case nethtml.StartTagToken:
+			name, _ := z.TagName()
+			if voidElements[string(name)] {
+				b.Write(z.Raw())
+				continue
+			}
+			if open++; open <= depth {
+				b.Write(z.Raw())
+			}
+		case nethtml.EndTagToken:
+			if open <= depth {
+				b.Write(z.Raw())
+			}
+			if open > 0 {
+				open--
+			}
+		default:
+			b.Write(z.Raw())
+		}
+	}
+}
+
+// fragmentText returns the text of an HTML fragment, without its tags,
+// comments and doctypes.
+func fragmentText(fragment string) string {
+	var b strings.Builder
+	z := nethtml.NewTokenizer(strings.NewReader(fragment))
+	for {
+		switch z.Next() {
+		case nethtml.ErrorToken:
+			return b.String()
+		case nethtml.TextToken:
+			b.Write(z.Text())
+		}
+	}
 }
 
 // renderChildren renders the children of root.

@@ -2,11 +2,14 @@ package normalize
 
 import (
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 
 	nethtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/feedmill/feedmill/internal/feed"
 )
 
 func TestCleanText(t *testing.T) {
@@ -259,4 +262,112 @@ func unsafeURLs(fragment string) []string {
 		walk(n)
 	}
 	return bad
+}
+
+// htmlDepth returns how deeply the elements of fragment nest, as
+// x/net/html parses it (not parseFragment, which flattens).
+func htmlDepth(t *testing.T, fragment string) int {
+	t.Helper()
+	root := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
+	nodes, err := nethtml.ParseFragment(strings.NewReader(fragment), root)
+	if err != nil {
+		t.Fatalf("output does not parse: %v", err)
+	}
+	var depth func(*nethtml.Node) int
+	depth = func(n *nethtml.Node) int {
+		if n.Type != nethtml.ElementNode {
+			return 0
+		}
+		d := 0
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			d = max(d, depth(c))
+		}
+		return d + 1
+	}
+	d := 0
+	for _, n := range nodes {
+		d = max(d, depth(n))
+	}
+	return d
+}
+
+// TestDeepHTMLFlattened: HTML nested pathologically deep, past what
+// x/net/html parses (512) or merely past what readers take, comes out
+// nested at most MaxHTMLDepth deep, with its text, at a cost in memory
+// that grows with its length alone. Before, a fragment past 512 levels
+// came out as its markup escaped into text, and one within 512 levels
+// kept them all.
+func TestDeepHTMLFlattened(t *testing.T) {
+	rss := func(description string) string {
+		return `<rss version="2.0"><channel><item><title>t</title><link>https://x.example/1</link><description>` + description + `</description></item></channel></rss>`
+	}
+	jsonFeed := func(html string) string {
+		return `{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"1","url":"https://x.example/1","content_html":"` + html + `"}]}`
+	}
+	escaped := func(s string) string { return strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(s) }
+	const deep = 100_000
+	tests := []struct {
+		name string
+		body string
+	}{
+		{"100,000 divs in json", jsonFeed(nested("<div>", "</div>", deep))},
+		{"100,000 unclosed divs in json", jsonFeed(strings.Repeat("<div>", deep) + "x")},
+		{"100,000 escaped divs in rss", rss(escaped(nested("<div>", "</div>", deep)))},
+		{"50,000 escaped b and i in rss", rss(escaped(strings.Repeat("<b><i>", deep/2) + "x"))},
+		{"500 blockquotes in json", jsonFeed(nested("<blockquote>", "</blockquote>", 500))},
+		{"100,000 mismatched tags in json", jsonFeed(strings.Repeat("<div></span>", deep) + "x")},
+	}
+	n := New(Options{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			before := ms.TotalAlloc
+			f, err := n.Normalize(feed.Source{Name: "deep"}, []byte(tt.body), "https://x.example/feed", testNow)
+			runtime.ReadMemStats(&ms)
+			allocated := ms.TotalAlloc - before
+			if err != nil {
+				t.Fatalf("Normalize: %v", err)
+			}
+			checkInvariants(t, f)
+			it := f.Items[0]
+			html := it.Content
+			if html == "" {
+				html = it.Summary
+			}
+			if strings.Contains(html, "&lt;div") || strings.Contains(html, "&lt;b") {
+				t.Errorf("markup came out as text: %.80q", html)
+			}
+			if !strings.Contains(html, "x") {
+				t.Errorf("the text was lost: %.200q", html)
+			}
+			if d := htmlDepth(t, html); d > MaxHTMLDepth+1 {
+				t.Errorf("output nested %d deep, want at most %d", d, MaxHTMLDepth+1)
+			}
+			// Memory, not time: a count a loaded machine cannot miss.
+			if limit := uint64(400 * len(tt.body)); allocated > limit {
+				t.Errorf("allocated %d MiB for a %d KiB body, want under %d MiB", allocated>>20, len(tt.body)>>10, limit>>20)
+			}
+			t.Logf("%d KiB in, %d MiB allocated, %d bytes out", len(tt.body)>>10, allocated>>20, len(html))
+		})
+	}
+}
+
+// TestFlattenKeepsWhatFits: nesting within MaxHTMLDepth is left as it
+// is, and unwrapping deeper elements keeps their text and images.
+func TestFlattenKeepsWhatFits(t *testing.T) {
+	n := New(Options{})
+	within := nested("<blockquote>", "</blockquote>", MaxHTMLDepth)
+	if got := n.sanitizeHTML(within, nil, nil); got != within {
+		t.Errorf("nesting within the limit changed: %.80q", got)
+	}
+	deep := nested("<blockquote>", "</blockquote>", MaxHTMLDepth+20)
+	deep = strings.Replace(deep, "x", `<em>x</em><img src="https://x.example/a.png" alt="a">y`, 1)
+	got := n.sanitizeHTML(deep, nil, nil)
+	if d := htmlDepth(t, got); d != MaxHTMLDepth+1 {
+		t.Errorf("nested %d deep, want %d (the image below the last level)", d, MaxHTMLDepth+1)
+	}
+	if !strings.Contains(got, `x<img src="https://x.example/a.png" alt="a"/>y`) {
+		t.Errorf("text or image lost: %.200q", got[max(0, len(got)-200):])
+	}
 }

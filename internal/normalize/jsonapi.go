@@ -54,7 +54,19 @@ var jsonDefaults = map[string][]string{
 // array (`items.each "data" is an object, not an array`), and one that
 // matches nothing or an empty array (`items.each "data.posts" matched 0
 // items`) or items none of which has a link, which wrap ErrNoItems.
+//
+// The items fit the caps of limits.go, as Normalize's do.
 func (n *Normalizer) FromJSON(src feed.Source, body []byte, baseURL string, now time.Time) (*Feed, error) {
+	out, err := n.fromJSON(src, body, baseURL, now)
+	if err != nil {
+		return nil, err
+	}
+	n.bound(src.Name, out)
+	return out, nil
+}
+
+// fromJSON is FromJSON without the caps.
+func (n *Normalizer) fromJSON(src feed.Source, body []byte, baseURL string, now time.Time) (*Feed, error) {
 	rewrites, err := n.compileRewrites(src)
 	if err != nil {
 		return nil, err

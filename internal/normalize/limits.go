@@ -24,6 +24,55 @@ const (
 	MaxItems = 100_000
 )
 
+// Caps on what one item (and a feed's title) may carry once normalized,
+// whatever the feed sent: a 5 MiB title or a 100 KB id would otherwise be
+// stored, published in every feed and page that shows the item, and, as an
+// id, fail to fit a PostgreSQL index. No real item comes near them. What
+// is cut is logged once per source and refresh (bound), and the caps are
+// documented in the README ("What it does with feeds"). All are in bytes
+// of UTF-8 unless they say otherwise; text is cut at a character
+// boundary, never inside one.
+const (
+	// MaxTitleBytes caps an item's and a feed's title: some 300 words,
+	// ten times any headline. A longer title is cut and ends with "…".
+	MaxTitleBytes = 2 << 10
+	// MaxAuthorBytes caps each author's name (arXiv puts a paper's whole
+	// author list in one name), and MaxAuthors how many authors an item
+	// keeps. Names are cut with "…"; an email address longer than
+	// MaxEmailBytes (RFC 5321's limit) is no address and is dropped.
+	MaxAuthorBytes = 512
+	MaxAuthors     = 64
+	MaxEmailBytes  = 254
+	// MaxCategoryBytes caps each category (cut with "…"), and
+	// MaxCategories how many an item keeps, the first ones.
+	MaxCategoryBytes = 256
+	MaxCategories    = 64
+	// MaxIDBytes caps an item's id. A longer id keeps its first bytes and
+	// ends with "~sha256:" and a hash of the whole id (capID): the same
+	// id gives the same capped id on every refresh, and two long ids that
+	// differ only past the cap stay two items. PostgreSQL cannot index a
+	// key much longer than 2.7 KB.
+	MaxIDBytes = 2 << 10
+	// MaxLinkBytes caps every URL of an item: its link, canonical link,
+	// authors' URIs and enclosures. A longer URL is dropped, not cut: a
+	// cut URL is a wrong URL (another page, a 404), and no common web
+	// server accepts a request line over 8 KiB, so the URL could not be
+	// followed anyway.
+	MaxLinkBytes = 8 << 10
+	// MaxContentBytes caps an item's summary and content, each as
+	// sanitized HTML: a long book chapter is 200 KB. Longer HTML is cut
+	// between elements or inside a text (ended with "…"), and stays well
+	// formed (capHTML).
+	MaxContentBytes = 512 << 10
+	// MaxHTMLDepth is how deeply elements may nest in a summary or
+	// content. Deeper elements are unwrapped: their tags go, their text
+	// and images stay (flattenDepth). Articles nest a few dozen levels at
+	// most, and libxml2, which many readers build on, refuses documents
+	// nested more than 256 levels deep by default, counting the page the
+	// reader puts around the item.
+	MaxHTMLDepth = 64
+)
+
 // ErrTooComplex reports a body beyond MaxDepth, MaxElements or MaxItems.
 var ErrTooComplex = errors.New("feed too complex")
 
@@ -31,10 +80,17 @@ var ErrTooComplex = errors.New("feed too complex")
 // that is malformed in a way the scan cannot follow (an unterminated
 // comment, say) passes: the parser then reports the problem.
 func checkShape(body []byte) error {
-	if b := bytes.TrimLeft(bytes.TrimPrefix(body, utf8BOM), " \t\r\n"); len(b) > 0 && (b[0] == '{' || b[0] == '[') {
-		return checkJSONShape(b)
+	if looksJSON(body) {
+		return checkJSONShape(bytes.TrimLeft(bytes.TrimPrefix(body, utf8BOM), " \t\r\n"))
 	}
 	return checkXMLShape(body)
+}
+
+// looksJSON reports whether body is JSON rather than XML (or HTML): whether
+// it starts with '{' or '[' after a byte order mark and whitespace.
+func looksJSON(body []byte) bool {
+	b := bytes.TrimLeft(bytes.TrimPrefix(body, utf8BOM), " \t\r\n")
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
 }
 
 func tooComplex(format string, args ...any) error {

@@ -10,9 +10,10 @@
 // ever, which base a relative URL is resolved against, what survives
 // sanitizing, which images and players are real, which URL a story is
 // known by (Canonical), and which dates are believed. It also reads what a
-// feed says about how often to fetch it (Hints), and refuses, before any
+// feed says about how often to fetch it (Hints), refuses, before any
 // parser sees them, feeds shaped to exhaust memory (MaxDepth, MaxElements,
-// MaxItems). Nothing a feed carries comes out executable: not in HTML,
+// MaxItems), and caps what one item may carry (MaxTitleBytes and the
+// rest of limits.go). Nothing a feed carries comes out executable: not in HTML,
 // not in URLs, and not in text taken for HTML by a careless reader.
 package normalize
 
@@ -117,11 +118,14 @@ type Feed struct {
 // without a link. The ID is derived from the link as the feed gives it, so
 // ids stored before tracking parameters were stripped stay the same. All
 // dates are UTC. Items keep the order of the feed. Hints holds the feed's
-// advice on how often to fetch it. A feed without items is
-// not an error. A body that is no feed gives an error wrapping ErrNotAFeed,
-// one nested deeper than MaxDepth or holding more than MaxElements elements
-// or MaxItems items an error wrapping ErrTooComplex; every error names the
-// source.
+// advice on how often to fetch it. No field holds a character XML forbids:
+// one in an XML body is dropped before parsing rather than failing the
+// feed (fixXMLChars). Every item fits the caps of limits.go
+// (MaxTitleBytes and the rest); what was cut is logged once, as a warning
+// naming the source. A feed without items is not an error. A body that
+// is no feed gives an error wrapping ErrNotAFeed, one nested deeper than
+// MaxDepth or holding more than MaxElements elements or MaxItems items an
+// error wrapping ErrTooComplex; every error names the source.
 //
 // A source of type json with item rules (src.Type == feed.TypeJSON and
 // src.Items set) is no feed but a JSON API: its body goes to FromJSON,
@@ -187,6 +191,7 @@ func (n *Normalizer) Normalize(src feed.Source, body []byte, baseURL string, now
 		// items rather than behind a whole feed.
 		runtime.Gosched()
 	}
+	n.bound(source, out)
 	return out, nil
 }
 
@@ -203,6 +208,15 @@ func parse(body []byte, log *slog.Logger) (*parsedFeed, error) {
 	// The body is UTF-8, so a byte order mark says nothing; gofeed's JSON
 	// parser chokes on one.
 	body = fixDeclaredEncoding(bytes.TrimPrefix(body, utf8BOM))
+	if !looksJSON(body) {
+		// JSON has its own escapes, and encoding/json reads "\u0000" as
+		// the character: what JSON carries is cleaned from the fields
+		// (bound), not from the body.
+		var fixed int
+		if body, fixed = fixXMLChars(body); fixed > 0 {
+			log.Debug("dropped characters XML forbids", "count", fixed)
+		}
+	}
 	if err := checkShape(body); err != nil {
 		if kind, _ := sniff(body); kind == kindUnknown {
 			// A page too complex to be a feed is still a page: the caller

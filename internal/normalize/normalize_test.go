@@ -117,6 +117,10 @@ func checkInvariants(t testing.TB, f *Feed) {
 				t.Errorf("item %d: unsafe URLs %q in %q", i, bad, h)
 			}
 		}
+		checkBounded(t, i, it)
+	}
+	if bad := forbiddenRune(f.Title); bad >= 0 || len(f.Title) > MaxTitleBytes {
+		t.Errorf("feed title of %d bytes holds %U", len(f.Title), bad)
 	}
 	for name, u := range map[string]string{"link": f.Link, "hub": f.Hub, "self": f.Self} {
 		if u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {

@@ -95,8 +95,19 @@ type Scraped struct {
 // them, and a page on which no listing and no article was found, wrap
 // ErrNoItems; a selector that does not compile and a bad rewrite pattern
 // are errors too; a page with more than MaxElements elements wraps
-// ErrTooComplex. Scrape does not panic on any page.
+// ErrTooComplex. Scrape does not panic on any page. The feed's title and
+// items fit the caps of limits.go, as Normalize's do.
 func (n *Normalizer) Scrape(src feed.Source, page []byte, pageURL string, now time.Time) (*Scraped, error) {
+	out, err := n.scrape(src, page, pageURL, now)
+	if err != nil {
+		return nil, err
+	}
+	n.bound(src.Name, out.Feed)
+	return out, nil
+}
+
+// scrape is Scrape without the caps.
+func (n *Normalizer) scrape(src feed.Source, page []byte, pageURL string, now time.Time) (*Scraped, error) {
 	rewrites, err := n.compileRewrites(src)
 	if err != nil {
 		return nil, err
