@@ -101,7 +101,7 @@ func run(t *testing.T, fn func(context.Context) error) (stop func()) {
 				if err != nil {
 					t.Errorf("Run returned %v, want nil", err)
 				}
-			case <-time.After(5 * time.Second):
+			case <-time.After(30 * time.Second): // a safety net
 				t.Errorf("Run did not return after its context ended")
 			}
 		})
@@ -110,10 +110,11 @@ func run(t *testing.T, fn func(context.Context) error) (stop func()) {
 	return stop
 }
 
-// waitFor polls cond until it holds, failing the test after a few seconds.
+// waitFor polls cond until it holds; the 30 seconds after which it fails
+// the test are a safety net, never what a test waits for.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
