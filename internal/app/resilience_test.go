@@ -129,9 +129,12 @@ func TestHotReload(t *testing.T) {
 		if failed.Load() > 0 || served.Load() == 0 {
 			t.Errorf("during the reload %d requests failed, %d were answered", failed.Load(), served.Load())
 		}
-		if !strings.Contains(d.stderr.String(), `msg="config reloaded"`) || !strings.Contains(d.stderr.String(), "added=gamma removed=beta") {
-			t.Errorf("the log does not report the reload and its changes:\n%s", d.stderr.String())
-		}
+		// The line is logged after the new sources start, and reaches the
+		// test through the daemon's stderr pipe: waited for, not assumed.
+		waitFor(t, time.Minute, "the log reports the reload and its changes", func() bool {
+			log := d.stderr.String()
+			return strings.Contains(log, `msg="config reloaded"`) && strings.Contains(log, "added=gamma removed=beta")
+		})
 		_, page := get(t, e.base+"/")
 		if !strings.Contains(string(page), gamma.URL) || strings.Contains(string(page), beta.URL) {
 			t.Errorf("the status page does not list exactly the new sources:\n%s", page)
