@@ -163,8 +163,8 @@ func gzipBomb(t *testing.T, size int) []byte {
 
 // TestFaultMatrix refreshes a third of misbehaving sources among good ones
 // and checks that every good source is stored, every bad one's state says
-// exactly what went wrong, the sources that never finish end with the timeout, and neither
-// goroutines nor memory are left behind.
+// exactly what went wrong (the servers that never finish: our timeout), and
+// neither goroutines nor memory are left behind.
 func TestFaultMatrix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs slow servers")
