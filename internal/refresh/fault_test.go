@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -208,13 +209,23 @@ func TestFaultMatrix(t *testing.T) {
 			heldMu.Unlock()
 		}
 	})
-	// A port with nothing listening.
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	// A port with nothing listening, held for the whole test: a socket
+	// bound but not listening refuses connections, and no test server
+	// created afterwards can be given its port (a listener closed at once
+	// freed it, and one of the servers below got it back now and then).
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	refusedURL := "http://" + closed.Addr().String() + "/feed"
-	closed.Close()
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusedURL := fmt.Sprintf("http://127.0.0.1:%d/feed", sa.(*syscall.SockaddrInet4).Port)
 
 	good := func(title string) http.HandlerFunc {
 		return serveBytes("application/rss+xml", []byte(rssWith(title+" one", title+" two")))
