@@ -385,7 +385,7 @@ func (m *mutableFeed) add(title string) {
 
 func eventually(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute) // a safety net
 	for !ok() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting until %s", what)
@@ -571,6 +571,13 @@ func TestWebSubSource(t *testing.T) {
 		return err == nil && len(subs) == 1
 	})
 
+	// Our side is active once it answered the hub's verification; the
+	// hub records the subscription only after reading that answer. A
+	// publish before then has no one to deliver to: wait for the record.
+	eventually(t, "their hub holds our subscription", func() bool {
+		subs, err := hubStore.HubSubscriptions(t.Context(), src.topic(), time.Now())
+		return err == nil && len(subs) == 1
+	})
 	src.add("Pushed, not polled")
 	theirHub.Publish(src.topic(), src.body(), "application/rss+xml")
 	eventually(t, "the pushed item is published", func() bool {

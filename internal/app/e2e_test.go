@@ -219,7 +219,7 @@ func startDaemonArgs(t *testing.T, base string, args ...string) *daemon {
 			t.Logf("daemon log:\n%s", d.stderr.String())
 		}
 	})
-	waitFor(t, 20*time.Second, "daemon answers /healthz", func() bool {
+	waitFor(t, time.Minute, "daemon answers /healthz", func() bool {
 		resp, err := http.Get(base + "/healthz")
 		if err != nil {
 			return false
@@ -242,8 +242,8 @@ func (d *daemon) stop(t *testing.T) {
 		if err != nil {
 			t.Fatalf("daemon exited with %v after SIGTERM; log:\n%s", err, d.stderr.String())
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("daemon still running 15s after SIGTERM; log:\n%s", d.stderr.String())
+	case <-time.After(time.Minute): // a safety net: a clean exit takes well under a second
+		t.Fatalf("daemon still running a minute after SIGTERM; log:\n%s", d.stderr.String())
 	}
 }
 
@@ -503,7 +503,7 @@ func TestEndToEnd(t *testing.T) {
 func TestServeFetchesAtStart(t *testing.T) {
 	e := newEnv(t)
 	startDaemon(t, e)
-	waitFor(t, 20*time.Second, "all sources fetched and published", func() bool {
+	waitFor(t, time.Minute, "all sources fetched and published", func() bool {
 		_, body := get(t, e.base+"/feeds/all.json")
 		parsed, err := gofeed.NewParser().ParseString(string(body))
 		return err == nil && len(parsed.Items) == len(expected)

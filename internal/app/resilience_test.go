@@ -84,7 +84,7 @@ func TestHotReload(t *testing.T) {
 	gamma := newOrigin(t, "rss10.xml", "application/rdf+xml")
 	e.write(t, port, "alpha", alpha.URL+"/atom.xml", "beta", beta.URL+"/feed.json")
 	d := startDaemon(t, e.env)
-	waitFor(t, 10*time.Second, "alpha and beta published", func() bool {
+	waitFor(t, time.Minute, "alpha and beta published", func() bool {
 		n := publishedBySource(t, e.base)
 		return n["alpha"] == 2 && n["beta"] == 2
 	})
@@ -97,7 +97,7 @@ func TestHotReload(t *testing.T) {
 		var readers sync.WaitGroup
 		for range 2 {
 			readers.Go(func() {
-				client := &http.Client{Timeout: 5 * time.Second}
+				client := &http.Client{Timeout: time.Minute} // a safety net: answered is what counts, not how fast
 				for {
 					select {
 					case <-stop:
@@ -120,7 +120,7 @@ func TestHotReload(t *testing.T) {
 		if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 10*time.Second, "gamma published and beta gone", func() bool {
+		waitFor(t, time.Minute, "gamma published and beta gone", func() bool {
 			n := publishedBySource(t, e.base)
 			return n["alpha"] == 2 && n["gamma"] == 2 && n["beta"] == 0
 		})
@@ -129,9 +129,12 @@ func TestHotReload(t *testing.T) {
 		if failed.Load() > 0 || served.Load() == 0 {
 			t.Errorf("during the reload %d requests failed, %d were answered", failed.Load(), served.Load())
 		}
-		if !strings.Contains(d.stderr.String(), `msg="config reloaded"`) || !strings.Contains(d.stderr.String(), "added=gamma removed=beta") {
-			t.Errorf("the log does not report the reload and its changes:\n%s", d.stderr.String())
-		}
+		// The line is logged after the new sources start, and reaches the
+		// test through the daemon's stderr pipe: waited for, not assumed.
+		waitFor(t, time.Minute, "the log reports the reload and its changes", func() bool {
+			log := d.stderr.String()
+			return strings.Contains(log, `msg="config reloaded"`) && strings.Contains(log, "added=gamma removed=beta")
+		})
 		_, page := get(t, e.base+"/")
 		if !strings.Contains(string(page), gamma.URL) || strings.Contains(string(page), beta.URL) {
 			t.Errorf("the status page does not list exactly the new sources:\n%s", page)
@@ -148,7 +151,7 @@ func TestHotReload(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := fmt.Sprintf("%s:%d: ", e.config, line)
-		waitFor(t, 10*time.Second, "the log names the bad line", func() bool { return strings.Contains(d.stderr.String(), want) })
+		waitFor(t, time.Minute, "the log names the bad line", func() bool { return strings.Contains(d.stderr.String(), want) })
 		if n := publishedBySource(t, e.base); n["alpha"] != 2 || n["gamma"] != 2 {
 			t.Errorf("after a rejected config the feeds are %v; want the running config's alpha and gamma", n)
 		}
@@ -166,13 +169,13 @@ func TestHotReload(t *testing.T) {
 		// A listen address cannot change without a restart: it is kept,
 		// and the rest of the config applies.
 		e.write(t, freePort(t), "alpha", alpha.URL+"/atom.xml")
-		waitFor(t, 10*time.Second, "gamma gone after the edit", func() bool {
+		waitFor(t, time.Minute, "gamma gone after the edit", func() bool {
 			n := publishedBySource(t, e.base)
 			return n["alpha"] == 2 && n["gamma"] == 0
 		})
 		// The new feeds are served before the reload is logged (the old
 		// generation first finishes its work): wait for the line.
-		waitFor(t, 10*time.Second, "the log says the edit was picked up and the listen address needs a restart", func() bool {
+		waitFor(t, time.Minute, "the log says the edit was picked up and the listen address needs a restart", func() bool {
 			log := d.stderr.String()
 			return strings.Contains(log, `trigger="file changed"`) && strings.Contains(log, "server.listen changed")
 		})
@@ -252,7 +255,7 @@ func TestCrashSafety(t *testing.T) {
 	d := startDaemon(t, e)
 	// Kill as soon as the first source is committed: the others are being
 	// fetched, normalized or written at that moment.
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute) // a safety net
 	for {
 		var h struct{ Items int }
 		_, body := get(t, e.base+"/healthz")
@@ -260,7 +263,7 @@ func TestCrashSafety(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no source stored after 20s; log:\n%s", d.stderr.String())
+			t.Fatalf("no source stored after a minute; log:\n%s", d.stderr.String())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -294,7 +297,7 @@ func TestCrashSafety(t *testing.T) {
 
 	trickle.Store(false)
 	d = startDaemon(t, e)
-	waitFor(t, 20*time.Second, "every source stored after the restart", func() bool {
+	waitFor(t, time.Minute, "every source stored after the restart", func() bool {
 		var h struct {
 			Never int `json:"never_fetched"`
 			Items int
@@ -323,7 +326,7 @@ func TestCrashSafety(t *testing.T) {
 // that each source holds all of its items, each whole, or none.
 func storedItems(t *testing.T, path string, names []string, perSource int) map[string]map[feed.Key]feed.Item {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	st, err := store.OpenSQLite(ctx, path, nil)
 	if err != nil {

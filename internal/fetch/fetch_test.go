@@ -42,7 +42,7 @@ func newServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
 func newClient(t *testing.T, opts Options) *Client {
 	t.Helper()
 	if opts.Timeout == 0 {
-		opts.Timeout = 5 * time.Second
+		opts.Timeout = time.Minute // a safety net, never what a test waits for
 	}
 	if opts.MinGap == 0 {
 		opts.MinGap = -1
@@ -570,11 +570,7 @@ func TestFetchTimeout(t *testing.T) {
 	c := newClient(t, Options{Timeout: 200 * time.Millisecond})
 	for _, path := range []string{"/never", "/headers"} {
 		t.Run(path, func(t *testing.T) {
-			start := time.Now()
 			_, err := c.Fetch(t.Context(), srv.URL+path, feed.Validators{})
-			if elapsed := time.Since(start); elapsed > 2*time.Second {
-				t.Errorf("took %v with a 200ms timeout", elapsed)
-			}
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("error %v is not context.DeadlineExceeded", err)
 			}
@@ -682,10 +678,10 @@ func newGatedServer(t *testing.T) *gatedServer {
 	return g
 }
 
-// waitFor polls cond for up to two seconds.
+// waitFor polls cond until it holds; the 30 seconds are only a safety net.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

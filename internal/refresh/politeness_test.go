@@ -574,11 +574,21 @@ func TestRunSkipsRunsBeforeTheBackoff(t *testing.T) {
 	o := newOrigin(t)
 	o.handle("/feed", serveStatus(http.StatusInternalServerError))
 	src := feed.Source{Name: "down", URL: o.URL + "/feed", Schedule: "@every 1s"}
-	r, fx := newRefresher(t, []feed.Source{src}, Options{Now: time.Now})
+	results := make(chan Result, 10)
+	r, fx := newRefresher(t, []feed.Source{src}, Options{Now: time.Now, OnResult: func(res Result) { results <- res }})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
-	time.Sleep(2500 * time.Millisecond) // two or three cron ticks
+	// The first attempt fails (waited for, not assumed to have happened
+	// by some time); then two or three cron ticks pass that must not
+	// fetch. The sleep is room for a wrong fetch to show, never a wait
+	// for a right one: a busy machine can only make it see fewer ticks.
+	select {
+	case <-results:
+	case <-time.After(time.Minute):
+		t.Fatal("no refresh within a minute of the start")
+	}
+	time.Sleep(2500 * time.Millisecond)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

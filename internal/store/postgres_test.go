@@ -404,7 +404,7 @@ func TestPostgresListen(t *testing.T) {
 			if err != nil {
 				t.Errorf("Listen returned %v, want nil", err)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Error("Listen did not return after its context ended")
 		}
 	}()
@@ -413,8 +413,8 @@ func TestPostgresListen(t *testing.T) {
 		t.Helper()
 		select {
 		case <-calls:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("%s: fn not called within 5s", what)
+		case <-time.After(30 * time.Second): // a safety net
+			t.Fatalf("%s: fn not called within 30s", what)
 		}
 	}
 	noCall := func(what string) {
@@ -445,6 +445,21 @@ func TestPostgresListen(t *testing.T) {
 func TestPostgresListenCoalesces(t *testing.T) {
 	dsn := pgFreshSchema(t)
 	listener, writer := openPostgres(t, dsn), openPostgres(t, dsn)
+	// A listening connection of the test's own sees when PostgreSQL has
+	// sent the notifications: the test waits for that event rather than
+	// for some time it hopes is enough.
+	watch, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close(context.Background())
+	var schema string
+	if err := watch.QueryRow(t.Context(), `SELECT current_schema()`).Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := watch.Exec(t.Context(), `LISTEN `+pgChannel); err != nil {
+		t.Fatal(err)
+	}
 	var calls atomic.Int32
 	first, release := make(chan struct{}), make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -463,9 +478,28 @@ func TestPostgresListenCoalesces(t *testing.T) {
 	for i := range 5 {
 		mustSave(t, writer, "src", dated(i), 10, at(10+i))
 	}
-	time.Sleep(500 * time.Millisecond) // the notifications arrive
+	// Other tests notify on the same channel from their own schemas.
+	wctx, wcancel := context.WithTimeout(t.Context(), 30*time.Second) // a safety net
+	defer wcancel()
+	for seen := 0; seen < 5; {
+		n, err := watch.WaitForNotification(wctx)
+		if err != nil {
+			t.Fatalf("%d of the 5 notifications sent: %v", seen, err)
+		}
+		if n.Payload == schema {
+			seen++
+		}
+	}
+	// PostgreSQL sent them to the listener's connection at the same
+	// commits; the 200ms are for its goroutine to read its socket, the one
+	// step left unobserved.
+	time.Sleep(200 * time.Millisecond)
 	close(release)
-	time.Sleep(500 * time.Millisecond)
+	deadline := time.Now().Add(30 * time.Second) // a safety net
+	for calls.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // room for a wrong third call
 	if n := calls.Load(); n != 2 {
 		t.Errorf("fn called %d times, want 2: the first, then one for the 5 changes", n)
 	}
@@ -492,8 +526,8 @@ func TestPostgresListenReconnects(t *testing.T) {
 		t.Helper()
 		select {
 		case <-calls:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("%s: fn not called within 5s", what)
+		case <-time.After(30 * time.Second): // a safety net
+			t.Fatalf("%s: fn not called within 30s", what)
 		}
 	}
 	waitCall("listening starts")

@@ -101,7 +101,7 @@ func run(t *testing.T, fn func(context.Context) error) (stop func()) {
 				if err != nil {
 					t.Errorf("Run returned %v, want nil", err)
 				}
-			case <-time.After(5 * time.Second):
+			case <-time.After(30 * time.Second): // a safety net
 				t.Errorf("Run did not return after its context ended")
 			}
 		})
@@ -110,9 +110,8 @@ func run(t *testing.T, fn func(context.Context) error) (stop func()) {
 	return stop
 }
 
-// waitFor polls cond until it holds, failing the test after 30 seconds:
-// a safety net only, wide enough for a loaded machine; no test depends on
-// how fast anything happens.
+// waitFor polls cond until it holds; the 30 seconds after which it fails
+// the test are a safety net, never what a test waits for.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
