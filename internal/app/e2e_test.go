@@ -26,6 +26,8 @@ import (
 	"github.com/mmcdole/gofeed"
 	"github.com/mmcdole/gofeed/atom"
 	"github.com/mmcdole/gofeed/rss"
+
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // binary is the feedmill executable built once for the end-to-end tests:
@@ -124,7 +126,7 @@ func newEnv(t *testing.T) *env {
 		e.origins[f.name] = o
 		fmt.Fprintf(&cfg, "  - name: %s\n    url: %s/%s\n    categories: %s\n", f.name, o.URL, f.file, f.categories)
 	}
-	fmt.Fprintf(&cfg, "  - name: down\n    url: http://127.0.0.1:%d/feed.xml\n", freePort(t))
+	fmt.Fprintf(&cfg, "  - name: down\n    url: http://%s/feed.xml\n", testkit.RefusedAddr(t))
 	cfg.WriteString(`feeds:
   - name: all
     title: Everything

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // secretFeed is what the authenticated origin serves.
@@ -74,12 +76,12 @@ sources:
   - name: members
     url: http://user:%[4]s@%[3]s/feed?apikey=K3Y&token=T0K&page=2
   - name: locked
-    url: http://user:%[4]s@127.0.0.1:%[5]d/feed?apikey=K3Y&token=T0K&page=2&session=S3SS
+    url: http://user:%[4]s@%[5]s/feed?apikey=K3Y&token=T0K&page=2&session=S3SS
   - name: redirected
     url: http://%[3]s/redirect?apikey=K3Y&page=2
   - name: relocated
     url: http://user:%[4]s@%[3]s/moved?apikey=K3Y&token=T0K&page=2
-`, port, base, u, password, freePort(t))
+`, port, base, u, password, testkit.RefusedAddr(t))
 	path := filepath.Join(dir, "feeds.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // TestFetchFaults runs one client against servers that misbehave in every
@@ -84,12 +85,7 @@ func TestFetchFaults(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 
-	refused, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refusedURL := "http://" + refused.Addr().String() + "/feed"
-	refused.Close()
+	refusedURL := "http://" + testkit.RefusedAddr(t) + "/feed"
 
 	// A resolver that knows no name, and one whose server cannot be
 	// reached: neither sends a packet.

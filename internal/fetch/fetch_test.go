@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/testkit"
 	"github.com/mmcdole/gofeed"
 )
 
@@ -604,14 +604,8 @@ func TestFetchCallerCancel(t *testing.T) {
 }
 
 func TestFetchConnectionRefused(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	url := "http://" + addr + "/feed"
-	_, err = newClient(t, Options{}).Fetch(t.Context(), url, feed.Validators{})
+	url := "http://" + testkit.RefusedAddr(t) + "/feed"
+	_, err := newClient(t, Options{}).Fetch(t.Context(), url, feed.Validators{})
 	if err == nil || !strings.HasPrefix(err.Error(), "fetch "+url+": ") || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("error = %v, want it to name %s and say connection refused", err, url)
 	}

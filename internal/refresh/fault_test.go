@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -27,6 +26,7 @@ import (
 	"github.com/feedmill/feedmill/internal/fetch"
 	"github.com/feedmill/feedmill/internal/normalize"
 	"github.com/feedmill/feedmill/internal/store"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // TestMain makes sure no test request can leave the machine through a
@@ -209,23 +209,9 @@ func TestFaultMatrix(t *testing.T) {
 			heldMu.Unlock()
 		}
 	})
-	// A port with nothing listening, held for the whole test: a socket
-	// bound but not listening refuses connections, and no test server
-	// created afterwards can be given its port (a listener closed at once
-	// freed it, and one of the servers below got it back now and then).
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	refusedURL := fmt.Sprintf("http://127.0.0.1:%d/feed", sa.(*syscall.SockaddrInet4).Port)
+	// A port with nothing listening, held for the whole test (see
+	// testkit.RefusedAddr).
+	refusedURL := "http://" + testkit.RefusedAddr(t) + "/feed"
 
 	good := func(title string) http.HandlerFunc {
 		return serveBytes("application/rss+xml", []byte(rssWith(title+" one", title+" two")))
