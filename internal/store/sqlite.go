@@ -17,8 +17,12 @@ import (
 )
 
 // busyTimeout is how long a statement waits for another connection or
-// process holding the write lock before it fails with SQLITE_BUSY.
-const busyTimeout = 5 * time.Second
+// process holding the write lock before it fails with SQLITE_BUSY. It is
+// generous on purpose: the other holder is feedmill too (a `feedmill fetch`
+// beside `serve`, a second handle), its transactions are short, and on a
+// busy machine a wait of a few seconds is normal, while a failed write
+// loses a refresh's state.
+const busyTimeout = 30 * time.Second
 
 // SQLite is a store in one SQLite database file. It is safe for concurrent
 // use, and several SQLite values, in one process or several, may share a

@@ -118,7 +118,7 @@ func TestOpenSQLiteSettings(t *testing.T) {
 			{"journal_mode", "wal"},
 			{"synchronous", "2"}, // FULL
 			{"foreign_keys", "1"},
-			{"busy_timeout", "5000"},
+			{"busy_timeout", strconv.FormatInt(busyTimeout.Milliseconds(), 10)},
 			{"user_version", strconv.Itoa(len(schemaSteps))},
 		} {
 			var got string
