@@ -308,21 +308,16 @@ func TestShippedExample(t *testing.T) {
 	}
 }
 
-// TestReadmeExample keeps the feeds.yaml reference in the README valid, and
-// its values the ones it documents.
+// TestReadmeExample keeps the feeds.yaml examples valid: the short one on
+// the README's front page, and the reference with every key in
+// docs/configuration.md, whose values must be the ones it documents.
 func TestReadmeExample(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, ok := strings.Cut(string(readme), "## feeds.yaml\n\n```yaml\n")
-	block, _, closed := strings.Cut(rest, "```")
-	if !ok || !closed {
-		t.Fatal("README has no yaml block under its feeds.yaml heading")
-	}
-	c, err := Parse([]byte(block), "README.md")
-	if err != nil {
+	if _, err := Parse([]byte(yamlExample(t, "../../README.md", "## feeds.yaml")), "README.md"); err != nil {
 		t.Fatalf("the README's feeds.yaml example does not parse:\n%v", err)
+	}
+	c, err := Parse([]byte(yamlExample(t, "../../docs/configuration.md", "## Every key")), "configuration.md")
+	if err != nil {
+		t.Fatalf("the feeds.yaml reference in docs/configuration.md does not parse:\n%v", err)
 	}
 	s, f := c.Sources[0], c.Feeds[0]
 	checks := []struct {
@@ -353,6 +348,23 @@ func TestReadmeExample(t *testing.T) {
 			t.Errorf("%s = %v, want %v", ck.name, ck.got, ck.want)
 		}
 	}
+}
+
+// yamlExample returns the first yaml code block of the Markdown file at
+// path that follows heading.
+func yamlExample(t *testing.T, path, heading string) string {
+	t.Helper()
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(doc), "\n"+heading+"\n")
+	_, rest, opened := strings.Cut(section, "```yaml\n")
+	block, _, closed := strings.Cut(rest, "```")
+	if !ok || !opened || !closed {
+		t.Fatalf("%s has no yaml block under its %q heading", path, heading)
+	}
+	return block
 }
 
 func TestLoadNamesFileAsGiven(t *testing.T) {
