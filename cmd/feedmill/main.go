@@ -1,5 +1,6 @@
 // Command feedmill combines many feeds into a few and serves them as RSS,
-// Atom and JSON Feed. See the README for the commands and feeds.yaml.
+// Atom and JSON Feed. See README.md for the commands, and
+// docs/configuration.md for feeds.yaml.
 package main
 
 import (

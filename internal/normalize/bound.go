@@ -39,7 +39,7 @@ func (c *cuts) log(log *slog.Logger, source string) {
 		}
 	}
 	if len(attrs) > 2 {
-		log.Warn("fields over their caps were cut (see the README on field caps)", attrs...)
+		log.Warn("fields over their caps were cut (see Field caps in docs/how-it-works.md)", attrs...)
 	}
 }
 

@@ -29,7 +29,7 @@ const (
 // stored, published in every feed and page that shows the item, and, as an
 // id, fail to fit a PostgreSQL index. No real item comes near them. What
 // is cut is logged once per source and refresh (bound), and the caps are
-// documented in the README ("What it does with feeds"). All are in bytes
+// documented in docs/how-it-works.md ("Field caps"). All are in bytes
 // of UTF-8 unless they say otherwise; text is cut at a character
 // boundary, never inside one.
 const (
