@@ -38,11 +38,6 @@ const maxAddedName = 40
 // form comes out unchanged, any other would be changed under the user.
 var addedName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
-// maxTriedFeeds bounds how many of the feeds a web page advertises `add`
-// tries, as the refresher does: a page listing many broken feeds costs a
-// few requests, not dozens.
-const maxTriedFeeds = 3
-
 // addSource is `feedmill add URL`: it fetches URL with the fetch client
 // the config describes; when that is a feed, it is the source, and when it
 // is a web page, the first feed the page advertises (<link
@@ -249,11 +244,9 @@ type located struct {
 
 // locateFeed fetches rawURL, the operator's own URL (so it may point at
 // any address, like a configured source), and reads it as a feed. A web
-// page is searched for the feeds it advertises (fetch.Discover); they are
-// links in content, so they are fetched through the address guard,
-// trusting only rawURL's host, and the first of at most maxTriedFeeds that
-// reads as a feed is the one, as the refresher resolves a source that is a
-// page.
+// page's advertised feeds are tried as the refresher tries them
+// (fetch.FirstFeed, trusting only rawURL's host): the first that reads as
+// a feed is the one.
 func locateFeed(ctx context.Context, client *fetch.Client, n *normalize.Normalizer, rawURL string, secrets feed.Redactor) (located, error) {
 	now := time.Now().UTC()
 	resp, err := client.Fetch(ctx, rawURL, feed.Validators{})
@@ -273,22 +266,13 @@ func locateFeed(ctx context.Context, client *fetch.Client, n *normalize.Normaliz
 		return located{}, fmt.Errorf("not a feed feedmill can read: %w", err)
 	}
 
-	var errs []error
-	for _, link := range fetch.Discover(resp.Body, resp.URL) {
-		if len(errs) == maxTriedFeeds {
-			break
-		}
-		if link == resp.URL {
-			continue // the page names itself; it was just read as no feed
-		}
-		page, err := client.FetchPage(ctx, link, rawURL)
-		if err == nil {
-			src := feed.Source{Name: secrets.URL(link), URL: link}
-			if parsed, err = n.Normalize(src, page.Body, page.URL, now); err == nil {
-				return located{url: link, title: parsed.Title, discovered: true}, nil
-			}
-		}
-		errs = append(errs, fmt.Errorf("advertised feed %s: %w", secrets.URL(link), err))
+	link, _, errs := fetch.FirstFeed(ctx, client, resp, rawURL, secrets, func(link string, page *fetch.Response) error {
+		src := feed.Source{Name: secrets.URL(link), URL: link}
+		parsed, err = n.Normalize(src, page.Body, page.URL, now)
+		return err
+	})
+	if link != "" {
+		return located{url: link, title: parsed.Title, discovered: true}, nil
 	}
 	switch len(errs) {
 	case 0:

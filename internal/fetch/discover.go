@@ -2,11 +2,15 @@ package fetch
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"net/url"
 	"strings"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/feedmill/feedmill/internal/feed"
 )
 
 // feedTypes are the media types of <link rel="alternate"> elements that
@@ -96,6 +100,46 @@ func Discover(page []byte, baseURL string) []string {
 		}
 	}
 	return append(specific, generic...)
+}
+
+// MaxTriedFeeds bounds how many of the feeds a web page advertises
+// FirstFeed tries: a page listing many broken feeds costs a few requests,
+// not dozens.
+const MaxTriedFeeds = 3
+
+// PageFetcher fetches a URL found in content, through the address guard;
+// *Client is one.
+type PageFetcher interface {
+	FetchPage(ctx context.Context, rawURL string, trustedHost string) (*Response, error)
+}
+
+// FirstFeed is autodiscovery: it tries the feeds the web page page
+// advertises (Discover), in that order, and returns the first that can be
+// fetched and that read accepts, with its response. The feeds are links
+// in content, so they are fetched with f.FetchPage, trusting only the host
+// of trusted (the URL the operator configured or gave). A link to the page
+// itself is skipped: it was just found to be no feed. It stops after
+// MaxTriedFeeds failures; tried holds them, in order, each as "advertised
+// feed URL: error" with the URL's secrets hidden by secrets, and is empty
+// when the page advertises no feed. read is given each link and its
+// response, to parse the body and keep what it made of it.
+func FirstFeed(ctx context.Context, f PageFetcher, page *Response, trusted string, secrets feed.Redactor, read func(link string, resp *Response) error) (link string, resp *Response, tried []error) {
+	for _, link := range Discover(page.Body, page.URL) {
+		if len(tried) == MaxTriedFeeds {
+			break
+		}
+		if link == page.URL {
+			continue
+		}
+		resp, err := f.FetchPage(ctx, link, trusted)
+		if err == nil {
+			if err = read(link, resp); err == nil {
+				return link, resp, tried
+			}
+		}
+		tried = append(tried, fmt.Errorf("advertised feed %s: %w", secrets.URL(link), err))
+	}
+	return "", nil, tried
 }
 
 // readAttrs returns the tag's attributes, the first of each name.

@@ -1,10 +1,17 @@
 package fetch
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/feedmill/feedmill/internal/feed"
 )
 
 func TestDiscover(t *testing.T) {
@@ -156,4 +163,97 @@ func FuzzDiscover(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFirstFeed runs autodiscovery against a local site: which advertised
+// feed is taken, which are tried, and how many requests it costs.
+func TestFirstFeed(t *testing.T) {
+	var mu sync.Mutex
+	hits := map[string]int{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/feed"):
+			io.WriteString(w, "<rss/>")
+		case strings.HasPrefix(r.URL.Path, "/text"):
+			io.WriteString(w, "plain text")
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	link := func(path string) string {
+		return `<link rel="alternate" type="application/rss+xml" href="` + path + `">`
+	}
+	// read accepts bodies that start like a feed.
+	read := func(_ string, resp *Response) error {
+		if !strings.HasPrefix(string(resp.Body), "<rss") {
+			return errors.New("not a feed")
+		}
+		return nil
+	}
+	tests := []struct {
+		name      string
+		page      string
+		want      string   // path of the feed taken; "" for none
+		wantTried []string // in each failure, in order
+		wantHits  int      // requests made
+	}{
+		{name: "no feed advertised", page: "<p>hello</p>"},
+		{name: "first feed", page: link("/feed1") + link("/feed2"), want: "/feed1", wantHits: 1},
+		{
+			name: "broken feeds before a good one", page: link("/gone") + link("/text") + link("/feed"),
+			want: "/feed", wantTried: []string{"advertised feed " + srv.URL + "/gone: ", "advertised feed " + srv.URL + "/text: not a feed"}, wantHits: 3,
+		},
+		{name: "the page itself is skipped", page: link("/page") + link("/feed"), want: "/feed", wantHits: 1},
+		{
+			name: "at most MaxTriedFeeds", page: link("/a") + link("/b") + link("/c") + link("/d") + link("/feed"),
+			wantTried: []string{"/a: ", "/b: ", "/c: "}, wantHits: MaxTriedFeeds,
+		},
+		{
+			name: "secrets hidden", page: link("/text?api_key=hunter2"),
+			wantTried: []string{"advertised feed " + srv.URL + "/text?api_key=xxxxx: not a feed"}, wantHits: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			clear(hits)
+			mu.Unlock()
+			c := newClient(t, Options{})
+			page := &Response{URL: srv.URL + "/page", Body: []byte(tt.page)}
+			got, resp, tried := FirstFeed(t.Context(), c, page, srv.URL, feed.Redactor{}, read)
+			want := ""
+			if tt.want != "" {
+				want = srv.URL + tt.want
+			}
+			if got != want || (resp != nil) != (want != "") {
+				t.Errorf("FirstFeed = %q (response %v), want %q", got, resp != nil, want)
+			}
+			if len(tried) != len(tt.wantTried) {
+				t.Fatalf("tried %q, want %d failures like %q", tried, len(tt.wantTried), tt.wantTried)
+			}
+			for i, err := range tried {
+				if !strings.Contains(err.Error(), tt.wantTried[i]) {
+					t.Errorf("failure %d %q does not contain %q", i, err, tt.wantTried[i])
+				}
+				if strings.Contains(err.Error(), "hunter2") {
+					t.Errorf("failure %d %q shows the secret", i, err)
+				}
+			}
+			mu.Lock()
+			total := 0
+			for _, n := range hits {
+				total += n
+			}
+			mu.Unlock()
+			if total != tt.wantHits {
+				t.Errorf("%d requests (%v), want %d", total, hits, tt.wantHits)
+			}
+		})
+	}
 }

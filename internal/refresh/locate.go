@@ -12,10 +12,6 @@ import (
 	"github.com/feedmill/feedmill/internal/normalize"
 )
 
-// maxDiscovered bounds how many of the feeds a web page advertises are
-// tried, so a page listing a hundred broken feeds costs a few requests.
-const maxDiscovered = 3
-
 // fetched is a source's feed as fetched: normalized, unless it was a 304.
 type fetched struct {
 	from   string // the URL requested: see feed.SourceState.FetchURL
@@ -96,25 +92,16 @@ func (r *Refresher) fetchFeed(ctx context.Context, src feed.Source, st *feed.Sou
 // discover finds the feeds the web page in page advertises (<link
 // rel="alternate"> of a feed type) and returns the first of them that can
 // be fetched and read as a feed, with its response and its normalized
-// form. The feeds are links in content, so they are fetched through the
-// address guard, trusting only the host of the configured source URL.
+// form (fetch.FirstFeed, trusting only the host of the configured source
+// URL).
 func (r *Refresher) discover(ctx context.Context, src feed.Source, page *fetch.Response, now time.Time) (string, *fetch.Response, *normalize.Feed, error) {
-	var errs []error
-	for _, link := range fetch.Discover(page.Body, page.URL) {
-		if len(errs) == maxDiscovered {
-			break
-		}
-		if link == page.URL {
-			continue // the page names itself: it is no feed, we know
-		}
-		resp, err := r.fetch.FetchPage(ctx, link, src.URL)
-		if err == nil {
-			var parsed *normalize.Feed
-			if parsed, err = r.normalize(ctx, src, resp.Body, resp.URL, now); err == nil {
-				return link, resp, parsed, nil
-			}
-		}
-		errs = append(errs, fmt.Errorf("advertised feed %s: %w", r.redact(link), err))
+	var parsed *normalize.Feed
+	link, resp, errs := fetch.FirstFeed(ctx, r.fetch, page, src.URL, r.secrets, func(_ string, resp *fetch.Response) (err error) {
+		parsed, err = r.normalize(ctx, src, resp.Body, resp.URL, now)
+		return err
+	})
+	if resp != nil {
+		return link, resp, parsed, nil
 	}
 	switch len(errs) {
 	case 0:
