@@ -2,19 +2,15 @@ package app
 
 import (
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"time"
 	"unicode"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/feedmill/feedmill/internal/config"
 	"github.com/feedmill/feedmill/internal/feed"
@@ -28,14 +24,14 @@ type addOptions struct {
 	categories []string // -category, in order
 }
 
-// maxAddedName is the longest name `add` gives a source. It is the limit
-// of config.Import, which writes the entry: a longer name would be cut.
+// maxAddedName is the longest name `add` gives a source: the longest
+// config.SourceName makes, as `import` does.
 const maxAddedName = 40
 
-// addedName is the form of the names `add` can write. config.Import, which
-// does the writing, names a source after the title it is given, reduced to
-// lower-case letters, digits and single dashes; a name already in that
-// form comes out unchanged, any other would be changed under the user.
+// addedName is the form of the names `add` writes: the form of the names
+// config.SourceName makes from a title (lower-case letters, digits and
+// single dashes), so that a -name reads like the names `add` and `import`
+// make.
 var addedName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // addSource is `feedmill add URL`: it fetches URL with the fetch client
@@ -43,10 +39,10 @@ var addedName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 // is a web page, the first feed the page advertises (<link
 // rel="alternate">) that reads as one is. The source is appended to the
 // config's sources with a name made from the feed's title (or opts.name)
-// and opts.categories, editing the file as `feedmill import` does: every
-// other line, comments included, stays as it was, and nothing is written
-// unless the result is a valid config. A URL that is already a source is
-// refused.
+// and opts.categories by config.AddSource, which edits the file as
+// `feedmill import` does: every other line, comments included, stays as it
+// was, and nothing is written unless the result is a valid config. A URL
+// that is already a source is refused.
 //
 // Command line mistakes (a URL that is not http(s), a bad -name) are exit
 // status 2, an invalid config too; everything else is 1.
@@ -113,19 +109,19 @@ func addSource(ctx context.Context, path, rawURL string, opts addOptions, stdout
 	if name == "" {
 		name = config.SourceName(found.title, found.url, used)
 	}
-	added, skipped, err := config.Import(path, addOPML(name, found.url, categories))
+	// The file may have gained the URL or the name since it was read above.
+	err = config.AddSource(path, config.NewSource{Name: name, URL: found.url, Categories: categories})
 	switch {
+	case errors.Is(err, config.ErrURLTaken):
+		return fmt.Errorf("add %s: %s already has it", shown, path)
+	case errors.Is(err, config.ErrNameTaken):
+		return fmt.Errorf("add %s: %s already has a source named %s; choose another -name", shown, path, name)
 	case err != nil:
 		return fmt.Errorf("add %s: %w", shown, err)
-	case len(skipped) > 0:
-		// The file gained the URL since it was read above.
-		return fmt.Errorf("add %s: %s already has it", shown, path)
-	case len(added) != 1 || added[0] != name:
-		return fmt.Errorf("add %s: %s was written with sources %q instead of %s: check the file", shown, path, added, name)
 	}
 
-	// Import checked its result before writing it; read the file as it is
-	// now, as the daemon will.
+	// AddSource checked its result before writing it; read the file as it
+	// is now, as the daemon will.
 	after, err := config.Load(path)
 	if err != nil {
 		printConfigErrors(stderr, err)
@@ -140,74 +136,16 @@ func addSource(ctx context.Context, path, rawURL string, opts addOptions, stdout
 
 // loadForAdd loads the config at path as loadConfig does, except that a
 // file without sources (an empty file, one with only settings, or with
-// `sources:` empty) is accepted: adding the first source is what makes it
-// valid. Its other settings are checked, and its fetch settings used, as
-// they would be with a source.
+// `sources:` empty) is accepted (config.LoadDraft): adding the first
+// source is what makes it valid. Its other settings are checked, and its
+// fetch settings used, as they would be with a source.
 func loadForAdd(path string, stderr io.Writer) (*config.Config, error) {
-	cfg, err := config.Load(path)
-	if err == nil {
-		return cfg, nil
-	}
-	if data, readErr := os.ReadFile(path); readErr == nil {
-		if probe, ok := withProbeSource(data); ok {
-			if cfg, probeErr := config.Parse(probe, path); probeErr == nil {
-				cfg.Sources = nil
-				return cfg, nil
-			}
-		}
-	}
-	printConfigErrors(stderr, err)
-	return nil, &ExitError{Code: 2, Err: fmt.Errorf("invalid config %s", path)}
-}
-
-// withProbeSource returns a feeds.yaml document with the settings of data
-// and one made-up source, when data has no sources: a document to check
-// the rest of the file with. It reports false when data has sources (its
-// problems are then its own) or is not a YAML mapping.
-func withProbeSource(data []byte) ([]byte, bool) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, false
-	}
-	var root *yaml.Node
-	switch {
-	case len(doc.Content) == 0:
-		root = &yaml.Node{Kind: yaml.MappingNode}
-		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{root}}
-	case doc.Content[0].Kind == yaml.MappingNode:
-		root = doc.Content[0]
-	case doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null":
-		root = &yaml.Node{Kind: yaml.MappingNode}
-		doc.Content[0] = root
-	default:
-		return nil, false
-	}
-	str := func(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v} }
-	probe := &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{{
-		Kind:    yaml.MappingNode,
-		Content: []*yaml.Node{str("name"), str("probe"), str("url"), str("https://probe.invalid/feed.xml")},
-	}}}
-	found := false
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		if root.Content[i].Value != "sources" {
-			continue
-		}
-		v := root.Content[i+1]
-		empty := v.Kind == yaml.ScalarNode && v.Tag == "!!null" || v.Kind == yaml.SequenceNode && len(v.Content) == 0
-		if !empty {
-			return nil, false
-		}
-		root.Content[i+1] = probe
-		found = true
-	}
-	if !found {
-		root.Content = append(root.Content, str("sources"), probe)
-	}
-	out, err := yaml.Marshal(&doc)
+	cfg, err := config.LoadDraft(path)
 	if err != nil {
-		return nil, false
+		printConfigErrors(stderr, err)
+		return nil, &ExitError{Code: 2, Err: fmt.Errorf("invalid config %s", path)}
 	}
-	return out, true
+	return cfg, nil
 }
 
 // checkAddURL trims rawURL and makes sure it is an absolute http(s) URL
@@ -281,28 +219,4 @@ func locateFeed(ctx context.Context, client *fetch.Client, n *normalize.Normaliz
 		return located{}, fmt.Errorf("a web page whose feed cannot be read: %w", errs[0])
 	}
 	return located{}, fmt.Errorf("a web page, and none of the %d feeds tried can be read: %w", len(errs), errors.Join(errs...))
-}
-
-// addOPML is a one-feed OPML document that config.Import turns into the
-// source `add` wants: the feed's title is the source's name (so Import
-// keeps it as the name and writes no title: the feed's own is used), and
-// the categories are nested folders around it (folder names are taken
-// whole, where a category attribute would be split at commas).
-func addOPML(name, feedURL string, categories []string) []byte {
-	var b strings.Builder
-	attr := func(s string) string {
-		var e strings.Builder
-		_ = xml.EscapeText(&e, []byte(s)) // a strings.Builder does not fail
-		return e.String()
-	}
-	b.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\"><head><title>feedmill add</title></head><body>\n")
-	for _, c := range categories {
-		fmt.Fprintf(&b, "<outline text=\"%s\">\n", attr(c))
-	}
-	fmt.Fprintf(&b, "<outline type=\"rss\" text=\"%s\" title=\"%s\" xmlUrl=\"%s\"/>\n", attr(name), attr(name), attr(feedURL))
-	for range categories {
-		b.WriteString("</outline>\n")
-	}
-	b.WriteString("</body></opml>\n")
-	return []byte(b.String())
 }

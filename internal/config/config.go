@@ -279,7 +279,30 @@ func Load(path string) (*Config, error) {
 // Errors holding every problem found. filename is used verbatim in messages
 // and in Config.Path, and its directory anchors a relative SQLite path.
 func Parse(data []byte, filename string) (*Config, error) {
+	return parse(data, filename, false)
+}
+
+// LoadDraft reads the file at path and parses it; see ParseDraft.
+func LoadDraft(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return ParseDraft(data, path)
+}
+
+// ParseDraft is Parse for a config that may have no sources yet (an
+// empty file, settings only, or an empty sources list), such as the one
+// `feedmill add` gives its first source: every other rule is checked as
+// Parse checks it. A config with sources parses exactly as with Parse.
+func ParseDraft(data []byte, filename string) (*Config, error) {
+	return parse(data, filename, true)
+}
+
+// parse is Parse, and with draft ParseDraft.
+func parse(data []byte, filename string, draft bool) (*Config, error) {
 	d := newDecoder(filename)
+	d.draft = draft
 	c := defaults()
 	c.Path = filename
 	root, ok := d.document(data)

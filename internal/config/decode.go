@@ -37,6 +37,8 @@ type decoder struct {
 	bad map[string]bool
 
 	budget int
+	// draft accepts a config without sources (ParseDraft).
+	draft bool
 }
 
 func newDecoder(file string) *decoder {

@@ -47,61 +47,82 @@ func Import(path string, opml []byte) (added, skipped []string, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	target, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("import into %s: %w", path, err)
-	}
-	before, err := os.Stat(target)
-	if err != nil {
-		return nil, nil, fmt.Errorf("import into %s: %w", path, err)
-	}
-	data, err := os.ReadFile(target)
-	if err != nil {
-		return nil, nil, fmt.Errorf("import into %s: %w", path, err)
-	}
-	ed, err := planImport(data)
-	if err != nil {
-		return nil, nil, fmt.Errorf("import into %s: %w", path, err)
-	}
-
-	used := make(map[string]bool)
-	for _, n := range ed.names {
-		// Names differing only in case would be two sources that read as
-		// one on the status page and in item ids.
-		used[strings.ToLower(n)] = true
-	}
-	var news []importedSource
-	for _, f := range feeds {
-		if ed.urls[f.URL] {
-			skipped = append(skipped, f.URL)
-			continue
+	err = editSources(path, func(names []string, urls map[string]bool) ([]importedSource, error) {
+		used := make(map[string]bool)
+		for _, n := range names {
+			// Names differing only in case would be two sources that
+			// read as one on the status page and in item ids.
+			used[strings.ToLower(n)] = true
 		}
-		name := uniqueName(sourceName(f), used)
-		title := f.Title
-		if title == name {
-			title = ""
+		var news []importedSource
+		for _, f := range feeds {
+			if urls[f.URL] {
+				skipped = append(skipped, f.URL)
+				continue
+			}
+			name := uniqueName(sourceName(f), used)
+			title := f.Title
+			if title == name {
+				title = ""
+			}
+			news = append(news, importedSource{name: name, url: f.URL, title: title, categories: f.Categories})
+			added = append(added, name)
 		}
-		news = append(news, importedSource{name: name, url: f.URL, title: title, categories: f.Categories})
-		added = append(added, name)
-	}
-	if len(news) == 0 {
-		return nil, skipped, nil
-	}
-
-	out, err := ed.apply(data, news)
+		return news, nil
+	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("import into %s: %w", path, err)
-	}
-	if err := checkImported(data, out, path, append(slices.Clone(ed.names), added...)); err != nil {
 		return nil, nil, err
-	}
-	if err := replaceFile(target, out, before); err != nil {
-		return nil, nil, fmt.Errorf("import into %s: %w", path, err)
 	}
 	return added, skipped, nil
 }
 
-// importedSource is a source Import appends.
+// editSources appends to the sources of the feeds.yaml at path the
+// entries choose returns, given the names and (trimmed) URLs of the
+// sources the file has: the one way feedmill edits a config, for Import
+// and AddSource. The file is edited, not rewritten (see Import), the
+// result must pass Parse with exactly the old sources and then the new,
+// and it replaces the file atomically. When choose returns no entry (or an
+// error), nothing is written.
+func editSources(path string, choose func(names []string, urls map[string]bool) ([]importedSource, error)) error {
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fmt.Errorf("import into %s: %w", path, err)
+	}
+	before, err := os.Stat(target)
+	if err != nil {
+		return fmt.Errorf("import into %s: %w", path, err)
+	}
+	data, err := os.ReadFile(target)
+	if err != nil {
+		return fmt.Errorf("import into %s: %w", path, err)
+	}
+	ed, err := planImport(data)
+	if err != nil {
+		return fmt.Errorf("import into %s: %w", path, err)
+	}
+	news, err := choose(ed.names, ed.urls)
+	if err != nil || len(news) == 0 {
+		return err
+	}
+
+	out, err := ed.apply(data, news)
+	if err != nil {
+		return fmt.Errorf("import into %s: %w", path, err)
+	}
+	names := slices.Clone(ed.names)
+	for _, s := range news {
+		names = append(names, s.name)
+	}
+	if err := checkImported(data, out, path, names); err != nil {
+		return err
+	}
+	if err := replaceFile(target, out, before); err != nil {
+		return fmt.Errorf("import into %s: %w", path, err)
+	}
+	return nil
+}
+
+// importedSource is a source Import or AddSource appends.
 type importedSource struct {
 	name, url, title string
 	categories       []string

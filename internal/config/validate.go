@@ -151,7 +151,9 @@ func (d *decoder) validateHub(h Hub) {
 
 func (d *decoder) validateSources(sources []Source, secrets feed.Redactor) {
 	if len(sources) == 0 {
-		d.check("sources", "no sources (add at least one, with a name and a url)")
+		if !d.draft {
+			d.check("sources", "no sources (add at least one, with a name and a url)")
+		}
 		return
 	}
 	first := make(map[string]int) // name -> line of its first use

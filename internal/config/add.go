@@ -1,0 +1,51 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// NewSource is a source AddSource appends to a feeds.yaml.
+type NewSource struct {
+	// Name must be a valid source name, not used in the file (compared
+	// ignoring case, as Import keeps names apart).
+	Name string
+	URL  string // an absolute http(s) URL no source of the file has
+	// Title is written when set; empty, the feed's own title is used.
+	Title string
+	// Categories are written in order, white space collapsed, each once.
+	Categories []string
+}
+
+// ErrNameTaken and ErrURLTaken report that the file AddSource was to edit
+// already has a source with the new one's name (ignoring case) or URL.
+var (
+	ErrNameTaken = errors.New("a source has that name already")
+	ErrURLTaken  = errors.New("a source has that URL already")
+)
+
+// AddSource appends s to the sources of the feeds.yaml at path, editing
+// the file as Import does: one entry in the list's own layout (a sources
+// list is made when there is none, or when it is empty), every other byte
+// kept, comments included, nothing written unless the result passes Parse,
+// and the file replaced atomically. The file may have no sources before
+// (see ParseDraft). Errors wrap ErrNameTaken or ErrURLTaken when the file
+// has s's name or URL.
+func AddSource(path string, s NewSource) error {
+	entry := importedSource{name: s.Name, url: strings.TrimSpace(s.URL), title: collapseSpace(s.Title)}
+	for _, c := range s.Categories {
+		entry.categories = appendCategory(entry.categories, c)
+	}
+	return editSources(path, func(names []string, urls map[string]bool) ([]importedSource, error) {
+		if urls[entry.url] {
+			return nil, fmt.Errorf("add to %s: %w", path, ErrURLTaken)
+		}
+		for _, n := range names {
+			if strings.EqualFold(n, entry.name) {
+				return nil, fmt.Errorf("add to %s: %s: %w", path, n, ErrNameTaken)
+			}
+		}
+		return []importedSource{entry}, nil
+	})
+}
