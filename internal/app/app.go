@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -64,30 +65,229 @@ func ExitCode(err error) int {
 	return 1
 }
 
-const usage = `feedmill combines many feeds into a few, and serves them as RSS, Atom and JSON Feed.
+// command is one feedmill command: the one place that says what its usage
+// line shows, which flags and arguments it takes and what it runs. Adding a
+// command is adding an entry to commands.
+type command struct {
+	name    string
+	aliases []string // other spellings (-version); not shown
+	// synopsis is what the usage line shows after the name and the
+	// -config flag: the command's own flags, as "[-flag VALUE]", then
+	// args.
+	synopsis []string
+	// summary is what the command does, as the lines of the usage text's
+	// right-hand column.
+	summary []string
+	// args names the positional arguments; a command takes exactly these.
+	args []string
+	// bare commands take no flags and no config, and ignore any further
+	// arguments.
+	bare bool
+	// progress draws a progress bar on stderr when it is a terminal.
+	progress bool
+	// flags adds the command's own flags to fs, storing into o.
+	flags func(fs *flag.FlagSet, o *options)
+	run   func(ctx context.Context, inv *invocation) error
+}
 
-Usage:
-  feedmill serve   [-config feeds.yaml] [-log-level info]   run the daemon (SIGHUP or editing the
-                   [-listen ADDR]                           config reloads it); -listen overrides
-                                                            server.listen
-  feedmill fetch   [-config feeds.yaml] [-log-level info]   refresh every source once, then exit
-  feedmill check   [-config feeds.yaml]                     validate the config
-  feedmill preview [-config feeds.yaml] [-n 5] SOURCE       show what a source's newest items would publish
-  feedmill explain [-config feeds.yaml] SOURCE ITEM         show what learned boilerplate removal takes out
-                                                            of a stored item (ITEM: its id or link)
-  feedmill import  [-config feeds.yaml] FILE.opml           add a reader's OPML export to the sources
-  feedmill add     [-config feeds.yaml] [-category C]...    add the feed at URL, or the feed a web page
-                   [-name NAME] URL                         at URL advertises, to the sources
-  feedmill sources [-config feeds.yaml]                     list the sources and how each is doing
-  feedmill version                                          print the version
+// options are the values of the commands' own flags.
+type options struct {
+	listen string     // serve -listen
+	n      int        // preview -n
+	add    addOptions // add -name, -category
+}
 
+// invocation is what a command runs with.
+type invocation struct {
+	options
+	config         string   // -config
+	args           []string // the positional arguments, as many as the command's args
+	stdout, stderr io.Writer
+	logger         *slog.Logger
+	bar            *progress // fetch's progress bar; nil when not drawn
+}
+
+// commands are feedmill's commands, in the order the usage text lists
+// them.
+var commands = []command{
+	{
+		name:     "serve",
+		synopsis: []string{"[-log-level info]", "[-listen ADDR]"},
+		summary:  []string{"run the daemon (SIGHUP or editing the", "config reloads it); -listen overrides", "server.listen"},
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.listen, "listen", "", "listen on `address` instead of the config's server.listen")
+		},
+		run: func(ctx context.Context, inv *invocation) error {
+			return serve(ctx, inv.config, inv.listen, inv.stderr, inv.logger)
+		},
+	},
+	{
+		name:     "fetch",
+		synopsis: []string{"[-log-level info]"},
+		summary:  []string{"refresh every source once, then exit"},
+		progress: true,
+		run: func(ctx context.Context, inv *invocation) error {
+			return fetchCommand(ctx, inv.config, inv.stderr, inv.logger, inv.bar)
+		},
+	},
+	{
+		name:    "check",
+		summary: []string{"validate the config"},
+		run: func(_ context.Context, inv *invocation) error {
+			return check(inv.config, inv.stdout, inv.stderr)
+		},
+	},
+	{
+		name:     "preview",
+		synopsis: []string{"[-n 5]"},
+		summary:  []string{"show what a source's newest items would publish"},
+		args:     []string{"SOURCE"},
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.IntVar(&o.n, "n", 5, "how many of the newest items to show")
+		},
+		run: func(ctx context.Context, inv *invocation) error {
+			return withPipeline(ctx, inv.config, inv.stderr, inv.logger, func(p *pipeline) error { return preview(ctx, p, inv.args[0], inv.n, inv.stdout) })
+		},
+	},
+	{
+		name:    "explain",
+		summary: []string{"show what learned boilerplate removal takes out", "of a stored item (ITEM: its id or link)"},
+		args:    []string{"SOURCE", "ITEM"},
+		run: func(ctx context.Context, inv *invocation) error {
+			return withPipeline(ctx, inv.config, inv.stderr, inv.logger, func(p *pipeline) error { return explain(ctx, p, inv.args[0], inv.args[1], inv.stdout) })
+		},
+	},
+	{
+		name:    "import",
+		summary: []string{"add a reader's OPML export to the sources"},
+		args:    []string{"FILE.opml"},
+		run: func(_ context.Context, inv *invocation) error {
+			return importOPML(inv.config, inv.args[0], inv.stdout)
+		},
+	},
+	{
+		name:     "add",
+		synopsis: []string{"[-category C]...", "[-name NAME]"},
+		summary:  []string{"add the feed at URL, or the feed a web page", "at URL advertises, to the sources"},
+		args:     []string{"URL"},
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.Func("category", "put the source in `category` (repeat for more)", func(c string) error {
+				o.add.categories = append(o.add.categories, c)
+				return nil
+			})
+			fs.StringVar(&o.add.name, "name", "", "the source's `name` (default: made from the feed's title)")
+		},
+		run: func(ctx context.Context, inv *invocation) error {
+			return addSource(ctx, inv.config, inv.args[0], inv.add, inv.stdout, inv.stderr, inv.logger)
+		},
+	},
+	{
+		name:    "sources",
+		summary: []string{"list the sources and how each is doing"},
+		run: func(ctx context.Context, inv *invocation) error {
+			width := 0
+			if cols, tty := terminalWidth(inv.stdout); tty {
+				width = cols
+				if width <= 0 {
+					width = 100
+				}
+			}
+			return listSources(ctx, inv.config, inv.stdout, inv.stderr, width, inv.logger)
+		},
+	},
+	{
+		name:    "version",
+		aliases: []string{"-version", "--version"},
+		summary: []string{"print the version"},
+		bare:    true,
+		run: func(_ context.Context, inv *invocation) error {
+			fmt.Fprintln(inv.stdout, "feedmill", Version())
+			return nil
+		},
+	},
+}
+
+// Columns of the usage text: the synopsis starts after "  feedmill NAME ",
+// wraps before synopsisWidth, and the summary starts at summaryColumn.
+const (
+	synopsisWidth = 38
+	summaryColumn = 60
+)
+
+// usage returns the usage text, made from commands.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("feedmill combines many feeds into a few, and serves them as RSS, Atom and JSON Feed.\n\nUsage:\n")
+	for _, c := range commands {
+		lead := fmt.Sprintf("  feedmill %-7s ", c.name)
+		var words []string
+		if !c.bare {
+			words = append(words, "[-config feeds.yaml]")
+		}
+		words = append(words, c.synopsis...)
+		words = append(words, c.args...)
+		synopsis := wrapWords(words, synopsisWidth)
+		for i := range max(len(synopsis), len(c.summary)) {
+			line := lead
+			if i < len(synopsis) {
+				line += synopsis[i]
+			}
+			if i < len(c.summary) {
+				line = fmt.Sprintf("%-*s%s", summaryColumn, line, c.summary[i])
+			}
+			b.WriteString(strings.TrimRight(line, " ") + "\n")
+			lead = strings.Repeat(" ", len(lead))
+		}
+	}
+	b.WriteString(`
 Every command that logs also takes -log-level debug|info|warn|error
 (default info; warn for fetch on a terminal, under its progress bar) and
 -log-format text|json (default text). Logs go to stderr.
 
 Exit status: 0 on success, 1 when a fetch pass had failing sources or on a
 runtime error, 2 on an invalid config or command line.
-`
+`)
+	return b.String()
+}
+
+// wrapWords joins words with spaces into lines at most width long (a
+// longer word gets a line of its own).
+func wrapWords(words []string, width int) []string {
+	var lines []string
+	for _, w := range words {
+		if n := len(lines); n > 0 && len(lines[n-1])+1+len(w) <= width {
+			lines[n-1] += " " + w
+			continue
+		}
+		lines = append(lines, w)
+	}
+	return lines
+}
+
+// lookup returns the command called name, or false.
+func lookup(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name || slices.Contains(c.aliases, name) {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// argsWanted says what a command with these arguments takes, for the
+// error when it is given others: "no arguments", "one argument, URL",
+// "two arguments, SOURCE and ITEM".
+func argsWanted(args []string) string {
+	switch len(args) {
+	case 0:
+		return "no arguments"
+	case 1:
+		return "one argument, " + args[0]
+	case 2:
+		return "two arguments, " + args[0] + " and " + args[1]
+	}
+	return fmt.Sprintf("%d arguments, %s and %s", len(args), strings.Join(args[:len(args)-1], ", "), args[len(args)-1])
+}
 
 // Run runs the feedmill command line given by args (without the program
 // name), writing to stdout and stderr. SIGINT and SIGTERM cancel it; during
@@ -97,43 +297,32 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer stop()
 
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return &ExitError{Code: 2, Err: errors.New("no command given")}
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "version", "-version", "--version":
-		fmt.Fprintln(stdout, "feedmill", Version())
-		return nil
+	name, rest := args[0], args[1:]
+	switch name {
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return nil
-	case "serve", "fetch", "check", "preview", "explain", "import", "add", "sources":
-	default:
-		fmt.Fprint(stderr, usage)
-		return &ExitError{Code: 2, Err: fmt.Errorf("unknown command %q", cmd)}
+	}
+	cmd, ok := lookup(name)
+	if !ok {
+		fmt.Fprint(stderr, usage())
+		return &ExitError{Code: 2, Err: fmt.Errorf("unknown command %q", name)}
+	}
+	inv := &invocation{stdout: stdout, stderr: stderr}
+	if cmd.bare {
+		return cmd.run(ctx, inv)
 	}
 
-	fs := flag.NewFlagSet("feedmill "+cmd, flag.ContinueOnError)
+	fs := flag.NewFlagSet("feedmill "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	configPath := fs.String("config", "feeds.yaml", "path of the config `file`")
+	fs.StringVar(&inv.config, "config", "feeds.yaml", "path of the config `file`")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "log `format`: text or json")
-	listen := ""
-	if cmd == "serve" {
-		fs.StringVar(&listen, "listen", "", "listen on `address` instead of the config's server.listen")
-	}
-	n := 5
-	if cmd == "preview" {
-		fs.IntVar(&n, "n", n, "how many of the newest items to show")
-	}
-	var add addOptions
-	if cmd == "add" {
-		fs.Func("category", "put the source in `category` (repeat for more)", func(c string) error {
-			add.categories = append(add.categories, c)
-			return nil
-		})
-		fs.StringVar(&add.name, "name", "", "the source's `name` (default: made from the feed's title)")
+	if cmd.flags != nil {
+		cmd.flags(fs, &inv.options)
 	}
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -141,15 +330,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return &ExitError{Code: 2, Err: err}
 	}
-	want := map[string]int{"preview": 1, "explain": 2, "import": 1, "add": 1}[cmd]
-	if fs.NArg() != want {
-		names := map[string]string{"preview": "one argument, SOURCE", "explain": "two arguments, SOURCE and ITEM", "import": "one argument, FILE.opml", "add": "one argument, URL"}[cmd]
-		if want == 0 {
-			names = "no arguments"
-		}
-		return &ExitError{Code: 2, Err: fmt.Errorf("feedmill %s takes %s", cmd, names)}
+	if fs.NArg() != len(cmd.args) {
+		return &ExitError{Code: 2, Err: fmt.Errorf("feedmill %s takes %s", cmd.name, argsWanted(cmd.args))}
 	}
-	args = fs.Args()
+	inv.args = fs.Args()
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return &ExitError{Code: 2, Err: fmt.Errorf("-log-level: %w", err)}
@@ -157,46 +341,21 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// On a terminal, fetch draws a progress bar on stderr: everything
 	// else written there goes through it, and info lines (one per
 	// source, which the summary repeats) are left out unless asked for.
-	var bar *progress
-	if cols, tty := terminalWidth(stderr); tty && cmd == "fetch" {
-		bar = newProgress(stderr, cols, nil)
-		stderr = bar
+	if cols, tty := terminalWidth(stderr); tty && cmd.progress {
+		inv.bar = newProgress(stderr, cols, nil)
+		inv.stderr = inv.bar
 		levelSet := false
 		fs.Visit(func(f *flag.Flag) { levelSet = levelSet || f.Name == "log-level" })
 		if !levelSet {
 			level = slog.LevelWarn
 		}
 	}
-	logger, err := newLogger(stderr, *logFormat, level)
+	logger, err := newLogger(inv.stderr, *logFormat, level)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
-
-	switch cmd {
-	case "check":
-		return check(*configPath, stdout, stderr)
-	case "import":
-		return importOPML(*configPath, args[0], stdout)
-	case "fetch":
-		return fetchCommand(ctx, *configPath, stderr, logger, bar)
-	case "add":
-		return addSource(ctx, *configPath, args[0], add, stdout, stderr, logger)
-	case "sources":
-		width := 0
-		if cols, tty := terminalWidth(stdout); tty {
-			width = cols
-			if width <= 0 {
-				width = 100
-			}
-		}
-		return listSources(ctx, *configPath, stdout, stderr, width, logger)
-	case "preview":
-		return withPipeline(ctx, *configPath, stderr, logger, func(p *pipeline) error { return preview(ctx, p, args[0], n, stdout) })
-	case "explain":
-		return withPipeline(ctx, *configPath, stderr, logger, func(p *pipeline) error { return explain(ctx, p, args[0], args[1], stdout) })
-	default:
-		return serve(ctx, *configPath, listen, stderr, logger)
-	}
+	inv.logger = logger
+	return cmd.run(ctx, inv)
 }
 
 // printConfigErrors writes each config problem on its own line
