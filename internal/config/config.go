@@ -267,11 +267,7 @@ type Feed struct {
 // Load reads the file at path and parses it; see Parse. A file that cannot
 // be read gives a wrapped os error, not Errors.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
-	return Parse(data, path)
+	return load(path, false)
 }
 
 // Parse decodes data, the contents of the file filename, validates it and
@@ -284,11 +280,16 @@ func Parse(data []byte, filename string) (*Config, error) {
 
 // LoadDraft reads the file at path and parses it; see ParseDraft.
 func LoadDraft(path string) (*Config, error) {
+	return load(path, true)
+}
+
+// load is Load, and with draft LoadDraft.
+func load(path string, draft bool) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return ParseDraft(data, path)
+	return parse(data, path, draft)
 }
 
 // ParseDraft is Parse for a config that may have no sources yet (an
