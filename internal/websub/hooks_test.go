@@ -3,6 +3,7 @@ package websub
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/store"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // recorder collects what the hub's hooks are told.
@@ -99,8 +101,8 @@ func TestHubOnDelivery(t *testing.T) {
 // newCountingHub is newHub on a store that can count subscriptions.
 func newCountingHub(t *testing.T, cs countingStore, opts HubOptions) hubFixture {
 	t.Helper()
-	logs := &logBuf{}
-	opts.BaseURL, opts.Now, opts.RetryBase, opts.Logger = base, fixedNow(t0), 5*time.Millisecond, logs.logger()
+	logs := &testkit.SyncBuffer{}
+	opts.BaseURL, opts.Now, opts.RetryBase, opts.Logger = base, fixedNow(t0), 5*time.Millisecond, logs.Logger(slog.LevelDebug)
 	return hubFixture{hub: NewHub(opts, cs), st: cs.SQLite, logs: logs}
 }
 
@@ -144,9 +146,9 @@ func TestHubOnSubscribers(t *testing.T) {
 func TestHubSubscribersWithoutCount(t *testing.T) {
 	rec := &recorder{}
 	st := openStore(t)
-	logs := &logBuf{}
+	logs := &testkit.SyncBuffer{}
 	f := hubFixture{hub: NewHub(HubOptions{
-		BaseURL: base, Now: fixedNow(t0), RetryBase: 5 * time.Millisecond, Logger: logs.logger(),
+		BaseURL: base, Now: fixedNow(t0), RetryBase: 5 * time.Millisecond, Logger: logs.Logger(slog.LevelDebug),
 		OnSubscribers: rec.subscribers,
 	}, uncountedStore{st}), st: st, logs: logs}
 	if _, err := f.hub.Subscribers(context.Background()); !errors.Is(err, ErrNoCount) {

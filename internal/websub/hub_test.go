@@ -2,6 +2,7 @@ package websub
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/store"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 const (
@@ -26,7 +28,7 @@ const (
 type hubFixture struct {
 	hub  *Hub
 	st   *store.SQLite
-	logs *logBuf
+	logs *testkit.SyncBuffer
 }
 
 // newHub returns a hub on st (a fresh store when nil) with test defaults:
@@ -36,7 +38,7 @@ func newHub(t *testing.T, st *store.SQLite, opts HubOptions) hubFixture {
 	if st == nil {
 		st = openStore(t)
 	}
-	logs := &logBuf{}
+	logs := &testkit.SyncBuffer{}
 	if opts.BaseURL == "" {
 		opts.BaseURL = base
 	}
@@ -46,7 +48,7 @@ func newHub(t *testing.T, st *store.SQLite, opts HubOptions) hubFixture {
 	if opts.RetryBase == 0 {
 		opts.RetryBase = 5 * time.Millisecond
 	}
-	opts.Logger = logs.logger()
+	opts.Logger = logs.Logger(slog.LevelDebug)
 	return hubFixture{hub: NewHub(opts, st), st: st, logs: logs}
 }
 

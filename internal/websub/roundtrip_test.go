@@ -2,12 +2,14 @@ package websub
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // TestRoundTrip subscribes our Subscriber to our Hub, both served by one
@@ -18,11 +20,11 @@ func TestRoundTrip(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
-	hubLogs, subLogs := &logBuf{}, &logBuf{}
-	hub := NewHub(HubOptions{BaseURL: srv.URL, Logger: hubLogs.logger(), RetryBase: 5 * time.Millisecond}, openStore(t))
+	hubLogs, subLogs := &testkit.SyncBuffer{}, &testkit.SyncBuffer{}
+	hub := NewHub(HubOptions{BaseURL: srv.URL, Logger: hubLogs.Logger(slog.LevelDebug), RetryBase: 5 * time.Millisecond}, openStore(t))
 	sink := &sink{}
 	subStore := openStore(t)
-	sub := NewSubscriber(SubscriberOptions{CallbackBase: srv.URL + "/websub/callback/", Logger: subLogs.logger()}, subStore, sink.deliver)
+	sub := NewSubscriber(SubscriberOptions{CallbackBase: srv.URL + "/websub/callback/", Logger: subLogs.Logger(slog.LevelDebug)}, subStore, sink.deliver)
 	mux.Handle("POST /websub/hub", hub)
 	mux.Handle("/websub/callback/{source}", sub)
 	run(t, hub.Run)

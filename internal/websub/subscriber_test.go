@@ -7,6 +7,7 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"hash"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/store"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 const (
@@ -56,16 +58,16 @@ type subFixture struct {
 	st   *store.SQLite
 	clk  *clock
 	sink *sink
-	logs *logBuf
+	logs *testkit.SyncBuffer
 }
 
 func newSub(t *testing.T, opts SubscriberOptions) subFixture {
 	t.Helper()
-	f := subFixture{st: openStore(t), clk: &clock{now: t0}, sink: &sink{}, logs: &logBuf{}}
+	f := subFixture{st: openStore(t), clk: &clock{now: t0}, sink: &sink{}, logs: &testkit.SyncBuffer{}}
 	if opts.CallbackBase == "" {
 		opts.CallbackBase = callbackBase
 	}
-	opts.Now, opts.Logger = f.clk.Now, f.logs.logger()
+	opts.Now, opts.Logger = f.clk.Now, f.logs.Logger(slog.LevelDebug)
 	f.sub = NewSubscriber(opts, f.st, f.sink.deliver)
 	return f
 }
