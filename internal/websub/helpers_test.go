@@ -23,24 +23,6 @@ var t0 = time.Date(2024, time.May, 1, 12, 0, 0, 0, time.UTC)
 
 func fixedNow(t time.Time) func() time.Time { return func() time.Time { return t } }
 
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
 func openStore(t *testing.T) *store.SQLite {
 	t.Helper()
 	return openStoreAt(t, filepath.Join(t.TempDir(), "feedmill.db"))

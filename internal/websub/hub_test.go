@@ -441,7 +441,7 @@ func TestHubDropsGoneSubscriber(t *testing.T) {
 }
 
 func TestHubSkipsExpiredSubscriptions(t *testing.T) {
-	clk := &clock{now: t0}
+	clk := testkit.NewClock(t0)
 	f := newHub(t, nil, HubOptions{Now: clk.Now})
 	expired := newCallback(t, echo)
 	live := newCallback(t, echo)

@@ -56,14 +56,14 @@ func (s *sink) Got() []pushed {
 type subFixture struct {
 	sub  *Subscriber
 	st   *store.SQLite
-	clk  *clock
+	clk  *testkit.Clock
 	sink *sink
 	logs *testkit.SyncBuffer
 }
 
 func newSub(t *testing.T, opts SubscriberOptions) subFixture {
 	t.Helper()
-	f := subFixture{st: openStore(t), clk: &clock{now: t0}, sink: &sink{}, logs: &testkit.SyncBuffer{}}
+	f := subFixture{st: openStore(t), clk: testkit.NewClock(t0), sink: &sink{}, logs: &testkit.SyncBuffer{}}
 	if opts.CallbackBase == "" {
 		opts.CallbackBase = callbackBase
 	}
