@@ -203,7 +203,7 @@ func startDaemonArgs(t *testing.T, base string, args ...string) *daemon {
 			t.Logf("daemon log:\n%s", d.stderr.String())
 		}
 	})
-	waitFor(t, time.Minute, "daemon answers /healthz", func() bool {
+	testkit.WaitFor(t, "daemon answers /healthz", func() bool {
 		resp, err := http.Get(base + "/healthz")
 		if err != nil {
 			return false
@@ -228,17 +228,6 @@ func (d *daemon) stop(t *testing.T) {
 		}
 	case <-time.After(time.Minute): // a safety net: a clean exit takes well under a second
 		t.Fatalf("daemon still running a minute after SIGTERM; log:\n%s", d.stderr.String())
-	}
-}
-
-func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting until %s", limit, what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -487,7 +476,7 @@ func TestEndToEnd(t *testing.T) {
 func TestServeFetchesAtStart(t *testing.T) {
 	e := newEnv(t)
 	startDaemon(t, e)
-	waitFor(t, time.Minute, "all sources fetched and published", func() bool {
+	testkit.WaitFor(t, "all sources fetched and published", func() bool {
 		_, body := get(t, e.base+"/feeds/all.json")
 		parsed, err := gofeed.NewParser().ParseString(string(body))
 		return err == nil && len(parsed.Items) == len(expected)

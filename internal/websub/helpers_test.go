@@ -68,19 +68,6 @@ func run(t *testing.T, fn func(context.Context) error) (stop func()) {
 	return stop
 }
 
-// waitFor polls cond until it holds; the 30 seconds after which it fails
-// the test are a safety net, never what a test waits for.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // hmacHex is the expected X-Hub-Signature, computed independently of sign.
 func hmacHex(secret string, body []byte) string {
 	m := hmac.New(sha256.New, []byte(secret))

@@ -37,7 +37,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	// The subscriber confirms before the hub records the subscription:
 	// a publication is for subscribers the hub knows.
-	waitFor(t, "the subscription to be verified", func() bool {
+	testkit.WaitFor(t, "the subscription to be verified", func() bool {
 		s, ok, err := subStore.SourceSubscription(ctx, "mill")
 		subs, herr := hub.st.HubSubscriptions(ctx, topic, time.Now())
 		return err == nil && ok && s.State == feed.SubscriptionActive && herr == nil && len(subs) == 1
@@ -53,7 +53,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Logf("hub log:\n%s\nsubscriber log:\n%s", hubLogs, subLogs)
 		}
 	})
-	waitFor(t, "the delivery", func() bool { return len(sink.Got()) == 1 })
+	testkit.WaitFor(t, "the delivery", func() bool { return len(sink.Got()) == 1 })
 	if got, want := sink.Got()[0], (pushed{"mill", doc, "application/atom+xml"}); got != want {
 		t.Errorf("delivered %+v, want %+v", got, want)
 	}
@@ -62,7 +62,7 @@ func TestRoundTrip(t *testing.T) {
 	if err := sub.Unsubscribe(ctx, "mill"); err != nil {
 		t.Fatalf("Unsubscribe: %v", err)
 	}
-	waitFor(t, "the hub to drop the subscription", func() bool {
+	testkit.WaitFor(t, "the hub to drop the subscription", func() bool {
 		subs, err := hub.st.HubSubscriptions(ctx, topic, time.Now())
 		return err == nil && len(subs) == 0
 	})
