@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -437,7 +436,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("feedcheck", func(t *testing.T) {
-		tool := feedcheckPath(t)
+		tool := testkit.Feedcheck(t)
 		for _, format := range []string{"atom", "rss", "json"} {
 			out, err := exec.CommandContext(t.Context(), tool, e.base+"/feeds/all."+format, "--format", format, "--min-entries", "9").CombinedOutput()
 			if err != nil || !strings.Contains(string(out), "feedcheck: OK") {
@@ -668,19 +667,4 @@ func totalRequests(e *env) int64 {
 		n += o.requests.Load()
 	}
 	return n
-}
-
-func feedcheckPath(t *testing.T) string {
-	t.Helper()
-	path, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "tools", "feedcheck"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("feedcheck not found at %s (../shared is absent in users' clones): %v", path, err)
-	}
-	if runtime.GOOS != "linux" {
-		t.Skip("feedcheck runs on Linux only")
-	}
-	return path
 }
