@@ -19,6 +19,7 @@ import (
 
 	"github.com/feedmill/feedmill/internal/config"
 	"github.com/feedmill/feedmill/internal/publish"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // The news-site fixtures live with the extractor that is tested on them
@@ -413,12 +414,9 @@ func TestPreviewAndExplain(t *testing.T) {
 // is absent (users' clones have no ../shared).
 func judgeOutputs(t *testing.T, p *pipeline, name string) {
 	t.Helper()
-	tool, err := filepath.Abs("../../../shared/tools/feedcheck")
+	tool, err := testkit.FeedcheckTool()
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(tool); err != nil {
-		t.Logf("feedcheck not found at %s: outputs not judged by real clients", tool)
+		t.Logf("outputs not judged by real clients: %v", err)
 		return
 	}
 	for _, f := range []publish.Format{publish.RSS, publish.Atom, publish.JSON} {

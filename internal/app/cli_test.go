@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/feedmill/feedmill/internal/refresh"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // screen renders what a terminal shows after out: it applies carriage
@@ -145,7 +146,7 @@ func TestProgressLineFits(t *testing.T) {
 // goroutines while the clock redraws the bar: every line arrives whole
 // and the bar is gone at the end (the race detector checks the rest).
 func TestProgressConcurrent(t *testing.T) {
-	var out syncBuf
+	var out testkit.SyncBuffer
 	p := newProgress(&out, 100, nil)
 	const workers, each = 8, 25
 	p.begin(workers*each, time.Millisecond)
@@ -180,23 +181,6 @@ func TestProgressConcurrent(t *testing.T) {
 	if !strings.Contains(out.String(), fmt.Sprintf("%d/%d sources", workers*each, workers*each)) {
 		t.Errorf("the bar never showed every source done")
 	}
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestTerminalWidth(t *testing.T) {
@@ -315,7 +299,7 @@ func TestLogFormat(t *testing.T) {
 // replaces it.
 func TestFetchProgress(t *testing.T) {
 	path, _ := twoSources(t)
-	var out syncBuf
+	var out testkit.SyncBuffer
 	bar := newProgress(&out, 100, nil)
 	logger, err := newLogger(bar, "text", slog.LevelWarn)
 	if err != nil {

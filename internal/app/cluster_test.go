@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/internal/testkit"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -218,7 +219,7 @@ func (c *cluster) sameFeeds(t *testing.T, instances []int, wantItems int) {
 	t.Helper()
 	for _, doc := range []string{"/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json"} {
 		var etags []string
-		waitFor(t, 20*time.Second, "every instance serves the same "+doc, func() bool {
+		testkit.WaitFor(t, "every instance serves the same "+doc, func() bool {
 			etags = etags[:0]
 			var first []byte
 			for k, i := range instances {
@@ -261,13 +262,13 @@ func TestClusterExactlyOnce(t *testing.T) {
 	f.delay.Store(int64(20 * time.Millisecond))
 	c := newCluster(t, f, 3, dsn, `"@every 1m"`)
 
-	waitFor(t, 60*time.Second, "every source fetched", func() bool {
+	testkit.WaitFor(t, "every source fetched", func() bool {
 		distinct, _ := f.fetched()
 		return distinct == sources
 	})
 	// A third of the sources have a scheduled run in the next 20 s.
 	watch := time.Now()
-	waitFor(t, 60*time.Second, "20 s of scheduled runs", func() bool { return time.Since(watch) > 20*time.Second })
+	testkit.WaitFor(t, "20 s of scheduled runs", func() bool { return time.Since(watch) > 20*time.Second })
 	for i, gap := range f.shortGaps(30*time.Second, time.Time{}) {
 		t.Errorf("feed%03d fetched again %v after a fetch", i, gap.Round(time.Millisecond))
 	}
@@ -295,7 +296,7 @@ func TestClusterFailover(t *testing.T) {
 	f.delay.Store(int64(150 * time.Millisecond))
 	c := newCluster(t, f, 3, dsn, `"0 0 1 1 *"`)
 
-	waitFor(t, 30*time.Second, "a third of the sources fetched", func() bool {
+	testkit.WaitFor(t, "a third of the sources fetched", func() bool {
 		distinct, _ := f.fetched()
 		return distinct >= sources/3
 	})
@@ -306,7 +307,7 @@ func TestClusterFailover(t *testing.T) {
 	<-c.daemons[0].done
 	c.daemons[0].done <- nil // for the cleanup
 
-	waitFor(t, 40*time.Second, "every source fetched and the farm quiet for 2s", func() bool {
+	testkit.WaitFor(t, "every source fetched and the farm quiet for 2s", func() bool {
 		distinct, _ := f.fetched()
 		return distinct == sources && time.Since(time.Unix(0, f.last.Load())) > 2*time.Second
 	})

@@ -31,6 +31,7 @@ import (
 	"github.com/feedmill/feedmill/internal/publish"
 	"github.com/feedmill/feedmill/internal/server"
 	"github.com/feedmill/feedmill/internal/store"
+	"github.com/feedmill/feedmill/internal/testkit"
 	"github.com/feedmill/feedmill/internal/websub"
 )
 
@@ -160,13 +161,7 @@ func TestCompat(t *testing.T) {
 	})
 
 	t.Run("feedcheck", func(t *testing.T) {
-		tool, err := filepath.Abs("../../../shared/tools/feedcheck")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := os.Stat(tool); err != nil {
-			t.Skipf("feedcheck not found at %s (../shared is absent in users' clones)", tool)
-		}
+		tool := testkit.Feedcheck(t)
 		dir := t.TempDir()
 		var docs []string
 		for _, spec := range p.publisher.Feeds() {
@@ -383,17 +378,6 @@ func (m *mutableFeed) add(title string) {
 	m.titles = append(m.titles, title)
 }
 
-func eventually(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute) // a safety net
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestWebSubHub: a reader subscribes to our Atom feed at our built-in hub,
 // verifies its intent, and receives the new document, signed with its
 // secret, when a refresh publishes a new item.
@@ -458,18 +442,18 @@ func TestWebSubHub(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("subscription request: %s, want 202", resp.Status)
 	}
-	eventually(t, "the hub verified the subscription", func() bool {
+	testkit.WaitFor(t, "the hub verified the subscription", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return verified
 	})
 	// The hub sends the current document to a new subscriber as a courtesy;
 	// wait for it so the next push is the new one.
-	eventually(t, "the welcome delivery", func() bool { mu.Lock(); defer mu.Unlock(); return len(pushes) >= 1 })
+	testkit.WaitFor(t, "the welcome delivery", func() bool { mu.Lock(); defer mu.Unlock(); return len(pushes) >= 1 })
 
 	src.add("Second post, pushed")
 	p.refresher.RefreshAll(t.Context(), false)
-	eventually(t, "the new document reached the reader", func() bool {
+	testkit.WaitFor(t, "the new document reached the reader", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(pushes) >= 2 && strings.Contains(string(pushes[len(pushes)-1].body), "Second post, pushed")
@@ -560,19 +544,19 @@ func TestWebSubSource(t *testing.T) {
 		return fmt.Sprintf("server:\n  listen: %s\n  base_url: %s\nstorage:\n  dsn: feedmill.db\nfetch:\n  allow_private: true\nsources:\n  - name: blog\n    url: %s\n    websub: true\n", strings.TrimPrefix(base, "http://"), base, src.topic())
 	})
 	p.refresher.RefreshAll(t.Context(), false)
-	eventually(t, "our subscription is active", func() bool {
+	testkit.WaitFor(t, "our subscription is active", func() bool {
 		sub, ok, err := p.store.SourceSubscription(t.Context(), "blog")
 		return err == nil && ok && sub.State == "active"
 	})
 	// The hub stores the subscription after our callback confirmed it:
 	// a publication before that reaches nobody.
-	eventually(t, "their hub holds the subscription", func() bool {
+	testkit.WaitFor(t, "their hub holds the subscription", func() bool {
 		subs, err := hubStore.HubSubscriptions(t.Context(), src.topic(), time.Now())
 		return err == nil && len(subs) == 1
 	})
 	src.add("Pushed, not polled")
 	theirHub.Publish(src.topic(), src.body(), "application/rss+xml")
-	eventually(t, "the pushed item is published", func() bool {
+	testkit.WaitFor(t, "the pushed item is published", func() bool {
 		for _, it := range publishedJSON(t, p, "all").Items {
 			if it.Title == "Pushed, not polled" {
 				return true

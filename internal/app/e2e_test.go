@@ -14,10 +14,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -178,25 +176,8 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // daemon is a running `feedmill serve`.
 type daemon struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testkit.SyncBuffer
 	done   chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func startDaemon(t *testing.T, e *env) *daemon {
@@ -208,7 +189,7 @@ func startDaemon(t *testing.T, e *env) *daemon {
 // answers.
 func startDaemonArgs(t *testing.T, base string, args ...string) *daemon {
 	t.Helper()
-	d := &daemon{cmd: exec.Command(binary, args...), stderr: &syncBuffer{}, done: make(chan error, 1)}
+	d := &daemon{cmd: exec.Command(binary, args...), stderr: &testkit.SyncBuffer{}, done: make(chan error, 1)}
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -221,7 +202,7 @@ func startDaemonArgs(t *testing.T, base string, args ...string) *daemon {
 			t.Logf("daemon log:\n%s", d.stderr.String())
 		}
 	})
-	waitFor(t, time.Minute, "daemon answers /healthz", func() bool {
+	testkit.WaitFor(t, "daemon answers /healthz", func() bool {
 		resp, err := http.Get(base + "/healthz")
 		if err != nil {
 			return false
@@ -246,17 +227,6 @@ func (d *daemon) stop(t *testing.T) {
 		}
 	case <-time.After(time.Minute): // a safety net: a clean exit takes well under a second
 		t.Fatalf("daemon still running a minute after SIGTERM; log:\n%s", d.stderr.String())
-	}
-}
-
-func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting until %s", limit, what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -466,7 +436,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("feedcheck", func(t *testing.T) {
-		tool := feedcheckPath(t)
+		tool := testkit.Feedcheck(t)
 		for _, format := range []string{"atom", "rss", "json"} {
 			out, err := exec.CommandContext(t.Context(), tool, e.base+"/feeds/all."+format, "--format", format, "--min-entries", "9").CombinedOutput()
 			if err != nil || !strings.Contains(string(out), "feedcheck: OK") {
@@ -505,7 +475,7 @@ func TestEndToEnd(t *testing.T) {
 func TestServeFetchesAtStart(t *testing.T) {
 	e := newEnv(t)
 	startDaemon(t, e)
-	waitFor(t, time.Minute, "all sources fetched and published", func() bool {
+	testkit.WaitFor(t, "all sources fetched and published", func() bool {
 		_, body := get(t, e.base+"/feeds/all.json")
 		parsed, err := gofeed.NewParser().ParseString(string(body))
 		return err == nil && len(parsed.Items) == len(expected)
@@ -697,19 +667,4 @@ func totalRequests(e *env) int64 {
 		n += o.requests.Load()
 	}
 	return n
-}
-
-func feedcheckPath(t *testing.T) string {
-	t.Helper()
-	path, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "tools", "feedcheck"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("feedcheck not found at %s (../shared is absent in users' clones): %v", path, err)
-	}
-	if runtime.GOOS != "linux" {
-		t.Skip("feedcheck runs on Linux only")
-	}
-	return path
 }

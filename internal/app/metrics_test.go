@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmill/feedmill/internal/testkit"
 	"github.com/mmcdole/gofeed"
 )
 
@@ -50,7 +51,7 @@ func TestMetricsAfterRefresh(t *testing.T) {
 	e := newEnv(t)
 	start := time.Now()
 	startDaemon(t, e)
-	waitFor(t, time.Minute, "all sources fetched and published", func() bool {
+	testkit.WaitFor(t, "all sources fetched and published", func() bool {
 		_, body := get(t, e.base+"/feeds/all.json")
 		parsed, err := gofeed.NewParser().ParseString(string(body))
 		return err == nil && len(parsed.Items) == len(expected)
@@ -70,7 +71,7 @@ func TestMetricsAfterRefresh(t *testing.T) {
 		`feedmill_build_info{version="` + versionOf(t) + `"}`:                    1,
 	}
 	var m map[string]float64
-	waitFor(t, time.Minute, "the refresh and the feed requests are counted", func() bool {
+	testkit.WaitFor(t, "the refresh and the feed requests are counted", func() bool {
 		m = scrape(t, e.base)
 		for series, v := range want {
 			if m[series] < v {

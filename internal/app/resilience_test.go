@@ -18,6 +18,7 @@ import (
 
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/store"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // publishedBySource counts the items of the daemon's /feeds/all.json per
@@ -84,7 +85,7 @@ func TestHotReload(t *testing.T) {
 	gamma := newOrigin(t, "rss10.xml", "application/rdf+xml")
 	e.write(t, port, "alpha", alpha.URL+"/atom.xml", "beta", beta.URL+"/feed.json")
 	d := startDaemon(t, e.env)
-	waitFor(t, time.Minute, "alpha and beta published", func() bool {
+	testkit.WaitFor(t, "alpha and beta published", func() bool {
 		n := publishedBySource(t, e.base)
 		return n["alpha"] == 2 && n["beta"] == 2
 	})
@@ -120,7 +121,7 @@ func TestHotReload(t *testing.T) {
 		if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, time.Minute, "gamma published and beta gone", func() bool {
+		testkit.WaitFor(t, "gamma published and beta gone", func() bool {
 			n := publishedBySource(t, e.base)
 			return n["alpha"] == 2 && n["gamma"] == 2 && n["beta"] == 0
 		})
@@ -131,7 +132,7 @@ func TestHotReload(t *testing.T) {
 		}
 		// The line is logged after the new sources start, and reaches the
 		// test through the daemon's stderr pipe: waited for, not assumed.
-		waitFor(t, time.Minute, "the log reports the reload and its changes", func() bool {
+		testkit.WaitFor(t, "the log reports the reload and its changes", func() bool {
 			log := d.stderr.String()
 			return strings.Contains(log, `msg="config reloaded"`) && strings.Contains(log, "added=gamma removed=beta")
 		})
@@ -151,7 +152,7 @@ func TestHotReload(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := fmt.Sprintf("%s:%d: ", e.config, line)
-		waitFor(t, time.Minute, "the log names the bad line", func() bool { return strings.Contains(d.stderr.String(), want) })
+		testkit.WaitFor(t, "the log names the bad line", func() bool { return strings.Contains(d.stderr.String(), want) })
 		if n := publishedBySource(t, e.base); n["alpha"] != 2 || n["gamma"] != 2 {
 			t.Errorf("after a rejected config the feeds are %v; want the running config's alpha and gamma", n)
 		}
@@ -169,13 +170,13 @@ func TestHotReload(t *testing.T) {
 		// A listen address cannot change without a restart: it is kept,
 		// and the rest of the config applies.
 		e.write(t, freePort(t), "alpha", alpha.URL+"/atom.xml")
-		waitFor(t, time.Minute, "gamma gone after the edit", func() bool {
+		testkit.WaitFor(t, "gamma gone after the edit", func() bool {
 			n := publishedBySource(t, e.base)
 			return n["alpha"] == 2 && n["gamma"] == 0
 		})
 		// The new feeds are served before the reload is logged (the old
 		// generation first finishes its work): wait for the line.
-		waitFor(t, time.Minute, "the log says the edit was picked up and the listen address needs a restart", func() bool {
+		testkit.WaitFor(t, "the log says the edit was picked up and the listen address needs a restart", func() bool {
 			log := d.stderr.String()
 			return strings.Contains(log, `trigger="file changed"`) && strings.Contains(log, "server.listen changed")
 		})
@@ -297,7 +298,7 @@ func TestCrashSafety(t *testing.T) {
 
 	trickle.Store(false)
 	d = startDaemon(t, e)
-	waitFor(t, time.Minute, "every source stored after the restart", func() bool {
+	testkit.WaitFor(t, "every source stored after the restart", func() bool {
 		var h struct {
 			Never int `json:"never_fetched"`
 			Items int

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/feedmill/feedmill/internal/testkit"
 )
@@ -103,11 +102,11 @@ func TestSecretsNeverPublished(t *testing.T) {
 	config := writeSecretConfig(t, dir, base, port, origin.URL, "s3cr3t")
 	d := startDaemonArgs(t, base, "serve", "-config", config, "-log-level", "debug")
 
-	waitFor(t, 30*time.Second, "every source fetched once", func() bool {
+	testkit.WaitFor(t, "every source fetched once", func() bool {
 		_, body := get(t, base+"/status.json")
 		return !strings.Contains(string(body), `"status": "never fetched"`) && !strings.Contains(string(body), `"status":"never fetched"`)
 	})
-	waitFor(t, 30*time.Second, "the private post published", func() bool {
+	testkit.WaitFor(t, "the private post published", func() bool {
 		_, body := get(t, base+"/feeds/all.atom")
 		return strings.Contains(string(body), "Private post")
 	})

@@ -672,18 +672,6 @@ func newGatedServer(t *testing.T) *gatedServer {
 	return g
 }
 
-// waitFor polls cond until it holds; the 30 seconds are only a safety net.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestFetchConcurrencyLimits(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -706,7 +694,7 @@ func TestFetchConcurrencyLimits(t *testing.T) {
 					errs <- err
 				}()
 			}
-			waitFor(t, "requests to arrive", func() bool { return srv.inflight.Load() == tt.want })
+			testkit.WaitFor(t, "requests to arrive", func() bool { return srv.inflight.Load() == tt.want })
 			time.Sleep(50 * time.Millisecond) // room for a limit breach to show
 			srv.release()
 			for range n {
@@ -735,7 +723,7 @@ func TestFetchPerHostLimitIsPerHost(t *testing.T) {
 		_, err := c.Fetch(t.Context(), srv.URL+"/block", feed.Validators{})
 		blocked <- err
 	}()
-	waitFor(t, "the blocking request", func() bool { return srv.inflight.Load() == 1 })
+	testkit.WaitFor(t, "the blocking request", func() bool { return srv.inflight.Load() == 1 })
 
 	// Same server, another host name: not held up by the blocked request.
 	other := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/fast"

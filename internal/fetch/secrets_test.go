@@ -3,12 +3,12 @@ package fetch
 import (
 	"bytes"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // TestSecretsStayOutOfErrorsAndLogs fetches URLs with a password, keys and
@@ -27,12 +27,7 @@ func TestSecretsStayOutOfErrorsAndLogs(t *testing.T) {
 			http.Error(w, "oops", http.StatusInternalServerError)
 		}
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := "http://" + ln.Addr().String()
-	ln.Close()
+	down := "http://" + testkit.RefusedAddr(t)
 
 	secrets := []string{"s3cr3t", "K3Y", "T0K", "R3D", "S3SS", "F7P"}
 	tests := []struct{ name, url string }{

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/feedmill/feedmill/internal/publish"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // scrape fetches m's Handler over HTTP, as Prometheus does, and parses the
@@ -392,24 +393,6 @@ func TestWebSub(t *testing.T) {
 	}
 }
 
-// logBuf collects log output written from several goroutines.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestFuncGauges(t *testing.T) {
 	var mu sync.Mutex
 	size, subs := int64(123456), 4
@@ -446,9 +429,9 @@ func TestFuncGauges(t *testing.T) {
 }
 
 func TestFuncGaugeErrors(t *testing.T) {
-	logs := &logBuf{}
+	logs := &testkit.SyncBuffer{}
 	m := New(Options{
-		Logger:    slog.New(slog.NewTextHandler(logs, nil)),
+		Logger:    logs.Logger(slog.LevelInfo),
 		StoreSize: func(context.Context) (int64, error) { return 0, errors.New("database is locked") },
 	})
 	now := t0

@@ -25,6 +25,7 @@ import (
 	"github.com/mmcdole/gofeed/rss"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -801,17 +802,10 @@ func TestOPML(t *testing.T) {
 // the test when it is not there or with -short.
 func feedcheckTool(t *testing.T) string {
 	t.Helper()
-	tool, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "tools", "feedcheck"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(tool); err != nil {
-		t.Skipf("feedcheck not available at %s: %v", tool, err)
-	}
 	if testing.Short() {
 		t.Skip("feedcheck runs external tools; skipped with -short")
 	}
-	return tool
+	return testkit.Feedcheck(t)
 }
 
 // feedcheck judges one document in format f with the shared feedcheck

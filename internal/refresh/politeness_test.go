@@ -1,7 +1,6 @@
 package refresh
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/fetch"
 	"github.com/feedmill/feedmill/internal/normalize"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // origin is an httptest server whose routes the test sets and changes, and
@@ -113,26 +113,6 @@ func mustDue(t *testing.T, r *Refresher, src feed.Source) bool {
 	}
 	return due
 }
-
-// logBuffer collects a Refresher's log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
 
 func TestBackoffGrowsCapsAndResets(t *testing.T) {
 	o := newOrigin(t)
@@ -333,8 +313,8 @@ func TestPermanentRedirectMovesTheSource(t *testing.T) {
 	o.handle("/new", serveFeed(rssWith("a", "b")))
 	moved := feed.Source{Name: "moved", URL: o.URL + "/old", Schedule: "@hourly"}
 	temp := feed.Source{Name: "temp", URL: o.URL + "/temp", Schedule: "@hourly"}
-	var logs logBuffer
-	r, fx := newRefresher(t, []feed.Source{moved, temp}, Options{Logger: logs.logger()})
+	var logs testkit.SyncBuffer
+	r, fx := newRefresher(t, []feed.Source{moved, temp}, Options{Logger: logs.Logger(slog.LevelInfo)})
 	ctx := t.Context()
 
 	if res := r.RefreshOne(ctx, moved); res.Err != nil || res.New != 2 {
@@ -435,8 +415,8 @@ func TestAutodiscovery(t *testing.T) {
 	o.handle("/", page(`<link rel="stylesheet" href="/s.css"><link rel="alternate" type="application/rss+xml" title="Posts" href="/feed.xml">`))
 	o.handle("/feed.xml", serveFeed(rssWith("a", "b")))
 	src := feed.Source{Name: "blog", URL: o.URL + "/", Schedule: "@hourly"}
-	var logs logBuffer
-	r, fx := newRefresher(t, []feed.Source{src}, Options{Logger: logs.logger()})
+	var logs testkit.SyncBuffer
+	r, fx := newRefresher(t, []feed.Source{src}, Options{Logger: logs.Logger(slog.LevelInfo)})
 	ctx := t.Context()
 
 	p, err := r.Preview(ctx, src.Name, 5)

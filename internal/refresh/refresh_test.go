@@ -16,6 +16,7 @@ import (
 	"github.com/feedmill/feedmill/internal/fetch"
 	"github.com/feedmill/feedmill/internal/normalize"
 	"github.com/feedmill/feedmill/internal/store"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // site is an httptest origin whose feed body and status the test changes.
@@ -79,24 +80,7 @@ func testClient(timeout time.Duration) *fetch.Client {
 
 type fixture struct {
 	store *store.SQLite
-	clock *clock
-}
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+	clock *testkit.Clock
 }
 
 func newRefresher(t *testing.T, sources []feed.Source, opts Options) (*Refresher, *fixture) {
@@ -106,7 +90,7 @@ func newRefresher(t *testing.T, sources []feed.Source, opts Options) (*Refresher
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	fx := &fixture{store: st, clock: &clock{now: time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)}}
+	fx := &fixture{store: st, clock: testkit.NewClock(time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC))}
 	if opts.Now == nil {
 		opts.Now = fx.clock.Now
 	}

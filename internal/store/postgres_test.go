@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/testkit"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -210,8 +210,8 @@ func TestPostgresMigrations(t *testing.T) {
 	t.Run("instances starting at once migrate once", func(t *testing.T) {
 		for round := range 3 {
 			dsn := pgFreshSchema(t)
-			var logs lockedBuffer
-			logger := slog.New(slog.NewTextHandler(&logs, nil))
+			var logs testkit.SyncBuffer
+			logger := logs.Logger(slog.LevelInfo)
 			const instances = 4
 			var wg sync.WaitGroup
 			start := make(chan struct{})
@@ -236,24 +236,6 @@ func TestPostgresMigrations(t *testing.T) {
 			}
 		}
 	})
-}
-
-// lockedBuffer is a log destination safe for several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestPostgresUpgradeFromVersion6 opens a database as the release before
@@ -512,8 +494,8 @@ func TestPostgresListenCoalesces(t *testing.T) {
 func TestPostgresListenReconnects(t *testing.T) {
 	dsn := pgFreshSchema(t)
 	listener, writer := openPostgres(t, dsn), openPostgres(t, dsn)
-	var logs lockedBuffer
-	listener.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	var logs testkit.SyncBuffer
+	listener.logger = logs.Logger(slog.LevelInfo)
 	calls := make(chan struct{}, 100)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

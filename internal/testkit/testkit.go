@@ -1,5 +1,13 @@
-// Package testkit holds helpers that tests of several packages share. It
-// is imported only by _test.go files.
+// Package testkit holds helpers that tests of several packages share:
+// RefusedAddr (an address that refuses every connection), SyncBuffer (a
+// log or output buffer safe for several goroutines), Clock (a settable
+// clock), WaitFor (a poller whose limit is only a safety net) and
+// FeedcheckTool (where the shared feed judge lives). It is imported only
+// by _test.go files.
+//
+// It imports the standard library and internal/feed only, and must stay
+// so: the tests of any package, including in-package tests of internal/X,
+// import it, and testkit importing X would be a cycle.
 package testkit
 
 import (

@@ -1,13 +1,11 @@
 package websub
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -24,24 +22,6 @@ import (
 var t0 = time.Date(2024, time.May, 1, 12, 0, 0, 0, time.UTC)
 
 func fixedNow(t time.Time) func() time.Time { return func() time.Time { return t } }
-
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
 
 func openStore(t *testing.T) *store.SQLite {
 	t.Helper()
@@ -60,28 +40,6 @@ func openStoreAt(t *testing.T, path string) *store.SQLite {
 		}
 	})
 	return st
-}
-
-// logBuf collects log output written from several goroutines.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *logBuf) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // run starts fn (a Run method) and stops it when the test ends, failing the
@@ -108,19 +66,6 @@ func run(t *testing.T, fn func(context.Context) error) (stop func()) {
 	}
 	t.Cleanup(stop)
 	return stop
-}
-
-// waitFor polls cond until it holds; the 30 seconds after which it fails
-// the test are a safety net, never what a test waits for.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 // hmacHex is the expected X-Hub-Signature, computed independently of sign.

@@ -3,6 +3,7 @@ package websub
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/store"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // recorder collects what the hub's hooks are told.
@@ -84,7 +86,7 @@ func TestHubOnDelivery(t *testing.T) {
 			cb := newCallback(t, echo, tc.statuses...)
 			f.subscribe(t, cb.URL+"/cb", topicRSS, "")
 			f.hub.Publish(topicRSS, []byte("v1"), rssType)
-			waitFor(t, "every attempt reported", func() bool { return len(rec.Outcomes()) >= len(tc.want) })
+			testkit.WaitFor(t, "every attempt reported", func() bool { return len(rec.Outcomes()) >= len(tc.want) })
 			time.Sleep(30 * time.Millisecond) // room for a wrong further report
 			if got := rec.Outcomes(); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("outcomes = %q, want %q", got, tc.want)
@@ -99,8 +101,8 @@ func TestHubOnDelivery(t *testing.T) {
 // newCountingHub is newHub on a store that can count subscriptions.
 func newCountingHub(t *testing.T, cs countingStore, opts HubOptions) hubFixture {
 	t.Helper()
-	logs := &logBuf{}
-	opts.BaseURL, opts.Now, opts.RetryBase, opts.Logger = base, fixedNow(t0), 5*time.Millisecond, logs.logger()
+	logs := &testkit.SyncBuffer{}
+	opts.BaseURL, opts.Now, opts.RetryBase, opts.Logger = base, fixedNow(t0), 5*time.Millisecond, logs.Logger(slog.LevelDebug)
 	return hubFixture{hub: NewHub(opts, cs), st: cs.SQLite, logs: logs}
 }
 
@@ -119,7 +121,7 @@ func TestHubOnSubscribers(t *testing.T) {
 	}
 	f := newCountingHub(t, cs, HubOptions{OnSubscribers: rec.subscribers})
 	run(t, f.hub.Run)
-	waitFor(t, "the count at start", func() bool { return len(rec.Counts()) == 1 })
+	testkit.WaitFor(t, "the count at start", func() bool { return len(rec.Counts()) == 1 })
 
 	a, b := newCallback(t, echo), newCallback(t, echo, http.StatusGone)
 	f.subscribe(t, a.URL+"/cb", topicRSS, "")
@@ -131,7 +133,7 @@ func TestHubOnSubscribers(t *testing.T) {
 	// b answers the delivery 410 Gone: the hub drops it.
 	f.hub.Publish(topicRSS, []byte("v1"), rssType)
 	want := []int{1, 2, 3, 2, 1}
-	waitFor(t, "every change reported", func() bool { return len(rec.Counts()) >= len(want) })
+	testkit.WaitFor(t, "every change reported", func() bool { return len(rec.Counts()) >= len(want) })
 	time.Sleep(30 * time.Millisecond)
 	if got := rec.Counts(); !reflect.DeepEqual(got, want) {
 		t.Errorf("counts = %v, want %v", got, want)
@@ -144,9 +146,9 @@ func TestHubOnSubscribers(t *testing.T) {
 func TestHubSubscribersWithoutCount(t *testing.T) {
 	rec := &recorder{}
 	st := openStore(t)
-	logs := &logBuf{}
+	logs := &testkit.SyncBuffer{}
 	f := hubFixture{hub: NewHub(HubOptions{
-		BaseURL: base, Now: fixedNow(t0), RetryBase: 5 * time.Millisecond, Logger: logs.logger(),
+		BaseURL: base, Now: fixedNow(t0), RetryBase: 5 * time.Millisecond, Logger: logs.Logger(slog.LevelDebug),
 		OnSubscribers: rec.subscribers,
 	}, uncountedStore{st}), st: st, logs: logs}
 	if _, err := f.hub.Subscribers(context.Background()); !errors.Is(err, ErrNoCount) {
@@ -170,7 +172,7 @@ func TestHubCountFailure(t *testing.T) {
 		t.Errorf("Subscribers() error = %v, want the store's", err)
 	}
 	run(t, f.hub.Run)
-	waitFor(t, "the failure logged", func() bool { return strings.Contains(f.logs.String(), "count subscribers") })
+	testkit.WaitFor(t, "the failure logged", func() bool { return strings.Contains(f.logs.String(), "count subscribers") })
 	if got := rec.Counts(); len(got) != 0 {
 		t.Errorf("OnSubscribers told %v after a failed count", got)
 	}

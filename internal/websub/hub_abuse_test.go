@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // postFrom sends form to the hub's handler as the client at remoteAddr.
@@ -187,10 +188,10 @@ func TestHubDeliveriesFlowWhileVerificationsHang(t *testing.T) {
 	for i := range hanging {
 		f.mustAccept(t, subscribeForm("subscribe", fmt.Sprintf("%s/cb/%d", hang.URL, i), topicRSS))
 	}
-	waitFor(t, "verifications to hang", func() bool { return arrived.Load() >= 4 })
+	testkit.WaitFor(t, "verifications to hang", func() bool { return arrived.Load() >= 4 })
 
 	f.hub.Publish(topicRSS, []byte("v1"), rssType)
-	waitFor(t, "the delivery to the verified subscriber", func() bool { return len(subscriber.Posts()) == 1 })
+	testkit.WaitFor(t, "the delivery to the verified subscriber", func() bool { return len(subscriber.Posts()) == 1 })
 	if got := subscriber.Posts()[0]; string(got.Body) != "v1" || got.Header.Get("X-Hub-Signature") != hmacHex("k", []byte("v1")) {
 		t.Errorf("delivery = %q signed %q", got.Body, got.Header.Get("X-Hub-Signature"))
 	}

@@ -2,6 +2,7 @@ package websub
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/store"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 const (
@@ -26,7 +28,7 @@ const (
 type hubFixture struct {
 	hub  *Hub
 	st   *store.SQLite
-	logs *logBuf
+	logs *testkit.SyncBuffer
 }
 
 // newHub returns a hub on st (a fresh store when nil) with test defaults:
@@ -36,7 +38,7 @@ func newHub(t *testing.T, st *store.SQLite, opts HubOptions) hubFixture {
 	if st == nil {
 		st = openStore(t)
 	}
-	logs := &logBuf{}
+	logs := &testkit.SyncBuffer{}
 	if opts.BaseURL == "" {
 		opts.BaseURL = base
 	}
@@ -46,7 +48,7 @@ func newHub(t *testing.T, st *store.SQLite, opts HubOptions) hubFixture {
 	if opts.RetryBase == 0 {
 		opts.RetryBase = 5 * time.Millisecond
 	}
-	opts.Logger = logs.logger()
+	opts.Logger = logs.Logger(slog.LevelDebug)
 	return hubFixture{hub: NewHub(opts, st), st: st, logs: logs}
 }
 
@@ -78,7 +80,7 @@ func (f hubFixture) mustAccept(t *testing.T, form url.Values) {
 // settled waits until no verification is queued or running.
 func (f hubFixture) settled(t *testing.T) {
 	t.Helper()
-	waitFor(t, "verifications to finish", func() bool {
+	testkit.WaitFor(t, "verifications to finish", func() bool {
 		f.hub.mu.Lock()
 		defer f.hub.mu.Unlock()
 		return f.hub.verifications == 0
@@ -324,7 +326,7 @@ func TestHubDelivery(t *testing.T) {
 
 	body := []byte(`<?xml version="1.0"?><rss version="2.0"><channel><title>All</title></channel></rss>`)
 	f.hub.Publish(topicRSS, body, rssType)
-	waitFor(t, "both deliveries", func() bool { return len(signed.Posts()) == 1 && len(unsigned.Posts()) == 1 })
+	testkit.WaitFor(t, "both deliveries", func() bool { return len(signed.Posts()) == 1 && len(unsigned.Posts()) == 1 })
 
 	got := signed.Posts()[0]
 	if string(got.Body) != string(body) {
@@ -356,7 +358,7 @@ func TestHubRetriesFailedDelivery(t *testing.T) {
 	cb := newCallback(t, echo, 500, 503, 204)
 	f.subscribe(t, cb.URL+"/cb", topicRSS, "k")
 	f.hub.Publish(topicRSS, []byte("v1"), rssType)
-	waitFor(t, "three attempts", func() bool { return len(cb.Posts()) == 3 })
+	testkit.WaitFor(t, "three attempts", func() bool { return len(cb.Posts()) == 3 })
 	time.Sleep(50 * time.Millisecond) // room for a wrong fourth attempt
 	posts := cb.Posts()
 	if len(posts) != 3 {
@@ -378,7 +380,7 @@ func TestHubGivesUpAfterRetries(t *testing.T) {
 	cb := newCallback(t, echo, 500)
 	f.subscribe(t, cb.URL+"/cb", topicRSS, "")
 	f.hub.Publish(topicRSS, []byte("v1"), rssType)
-	waitFor(t, "the hub to give up", func() bool { return strings.Contains(f.logs.String(), "giving up") })
+	testkit.WaitFor(t, "the hub to give up", func() bool { return strings.Contains(f.logs.String(), "giving up") })
 	time.Sleep(50 * time.Millisecond) // room for a wrong further attempt
 	if n := len(cb.Posts()); n != 3 {
 		t.Errorf("%d attempts, want 3 (the first and 2 retries)", n)
@@ -388,7 +390,7 @@ func TestHubGivesUpAfterRetries(t *testing.T) {
 	}
 	// The next content is tried again.
 	f.hub.Publish(topicRSS, []byte("v2"), rssType)
-	waitFor(t, "the next content", func() bool { return len(cb.Posts()) == 4 })
+	testkit.WaitFor(t, "the next content", func() bool { return len(cb.Posts()) == 4 })
 }
 
 func TestHubBackoff(t *testing.T) {
@@ -412,13 +414,13 @@ func TestHubNewContentSupersedesRetry(t *testing.T) {
 	cb := newCallback(t, echo, 500, 204)
 	f.subscribe(t, cb.URL+"/cb", topicRSS, "")
 	f.hub.Publish(topicRSS, []byte("v1"), rssType)
-	waitFor(t, "the failed attempt", func() bool { return strings.Contains(f.logs.String(), "will retry") })
+	testkit.WaitFor(t, "the failed attempt", func() bool { return strings.Contains(f.logs.String(), "will retry") })
 	f.hub.Publish(topicRSS, []byte("v2"), rssType)
-	waitFor(t, "the new content", func() bool { return len(cb.Posts()) == 2 })
+	testkit.WaitFor(t, "the new content", func() bool { return len(cb.Posts()) == 2 })
 	if got := string(cb.Posts()[1].Body); got != "v2" {
 		t.Errorf("second delivery = %q, want v2", got)
 	}
-	waitFor(t, "no pending delivery", func() bool {
+	testkit.WaitFor(t, "no pending delivery", func() bool {
 		f.hub.mu.Lock()
 		defer f.hub.mu.Unlock()
 		return len(f.hub.deliveries) == 0
@@ -431,7 +433,7 @@ func TestHubDropsGoneSubscriber(t *testing.T) {
 	cb := newCallback(t, echo, http.StatusGone)
 	f.subscribe(t, cb.URL+"/cb", topicRSS, "")
 	f.hub.Publish(topicRSS, []byte("v1"), rssType)
-	waitFor(t, "the subscription to be removed", func() bool { return len(f.subs(t, topicRSS)) == 0 })
+	testkit.WaitFor(t, "the subscription to be removed", func() bool { return len(f.subs(t, topicRSS)) == 0 })
 	time.Sleep(30 * time.Millisecond)
 	if n := len(cb.Posts()); n != 1 {
 		t.Errorf("%d attempts, want 1: 410 is not retried", n)
@@ -439,7 +441,7 @@ func TestHubDropsGoneSubscriber(t *testing.T) {
 }
 
 func TestHubSkipsExpiredSubscriptions(t *testing.T) {
-	clk := &clock{now: t0}
+	clk := testkit.NewClock(t0)
 	f := newHub(t, nil, HubOptions{Now: clk.Now})
 	expired := newCallback(t, echo)
 	live := newCallback(t, echo)
@@ -457,13 +459,13 @@ func TestHubSkipsExpiredSubscriptions(t *testing.T) {
 	f.hub.Publish(topicRSS, []byte("v1"), rssType)
 	// Both deliveries come from one listing of the subscribers: once the
 	// live one has its copy, the expired one would have had its own.
-	waitFor(t, "the live delivery", func() bool { return len(live.Posts()) == 1 })
+	testkit.WaitFor(t, "the live delivery", func() bool { return len(live.Posts()) == 1 })
 	time.Sleep(30 * time.Millisecond)
 	if n := len(expired.Posts()); n != 0 {
 		t.Errorf("expired subscriber got %d deliveries", n)
 	}
 	// Run deletes expired subscriptions as it starts.
-	waitFor(t, "the expired row to be deleted", func() bool {
+	testkit.WaitFor(t, "the expired row to be deleted", func() bool {
 		all, err := f.st.HubSubscriptions(ctx, topicRSS, time.Time{})
 		return err == nil && len(all) == 1 && all[0].Callback == live.URL+"/cb"
 	})
@@ -483,7 +485,7 @@ func TestHubSurvivesRestart(t *testing.T) {
 	f := newHub(t, st, HubOptions{})
 	run(t, f.hub.Run)
 	f.hub.Publish(topicAtom, []byte("<feed/>"), "application/atom+xml")
-	waitFor(t, "the delivery after a restart", func() bool { return len(cb.Posts()) == 1 })
+	testkit.WaitFor(t, "the delivery after a restart", func() bool { return len(cb.Posts()) == 1 })
 	if got := cb.Posts()[0]; got.Header.Get("X-Hub-Signature") != hmacHex("kept", []byte("<feed/>")) {
 		t.Errorf("signature %q after restart", got.Header.Get("X-Hub-Signature"))
 	}
@@ -499,7 +501,7 @@ func TestHubSendsCurrentContentToNewSubscriber(t *testing.T) {
 	run(t, f.hub.Run)
 	cb := newCallback(t, echo)
 	f.subscribe(t, cb.URL+"/cb", topicRSS, "k")
-	waitFor(t, "the current content", func() bool { return len(cb.Posts()) == 1 })
+	testkit.WaitFor(t, "the current content", func() bool { return len(cb.Posts()) == 1 })
 	if got := cb.Posts()[0]; string(got.Body) != "current" || got.Header.Get("X-Hub-Signature") != hmacHex("k", []byte("current")) {
 		t.Errorf("delivery = %q signed %q", got.Body, got.Header.Get("X-Hub-Signature"))
 	}
@@ -522,7 +524,7 @@ func TestHubPublishBeforeRun(t *testing.T) {
 		f.hub.Publish(topicRSS, []byte(v), rssType)
 	}
 	run(t, f.hub.Run)
-	waitFor(t, "the delivery", func() bool { return len(cb.Posts()) == 1 })
+	testkit.WaitFor(t, "the delivery", func() bool { return len(cb.Posts()) == 1 })
 	time.Sleep(30 * time.Millisecond)
 	if posts := cb.Posts(); len(posts) != 1 || string(posts[0].Body) != "v3" {
 		t.Errorf("deliveries = %d, first %q; want only v3", len(posts), posts[0].Body)

@@ -2,12 +2,14 @@ package websub
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // TestRoundTrip subscribes our Subscriber to our Hub, both served by one
@@ -18,11 +20,11 @@ func TestRoundTrip(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
-	hubLogs, subLogs := &logBuf{}, &logBuf{}
-	hub := NewHub(HubOptions{BaseURL: srv.URL, Logger: hubLogs.logger(), RetryBase: 5 * time.Millisecond}, openStore(t))
+	hubLogs, subLogs := &testkit.SyncBuffer{}, &testkit.SyncBuffer{}
+	hub := NewHub(HubOptions{BaseURL: srv.URL, Logger: hubLogs.Logger(slog.LevelDebug), RetryBase: 5 * time.Millisecond}, openStore(t))
 	sink := &sink{}
 	subStore := openStore(t)
-	sub := NewSubscriber(SubscriberOptions{CallbackBase: srv.URL + "/websub/callback/", Logger: subLogs.logger()}, subStore, sink.deliver)
+	sub := NewSubscriber(SubscriberOptions{CallbackBase: srv.URL + "/websub/callback/", Logger: subLogs.Logger(slog.LevelDebug)}, subStore, sink.deliver)
 	mux.Handle("POST /websub/hub", hub)
 	mux.Handle("/websub/callback/{source}", sub)
 	run(t, hub.Run)
@@ -35,7 +37,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	// The subscriber confirms before the hub records the subscription:
 	// a publication is for subscribers the hub knows.
-	waitFor(t, "the subscription to be verified", func() bool {
+	testkit.WaitFor(t, "the subscription to be verified", func() bool {
 		s, ok, err := subStore.SourceSubscription(ctx, "mill")
 		subs, herr := hub.st.HubSubscriptions(ctx, topic, time.Now())
 		return err == nil && ok && s.State == feed.SubscriptionActive && herr == nil && len(subs) == 1
@@ -51,7 +53,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Logf("hub log:\n%s\nsubscriber log:\n%s", hubLogs, subLogs)
 		}
 	})
-	waitFor(t, "the delivery", func() bool { return len(sink.Got()) == 1 })
+	testkit.WaitFor(t, "the delivery", func() bool { return len(sink.Got()) == 1 })
 	if got, want := sink.Got()[0], (pushed{"mill", doc, "application/atom+xml"}); got != want {
 		t.Errorf("delivered %+v, want %+v", got, want)
 	}
@@ -60,7 +62,7 @@ func TestRoundTrip(t *testing.T) {
 	if err := sub.Unsubscribe(ctx, "mill"); err != nil {
 		t.Fatalf("Unsubscribe: %v", err)
 	}
-	waitFor(t, "the hub to drop the subscription", func() bool {
+	testkit.WaitFor(t, "the hub to drop the subscription", func() bool {
 		subs, err := hub.st.HubSubscriptions(ctx, topic, time.Now())
 		return err == nil && len(subs) == 0
 	})

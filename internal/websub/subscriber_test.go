@@ -7,6 +7,7 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"hash"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/store"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 const (
@@ -54,18 +56,18 @@ func (s *sink) Got() []pushed {
 type subFixture struct {
 	sub  *Subscriber
 	st   *store.SQLite
-	clk  *clock
+	clk  *testkit.Clock
 	sink *sink
-	logs *logBuf
+	logs *testkit.SyncBuffer
 }
 
 func newSub(t *testing.T, opts SubscriberOptions) subFixture {
 	t.Helper()
-	f := subFixture{st: openStore(t), clk: &clock{now: t0}, sink: &sink{}, logs: &logBuf{}}
+	f := subFixture{st: openStore(t), clk: testkit.NewClock(t0), sink: &sink{}, logs: &testkit.SyncBuffer{}}
 	if opts.CallbackBase == "" {
 		opts.CallbackBase = callbackBase
 	}
-	opts.Now, opts.Logger = f.clk.Now, f.logs.logger()
+	opts.Now, opts.Logger = f.clk.Now, f.logs.Logger(slog.LevelDebug)
 	f.sub = NewSubscriber(opts, f.st, f.sink.deliver)
 	return f
 }
@@ -465,7 +467,7 @@ func TestSubscriberContent(t *testing.T) {
 				t.Errorf("status = %d, want %d", w.Code, tc.status)
 			}
 			if tc.delivered {
-				waitFor(t, "the delivery", func() bool { return len(f.sink.Got()) == 1 })
+				testkit.WaitFor(t, "the delivery", func() bool { return len(f.sink.Got()) == 1 })
 				want := pushed{"blog", body, "application/atom+xml"}
 				if got := f.sink.Got()[0]; got != want {
 					t.Errorf("delivered %+v, want %+v", got, want)
@@ -503,7 +505,7 @@ func TestSubscriberIngestsNewestPush(t *testing.T) {
 		}
 	}
 	run(t, f.sub.Run)
-	waitFor(t, "the delivery", func() bool { return len(f.sink.Got()) == 1 })
+	testkit.WaitFor(t, "the delivery", func() bool { return len(f.sink.Got()) == 1 })
 	time.Sleep(20 * time.Millisecond)
 	if got := f.sink.Got(); len(got) != 1 || got[0].body != "v3" {
 		t.Errorf("delivered %+v, want only v3", got)
@@ -519,13 +521,13 @@ func TestSubscriberRenews(t *testing.T) {
 	// left, "fresh" has more than half.
 	f.clk.Set(t0.Add(9*24*time.Hour + 12*time.Hour))
 	run(t, f.sub.Run)
-	waitFor(t, "the renewal", func() bool { return len(hub.Forms()) == 1 })
+	testkit.WaitFor(t, "the renewal", func() bool { return len(hub.Forms()) == 1 })
 	form := hub.Forms()[0]
 	if form.Get("hub.mode") != "subscribe" || form.Get("hub.callback") != callbackBase+"due?token="+callbackToken(active("due", "", "kept", t0, 0)) ||
 		form.Get("hub.secret") != "kept" || form.Get("hub.lease_seconds") != "864000" {
 		t.Errorf("renewal form = %v", form)
 	}
-	waitFor(t, "the renewal to be recorded", func() bool {
+	testkit.WaitFor(t, "the renewal to be recorded", func() bool {
 		return f.get(t, "due").Updated.Equal(t0.Add(9*24*time.Hour + 12*time.Hour))
 	})
 	if got := f.get(t, "due"); got.State != feed.SubscriptionActive || !got.Expires.Equal(t0.Add(10*24*time.Hour)) {
