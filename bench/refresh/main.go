@@ -38,6 +38,7 @@ import (
 	"github.com/feedmill/feedmill/internal/fetch"
 	"github.com/feedmill/feedmill/internal/normalize"
 	"github.com/feedmill/feedmill/internal/refresh"
+	"github.com/feedmill/feedmill/internal/scrape"
 	"github.com/feedmill/feedmill/internal/store"
 )
 
@@ -279,7 +280,7 @@ func run(ctx context.Context, n, items int, delay time.Duration, cpuprofile stri
 	defer st.Close()
 	client := fetch.New(fetch.Options{Concurrency: concurrency, PerHost: perHost, MinGap: -1})
 	defer client.CloseIdleConnections()
-	r, err := refresh.New(sources, client, normalize.New(normalize.Options{}), st, refresh.Options{Workers: concurrency})
+	r, err := refresh.New(sources, client, scrape.New(normalize.New(normalize.Options{}), nil), st, refresh.Options{Workers: concurrency})
 	if err != nil {
 		return fmt.Errorf("refresher: %w", err)
 	}

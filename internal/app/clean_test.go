@@ -25,7 +25,7 @@ import (
 // The news-site fixtures live with the extractor that is tested on them
 // page by page; here they are served as whole sites and run through the
 // real pipeline.
-const sitesDir = "../normalize/testdata/sites"
+const sitesDir = "../scrape/testdata/sites"
 
 type site struct {
 	Name      string   `json:"name"`

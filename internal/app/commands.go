@@ -19,6 +19,7 @@ import (
 	"github.com/feedmill/feedmill/internal/normalize"
 	"github.com/feedmill/feedmill/internal/publish"
 	"github.com/feedmill/feedmill/internal/refresh"
+	"github.com/feedmill/feedmill/internal/scrape"
 	"github.com/feedmill/feedmill/internal/websub"
 )
 
@@ -210,7 +211,8 @@ func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.
 	for _, src := range cfg.Sources {
 		pushed[src.Name] = src.WebSub
 	}
-	norm := normalize.New(normalize.Options{Logger: logger.With("component", "normalize"), TrackingParams: cfg.TrackingParams})
+	norm := scrape.New(normalize.New(normalize.Options{Logger: logger.With("component", "normalize"), TrackingParams: cfg.TrackingParams}),
+		logger.With("component", "scrape"))
 	var coord refresh.Coordinator
 	if coordinated(cfg) {
 		coord = st

@@ -10,8 +10,8 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/feedmill/feedmill/internal/feed"
-	"github.com/feedmill/feedmill/internal/normalize"
 	"github.com/feedmill/feedmill/internal/refresh"
+	"github.com/feedmill/feedmill/internal/scrape"
 )
 
 // preview prints what a source's newest items would publish after
@@ -39,7 +39,7 @@ func preview(ctx context.Context, p *pipeline, name string, n int, stdout io.Wri
 // printPage says how the items of a web page source were found: the page
 // as one article, or a listing with the selectors used, which the user may
 // copy into feeds.yaml to fix them.
-func printPage(w io.Writer, src feed.Source, pg *normalize.Scraped) {
+func printPage(w io.Writer, src feed.Source, pg *scrape.Scraped) {
 	switch {
 	case pg.Single:
 		fmt.Fprintln(w, "the page is one article: it is the source's one item, and no other page is followed")

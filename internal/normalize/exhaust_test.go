@@ -203,30 +203,3 @@ func TestTooComplexPageIsNotAFeed(t *testing.T) {
 		t.Errorf("Normalize = %v, want ErrNotAFeed", err)
 	}
 }
-
-// TestExtractDeepNesting pins what Extract relies on for article pages:
-// x/net/html refuses a page nested deeper than 512 elements, quickly, so a
-// hostile page fails with an error instead of costing memory or time.
-func TestExtractDeepNesting(t *testing.T) {
-	pages := map[string]string{
-		"divs":   "<html><body><article>" + strings.Repeat("<div>", bombDepth) + "text</article></body></html>",
-		"inline": "<html><body><article><p>" + strings.Repeat("<b><i>", bombDepth/2) + "text</p></article></body></html>",
-		"tables": "<html><body>" + strings.Repeat("<table><tr><td>", bombDepth/3) + "text</body></html>",
-	}
-	n := New(Options{})
-	for name, page := range pages {
-		for _, src := range []feed.Source{{Name: "auto"}, {Name: "rules", Content: feed.ContentRules{Select: "article"}}} {
-			t.Run(name+"/"+src.Name, func(t *testing.T) {
-				var err error
-				c := measure(func() { _, err = n.Extract(src, []byte(page), "https://deep.example/a") })
-				t.Logf("%d bytes in: %v", len(page), c)
-				if err == nil {
-					t.Error("Extract of a page nested past 512 levels succeeded")
-				}
-				if c.over(len(page)) {
-					t.Errorf("took %v; the budget is %v", c, budget(len(page)))
-				}
-			})
-		}
-	}
-}

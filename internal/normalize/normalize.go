@@ -41,18 +41,16 @@ import (
 // wraps gofeed.ErrFeedTypeNotDetected.
 var ErrNotAFeed = fmt.Errorf("not a feed: %w", gofeed.ErrFeedTypeNotDetected)
 
-// Normalizer parses and normalizes feeds and extracts articles from pages.
+// Normalizer parses and normalizes feeds.
 // It is safe for concurrent use; the zero value is not usable, call New.
 type Normalizer struct {
 	log      *slog.Logger
 	policy   *bluemonday.Policy // built once: building it compiles regexps
 	tracking *trackingParams
 
-	// Compiled rewrite patterns and CSS selectors, by their source text.
-	// They come from the configuration, so the caches stay as small as
-	// it is.
-	patterns  sync.Map // string -> *regexp.Regexp
-	selectors sync.Map // string -> cascadia.Selector
+	// Compiled rewrite patterns, by their source text. They come from the
+	// configuration, so the cache stays as small as it is.
+	patterns sync.Map // string -> *regexp.Regexp
 }
 
 // Options configure a Normalizer.
@@ -128,16 +126,17 @@ type Feed struct {
 // error wrapping ErrTooComplex; every error names the source.
 //
 // A source of type json with item rules (src.Type == feed.TypeJSON and
-// src.Items set) is no feed but a JSON API: its body goes to FromJSON,
-// whose rules are honoured even when the body happens to be a JSON Feed.
-// Without rules a json source must be a JSON Feed: another JSON document
-// is an error saying so (gofeed would read any object as an empty feed).
-// Every other source (no type, feed or html) is read as a feed: a web
-// page gives ErrNotAFeed, and a caller that wants its items calls Scrape.
+// src.Items set) is no feed but a JSON API, which internal/scrape reads
+// (scrape.Scraper's Normalize sends it there): given one, Normalize
+// returns an error saying so. Without rules a json source must be a JSON
+// Feed: another JSON document is an error saying so (gofeed would read any
+// object as an empty feed). Every other source (no type, feed or html) is
+// read as a feed: a web page gives ErrNotAFeed, and a caller that wants
+// its items scrapes it (internal/scrape).
 func (n *Normalizer) Normalize(src feed.Source, body []byte, baseURL string, now time.Time) (*Feed, error) {
 	if src.Type == feed.TypeJSON {
 		if src.Items != nil {
-			return n.FromJSON(src, body, baseURL, now)
+			return nil, fmt.Errorf("parse %s: a json source with items: rules is a JSON API, not a feed: read it with internal/scrape", src.Name)
 		}
 		if err := checkJSONFeed(body); err != nil {
 			return nil, fmt.Errorf("parse %s: %w", src.Name, err)

@@ -694,3 +694,15 @@ func TestAtomEntryDocument(t *testing.T) {
 		})
 	}
 }
+
+// TestNormalizeRefusesJSONAPI: a json source with item rules is a JSON API,
+// which internal/scrape reads; Normalize says so rather than reading the
+// body as a JSON Feed and silently ignoring the rules.
+func TestNormalizeRefusesJSONAPI(t *testing.T) {
+	src := feed.Source{Name: "api", Type: feed.TypeJSON, Items: &feed.ItemRules{Each: "items"}}
+	body := []byte(`{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[{"id":"1","url":"https://a.example/1"}]}`)
+	got, err := New(Options{}).Normalize(src, body, "https://a.example/feed.json", testNow)
+	if err == nil || got != nil || !strings.Contains(err.Error(), "JSON API") {
+		t.Fatalf("Normalize(JSON API source) = %v, %v; want an error naming the JSON API", got, err)
+	}
+}

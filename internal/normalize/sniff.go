@@ -2,9 +2,12 @@ package normalize
 
 import (
 	"bytes"
+	"errors"
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
 )
 
 // feedKind is the format a body's root says it has.
@@ -171,4 +174,20 @@ func fixDeclaredEncoding(body []byte) []byte {
 	fixed = append(fixed, body[:m[4]]...)
 	fixed = append(fixed, "UTF-8"...)
 	return append(fixed, body[m[5]:]...)
+}
+
+// checkJSONFeed returns an error when body is a JSON document but no JSON
+// Feed (its "version" is not a jsonfeed.org URL): read as a feed it would
+// be one without items. Bodies that are not JSON are left to the feed
+// parsers.
+func checkJSONFeed(body []byte) error {
+	b := bytes.TrimLeft(bytes.TrimPrefix(body, utf8BOM), " \t\r\n")
+	if len(b) == 0 || (b[0] != '{' && b[0] != '[') || !gjson.ValidBytes(b) {
+		return nil
+	}
+	v := gjson.GetBytes(b, "version").String()
+	if strings.HasPrefix(v, "https://jsonfeed.org/version/") || strings.HasPrefix(v, "http://jsonfeed.org/version/") {
+		return nil
+	}
+	return errors.New(`a JSON document that is no JSON Feed (its "version" is not https://jsonfeed.org/version/...): give the source items: rules (gjson paths) to read it`)
 }

@@ -88,29 +88,3 @@ func TestHasFullContent(t *testing.T) {
 		})
 	}
 }
-
-// TestHasFullContentSites checks the rule on real extractions: the
-// fixtures' articles are short news stories, under the threshold, so feeds
-// carrying them as content would still be fetched.
-func TestHasFullContentSites(t *testing.T) {
-	n := New(Options{})
-	var items []feed.Item
-	for _, s := range loadSites(t) {
-		for _, slug := range s.Articles {
-			art, err := n.Extract(s.source(true), s.page(t, slug), s.url(slug))
-			if err != nil {
-				t.Fatal(err)
-			}
-			items = append(items, feed.Item{Content: art.Content})
-		}
-	}
-	if HasFullContent(items) {
-		t.Error("the fixtures' stories, about 1,000 characters each, count as full articles")
-	}
-	for i := range items {
-		items[i].Content += items[i].Content // twice as long: full
-	}
-	if !HasFullContent(items) {
-		t.Error("stories of 2,000 characters do not count as full articles")
-	}
-}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/normalize"
+	"github.com/feedmill/feedmill/internal/scrape"
 )
 
 // coordinatedPair returns two refreshers of the same sources on one store,
@@ -17,7 +18,7 @@ func coordinatedPair(t *testing.T, sources []feed.Source, lease time.Duration) (
 	t.Helper()
 	_, fx = newRefresher(t, sources, Options{}) // for its store and clock
 	mk := func(owner string) *Refresher {
-		r, err := New(sources, testClient(5*time.Second), normalize.New(normalize.Options{}), fx.store,
+		r, err := New(sources, testClient(5*time.Second), scrape.New(normalize.New(normalize.Options{}), nil), fx.store,
 			Options{Coordinator: fx.store, Owner: owner, Lease: lease, Now: fx.clock.Now, Workers: 4})
 		if err != nil {
 			t.Fatal(err)
@@ -191,7 +192,7 @@ func TestTakeoverFindsStateStored(t *testing.T) {
 	var b *Refresher
 	var afterDeath []Result
 	mk := func(owner string, onResult func(Result)) *Refresher {
-		r, err := New([]feed.Source{src}, testClient(5*time.Second), normalize.New(normalize.Options{}), fx.store,
+		r, err := New([]feed.Source{src}, testClient(5*time.Second), scrape.New(normalize.New(normalize.Options{}), nil), fx.store,
 			Options{Coordinator: fx.store, Owner: owner, Lease: lease, Now: fx.clock.Now, Workers: 4, OnResult: onResult})
 		if err != nil {
 			t.Fatal(err)
@@ -245,7 +246,7 @@ func TestCoordinatedCycles(t *testing.T) {
 	_, fx := newRefresher(t, nil, Options{})
 	var rs []*Refresher
 	for i := range 3 {
-		r, err := New(sources, testClient(5*time.Second), normalize.New(normalize.Options{}), fx.store,
+		r, err := New(sources, testClient(5*time.Second), scrape.New(normalize.New(normalize.Options{}), nil), fx.store,
 			Options{Coordinator: fx.store, Owner: fmt.Sprintf("instance-%d", i), Lease: time.Minute, Now: fx.clock.Now, Workers: 2})
 		if err != nil {
 			t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/fetch"
 	"github.com/feedmill/feedmill/internal/normalize"
+	"github.com/feedmill/feedmill/internal/scrape"
 	"github.com/feedmill/feedmill/internal/store"
 	"github.com/feedmill/feedmill/internal/testkit"
 )
@@ -336,7 +337,7 @@ func TestFaultMatrix(t *testing.T) {
 			fetcher.by[sources[i].URL] = short
 		}
 	}
-	r, err := New(sources, fetcher, normalize.New(normalize.Options{}), st, Options{Workers: len(cases)})
+	r, err := New(sources, fetcher, scrape.New(normalize.New(normalize.Options{}), nil), st, Options{Workers: len(cases)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/fetch"
 	"github.com/feedmill/feedmill/internal/normalize"
+	"github.com/feedmill/feedmill/internal/scrape"
 )
 
 // fetched is a source's feed as fetched: normalized, unless it was a 304.
@@ -23,7 +24,7 @@ type fetched struct {
 	// scraped is set when the source is a web page without a feed whose
 	// items were taken from the page itself (type: html, or a page that
 	// advertises no feed).
-	scraped *normalize.Scraped
+	scraped *scrape.Scraped
 }
 
 // errNoFeedAdvertised reports a web page that advertises no feed: unless
@@ -118,7 +119,7 @@ func (r *Refresher) discover(ctx context.Context, src feed.Source, page *fetch.R
 // slot: with the source's item rules, or from the listing found on the
 // page, or the page as one article.
 func (r *Refresher) scrape(ctx context.Context, src feed.Source, got *fetched, now time.Time) error {
-	var sc *normalize.Scraped
+	var sc *scrape.Scraped
 	var err error
 	if cerr := r.withCPU(ctx, func() { sc, err = r.parse.Scrape(src, got.resp.Body, got.resp.URL, now) }); cerr != nil {
 		return cerr

@@ -15,6 +15,7 @@ import (
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/fetch"
 	"github.com/feedmill/feedmill/internal/normalize"
+	"github.com/feedmill/feedmill/internal/scrape"
 	"github.com/feedmill/feedmill/internal/testkit"
 )
 
@@ -347,7 +348,7 @@ func TestPermanentRedirectMovesTheSource(t *testing.T) {
 		o.handle("/newer", serveFeed(rssWith("a", "b", "c")))
 		edited := moved
 		edited.URL = o.URL + "/newer"
-		r2, err := New([]feed.Source{edited}, testClient(0), normalize.New(normalize.Options{}), fx.store, Options{Now: fx.clock.Now})
+		r2, err := New([]feed.Source{edited}, testClient(0), scrape.New(normalize.New(normalize.Options{}), nil), fx.store, Options{Now: fx.clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -389,7 +390,7 @@ func TestGoneStopsPolling(t *testing.T) {
 	o.handle("/new", serveFeed(rssWith("a")))
 	edited := src
 	edited.URL = o.URL + "/new"
-	r2, err := New([]feed.Source{edited}, testClient(0), normalize.New(normalize.Options{}), fx.store, Options{Now: fx.clock.Now})
+	r2, err := New([]feed.Source{edited}, testClient(0), scrape.New(normalize.New(normalize.Options{}), nil), fx.store, Options{Now: fx.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -538,7 +539,7 @@ func TestDueAfterScheduleChange(t *testing.T) {
 
 	hourly := weekly
 	hourly.Schedule = "@hourly"
-	r2, err := New([]feed.Source{hourly, failing}, testClient(0), normalize.New(normalize.Options{}), fx.store, Options{Now: fx.clock.Now})
+	r2, err := New([]feed.Source{hourly, failing}, testClient(0), scrape.New(normalize.New(normalize.Options{}), nil), fx.store, Options{Now: fx.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

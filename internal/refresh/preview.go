@@ -8,6 +8,7 @@ import (
 	"github.com/feedmill/feedmill/internal/boilerplate"
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/normalize"
+	"github.com/feedmill/feedmill/internal/scrape"
 )
 
 // Cleaned is an item as it would be published, with what learned
@@ -26,7 +27,7 @@ type Preview struct {
 	// Page is set when the source is a web page without a feed: its items
 	// came from the page, found with Page.Rules (the source's own, or the
 	// ones inferred), or the page is one article (Page.Single).
-	Page *normalize.Scraped
+	Page *scrape.Scraped
 }
 
 // Preview fetches the named source and runs it through normalizing, full

@@ -11,6 +11,7 @@ import (
 
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/normalize"
+	"github.com/feedmill/feedmill/internal/scrape"
 )
 
 // TestHangingSourceIsRecorded: a source that hangs until the fetch timeout
@@ -49,7 +50,7 @@ func TestHangingSourceIsRecorded(t *testing.T) {
 	src := feed.Source{Name: "slow", URL: srv.URL + "/feed", Schedule: "*/15 * * * *"}
 	_, fx := newRefresher(t, nil, Options{}) // for its store and clock
 	var results []Result
-	r, err := New([]feed.Source{src}, testClient(timeout), normalize.New(normalize.Options{}), fx.store,
+	r, err := New([]feed.Source{src}, testClient(timeout), scrape.New(normalize.New(normalize.Options{}), nil), fx.store,
 		Options{Now: fx.clock.Now, OnResult: func(res Result) { results = append(results, res) }})
 	if err != nil {
 		t.Fatal(err)

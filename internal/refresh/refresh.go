@@ -31,6 +31,7 @@ import (
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/fetch"
 	"github.com/feedmill/feedmill/internal/normalize"
+	"github.com/feedmill/feedmill/internal/scrape"
 )
 
 // fetcher gets a feed body, conditionally, and pages that content links to,
@@ -43,8 +44,8 @@ type fetcher interface {
 // parser turns a feed body into items, and an article page into content.
 type parser interface {
 	Normalize(src feed.Source, body []byte, baseURL string, now time.Time) (*normalize.Feed, error)
-	Extract(src feed.Source, page []byte, pageURL string) (*normalize.Article, error)
-	Scrape(src feed.Source, page []byte, pageURL string, now time.Time) (*normalize.Scraped, error)
+	Extract(src feed.Source, page []byte, pageURL string) (*scrape.Article, error)
+	Scrape(src feed.Source, page []byte, pageURL string, now time.Time) (*scrape.Scraped, error)
 }
 
 // itemStore keeps items, per-source state and extracted articles.

@@ -15,6 +15,7 @@ import (
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/fetch"
 	"github.com/feedmill/feedmill/internal/normalize"
+	"github.com/feedmill/feedmill/internal/scrape"
 	"github.com/feedmill/feedmill/internal/store"
 	"github.com/feedmill/feedmill/internal/testkit"
 )
@@ -94,7 +95,7 @@ func newRefresher(t *testing.T, sources []feed.Source, opts Options) (*Refresher
 	if opts.Now == nil {
 		opts.Now = fx.clock.Now
 	}
-	r, err := New(sources, testClient(5*time.Second), normalize.New(normalize.Options{}), st, opts)
+	r, err := New(sources, testClient(5*time.Second), scrape.New(normalize.New(normalize.Options{}), nil), st, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,7 @@ func TestChangedURLDropsValidators(t *testing.T) {
 	}
 	moved := src
 	moved.URL = s.URL + "/new"
-	r2, err := New([]feed.Source{moved}, testClient(0), normalize.New(normalize.Options{}), fx.store, Options{Now: fx.clock.Now})
+	r2, err := New([]feed.Source{moved}, testClient(0), scrape.New(normalize.New(normalize.Options{}), nil), fx.store, Options{Now: fx.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package normalize
+package scrape
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/normalize"
 )
 
 // scrapeFixture is a page of testdata/scrape with what Scrape must make
@@ -157,7 +158,7 @@ func (fx scrapeFixture) source() feed.Source {
 // links that must not be items, the flags, the promises items keep, and
 // the whole result against its golden file (-update rewrites them).
 func TestScrapeFixtures(t *testing.T) {
-	n := New(Options{})
+	n := newTestScraper()
 	for _, fx := range scrapeFixtures {
 		t.Run(fx.name, func(t *testing.T) {
 			got, err := n.Scrape(fx.source(), readScrape(t, fx.file), fx.url, testNow)
@@ -201,7 +202,7 @@ func checkScraped(t *testing.T, got *Scraped) {
 		if it.Source != "scrape-test" && it.Source != "hostile" {
 			t.Errorf("item %d: source %q", i, it.Source)
 		}
-		if it.ID != New(Options{}).Canonical(it.Link) {
+		if it.ID != normalize.New(normalize.Options{}).Canonical(it.Link) {
 			t.Errorf("item %d: id %q is not the canonical link of %q", i, it.ID, it.Link)
 		}
 		for _, p := range hostileItemProblems(it) {
@@ -226,7 +227,7 @@ func scrapedJSON(t *testing.T, got *Scraped) []byte {
 // datetime attribute, a <time> without one read from its text, a lazy
 // image, summary HTML, an author.
 func TestScrapeFields(t *testing.T) {
-	got, err := New(Options{}).Scrape(feed.Source{Name: "scrape-test", Items: teaserRules}, readScrape(t, "teasers.html"), "https://www.millbrook-courier.example/local/", testNow)
+	got, err := newTestScraper().Scrape(feed.Source{Name: "scrape-test", Items: teaserRules}, readScrape(t, "teasers.html"), "https://www.millbrook-courier.example/local/", testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +269,7 @@ func TestScrapeFields(t *testing.T) {
 // Scrape: they must find the same items, and inferring again must give
 // the same rules.
 func TestScrapeRoundTrip(t *testing.T) {
-	n := New(Options{})
+	n := newTestScraper()
 	for _, fx := range scrapeFixtures {
 		if fx.rules != nil || fx.single {
 			continue
@@ -311,7 +312,7 @@ func TestScrapeInferredRules(t *testing.T) {
 		"plainlist":        {Each: "#main > ul:nth-of-type(2) > li", Title: "a", Link: "a@href", Date: ":scope"},
 		"frontpage":        {Each: "section.lead, li.headlines__item, div.sport-grid > article.story", Link: "a@href", Date: "time@datetime"},
 	}
-	n := New(Options{})
+	n := newTestScraper()
 	for _, fx := range scrapeFixtures {
 		w, ok := want[fx.name]
 		if !ok {
@@ -332,7 +333,7 @@ func TestScrapeInferredRules(t *testing.T) {
 // TestScrapeFrontPageDates checks the lead story keeps its own date and
 // that its second link in the list is dropped as a duplicate.
 func TestScrapeFrontPageDates(t *testing.T) {
-	got, err := New(Options{}).Scrape(feed.Source{Name: "scrape-test"}, readScrape(t, "frontpage.html"), "https://lakeside-echo.example/", testNow)
+	got, err := newTestScraper().Scrape(feed.Source{Name: "scrape-test"}, readScrape(t, "frontpage.html"), "https://lakeside-echo.example/", testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +354,7 @@ func TestScrapeFrontPageDates(t *testing.T) {
 // one item, the page itself, from its metadata and its extracted article,
 // and nothing it links to.
 func TestScrapeSingle(t *testing.T) {
-	n := New(Options{})
+	n := newTestScraper()
 	pageURL := "https://lakeside-echo.example/news/2025/06/01/storm-closes-lakeside-road-overnight?utm_source=twitter"
 	got, err := n.Scrape(feed.Source{Name: "scrape-test"}, readScrape(t, "single.html"), pageURL, testNow)
 	if err != nil {
@@ -491,7 +492,7 @@ func TestArticleMetaJSONLD(t *testing.T) {
 // TestExtractMeta checks that Extract dates and credits the article from
 // the page's metadata.
 func TestExtractMeta(t *testing.T) {
-	n := New(Options{})
+	n := newTestScraper()
 	for _, tc := range []struct {
 		file      string
 		published time.Time
@@ -516,7 +517,7 @@ func TestExtractMeta(t *testing.T) {
 // TestScrapeErrors checks that rules finding nothing are errors naming
 // the source and the rule, never an empty success.
 func TestScrapeErrors(t *testing.T) {
-	n := New(Options{})
+	n := newTestScraper()
 	teasers := readScrape(t, "teasers.html")
 	for _, tc := range []struct {
 		name    string
@@ -568,7 +569,7 @@ func TestScrapeHostile(t *testing.T) {
 	}
 	b.WriteString(`</ul></body></html>`)
 	page := []byte(b.String())
-	n := New(Options{})
+	n := newTestScraper()
 	for _, rules := range []*feed.ItemRules{nil, {Each: "ul.list > li", Title: "h3", Link: "h3 a@href", Summary: "p"}} {
 		got, err := n.Scrape(feed.Source{Name: "hostile", Items: rules}, page, "https://hostile.example/", testNow)
 		if err != nil {
@@ -607,7 +608,7 @@ func TestScrapeRewrites(t *testing.T) {
 		{Field: feed.FieldTitle, Pattern: `^Mill pond `, Replace: ""},
 		{Field: feed.FieldSummary, Pattern: `mile-long`, Replace: "long"},
 	}}
-	got, err := New(Options{}).Scrape(src, readScrape(t, "teasers.html"), "https://www.millbrook-courier.example/local/", testNow)
+	got, err := newTestScraper().Scrape(src, readScrape(t, "teasers.html"), "https://www.millbrook-courier.example/local/", testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -624,7 +625,7 @@ func TestScrapeRewrites(t *testing.T) {
 // handled with work bounded by their size (see budget): nesting past the parser's limit, a page
 // of very many links, a page of very many tags.
 func TestScrapeBounded(t *testing.T) {
-	n := New(Options{})
+	n := newTestScraper()
 	deep := []byte(strings.Repeat("<div>", 5000) + `<a href="/a/b/c-d-e">Some headline here now</a>` + strings.Repeat("</div>", 5000))
 	// A listing that runs past the elements inference looks at: what
 	// lies beyond is matched by the inferred selector but not scanned.
@@ -634,7 +635,7 @@ func TestScrapeBounded(t *testing.T) {
 		many.WriteString(`<li><a href="/news/2025/story-number-` + strconv.Itoa(i) + `-of-many">Story number ` + strconv.Itoa(i) + ` of very many</a></li>`)
 	}
 	many.WriteString("</ul>")
-	tags := []byte(strings.Repeat("<b>", MaxElements+1))
+	tags := []byte(strings.Repeat("<b>", normalize.MaxElements+1))
 	for _, tc := range []struct {
 		name string
 		page []byte
@@ -659,8 +660,8 @@ func TestScrapeBounded(t *testing.T) {
 			if tc.ok != (err == nil) {
 				t.Fatalf("err = %v", err)
 			}
-			if tc.name == "many tags" && !errors.Is(err, ErrTooComplex) {
-				t.Errorf("err = %v, want ErrTooComplex", err)
+			if tc.name == "many tags" && !errors.Is(err, normalize.ErrTooComplex) {
+				t.Errorf("err = %v, want normalize.ErrTooComplex", err)
 			}
 			if got != nil {
 				// About 1,000 items fit in the last 2,000 elements looked at.
@@ -679,7 +680,7 @@ func TestScrapeBounded(t *testing.T) {
 // TestScrapeConcurrent scrapes with one Normalizer from several
 // goroutines (the race detector watches the selector cache).
 func TestScrapeConcurrent(t *testing.T) {
-	n := New(Options{})
+	n := newTestScraper()
 	var wg sync.WaitGroup
 	pages := make(map[string][]byte)
 	for _, fx := range scrapeFixtures {
@@ -710,7 +711,7 @@ func TestScrapeArticleWithRelated(t *testing.T) {
 		return b.String() + `</ul>`
 	}
 	text := strings.Repeat("<p>A paragraph of the article with enough words in it to count as running text for readers.</p>", 8)
-	n := New(Options{})
+	n := newTestScraper()
 	for _, tc := range []struct {
 		k      int
 		single bool

@@ -1,4 +1,4 @@
-package normalize
+package scrape
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/normalize"
 )
 
 // ErrNoItems reports a page or a JSON document in which the source's item
@@ -31,7 +32,7 @@ type Scraped struct {
 	// tracking parameters, UTC dates (zero when the page gives none), and
 	// the canonical link as the stable id. Title is the page's <title>
 	// (else its og:site_name, else its og:title), Link the page's URL.
-	Feed *Feed
+	Feed *normalize.Feed
 	// Rules are the selectors the items were found with: the source's
 	// own, or those inferred from the page (nil for a single article).
 	// Given back as src.Items they find the same items on the same page,
@@ -97,38 +98,37 @@ type Scraped struct {
 // are errors too; a page with more than MaxElements elements wraps
 // ErrTooComplex. Scrape does not panic on any page. The feed's title and
 // items fit the caps of limits.go, as Normalize's do.
-func (n *Normalizer) Scrape(src feed.Source, page []byte, pageURL string, now time.Time) (*Scraped, error) {
-	out, err := n.scrape(src, page, pageURL, now)
+func (sc *Scraper) Scrape(src feed.Source, page []byte, pageURL string, now time.Time) (*Scraped, error) {
+	out, err := sc.scrape(src, page, pageURL, now)
 	if err != nil {
 		return nil, err
 	}
-	n.bound(src.Name, out.Feed)
+	sc.norm.Bound(src.Name, out.Feed)
 	return out, nil
 }
 
 // scrape is Scrape without the caps.
-func (n *Normalizer) scrape(src feed.Source, page []byte, pageURL string, now time.Time) (*Scraped, error) {
-	rewrites, err := n.compileRewrites(src)
+func (sc *Scraper) scrape(src feed.Source, page []byte, pageURL string, now time.Time) (*Scraped, error) {
+	rewrites, err := sc.norm.Rewrites(src)
 	if err != nil {
 		return nil, err
 	}
-	if countTags(page) > MaxElements {
-		return nil, fmt.Errorf("scrape %s: %w", src.Name, tooComplex("more than %d elements", MaxElements))
+	if countTags(page) > normalize.MaxElements {
+		return nil, fmt.Errorf("scrape %s: %w: more than %d elements", src.Name, normalize.ErrTooComplex, normalize.MaxElements)
 	}
 	doc, err := nethtml.Parse(bytes.NewReader(bytes.ToValidUTF8(page, []byte("\uFFFD"))))
 	if err != nil {
 		return nil, fmt.Errorf("scrape %s: parse %s: %w", src.Name, pageURL, err)
 	}
-	pageBase := parseBase(pageURL)
+	pageBase := normalize.ParseBase(pageURL)
 	base := documentBase(doc, pageBase)
 	meta := readMeta(doc, base, pageBase)
-	unlazy(doc, true)
+	normalize.Unlazy(doc)
 
 	s := &scraper{
-		n: n, src: src, doc: doc, base: base, page: pageBase, now: now.UTC(), rewrites: rewrites,
-		b: itemBuilder{n: n, source: src.Name, base: base, now: now.UTC()},
+		n: sc, src: src, doc: doc, base: base, page: pageBase, now: now.UTC(), rewrites: rewrites,
 	}
-	out := &Scraped{Feed: &Feed{Title: listingTitle(doc, meta), Link: escapeURI(resolveRef(pageBase, nil, pageURL, false))}}
+	out := &Scraped{Feed: &normalize.Feed{Title: listingTitle(doc, meta), Link: normalize.EscapeURI(normalize.ResolveRef(pageBase, nil, pageURL, false))}}
 
 	if src.Items != nil && strings.TrimSpace(src.Items.Each) != "" {
 		rules := *src.Items
@@ -143,7 +143,7 @@ func (n *Normalizer) scrape(src feed.Source, page []byte, pageURL string, now ti
 	listing := s.inferListing()
 	switch s.pageKind(meta, canonicalLink(doc, base), listing) {
 	case pageArticle:
-		it, err := n.singleArticle(src, page, pageURL, meta, rewrites, now.UTC())
+		it, err := sc.singleArticle(src, page, pageURL, meta, rewrites, now.UTC())
 		if err != nil {
 			return nil, fmt.Errorf("scrape %s: %w", src.Name, err)
 		}
@@ -180,8 +180,8 @@ func countTags(page []byte) int {
 // listingTitle is the title of a scraped page's feed: its <title>, else
 // its og:site_name, else its og:title.
 func listingTitle(doc *nethtml.Node, meta Meta) string {
-	for _, t := range findAll(doc, atom.Title) {
-		if s := pageText(textContent(t)); s != "" {
+	for _, t := range normalize.FindAll(doc, atom.Title) {
+		if s := pageText(normalize.TextContent(t)); s != "" {
 			return s
 		}
 	}
@@ -196,19 +196,18 @@ func listingTitle(doc *nethtml.Node, meta Meta) string {
 // has decoded them): inert markup, no control characters, collapsed
 // whitespace.
 func pageText(s string) string {
-	return cleanText(html.EscapeString(s))
+	return normalize.CleanText(html.EscapeString(s))
 }
 
 // scraper holds what one Scrape works on.
 type scraper struct {
-	n        *Normalizer
+	n        *Scraper
 	src      feed.Source
 	doc      *nethtml.Node
 	base     *url.URL // the page's <base href>, else its URL
 	page     *url.URL // the page's URL
 	now      time.Time
-	rewrites []rewrite
-	b        itemBuilder // for cleanPeople
+	rewrites normalize.Rewrites
 }
 
 // field is one parsed ItemRules field: a selector (nil for the element
@@ -340,7 +339,7 @@ func (f field) text(e *nethtml.Node) string {
 		return ""
 	}
 	if f.attr != "" {
-		return pageText(getAttr(node, f.attr))
+		return pageText(normalize.Attr(node, f.attr))
 	}
 	return pageText(nodeText(node))
 }
@@ -351,7 +350,7 @@ func nodeText(n *nethtml.Node) string {
 	if n.Type == nethtml.TextNode {
 		return n.Data
 	}
-	return blockText(n, unseen)
+	return normalize.BlockText(n, unseen)
 }
 
 // unseen are the elements whose text a reader never sees.
@@ -490,7 +489,7 @@ var headings = map[atom.Atom]bool{atom.H1: true, atom.H2: true, atom.H3: true, a
 // it is a link, else the first link inside a heading of e, else e's first
 // link.
 func linkNode(e *nethtml.Node) *nethtml.Node {
-	if e.DataAtom == atom.A && hasAttr(e, "href") {
+	if e.DataAtom == atom.A && normalize.HasAttr(e, "href") {
 		return e
 	}
 	var first, inHeading *nethtml.Node
@@ -501,7 +500,7 @@ func linkNode(e *nethtml.Node) *nethtml.Node {
 				continue
 			}
 			h := inH || headings[c.DataAtom]
-			if c.DataAtom == atom.A && hasAttr(c, "href") {
+			if c.DataAtom == atom.A && normalize.HasAttr(c, "href") {
 				if first == nil {
 					first = c
 				}
@@ -545,22 +544,22 @@ func (s *scraper) rawLink(e *nethtml.Node, f field) string {
 	switch {
 	case f.spec == "":
 		if l := linkNode(e); l != nil {
-			href = getAttr(l, "href")
+			href = normalize.Attr(l, "href")
 		}
 	case f.attr != "":
 		if node := f.node(e); node != nil {
-			href = getAttr(node, f.attr)
+			href = normalize.Attr(node, f.attr)
 		}
 	default:
 		node := f.node(e)
-		if node != nil && !hasAttr(node, "href") {
+		if node != nil && !normalize.HasAttr(node, "href") {
 			node = linkNode(node)
 		}
 		if node != nil {
-			href = getAttr(node, "href")
+			href = normalize.Attr(node, "href")
 		}
 	}
-	return resolveRef(s.base, nil, href, false)
+	return normalize.ResolveRef(s.base, nil, href, false)
 }
 
 // item builds the item of element e; ok is false when e gives no link.
@@ -570,16 +569,16 @@ func (s *scraper) item(e *nethtml.Node, f *rulesFields, dateFormat string) (feed
 		return feed.Item{}, false
 	}
 	it := feed.Item{Source: s.src.Name}
-	it.Link = escapeURI(s.n.stripTracking(rawLink))
-	it.Canonical = s.n.Canonical(it.Link)
+	it.Link = normalize.EscapeURI(s.n.norm.StripTracking(rawLink))
+	it.Canonical = s.n.norm.Canonical(it.Link)
 	// The id is the canonical link: a listing's links carry whatever
 	// campaign tags and fragments the page is decorated with today.
 	it.ID = feed.ItemID("", it.Canonical, "", time.Time{})
-	itemPage := parseBase(it.Link)
+	itemPage := normalize.ParseBase(it.Link)
 
 	it.Title = s.titleOf(e, f.title)
 	if d := s.dateOf(e, f.date, dateFormat); !d.IsZero() {
-		it.Published = cleanDate(&d, s.now)
+		it.Published = normalize.CleanDate(d, s.now)
 	}
 
 	it.Summary = s.htmlField(e, f.summary, false, itemPage)
@@ -592,15 +591,15 @@ func (s *scraper) item(e *nethtml.Node, f *rulesFields, dateFormat string) (feed
 	}
 	if f.author.spec != "" {
 		if name := f.author.text(e); name != "" {
-			it.Authors = s.b.cleanPeople([]feed.Person{parsePerson(name)})
+			it.Authors = normalize.CleanPeople(s.base, []feed.Person{normalize.ParsePerson(name)})
 		}
 	}
 
-	it.Title = applyText(s.rewrites, feed.FieldTitle, it.Title)
-	it.Summary = s.n.applyHTML(s.rewrites, feed.FieldSummary, it.Summary, s.base, itemPage)
-	it.Content = s.n.applyHTML(s.rewrites, feed.FieldContent, it.Content, s.base, itemPage)
+	it.Title = s.rewrites.Text(feed.FieldTitle, it.Title)
+	it.Summary = s.rewrites.HTML(feed.FieldSummary, it.Summary, s.base, itemPage)
+	it.Content = s.rewrites.HTML(feed.FieldContent, it.Content, s.base, itemPage)
 	if it.Summary == "" {
-		it.Summary = DeriveSummary(it.Content)
+		it.Summary = normalize.DeriveSummary(it.Content)
 	}
 	return it, true
 }
@@ -636,7 +635,7 @@ func (s *scraper) dateOf(e *nethtml.Node, f field, layout string) time.Time {
 	}
 	v := ""
 	if f.attr != "" {
-		v = getAttr(node, f.attr)
+		v = normalize.Attr(node, f.attr)
 	}
 	if strings.TrimSpace(v) == "" {
 		v = nodeText(node)
@@ -655,7 +654,7 @@ func (s *scraper) htmlField(e *nethtml.Node, f field, all bool, itemPage *url.UR
 		if node == nil {
 			return ""
 		}
-		return s.n.plainText(getAttr(node, f.attr))
+		return s.n.norm.PlainText(normalize.Attr(node, f.attr))
 	}
 	var nodes []*nethtml.Node
 	switch {
@@ -674,7 +673,7 @@ func (s *scraper) htmlField(e *nethtml.Node, f field, all bool, itemPage *url.UR
 			return "" // a strings.Builder does not fail
 		}
 	}
-	return s.n.sanitizeHTML(b.String(), s.base, itemPage)
+	return s.n.norm.SanitizeHTML(b.String(), s.base, itemPage)
 }
 
 // imageURL returns the absolute URL of the image f selects in e.
@@ -686,22 +685,22 @@ func (s *scraper) imageURL(e *nethtml.Node, f field) string {
 	var raw string
 	switch {
 	case f.attr == "srcset":
-		raw = firstSrcsetURL(getAttr(node, "srcset"))
+		raw = firstSrcsetURL(normalize.Attr(node, "srcset"))
 	case f.attr != "":
-		raw = getAttr(node, f.attr)
+		raw = normalize.Attr(node, f.attr)
 	default:
 		img := node
 		if node.DataAtom != atom.Img && node.DataAtom != atom.Source {
-			if imgs := findAll(node, atom.Img); len(imgs) > 0 {
+			if imgs := normalize.FindAll(node, atom.Img); len(imgs) > 0 {
 				img = imgs[0]
 			}
 		}
-		raw = getAttr(img, "src")
+		raw = normalize.Attr(img, "src")
 		if strings.TrimSpace(raw) == "" {
-			raw = firstSrcsetURL(getAttr(img, "srcset"))
+			raw = firstSrcsetURL(normalize.Attr(img, "srcset"))
 		}
 	}
-	return resolveURL(s.base, nil, raw, false)
+	return normalize.ResolveURL(s.base, nil, raw, false)
 }
 
 // firstSrcsetURL returns the URL of a srcset's first candidate.
@@ -730,40 +729,39 @@ func imageType(u string) string {
 // singleArticle makes the page itself an item: the link is the page's
 // URL, title, dates, author and description from its metadata, content
 // extracted as Extract does.
-func (n *Normalizer) singleArticle(src feed.Source, page []byte, pageURL string, meta Meta, rewrites []rewrite, now time.Time) (feed.Item, error) {
-	raw := resolveRef(nil, nil, pageURL, false)
+func (sc *Scraper) singleArticle(src feed.Source, page []byte, pageURL string, meta Meta, rewrites normalize.Rewrites, now time.Time) (feed.Item, error) {
+	raw := normalize.ResolveRef(nil, nil, pageURL, false)
 	if raw == "" {
 		return feed.Item{}, fmt.Errorf("page URL %q is not an absolute http(s) URL", pageURL)
 	}
-	art, err := n.Extract(src, page, pageURL)
+	art, err := sc.Extract(src, page, pageURL)
 	if err != nil {
 		return feed.Item{}, err
 	}
-	it := feed.Item{Source: src.Name, Link: escapeURI(n.stripTracking(raw))}
-	it.ID = feed.ItemID("", n.Canonical(it.Link), "", time.Time{})
+	it := feed.Item{Source: src.Name, Link: normalize.EscapeURI(sc.norm.StripTracking(raw))}
+	it.ID = feed.ItemID("", sc.norm.Canonical(it.Link), "", time.Time{})
 	it.Canonical = art.Canonical
 	if it.Canonical == "" {
-		it.Canonical = n.Canonical(it.Link)
+		it.Canonical = sc.norm.Canonical(it.Link)
 	}
 	it.Title = meta.Title
 	if it.Title == "" {
 		it.Title = art.Title
 	}
-	it.Title = applyText(rewrites, feed.FieldTitle, it.Title)
+	it.Title = rewrites.Text(feed.FieldTitle, it.Title)
 	it.Content = art.Content // Extract applied the content rewrites
 	if meta.Description != "" {
-		it.Summary = n.applyHTML(rewrites, feed.FieldSummary, n.plainText(meta.Description), nil, nil)
+		it.Summary = rewrites.HTML(feed.FieldSummary, sc.norm.PlainText(meta.Description), nil, nil)
 	}
 	if it.Summary == "" {
-		it.Summary = DeriveSummary(it.Content)
+		it.Summary = normalize.DeriveSummary(it.Content)
 	}
 	pub, upd := meta.Published, meta.Updated
-	it.Published, it.Updated = cleanDates(&pub, &upd, now)
+	it.Published, it.Updated = normalize.CleanDates(pub, upd, now)
 	var people []feed.Person
 	for _, a := range meta.authors {
 		people = append(people, feed.Person{Name: a})
 	}
-	b := itemBuilder{n: n, source: src.Name, base: parseBase(pageURL)}
-	it.Authors = b.cleanPeople(people)
+	it.Authors = normalize.CleanPeople(normalize.ParseBase(pageURL), people)
 	return it, nil
 }

@@ -1,4 +1,4 @@
-package normalize
+package scrape
 
 import (
 	"net/url"
@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/normalize"
 )
 
 func TestParseDate(t *testing.T) {
@@ -172,7 +173,7 @@ func TestFurniture(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		body := findAll(doc, atom.Body)[0]
+		body := normalize.FindAll(doc, atom.Body)[0]
 		return body.FirstChild
 	}
 	for _, tc := range []struct {
@@ -242,7 +243,7 @@ func FuzzScrape(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	n := New(Options{})
+	n := newTestScraper()
 	f.Fuzz(func(t *testing.T, page []byte) {
 		for _, rules := range []*feed.ItemRules{nil, teaserRules} {
 			got, err := n.Scrape(feed.Source{Name: "scrape-test", Items: rules}, page, "https://fuzz.example/news/1", testNow)
@@ -275,7 +276,7 @@ func FuzzFromJSON(f *testing.F) {
 	for _, seed := range []string{``, `[]`, `{"data":{"posts":[{"url":"/x","published_at":1e400}]}}`, `{"data":{"posts":[{"url":["/a",{"href":"/b"}],"author":[[[{"name":1}]]]}]}}`} {
 		f.Add([]byte(seed))
 	}
-	n := New(Options{})
+	n := newTestScraper()
 	f.Fuzz(func(t *testing.T, body []byte) {
 		got, err := n.FromJSON(feed.Source{Name: "scrape-test", Items: apiRules}, body, "https://fuzz.example/api", testNow)
 		if err != nil {
@@ -292,7 +293,7 @@ func FuzzFromJSON(f *testing.F) {
 // and building its items.
 func BenchmarkScrape(b *testing.B) {
 	page := readScrape(b, "grid.html")
-	n := New(Options{})
+	n := newTestScraper()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(page)))
 	for b.Loop() {
@@ -305,7 +306,7 @@ func BenchmarkScrape(b *testing.B) {
 // BenchmarkScrapeRules measures applying given rules to a listing.
 func BenchmarkScrapeRules(b *testing.B) {
 	page := readScrape(b, "teasers.html")
-	n := New(Options{})
+	n := newTestScraper()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(page)))
 	for b.Loop() {

@@ -1,4 +1,4 @@
-package normalize
+package scrape
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/feedmill/feedmill/internal/normalize"
 	nethtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -71,8 +72,8 @@ func ArticleMeta(page []byte, pageURL string) Meta {
 	if err != nil {
 		return Meta{}
 	}
-	base := documentBase(doc, parseBase(pageURL))
-	return readMeta(doc, base, parseBase(pageURL))
+	base := documentBase(doc, normalize.ParseBase(pageURL))
+	return readMeta(doc, base, normalize.ParseBase(pageURL))
 }
 
 // articleTypes are the schema.org types of articles (Article and its
@@ -114,14 +115,14 @@ func collectFacts(doc *nethtml.Node) *pageFacts {
 			main := inMain
 			switch c.DataAtom {
 			case atom.Script:
-				if strings.EqualFold(strings.TrimSpace(getAttr(c, "type")), "application/ld+json") && len(f.ld) < maxLDBlocks {
-					f.ld = append(f.ld, textContent(c))
+				if strings.EqualFold(strings.TrimSpace(normalize.Attr(c, "type")), "application/ld+json") && len(f.ld) < maxLDBlocks {
+					f.ld = append(f.ld, normalize.TextContent(c))
 				}
 				continue
 			case atom.Meta:
-				content := getAttr(c, "content")
+				content := normalize.Attr(c, "content")
 				for _, k := range []string{"property", "name", "itemprop"} {
-					key := strings.ToLower(strings.TrimSpace(getAttr(c, k)))
+					key := strings.ToLower(strings.TrimSpace(normalize.Attr(c, k)))
 					if key == "" || strings.TrimSpace(content) == "" {
 						continue
 					}
@@ -131,23 +132,23 @@ func collectFacts(doc *nethtml.Node) *pageFacts {
 				}
 			case atom.Title:
 				if f.title == "" {
-					f.title = squash(textContent(c))
+					f.title = squash(normalize.TextContent(c))
 				}
 			case atom.Article, atom.Main:
 				main = true
 			case atom.Time:
-				dt := getAttr(c, "datetime")
+				dt := normalize.Attr(c, "datetime")
 				if strings.TrimSpace(dt) == "" {
-					dt = textContent(c)
+					dt = normalize.TextContent(c)
 				}
 				if main {
 					f.times = append(f.times, dt)
 				}
-				if f.markedPub == "" && (hasAttr(c, "pubdate") || strings.EqualFold(getAttr(c, "itemprop"), "datePublished")) {
+				if f.markedPub == "" && (normalize.HasAttr(c, "pubdate") || strings.EqualFold(normalize.Attr(c, "itemprop"), "datePublished")) {
 					f.markedPub = dt
 				}
 			}
-			if strings.EqualFold(getAttr(c, "role"), "main") {
+			if strings.EqualFold(normalize.Attr(c, "role"), "main") {
 				main = true
 			}
 			walk(c, main)
@@ -167,19 +168,19 @@ func readMeta(doc *nethtml.Node, base, page *url.URL) Meta {
 		m.ldArticle = true
 		m.ldIDs = ld.ids
 		m.Type = ld.typ
-		m.Title = cleanText(ld.headline)
+		m.Title = normalize.CleanText(ld.headline)
 		m.Published = metaDate(ld.published)
 		m.Updated = metaDate(ld.modified)
 		for _, a := range ld.authors {
-			if a = cleanText(a); a != "" && !slices.Contains(m.authors, a) {
+			if a = normalize.CleanText(a); a != "" && !slices.Contains(m.authors, a) {
 				m.authors = append(m.authors, a)
 			}
 		}
 		m.Author = strings.Join(m.authors, ", ")
-		m.Image = resolveURL(base, nil, ld.image, false)
-		m.Description = cleanText(ld.description)
-		m.URL = resolveURL(base, nil, ld.url, false)
-		m.SiteName = cleanText(ld.publisher)
+		m.Image = normalize.ResolveURL(base, nil, ld.image, false)
+		m.Description = normalize.CleanText(ld.description)
+		m.URL = normalize.ResolveURL(base, nil, ld.url, false)
+		m.SiteName = normalize.CleanText(ld.publisher)
 	}
 	prop := func(keys ...string) string {
 		for _, k := range keys {
@@ -199,30 +200,30 @@ func readMeta(doc *nethtml.Node, base, page *url.URL) Meta {
 	if m.Author == "" {
 		for _, a := range []string{prop("article:author"), prop("author", "dc.creator", "parsely-author", "sailthru.author")} {
 			// article:author is often the author's profile URL.
-			if a != "" && parseBase(a) == nil {
-				m.Author = cleanText(a)
+			if a != "" && normalize.ParseBase(a) == nil {
+				m.Author = normalize.CleanText(a)
 				m.authors = []string{m.Author}
 				break
 			}
 		}
 	}
 	if m.Title == "" {
-		m.Title = cleanText(prop("og:title", "twitter:title"))
+		m.Title = normalize.CleanText(prop("og:title", "twitter:title"))
 	}
 	if m.Image == "" {
-		m.Image = resolveURL(base, nil, prop("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"), false)
+		m.Image = normalize.ResolveURL(base, nil, prop("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"), false)
 	}
 	if m.Description == "" {
-		m.Description = cleanText(prop("og:description", "twitter:description"))
+		m.Description = normalize.CleanText(prop("og:description", "twitter:description"))
 	}
 	if m.Type == "" {
-		m.Type = cleanText(prop("og:type"))
+		m.Type = normalize.CleanText(prop("og:type"))
 	}
 	if m.URL == "" {
-		m.URL = resolveURL(base, nil, prop("og:url"), false)
+		m.URL = normalize.ResolveURL(base, nil, prop("og:url"), false)
 	}
 	if m.SiteName == "" {
-		m.SiteName = cleanText(prop("og:site_name", "application-name"))
+		m.SiteName = normalize.CleanText(prop("og:site_name", "application-name"))
 	}
 	if m.Published.IsZero() {
 		m.Published = metaDate(f.markedPub)
@@ -236,10 +237,10 @@ func readMeta(doc *nethtml.Node, base, page *url.URL) Meta {
 		}
 	}
 	if m.Title == "" {
-		m.Title = cleanText(f.title)
+		m.Title = normalize.CleanText(f.title)
 	}
 	if m.Description == "" {
-		m.Description = cleanText(prop("description"))
+		m.Description = normalize.CleanText(prop("description"))
 	}
 	if !m.Published.IsZero() && !m.Updated.IsZero() && m.Updated.Before(m.Published) {
 		m.Updated = m.Published
@@ -248,11 +249,11 @@ func readMeta(doc *nethtml.Node, base, page *url.URL) Meta {
 }
 
 // metaDate parses a date a page gives about itself, dropping those before
-// 1995 as placeholders (cleanDate's rule; the future is judged later, by
+// 1995 as placeholders (normalize.PlaceholderDate, Normalize's rule; the future is judged later, by
 // whoever has a clock).
 func metaDate(s string) time.Time {
 	t := parseDate(s, "")
-	if t.Before(earliestDate) {
+	if normalize.PlaceholderDate(t) {
 		return time.Time{}
 	}
 	return t
@@ -303,7 +304,7 @@ func pickLDArticle(blocks []string, page *url.URL) *ldArticle {
 		want := canonicalKey(page.String())
 		for _, a := range articles {
 			for _, id := range a.ids {
-				if u := parseBase(resolveURL(page, nil, id, false)); u != nil && canonicalKey(u.String()) == want {
+				if u := normalize.ParseBase(normalize.ResolveURL(page, nil, id, false)); u != nil && canonicalKey(u.String()) == want {
 					return a
 				}
 			}
@@ -498,7 +499,7 @@ func ldNames(v any, ids map[string]map[string]any, depth int) []string {
 	}
 	switch t := v.(type) {
 	case string:
-		if s := strings.TrimSpace(t); s != "" && parseBase(s) == nil {
+		if s := strings.TrimSpace(t); s != "" && normalize.ParseBase(s) == nil {
 			return []string{s}
 		}
 	case []any:

@@ -1,4 +1,4 @@
-package normalize
+package scrape
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/normalize"
 )
 
 // Article is the article extracted from a page.
@@ -61,14 +62,14 @@ const maxPageElements = 50000
 // A selector that does not compile, a bad rewrite pattern and a page
 // without article text (wrapping ErrNoArticle) are errors naming pageURL.
 // Extract does not panic on any page.
-func (n *Normalizer) Extract(src feed.Source, page []byte, pageURL string) (*Article, error) {
-	rewrites, err := n.compileRewrites(src)
+func (sc *Scraper) Extract(src feed.Source, page []byte, pageURL string) (*Article, error) {
+	rewrites, err := sc.norm.Rewrites(src)
 	if err != nil {
 		return nil, fmt.Errorf("extract %s: %w", pageURL, err)
 	}
 	var sel cascadia.Selector
 	if s := strings.TrimSpace(src.Content.Select); s != "" {
-		if sel, err = n.compileSelector(s); err != nil {
+		if sel, err = sc.compileSelector(s); err != nil {
 			return nil, fmt.Errorf("extract %s: source %s: %w", pageURL, src.Name, err)
 		}
 	}
@@ -77,7 +78,7 @@ func (n *Normalizer) Extract(src feed.Source, page []byte, pageURL string) (*Art
 		if strings.TrimSpace(s) == "" {
 			continue
 		}
-		m, err := n.compileSelector(s)
+		m, err := sc.compileSelector(s)
 		if err != nil {
 			return nil, fmt.Errorf("extract %s: source %s: %w", pageURL, src.Name, err)
 		}
@@ -91,7 +92,7 @@ func (n *Normalizer) Extract(src feed.Source, page []byte, pageURL string) (*Art
 	if err != nil {
 		return nil, fmt.Errorf("extract %s: parse: %w", pageURL, err)
 	}
-	pageBase := parseBase(pageURL)
+	pageBase := normalize.ParseBase(pageURL)
 	base := documentBase(doc, pageBase)
 
 	art := &Article{Title: pageTitle(doc)}
@@ -100,7 +101,7 @@ func (n *Normalizer) Extract(src feed.Source, page []byte, pageURL string) (*Art
 	meta := readMeta(doc, base, pageBase)
 	art.Published, art.Updated, art.Author = meta.Published, meta.Updated, meta.Author
 	if c := canonicalLink(doc, base); c != "" {
-		art.Canonical = n.Canonical(c)
+		art.Canonical = sc.norm.Canonical(c)
 	}
 
 	raw, title, err := articleHTML(doc, sel, removes, base)
@@ -111,42 +112,34 @@ func (n *Normalizer) Extract(src feed.Source, page []byte, pageURL string) (*Art
 		art.Title = title
 	}
 
-	content := n.sanitizeHTML(raw, base, pageBase)
-	content = n.applyHTML(rewrites, feed.FieldContent, content, base, pageBase)
-	if cleanText(content) == "" {
+	content := sc.norm.SanitizeHTML(raw, base, pageBase)
+	content = rewrites.HTML(feed.FieldContent, content, base, pageBase)
+	if normalize.CleanText(content) == "" {
 		return nil, fmt.Errorf("extract %s: %w", pageURL, ErrNoArticle)
 	}
 	art.Content = content
-	var c cuts
-	art.Title = c.text(art.Title, MaxTitleBytes, &c.titles)
-	art.Author = c.text(art.Author, MaxAuthorBytes, &c.authors)
-	art.Canonical = c.url(art.Canonical, &c.links)
-	art.Content = c.html(art.Content, &c.contents)
-	if c != (cuts{}) {
-		// An article page is extracted once per item: a warning here
-		// would be one per item, and the cap is documented.
-		n.log.Debug("article fields cut to their caps", "source", src.Name, "url", pageURL,
-			"title", c.titles, "author", c.authors, "content", c.contents)
-	}
+	// An article page is extracted once per item: what the caps cut is
+	// logged at debug level, not as one warning per item.
+	sc.norm.BoundArticle(src.Name, pageURL, &art.Title, &art.Author, &art.Canonical, &art.Content)
 	by := "readability"
 	if sel != nil {
 		by = "rules"
 	}
-	n.log.Debug("article extracted", "source", src.Name, "url", pageURL, "by", by, "bytes", len(content))
+	sc.log.Debug("article extracted", "source", src.Name, "url", pageURL, "by", by, "bytes", len(content))
 	return art, nil
 }
 
 // compileSelector returns the compiled CSS selector (group) from the cache,
 // compiling it on first use. Compiled selectors are pure functions.
-func (n *Normalizer) compileSelector(s string) (cascadia.Selector, error) {
-	if m, ok := n.selectors.Load(s); ok {
+func (sc *Scraper) compileSelector(s string) (cascadia.Selector, error) {
+	if m, ok := sc.selectors.Load(s); ok {
 		return m.(cascadia.Selector), nil
 	}
 	m, err := cascadia.Compile(s)
 	if err != nil {
 		return nil, fmt.Errorf("selector %q: %w", s, err)
 	}
-	n.selectors.Store(s, m)
+	sc.selectors.Store(s, m)
 	return m, nil
 }
 
@@ -201,7 +194,7 @@ func articleHTML(doc *nethtml.Node, sel cascadia.Selector, removes []cascadia.Se
 	// served, and furniture gone is furniture readability cannot mistake
 	// for the article.
 	removeMatches(doc, removes)
-	unlazy(doc, true)
+	normalize.Unlazy(doc)
 	if sel != nil {
 		return renderMatches(doc, sel), "", nil
 	}
@@ -243,7 +236,7 @@ func articleHTML(doc *nethtml.Node, sel cascadia.Selector, removes []cascadia.Se
 func hasTextOutsideLinks(n *nethtml.Node) bool {
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		switch {
-		case c.Type == nethtml.TextNode && strings.TrimFunc(c.Data, isBlank) != "":
+		case c.Type == nethtml.TextNode && strings.TrimFunc(c.Data, normalize.IsBlank) != "":
 			return true
 		case c.Type == nethtml.ElementNode && c.DataAtom != atom.A && hasTextOutsideLinks(c):
 			return true
@@ -255,9 +248,9 @@ func hasTextOutsideLinks(n *nethtml.Node) bool {
 // documentBase returns the URL relative URLs on the page resolve against:
 // its first <base href>, resolved against the page's URL, else that URL.
 func documentBase(doc *nethtml.Node, page *url.URL) *url.URL {
-	for _, b := range findAll(doc, atom.Base) {
-		if href := getAttr(b, "href"); strings.TrimSpace(href) != "" {
-			if u := parseBase(resolveURL(page, nil, href, false)); u != nil {
+	for _, b := range normalize.FindAll(doc, atom.Base) {
+		if href := normalize.Attr(b, "href"); strings.TrimSpace(href) != "" {
+			if u := normalize.ParseBase(normalize.ResolveURL(page, nil, href, false)); u != nil {
 				return u
 			}
 			break // browsers use the first <base href> only
@@ -269,10 +262,10 @@ func documentBase(doc *nethtml.Node, page *url.URL) *url.URL {
 // canonicalLink returns the absolute href of the page's first <link
 // rel="canonical">, or "".
 func canonicalLink(doc *nethtml.Node, base *url.URL) string {
-	for _, l := range findAll(doc, atom.Link) {
-		for rel := range strings.FieldsSeq(strings.ToLower(getAttr(l, "rel"))) {
+	for _, l := range normalize.FindAll(doc, atom.Link) {
+		for rel := range strings.FieldsSeq(strings.ToLower(normalize.Attr(l, "rel"))) {
 			if rel == "canonical" {
-				return resolveURL(base, nil, getAttr(l, "href"), false)
+				return normalize.ResolveURL(base, nil, normalize.Attr(l, "href"), false)
 			}
 		}
 	}
@@ -283,15 +276,15 @@ func canonicalLink(doc *nethtml.Node, base *url.URL) string {
 // The parser has decoded the entities already: unlike feed text, page text
 // is not decoded a second time.
 func pageTitle(doc *nethtml.Node) string {
-	for _, m := range findAll(doc, atom.Meta) {
-		if strings.EqualFold(getAttr(m, "property"), "og:title") || strings.EqualFold(getAttr(m, "name"), "og:title") {
-			if t := squash(getAttr(m, "content")); t != "" {
+	for _, m := range normalize.FindAll(doc, atom.Meta) {
+		if strings.EqualFold(normalize.Attr(m, "property"), "og:title") || strings.EqualFold(normalize.Attr(m, "name"), "og:title") {
+			if t := squash(normalize.Attr(m, "content")); t != "" {
 				return t
 			}
 		}
 	}
-	for _, t := range findAll(doc, atom.Title) {
-		if s := squash(textContent(t)); s != "" {
+	for _, t := range normalize.FindAll(doc, atom.Title) {
+		if s := squash(normalize.TextContent(t)); s != "" {
 			return s
 		}
 	}
@@ -307,5 +300,5 @@ func squash(s string) string {
 		}
 		return r
 	}, s)
-	return strings.Join(strings.FieldsFunc(s, isBlank), " ")
+	return strings.Join(strings.FieldsFunc(s, normalize.IsBlank), " ")
 }

@@ -1,8 +1,6 @@
-package normalize
+package scrape
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"net/url"
 	"runtime"
@@ -12,6 +10,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/normalize"
 )
 
 // Default gjson paths of the fields of a JSON item, tried in order when
@@ -56,18 +55,18 @@ var jsonDefaults = map[string][]string{
 // items`) or items none of which has a link, which wrap ErrNoItems.
 //
 // The items fit the caps of limits.go, as Normalize's do.
-func (n *Normalizer) FromJSON(src feed.Source, body []byte, baseURL string, now time.Time) (*Feed, error) {
-	out, err := n.fromJSON(src, body, baseURL, now)
+func (sc *Scraper) FromJSON(src feed.Source, body []byte, baseURL string, now time.Time) (*normalize.Feed, error) {
+	out, err := sc.fromJSON(src, body, baseURL, now)
 	if err != nil {
 		return nil, err
 	}
-	n.bound(src.Name, out)
+	sc.norm.Bound(src.Name, out)
 	return out, nil
 }
 
 // fromJSON is FromJSON without the caps.
-func (n *Normalizer) fromJSON(src feed.Source, body []byte, baseURL string, now time.Time) (*Feed, error) {
-	rewrites, err := n.compileRewrites(src)
+func (sc *Scraper) fromJSON(src feed.Source, body []byte, baseURL string, now time.Time) (*normalize.Feed, error) {
+	rewrites, err := sc.norm.Rewrites(src)
 	if err != nil {
 		return nil, err
 	}
@@ -75,11 +74,11 @@ func (n *Normalizer) fromJSON(src feed.Source, body []byte, baseURL string, now 
 	if src.Items != nil {
 		rules = *src.Items
 	}
-	body = bytes.TrimPrefix(body, utf8BOM)
+	body = normalize.TrimBOM(body)
 	if !gjson.ValidBytes(body) {
 		return nil, fmt.Errorf("json %s: the body is not valid JSON", src.Name)
 	}
-	if err := checkJSONShape(body); err != nil {
+	if err := normalize.CheckJSONShape(body); err != nil {
 		return nil, fmt.Errorf("json %s: %w", src.Name, err)
 	}
 	each := strings.TrimSpace(rules.Each)
@@ -102,13 +101,12 @@ func (n *Normalizer) fromJSON(src feed.Source, body []byte, baseURL string, now 
 		return nil, fmt.Errorf("json %s: items.each %q matched 0 items: %w", src.Name, name, ErrNoItems)
 	}
 
-	base := parseBase(baseURL)
-	out := &Feed{}
+	base := normalize.ParseBase(baseURL)
+	out := &normalize.Feed{}
 	if base != nil {
 		out.Link = (&url.URL{Scheme: base.Scheme, Host: base.Host, Path: "/"}).String()
 	}
-	j := jsonItems{n: n, src: src, rules: rules, base: base, now: now.UTC(), rewrites: rewrites,
-		b: itemBuilder{n: n, source: src.Name, base: base, now: now.UTC()}}
+	j := jsonItems{n: sc, src: src, rules: rules, base: base, now: now.UTC(), rewrites: rewrites}
 	seen := make(map[string]bool, len(elems))
 	for _, e := range elems {
 		it, ok := j.item(e)
@@ -133,22 +131,6 @@ func (n *Normalizer) fromJSON(src feed.Source, body []byte, baseURL string, now 
 	return out, nil
 }
 
-// checkJSONFeed returns an error when body is a JSON document but no JSON
-// Feed (its "version" is not a jsonfeed.org URL): read as a feed it would
-// be one without items. Bodies that are not JSON are left to the feed
-// parsers.
-func checkJSONFeed(body []byte) error {
-	b := bytes.TrimLeft(bytes.TrimPrefix(body, utf8BOM), " \t\r\n")
-	if len(b) == 0 || (b[0] != '{' && b[0] != '[') || !gjson.ValidBytes(b) {
-		return nil
-	}
-	v := gjson.GetBytes(b, "version").String()
-	if strings.HasPrefix(v, "https://jsonfeed.org/version/") || strings.HasPrefix(v, "http://jsonfeed.org/version/") {
-		return nil
-	}
-	return errors.New(`a JSON document that is no JSON Feed (its "version" is not https://jsonfeed.org/version/...): give the source items: rules (gjson paths) to read it`)
-}
-
 // jsonKind names the JSON type of r for an error message.
 func jsonKind(r gjson.Result) string {
 	switch r.Type {
@@ -166,13 +148,12 @@ func jsonKind(r gjson.Result) string {
 
 // jsonItems builds the items of one JSON document.
 type jsonItems struct {
-	n        *Normalizer
+	n        *Scraper
 	src      feed.Source
 	rules    feed.ItemRules
 	base     *url.URL
 	now      time.Time
-	rewrites []rewrite
-	b        itemBuilder
+	rewrites normalize.Rewrites
 }
 
 // value returns the field's value in e: at the rule's path, else at the
@@ -231,34 +212,34 @@ func jsonDate(r gjson.Result, layout string) time.Time {
 
 // item builds the item of e; ok is false when it has no usable link.
 func (j *jsonItems) item(e gjson.Result) (feed.Item, bool) {
-	rawLink := resolveRef(j.base, nil, jsonString(j.value(e, j.rules.Link, "link"), 0), false)
+	rawLink := normalize.ResolveRef(j.base, nil, jsonString(j.value(e, j.rules.Link, "link"), 0), false)
 	if rawLink == "" {
 		return feed.Item{}, false
 	}
 	n := j.n
 	it := feed.Item{Source: j.src.Name}
-	it.Link = escapeURI(n.stripTracking(rawLink))
-	it.Canonical = n.Canonical(it.Link)
+	it.Link = normalize.EscapeURI(n.norm.StripTracking(rawLink))
+	it.Canonical = n.norm.Canonical(it.Link)
 	it.ID = feed.ItemID("", it.Canonical, "", time.Time{})
-	page := parseBase(it.Link)
+	page := normalize.ParseBase(it.Link)
 
-	it.Title = cleanText(jsonString(j.value(e, j.rules.Title, "title"), 0))
-	it.Summary = n.htmlOrText(jsonString(j.value(e, j.rules.Summary, "summary"), 0), j.base, page)
-	it.Content = n.htmlOrText(jsonString(j.value(e, j.rules.Content, "content"), 0), j.base, page)
+	it.Title = normalize.CleanText(jsonString(j.value(e, j.rules.Title, "title"), 0))
+	it.Summary = n.norm.HTMLOrText(jsonString(j.value(e, j.rules.Summary, "summary"), 0), j.base, page)
+	it.Content = n.norm.HTMLOrText(jsonString(j.value(e, j.rules.Content, "content"), 0), j.base, page)
 	d := jsonDate(j.value(e, j.rules.Date, "date"), strings.TrimSpace(j.rules.DateFormat))
-	it.Published = cleanDate(&d, j.now)
-	if img := resolveURL(j.base, nil, jsonString(j.value(e, j.rules.Image, "image"), 0), false); img != "" {
+	it.Published = normalize.CleanDate(d, j.now)
+	if img := normalize.ResolveURL(j.base, nil, jsonString(j.value(e, j.rules.Image, "image"), 0), false); img != "" {
 		it.Enclosures = []feed.Enclosure{{URL: img, Type: imageType(img)}}
 	}
 	if name := jsonString(j.value(e, j.rules.Author, "author"), 0); strings.TrimSpace(name) != "" {
-		it.Authors = j.b.cleanPeople([]feed.Person{parsePerson(name)})
+		it.Authors = normalize.CleanPeople(j.base, []feed.Person{normalize.ParsePerson(name)})
 	}
 
-	it.Title = applyText(j.rewrites, feed.FieldTitle, it.Title)
-	it.Summary = n.applyHTML(j.rewrites, feed.FieldSummary, it.Summary, j.base, page)
-	it.Content = n.applyHTML(j.rewrites, feed.FieldContent, it.Content, j.base, page)
+	it.Title = j.rewrites.Text(feed.FieldTitle, it.Title)
+	it.Summary = j.rewrites.HTML(feed.FieldSummary, it.Summary, j.base, page)
+	it.Content = j.rewrites.HTML(feed.FieldContent, it.Content, j.base, page)
 	if it.Summary == "" {
-		it.Summary = DeriveSummary(it.Content)
+		it.Summary = normalize.DeriveSummary(it.Content)
 	}
 	return it, true
 }

@@ -1,4 +1,4 @@
-package normalize
+package scrape
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/normalize"
 )
 
 var apiRules = &feed.ItemRules{
@@ -27,7 +28,7 @@ var apiRules = &feed.ItemRules{
 // bodies, author objects and strings; items without a usable link are
 // skipped. The result is compared with its golden file too.
 func TestFromJSON(t *testing.T) {
-	got, err := New(Options{}).FromJSON(feed.Source{Name: "scrape-test", Type: feed.TypeJSON, Items: apiRules}, readScrape(t, "api.json"), "https://www.valley-post.example/api/v2/posts?limit=5", testNow)
+	got, err := newTestScraper().FromJSON(feed.Source{Name: "scrape-test", Type: feed.TypeJSON, Items: apiRules}, readScrape(t, "api.json"), "https://www.valley-post.example/api/v2/posts?limit=5", testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestFromJSON(t *testing.T) {
 // TestFromJSONDefaults checks the field names looked for when the rules
 // give only the array, a document that is the array, and DateFormat.
 func TestFromJSONDefaults(t *testing.T) {
-	n := New(Options{})
+	n := newTestScraper()
 	body := []byte(`[
 		{"title": "First <b>one</b>", "link": "https://a.example/1", "date": "03/02/2025", "summary": "S", "authors": [{"name": "Ann"}]},
 		{"name": "Second", "permalink": "/2", "published": "2025-02-01", "content": "<p>C</p>", "thumbnail": {"url": "/t.png"}},
@@ -105,7 +106,7 @@ func TestFromJSONDefaults(t *testing.T) {
 // TestFromJSONErrors checks that a document the rules find nothing in is
 // a clear error naming the source and the path.
 func TestFromJSONErrors(t *testing.T) {
-	n := New(Options{})
+	n := newTestScraper()
 	for _, tc := range []struct {
 		name    string
 		body    string
@@ -121,7 +122,7 @@ func TestFromJSONErrors(t *testing.T) {
 		{"string", `{"data": {"posts": "x"}}`, apiRules, `is a string, not an array`, false},
 		{"document not an array", `{"a": 1}`, nil, `items.each "(the document)" is an object`, false},
 		{"no links", `{"data": {"posts": [{"headline": "x"}, {"url": "javascript:alert(1)"}]}}`, apiRules, `items.link "url" gave no http(s) link in any of the 2 items`, true},
-		{"too deep", strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1), nil, "too complex", false},
+		{"too deep", strings.Repeat("[", normalize.MaxDepth+1) + strings.Repeat("]", normalize.MaxDepth+1), nil, "too complex", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := n.FromJSON(feed.Source{Name: "api1", Items: tc.rules}, []byte(tc.body), "https://a.example/", testNow)
@@ -141,7 +142,7 @@ func TestFromJSONErrors(t *testing.T) {
 // TestNormalizeJSONDispatch checks which json sources Normalize reads as
 // an API: those with item rules.
 func TestNormalizeJSONDispatch(t *testing.T) {
-	n := New(Options{})
+	n := newTestScraper()
 	api := readScrape(t, "api.json")
 	got, err := n.Normalize(feed.Source{Name: "j", Type: feed.TypeJSON, Items: apiRules}, api, "https://www.valley-post.example/api", testNow)
 	if err != nil || len(got.Items) != 3 {
@@ -149,7 +150,7 @@ func TestNormalizeJSONDispatch(t *testing.T) {
 	}
 	// Without rules a json source must be a JSON Feed; without a type,
 	// any JSON object still reads as one (as it always has).
-	if _, err := n.Normalize(feed.Source{Name: "j", Type: feed.TypeJSON}, api, "https://www.valley-post.example/api", testNow); err == nil || !strings.Contains(err.Error(), "no JSON Feed") || errors.Is(err, ErrNotAFeed) {
+	if _, err := n.Normalize(feed.Source{Name: "j", Type: feed.TypeJSON}, api, "https://www.valley-post.example/api", testNow); err == nil || !strings.Contains(err.Error(), "no JSON Feed") || errors.Is(err, normalize.ErrNotAFeed) {
 		t.Errorf("API without rules: err = %v, want one saying it is no JSON Feed", err)
 	}
 	if _, err := n.Normalize(feed.Source{Name: "j"}, api, "https://www.valley-post.example/api", testNow); err != nil {
@@ -166,7 +167,7 @@ func TestNormalizeJSONDispatch(t *testing.T) {
 		t.Errorf("JSON Feed with rules: %v, %+v", err, got)
 	}
 	// A page is still no feed for a source of another type.
-	if _, err := n.Normalize(feed.Source{Name: "h", Type: feed.TypeHTML}, readScrape(t, "grid.html"), "https://www.riverton.example/news", testNow); !errors.Is(err, ErrNotAFeed) {
-		t.Errorf("html source: err = %v, want ErrNotAFeed", err)
+	if _, err := n.Normalize(feed.Source{Name: "h", Type: feed.TypeHTML}, readScrape(t, "grid.html"), "https://www.riverton.example/news", testNow); !errors.Is(err, normalize.ErrNotAFeed) {
+		t.Errorf("html source: err = %v, want normalize.ErrNotAFeed", err)
 	}
 }

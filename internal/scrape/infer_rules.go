@@ -1,4 +1,4 @@
-package normalize
+package scrape
 
 import (
 	"regexp"
@@ -11,6 +11,7 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/normalize"
 )
 
 // Turning inferred items into rules. Every rule is checked against the
@@ -113,7 +114,7 @@ func (in *inferrer) rules(ms []*nethtml.Node) (feed.ItemRules, []*nethtml.Node) 
 	for _, m := range ms {
 		if img := firstImage(m); img != nil {
 			attr := "@src"
-			if strings.TrimSpace(getAttr(img, "src")) == "" {
+			if strings.TrimSpace(normalize.Attr(img, "src")) == "" {
 				attr = "@srcset"
 			}
 			for _, spec := range relativeSpecs(m, img) {
@@ -263,8 +264,8 @@ func titleNode(m, link *nethtml.Node) *nethtml.Node {
 // in: the first <time> (its datetime), else the first short element
 // outside the link whose whole text is a date.
 func dateNode(m, link *nethtml.Node) (*nethtml.Node, string) {
-	if ts := findAll(m, atom.Time); len(ts) > 0 {
-		if strings.TrimSpace(getAttr(ts[0], "datetime")) != "" {
+	if ts := normalize.FindAll(m, atom.Time); len(ts) > 0 {
+		if strings.TrimSpace(normalize.Attr(ts[0], "datetime")) != "" {
 			return ts[0], "datetime"
 		}
 		return ts[0], ""
@@ -351,8 +352,8 @@ func isSummary(e, link *nethtml.Node) bool {
 
 // firstImage returns m's first image with a source.
 func firstImage(m *nethtml.Node) *nethtml.Node {
-	for _, img := range findAll(m, atom.Img) {
-		if strings.TrimSpace(getAttr(img, "src")) != "" || strings.TrimSpace(getAttr(img, "srcset")) != "" {
+	for _, img := range normalize.FindAll(m, atom.Img) {
+		if strings.TrimSpace(normalize.Attr(img, "src")) != "" || strings.TrimSpace(normalize.Attr(img, "srcset")) != "" {
 			return img
 		}
 	}
@@ -404,7 +405,7 @@ var unstableClass = regexp.MustCompile(`[0-9]{3,}|^(is|has|js|category|tag|forma
 // list, sorted, at most four.
 func stableClasses(e *nethtml.Node) []string {
 	var out []string
-	for c := range strings.FieldsSeq(getAttr(e, "class")) {
+	for c := range strings.FieldsSeq(normalize.Attr(e, "class")) {
 		if cssIdent.MatchString(c) && !unstableClass.MatchString(c) && !slices.Contains(out, c) {
 			out = append(out, c)
 		}
@@ -427,7 +428,7 @@ func describe(e *nethtml.Node) string {
 
 // usableID returns e's id when a selector can name it, else "".
 func usableID(e *nethtml.Node) string {
-	id := strings.TrimSpace(getAttr(e, "id"))
+	id := strings.TrimSpace(normalize.Attr(e, "id"))
 	if !cssIdent.MatchString(id) {
 		return ""
 	}

@@ -1,4 +1,4 @@
-package normalize
+package scrape
 
 import (
 	"net/url"
@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/normalize"
 )
 
 // Listing inference: where on a page without rules the items are.
@@ -74,7 +75,7 @@ func (s *scraper) pageKind(meta Meta, canonical string, l *listing) pageKind {
 			self[canonicalKey(canonical)] = true
 		}
 		for _, id := range meta.ldIDs {
-			if u := resolveURL(s.page, nil, id, false); u != "" && self[canonicalKey(u)] {
+			if u := normalize.ResolveURL(s.page, nil, id, false); u != "" && self[canonicalKey(u)] {
 				strong = true
 			}
 		}
@@ -98,7 +99,7 @@ func (s *scraper) pageKind(meta Meta, canonical string, l *listing) pageKind {
 // holding at least 500 characters of text outside links: an article page
 // that declares nothing about itself.
 func loneLongArticle(doc *nethtml.Node) bool {
-	arts := findAll(doc, atom.Article)
+	arts := normalize.FindAll(doc, atom.Article)
 	if len(arts) != 1 {
 		return false
 	}
@@ -330,13 +331,13 @@ func isPageRoot(e *nethtml.Node) bool {
 
 // articleLink returns a as an article link, or nil when it is not one.
 func (in *inferrer) articleLink(a *nethtml.Node, site string, inHeading bool) *articleLink {
-	for rel := range strings.FieldsSeq(strings.ToLower(getAttr(a, "rel"))) {
+	for rel := range strings.FieldsSeq(strings.ToLower(normalize.Attr(a, "rel"))) {
 		switch rel {
 		case "tag", "category", "next", "prev", "previous", "author", "home", "first", "last", "search", "alternate", "license", "me":
 			return nil
 		}
 	}
-	raw := resolveRef(in.s.base, nil, getAttr(a, "href"), false)
+	raw := normalize.ResolveRef(in.s.base, nil, normalize.Attr(a, "href"), false)
 	if raw == "" {
 		return nil
 	}
@@ -345,12 +346,12 @@ func (in *inferrer) articleLink(a *nethtml.Node, site string, inHeading bool) *a
 		return nil
 	}
 	key := in.s.linkKey(raw)
-	if in.s.page != nil && canonicalKey(key) == canonicalKey(in.s.n.Canonical(in.s.page.String())) {
+	if in.s.page != nil && canonicalKey(key) == canonicalKey(in.s.n.norm.Canonical(in.s.page.String())) {
 		return nil // the page itself
 	}
 	text := pageText(nodeText(a))
 	if text == "" {
-		text = pageText(getAttr(a, "title"))
+		text = pageText(normalize.Attr(a, "title"))
 	}
 	return &articleLink{a: a, key: key, text: text, headline: headlineLike(text), inHeading: inHeading}
 }
@@ -358,7 +359,7 @@ func (in *inferrer) articleLink(a *nethtml.Node, site string, inHeading bool) *a
 // linkKey is the identity of a resolved link: its canonical form, as the
 // id of the item it makes.
 func (s *scraper) linkKey(raw string) string {
-	return s.n.Canonical(escapeURI(s.n.stripTracking(raw)))
+	return s.n.norm.Canonical(normalize.EscapeURI(s.n.norm.StripTracking(raw)))
 }
 
 // siteOf returns the registrable domain of u's host ("example.co.uk" for
@@ -552,11 +553,11 @@ func furniture(e *nethtml.Node, inArticle bool) bool {
 	case atom.Html, atom.Body, atom.Main:
 		return false
 	}
-	if furnitureRoles[strings.ToLower(strings.TrimSpace(getAttr(e, "role")))] {
+	if furnitureRoles[strings.ToLower(strings.TrimSpace(normalize.Attr(e, "role")))] {
 		return true
 	}
-	names := strings.Fields(strings.ToLower(getAttr(e, "class")))
-	if id := strings.ToLower(strings.TrimSpace(getAttr(e, "id"))); id != "" {
+	names := strings.Fields(strings.ToLower(normalize.Attr(e, "class")))
+	if id := strings.ToLower(strings.TrimSpace(normalize.Attr(e, "id"))); id != "" {
 		names = append(names, id)
 	}
 	for _, name := range names {
@@ -732,7 +733,7 @@ func (in *inferrer) score(g *group) *scoredGroup {
 		if hasDateHint(m) {
 			q += 0.3
 		}
-		if len(findAll(m, atom.Img)) > 0 {
+		if len(normalize.FindAll(m, atom.Img)) > 0 {
 			q += 0.1
 		}
 		if m.DataAtom == atom.Article || m.DataAtom == atom.Li {
@@ -758,7 +759,7 @@ func hasDateHint(e *nethtml.Node) bool {
 		if c.Type != nethtml.ElementNode {
 			continue
 		}
-		if c.DataAtom == atom.Time || strings.Contains(strings.ToLower(getAttr(c, "class")), "date") || hasDateHint(c) {
+		if c.DataAtom == atom.Time || strings.Contains(strings.ToLower(normalize.Attr(c, "class")), "date") || hasDateHint(c) {
 			return true
 		}
 	}

@@ -1,4 +1,4 @@
-package normalize
+package scrape
 
 import (
 	"bytes"
@@ -13,9 +13,12 @@ import (
 	"testing"
 
 	"codeberg.org/readeck/go-readability/v2"
+	nethtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 	"golang.org/x/net/html/charset"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/normalize"
 )
 
 // site is a testdata/sites/<dir>/site.json: an invented news site whose
@@ -102,7 +105,15 @@ func loadSites(t testing.TB) []site {
 // visibleText returns the text a reader sees in sanitized HTML, whitespace
 // collapsed.
 func visibleText(htmlText string) string {
-	return excerptText(parseFragment(htmlText), false)
+	ctx := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
+	nodes, err := nethtml.ParseFragment(strings.NewReader(htmlText), ctx)
+	if err != nil {
+		return ""
+	}
+	for _, n := range nodes {
+		ctx.AppendChild(n)
+	}
+	return strings.Join(strings.FieldsFunc(normalize.BlockText(ctx, nil), normalize.IsBlank), " ")
 }
 
 // checkStory fails t unless every paragraph appears in text, in order.
@@ -129,7 +140,7 @@ func checkStory(t *testing.T, text string, paras []string) {
 // with the rules, no furniture may be left. Without rules furniture may
 // remain: removing it is learned boilerplate's job, later in the pipeline.
 func TestExtractSites(t *testing.T) {
-	n := New(Options{})
+	n := newTestScraper()
 	for _, s := range loadSites(t) {
 		for _, slug := range s.Articles {
 			for _, mode := range []string{"rules", "auto"} {
@@ -243,7 +254,7 @@ func TestExtractWindows1251(t *testing.T) {
 	if bytes.Contains(raw, []byte(sv.story(t, slug)[0][:20])) {
 		t.Fatal("the stored page is UTF-8; it must be windows-1251 for this test")
 	}
-	art, err := New(Options{}).Extract(sv.source(true), sv.page(t, slug), sv.url(slug))
+	art, err := newTestScraper().Extract(sv.source(true), sv.page(t, slug), sv.url(slug))
 	if err != nil {
 		t.Fatalf("Extract: %v", err)
 	}
@@ -266,7 +277,7 @@ func TestExtractStaleMetaCharset(t *testing.T) {
 		if rules {
 			src.Content.Select = "article"
 		}
-		art, err := New(Options{}).Extract(src, []byte(page), "https://sv.example/n/1")
+		art, err := newTestScraper().Extract(src, []byte(page), "https://sv.example/n/1")
 		if err != nil {
 			t.Fatalf("rules %v: Extract: %v", rules, err)
 		}
@@ -320,7 +331,7 @@ func TestExtractRules(t *testing.T) {
 			want: `<aside><p><b>Main</b> text.</p></aside>`,
 		},
 	}
-	n := New(Options{})
+	n := newTestScraper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			art, err := n.Extract(tc.src, []byte(page), "https://site.example/story/1")
@@ -352,7 +363,7 @@ func TestExtractCanonical(t *testing.T) {
 		{"javascript", `<link rel="canonical" href="javascript:alert(1)">`, ""},
 		{"none", ``, ""},
 	}
-	n := New(Options{})
+	n := newTestScraper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			page := `<html><head>` + tc.head + `</head><body><article><p>Some article text.</p></article></body></html>`
@@ -387,7 +398,7 @@ func TestExtractErrors(t *testing.T) {
 		{"bad remove", feed.Source{Name: "s", Content: feed.ContentRules{Select: "article", Remove: []string{".ok", "p:nope(1)"}}}, article, false, `"p:nope(1)"`},
 		{"bad rewrite", feed.Source{Name: "s", Rewrites: []feed.Rewrite{{Pattern: "(", Replace: ""}}}, article, false, `"("`},
 	}
-	n := New(Options{})
+	n := newTestScraper()
 	const pageURL = "https://site.example/story/9"
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -415,7 +426,7 @@ func TestExtractConcurrent(t *testing.T) {
 	page := s.page(t, s.Articles[0])
 	src := s.source(true)
 	src.Rewrites = []feed.Rewrite{{Field: feed.FieldContent, Pattern: `harbour`, Replace: `harbour`}}
-	n := New(Options{})
+	n := newTestScraper()
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
@@ -431,7 +442,7 @@ func TestExtractConcurrent(t *testing.T) {
 func BenchmarkExtract(b *testing.B) {
 	s := loadSites(b)[0]
 	page := s.page(b, s.Articles[0])
-	n := New(Options{})
+	n := newTestScraper()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(page)))
 	for b.Loop() {
