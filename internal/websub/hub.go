@@ -549,10 +549,12 @@ func (h *Hub) Publish(topic string, body []byte, contentType string) {
 
 // Run verifies subscription requests, delivers published content with
 // retries, and deletes expired subscriptions, until ctx ends. It then
-// returns nil after the requests in flight, which see ctx end, have
-// finished. Verifications and deliveries have their own queues and
-// workers. Run is called once.
-func (h *Hub) Run(ctx context.Context) error {
+// returns after the requests in flight, which see ctx end, have finished.
+// Verifications and deliveries have their own queues and workers. Run is
+// called once. A failed verification, delivery or expiry is logged and
+// retried or left to the next round: nothing stops Run but ctx, so it
+// returns no error.
+func (h *Hub) Run(ctx context.Context) {
 	if h.opts.OnSubscribers != nil {
 		if _, ok := h.st.(hubCounter); !ok {
 			h.log.Warn("websub hub: the store cannot count subscriptions; the subscriber count is not reported")
@@ -568,7 +570,6 @@ func (h *Hub) Run(ctx context.Context) error {
 	})
 	work(ctx, h.jobs, deliverWorkers, h.do)
 	wg.Wait()
-	return nil
 }
 
 // work runs the jobs of q as they come due, at most workers at once, until
