@@ -11,6 +11,8 @@ import (
 
 	nethtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/feedmill/feedmill/internal/feed"
 )
 
 // Meta is what an article page says about itself in its markup, for
@@ -248,11 +250,11 @@ func readMeta(doc *nethtml.Node, base, page *url.URL) Meta {
 }
 
 // metaDate parses a date a page gives about itself, dropping those before
-// 1995 as placeholders (cleanDate's rule; the future is judged later, by
+// 1995 as placeholders (feed.DateTooEarly; the future is judged later, by
 // whoever has a clock).
 func metaDate(s string) time.Time {
 	t := parseDate(s, "")
-	if t.Before(earliestDate) {
+	if feed.DateTooEarly(t) {
 		return time.Time{}
 	}
 	return t

@@ -136,10 +136,10 @@ func (r *Refresher) extract(ctx context.Context, src feed.Source, url, rules, ha
 	a.Published, a.Updated, a.Author = art.Published, art.Updated, art.Author
 	// A page dated more than a day ahead has a wrong clock or a template
 	// bug: such a date counts as none, as in feeds.
-	if limit := now.Add(24 * time.Hour); a.Published.After(limit) {
+	if feed.DateTooFarAhead(a.Published, now) {
 		a.Published = time.Time{}
 	}
-	if limit := now.Add(24 * time.Hour); a.Updated.After(limit) {
+	if feed.DateTooFarAhead(a.Updated, now) {
 		a.Updated = time.Time{}
 	}
 	return a
