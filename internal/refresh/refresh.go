@@ -310,11 +310,9 @@ func (r *Refresher) due(ctx context.Context, src feed.Source) (bool, error) {
 		return true, err
 	}
 	now := r.now().UTC()
-	if st.URL != src.URL {
-		// What is known about the old URL (validators, moves, gone)
-		// belongs to it; the new one is fetched at once.
-		st = feed.SourceState{Name: src.Name, URL: src.URL}
-	}
+	// What is known about an old URL (validators, moves, gone) belongs
+	// to it; the new one is fetched at once.
+	st = st.For(src.URL)
 	if _, _, paused := r.hostPause(st.FetchURL(src.URL), now); paused {
 		return false, nil
 	}
