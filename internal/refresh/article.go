@@ -13,14 +13,9 @@ import (
 	"github.com/feedmill/feedmill/internal/normalize"
 )
 
-// Defaults for the full-text step.
-const (
-	DefaultFullTextLimit  = 20
-	DefaultFullTextBudget = 60 * time.Second
-	// articleRetry is how long a page that could not be fetched or
-	// extracted is left alone before it is tried again.
-	articleRetry = 24 * time.Hour
-)
+// articleRetry is how long a page that could not be fetched or extracted
+// is left alone before it is tried again.
+const articleRetry = 24 * time.Hour
 
 // articleCache keeps extractions of article pages, so a page is fetched once
 // per item and rules, not on every refresh.

@@ -75,7 +75,7 @@ func TestHangingSourceIsRecorded(t *testing.T) {
 	}
 	st := mustState(t, fx, "slow")
 	sched := r.schedules["slow"]
-	wantNext := sched.At(at.Add(backoff(sched.period, DefaultBackoffMax, 1, "slow")))
+	wantNext := sched.At(at.Add(backoff(sched.period, feed.DefaultBackoffMax, 1, "slow")))
 	switch {
 	case st.Failures != 1:
 		t.Errorf("stored failures %d, want 1", st.Failures)

@@ -110,6 +110,11 @@ func newRefresher(t *testing.T, sources []feed.Source, opts Options) (*Refresher
 	if opts.Now == nil {
 		opts.Now = fx.clock.Now
 	}
+	if opts.FullTextLimit == 0 {
+		// The config's default, which it passes when the file sets none;
+		// a test of 0 calls New itself.
+		opts.FullTextLimit = feed.DefaultFullTextLimit
+	}
 	r, err := New(sources, testClient(5*time.Second), normalize.New(normalize.Options{}), st, opts)
 	if err != nil {
 		t.Fatal(err)
