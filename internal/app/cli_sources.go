@@ -25,15 +25,11 @@ const (
 	statusPaused  = "paused"
 )
 
-// sourceStatus says in a word or two how a source is doing, given its
-// stored state (known: the store has one for the source's current URL):
-// its feed.Condition, a feed found on the source's page being as good as
-// one at the configured URL.
-func sourceStatus(st feed.SourceState, known bool, now time.Time) string {
-	if !known {
-		return statusNever
-	}
-	switch st.Condition(now) {
+// sourceStatus says in a word or two how the source configured at url is
+// doing, given its stored state: its feed.Condition, a feed found on the
+// source's page being as good as one at the configured URL.
+func sourceStatus(st feed.SourceState, url string, now time.Time) string {
+	switch st.Condition(url, now) {
 	case feed.NeverFetched:
 		return statusNever
 	case feed.Gone:
@@ -76,14 +72,11 @@ func writeSourceTable(w io.Writer, cfg *config.Config, states []feed.SourceState
 	fmt.Fprintln(tw, "NAME\tSTATUS\tLAST SUCCESS\tFAILURES\tNEXT FETCH\tITEMS\t")
 	errs := []string{"LAST ERROR"}
 	for _, src := range cfg.Sources {
-		s, known := byName[src.Name]
+		// A state recorded under the URL the source had before says
+		// nothing about the new one but how many items it stored.
+		s := byName[src.Name].For(src.URL)
 		items := s.ItemCount
-		if known && s.URL != "" && s.URL != src.URL {
-			// The state is about the URL the source had before: its
-			// items stay, the rest is for the new URL to learn.
-			s, known = feed.SourceState{}, false
-		}
-		status := sourceStatus(s, known, now)
+		status := sourceStatus(s, src.URL, now)
 		failures := "-"
 		if s.Failures > 0 {
 			failures = fmt.Sprint(s.Failures)

@@ -35,6 +35,8 @@ sources:
     url: https://throttled.example/feed.xml
   - name: renamed
     url: https://renamed.example/new.xml
+  - name: legacy
+    url: https://legacy.example/feed.xml
 `
 
 // sourceStates are stored states for sourcesConfig's sources, relative to
@@ -54,6 +56,10 @@ func sourceStates(now time.Time) []feed.SourceState {
 			NextFetch: now.Add(58*time.Minute + 30*time.Second), LastStatus: 429, Failures: 1, LastError: "fetch https://throttled.example/feed.xml: 429 Too Many Requests, retry after 1h0m0s"},
 		{Name: "renamed", URL: "https://renamed.example/old.xml", LastFetch: now.Add(-time.Hour), LastSuccess: now.Add(-time.Hour),
 			NextFetch: now.Add(time.Hour), LastStatus: 200},
+		// Stored by a feedmill that did not record the URL: the
+		// refresher fetches it at once as never fetched, and so it is.
+		{Name: "legacy", LastFetch: now.Add(-30 * time.Minute), LastSuccess: now.Add(-30 * time.Minute),
+			NextFetch: now.Add(30 * time.Minute), LastStatus: 200},
 	}
 }
 
@@ -79,6 +85,7 @@ relocated  moved          1m ago        -         due         0      -
 fresh      never fetched  -             -         now         0      -
 throttled  paused         26h ago       1         in 58m      0      fetch https://throttled.example/feed.xml: 429 Too Many Requests, retry after 1h0m0s
 renamed    never fetched  -             -         now         7      -
+legacy     never fetched  -             -         now         0      -
 `},
 		{"cut to 100 columns", 100, `NAME       STATUS         LAST SUCCESS  FAILURES  NEXT FETCH  ITEMS  LAST ERROR
 fine       ok             3m ago        -         in 12m      42     -
@@ -88,6 +95,7 @@ relocated  moved          1m ago        -         due         0      -
 fresh      never fetched  -             -         now         0      -
 throttled  paused         26h ago       1         in 58m      0      fetch https://throttled.examp…
 renamed    never fetched  -             -         now         7      -
+legacy     never fetched  -             -         now         0      -
 `},
 		{"too narrow: errors keep 20 characters", 40, `NAME       STATUS         LAST SUCCESS  FAILURES  NEXT FETCH  ITEMS  LAST ERROR
 fine       ok             3m ago        -         in 12m      42     -
@@ -97,6 +105,7 @@ relocated  moved          1m ago        -         due         0      -
 fresh      never fetched  -             -         now         0      -
 throttled  paused         26h ago       1         in 58m      0      fetch https://throt…
 renamed    never fetched  -             -         now         7      -
+legacy     never fetched  -             -         now         0      -
 `},
 	}
 	for _, tc := range tests {
@@ -157,8 +166,8 @@ func TestSourcesCommand(t *testing.T) {
 		t.Fatalf("sources: %v\n%s", err, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
-	if len(lines) != 8 || !strings.HasPrefix(lines[0], "NAME ") {
-		t.Fatalf("want a header and 7 rows:\n%s", stdout.String())
+	if len(lines) != 9 || !strings.HasPrefix(lines[0], "NAME ") {
+		t.Fatalf("want a header and 8 rows:\n%s", stdout.String())
 	}
 	cells := regexp.MustCompile(`\s{2,}`)
 	want := map[string][]string{
@@ -169,6 +178,7 @@ func TestSourcesCommand(t *testing.T) {
 		"fresh":     {"fresh", "never fetched", "-", "-", "now", "0", "-"},
 		"throttled": {"throttled", "paused", "26h ago", "1", "in 58m", "0"},
 		"renamed":   {"renamed", "never fetched", "-", "-", "now", "0", "-"},
+		"legacy":    {"legacy", "never fetched", "-", "-", "now", "0", "-"},
 	}
 	for _, line := range lines[1:] {
 		got := cells.Split(line, 7)

@@ -94,11 +94,6 @@ type pipeline struct {
 // two configs with equal options can share one client (and its per-host
 // timing) across a reload.
 func fetchOptions(cfg *config.Config) fetch.Options {
-	minGap := cfg.Fetch.MinGap
-	if minGap == 0 {
-		// The config's 0 means no gap; the fetcher's 0 means its default.
-		minGap = -1
-	}
 	return fetch.Options{
 		Version:      Version(),
 		UserAgent:    cfg.Fetch.UserAgent,
@@ -106,7 +101,7 @@ func fetchOptions(cfg *config.Config) fetch.Options {
 		MaxBody:      cfg.Fetch.MaxBody,
 		Concurrency:  cfg.Fetch.Concurrency,
 		PerHost:      cfg.Fetch.PerHost,
-		MinGap:       minGap,
+		MinGap:       cfg.Fetch.MinGap,
 		AllowPrivate: cfg.Fetch.AllowPrivate,
 		Redactor:     cfg.Redactor(),
 	}

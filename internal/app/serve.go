@@ -227,24 +227,12 @@ func (d *daemon) adopt(cfg *config.Config, data []byte, g *generation) {
 func (d *daemon) run(g *generation) {
 	p, ctx := g.p, g.ctx
 	g.wg.Go(func() { p.dropSubscriptions(ctx, d.logger) })
-	g.wg.Go(func() {
-		if err := p.refresher.Run(ctx); err != nil {
-			d.logger.Error("refresh", "err", err)
-		}
-	})
-	g.wg.Go(func() {
-		if err := p.subscriber.Run(ctx); err != nil {
-			d.logger.Error("websub subscriber", "err", err)
-		}
-	})
+	g.wg.Go(func() { p.refresher.Run(ctx) })
+	g.wg.Go(func() { p.subscriber.Run(ctx) })
 	g.wg.Go(func() { p.expire(ctx, d.logger) })
 	g.wg.Go(func() { p.watchChanges(ctx, p.cfg.Storage.Poll, d.logger) })
 	if p.hub != nil {
-		g.wg.Go(func() {
-			if err := p.hub.Run(ctx); err != nil {
-				d.logger.Error("websub hub", "err", err)
-			}
-		})
+		g.wg.Go(func() { p.hub.Run(ctx) })
 	}
 }
 

@@ -11,8 +11,8 @@ import (
 )
 
 // TestFetchOptions pins how the config's fetch settings reach the fetcher,
-// in particular min_gap, whose 0 means "none" in feeds.yaml but "the
-// default" in fetch.Options.
+// in particular min_gap, whose 0 means "none" in feeds.yaml and in
+// fetch.Options alike.
 func TestFetchOptions(t *testing.T) {
 	tests := []struct {
 		name             string
@@ -21,7 +21,7 @@ func TestFetchOptions(t *testing.T) {
 		wantAllowPrivate bool
 	}{
 		{"defaults", "", time.Second, false},
-		{"no gap", "fetch:\n  min_gap: 0s\n", -1, false},
+		{"no gap", "fetch:\n  min_gap: 0s\n", 0, false},
 		{"a longer gap", "fetch:\n  min_gap: 5s\n", 5 * time.Second, false},
 		{"private addresses allowed", "fetch:\n  allow_private: true\n", time.Second, true},
 	}

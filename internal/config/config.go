@@ -33,29 +33,16 @@ const (
 	DefaultListen = "127.0.0.1:8080"
 	DefaultDriver = "sqlite"
 	DefaultDSN    = "feedmill.db"
-	// DefaultLease and DefaultPoll matter with several instances on one
-	// PostgreSQL store: how long an instance holds a source it refreshes
-	// before the others assume it died, and how often each looks for
-	// items another instance stored when no notification came.
-	DefaultLease       = 5 * time.Minute
-	DefaultPoll        = 10 * time.Second
-	DefaultSchedule    = "*/15 * * * *"
-	DefaultTimeout     = 30 * time.Second
-	DefaultMaxBody     = 10 << 20
-	DefaultConcurrency = 8
-	DefaultPerHost     = 2
-	DefaultFeedLimit   = 50
+	// DefaultPoll matters with several instances on one PostgreSQL
+	// store: how often each looks for items another instance stored
+	// when no notification came. (The lease, fetch limits and hub limits
+	// that other packages also need are feed's: feed.DefaultLease and
+	// the rest.)
+	DefaultPoll         = 10 * time.Second
+	DefaultSchedule     = "*/15 * * * *"
+	DefaultFeedLimit    = 50
+	DefaultDedupeWindow = 48 * time.Hour
 
-	DefaultFullTextLimit  = 20
-	DefaultFullTextBudget = 60 * time.Second
-	DefaultDedupeWindow   = 48 * time.Hour
-
-	// DefaultMinGap is the least time between the starts of two requests
-	// to one host.
-	DefaultMinGap = time.Second
-	// DefaultBackoffMax caps how long a failing source waits before its
-	// next attempt.
-	DefaultBackoffMax = 24 * time.Hour
 	// MaxMinGap bounds fetch.min_gap: with a longer gap, the article
 	// pages of one refresh would take hours.
 	MaxMinGap = 10 * time.Minute
@@ -138,7 +125,7 @@ type Storage struct {
 	// not move with the working directory.
 	DSN string
 	// Lease and Poll coordinate several instances on one PostgreSQL
-	// store (see DefaultLease, DefaultPoll); Poll also makes a SQLite
+	// store (see feed.DefaultLease, DefaultPoll); Poll also makes a SQLite
 	// daemon notice items that another process (feedmill fetch) stored.
 	Lease time.Duration
 	Poll  time.Duration
@@ -160,8 +147,7 @@ type Fetch struct {
 	FullTextBudget time.Duration
 
 	// MinGap is the least time between the starts of two requests to one
-	// host, 0..MaxMinGap; 0 means no gap. (fetch.Options reads 0 as "the
-	// default": the wiring passes a negative value for none.)
+	// host, 0..MaxMinGap; 0 means no gap, as in fetch.Options.
 	MinGap time.Duration
 	// AllowPrivate lets requests that a feed's content triggers (article
 	// pages, their redirects) reach loopback, private, link-local and
@@ -179,8 +165,9 @@ type Fetch struct {
 }
 
 // Hub bounds what anonymous clients can make the built-in WebSub hub do
-// (see websub.HubLimits, which these fill). Zero means the hub's own
-// default; a value set in the file is 1..MaxHubLimit.
+// (see websub.HubLimits, which these fill). Each is 1..MaxHubLimit; one
+// the file leaves out is feed's default (feed.DefaultHubClientPending and
+// the rest).
 type Hub struct {
 	ClientPending       int // hub.per_client_pending
 	ClientSubscriptions int // hub.per_client_subscriptions
@@ -328,17 +315,22 @@ func parse(data []byte, filename string, draft bool) (*Config, error) {
 func defaults() *Config {
 	return &Config{
 		Server:   Server{Listen: DefaultListen, WebSub: WebSubBuiltin},
-		Storage:  Storage{Driver: DefaultDriver, DSN: DefaultDSN, Lease: DefaultLease, Poll: DefaultPoll},
+		Storage:  Storage{Driver: DefaultDriver, DSN: DefaultDSN, Lease: feed.DefaultLease, Poll: DefaultPoll},
 		Schedule: DefaultSchedule,
 		Fetch: Fetch{
-			Timeout:        DefaultTimeout,
-			MaxBody:        DefaultMaxBody,
-			Concurrency:    DefaultConcurrency,
-			PerHost:        DefaultPerHost,
-			FullTextLimit:  DefaultFullTextLimit,
-			FullTextBudget: DefaultFullTextBudget,
-			MinGap:         DefaultMinGap,
-			BackoffMax:     DefaultBackoffMax,
+			Timeout:        feed.DefaultFetchTimeout,
+			MaxBody:        feed.DefaultMaxBody,
+			Concurrency:    feed.DefaultConcurrency,
+			PerHost:        feed.DefaultPerHost,
+			FullTextLimit:  feed.DefaultFullTextLimit,
+			FullTextBudget: feed.DefaultFullTextBudget,
+			MinGap:         feed.DefaultMinGap,
+			BackoffMax:     feed.DefaultBackoffMax,
+		},
+		Hub: Hub{
+			ClientPending: feed.DefaultHubClientPending, ClientSubscriptions: feed.DefaultHubClientActive,
+			HostPending: feed.DefaultHubHostPending, HostSubscriptions: feed.DefaultHubHostActive,
+			MaxPending: feed.DefaultHubPending, MaxSubscriptions: feed.DefaultHubActive,
 		},
 	}
 }

@@ -82,6 +82,7 @@ func TestGood(t *testing.T) {
 		FullTextLimit: 20, FullTextBudget: time.Minute,
 		MinGap: time.Second, BackoffMax: 24 * time.Hour,
 	}
+	defaultHub := Hub{ClientPending: 10, ClientSubscriptions: 100, HostPending: 10, HostSubscriptions: 100, MaxPending: 1000, MaxSubscriptions: 10000}
 	const link, window, backfill = "link", 48 * time.Hour, DefaultBackfill
 	tests := []struct {
 		file        string
@@ -92,9 +93,10 @@ func TestGood(t *testing.T) {
 			file: "minimal.yaml",
 			want: &Config{
 				Server:   Server{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080", WebSub: "builtin"},
-				Storage:  Storage{Driver: "sqlite", DSN: filepath.Join(dir, "feedmill.db"), Lease: DefaultLease, Poll: DefaultPoll},
+				Storage:  Storage{Driver: "sqlite", DSN: filepath.Join(dir, "feedmill.db"), Lease: feed.DefaultLease, Poll: DefaultPoll},
 				Schedule: "*/15 * * * *",
 				Fetch:    defaultFetch,
+				Hub:      defaultHub,
 				Sources: []Source{
 					{Name: "go-blog", URL: "https://go.dev/blog/feed.atom", Retention: 500, Line: 3},
 				},
@@ -171,9 +173,10 @@ func TestGood(t *testing.T) {
 			file: "selection.yaml",
 			want: &Config{
 				Server:   Server{Listen: ":8081", BaseURL: "http://localhost:8081", WebSub: "builtin"},
-				Storage:  Storage{Driver: "sqlite", DSN: filepath.Join(dir, "feedmill.db"), Lease: DefaultLease, Poll: DefaultPoll},
+				Storage:  Storage{Driver: "sqlite", DSN: filepath.Join(dir, "feedmill.db"), Lease: feed.DefaultLease, Poll: DefaultPoll},
 				Schedule: "*/15 * * * *",
 				Fetch:    defaultFetch,
+				Hub:      defaultHub,
 				Sources: []Source{
 					{Name: "a", URL: "http://a.example/feed", Categories: []string{"x"}, Retention: 500, Line: 6},
 					{Name: "b", URL: "http://b.example/feed", Categories: []string{"y", "x"}, Retention: 500, Line: 9},
@@ -200,13 +203,14 @@ func TestGood(t *testing.T) {
 			file: "rules.yaml",
 			want: &Config{
 				Server:   Server{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080", WebSub: "builtin"},
-				Storage:  Storage{Driver: "sqlite", DSN: filepath.Join(dir, "feedmill.db"), Lease: DefaultLease, Poll: DefaultPoll},
+				Storage:  Storage{Driver: "sqlite", DSN: filepath.Join(dir, "feedmill.db"), Lease: feed.DefaultLease, Poll: DefaultPoll},
 				Schedule: "*/15 * * * *",
 				Fetch: Fetch{
 					Timeout: 30 * time.Second, MaxBody: 10 << 20, Concurrency: 8, PerHost: 2,
 					FullTextLimit: 0, FullTextBudget: time.Minute,
 					MinGap: time.Second, BackoffMax: 24 * time.Hour,
 				},
+				Hub:            defaultHub,
 				TrackingParams: []string{},
 				Sources: []Source{
 					{
@@ -238,9 +242,10 @@ func TestGood(t *testing.T) {
 			file: "aliases.yaml",
 			want: &Config{
 				Server:   Server{Listen: "[::]:8082", BaseURL: "http://localhost:8082", WebSub: "builtin"},
-				Storage:  Storage{Driver: "postgres", DSN: "postgres://feedmill@127.0.0.1/feedmill?sslmode=disable", Lease: DefaultLease, Poll: DefaultPoll},
+				Storage:  Storage{Driver: "postgres", DSN: "postgres://feedmill@127.0.0.1/feedmill?sslmode=disable", Lease: feed.DefaultLease, Poll: DefaultPoll},
 				Schedule: "*/15 * * * *",
 				Fetch:    defaultFetch,
+				Hub:      defaultHub,
 				Sources: []Source{
 					{Name: "one", URL: "http://127.0.0.1:8000/feed.xml", Title: "2024", Categories: []string{"local", "test"}, Retention: 500, Line: 12},
 					{Name: "two", URL: "http://127.0.0.1:8000/feed.xml", Categories: []string{"local", "test"}, Retention: 500, Line: 16},
@@ -324,8 +329,8 @@ func TestReadmeExample(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"full_text_limit", c.Fetch.FullTextLimit, DefaultFullTextLimit},
-		{"full_text_budget", c.Fetch.FullTextBudget, DefaultFullTextBudget},
+		{"full_text_limit", c.Fetch.FullTextLimit, feed.DefaultFullTextLimit},
+		{"full_text_budget", c.Fetch.FullTextBudget, feed.DefaultFullTextBudget},
 		{"full_text", s.FullText, true},
 		{"rewrite field", s.Rewrites[0].Field, feed.FieldTitle},
 		{"priority", s.Priority, 10},
@@ -338,8 +343,8 @@ func TestReadmeExample(t *testing.T) {
 		{"max_age", f.MaxAge, 30 * 24 * time.Hour},
 		{"per_source_limit", f.PerSourceLimit, 0},
 		{"backfill", f.Backfill, DefaultBackfill},
-		{"min_gap", c.Fetch.MinGap, DefaultMinGap},
-		{"backoff_max", c.Fetch.BackoffMax, DefaultBackoffMax},
+		{"min_gap", c.Fetch.MinGap, feed.DefaultMinGap},
+		{"backoff_max", c.Fetch.BackoffMax, feed.DefaultBackoffMax},
 		{"allow_private", c.Fetch.AllowPrivate, false},
 		{"respect_cache", s.IgnoreCache, false},
 	}

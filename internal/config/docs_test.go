@@ -5,6 +5,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -179,5 +180,92 @@ func TestContributingPackageMap(t *testing.T) {
 		if !mapped[dir] {
 			t.Errorf("%s is not in CONTRIBUTING.md's package map: add a row saying what it owns and which changes go there", dir)
 		}
+	}
+}
+
+// Where a comment of the "Every key" reference names a key's default:
+// "(default 30s)", "(default 20, 0..1000)", "(default 1s; 0: none)",
+// "(default 0: no limit)",
+// "# default 127.0.0.1:8080" at the end, or "sqlite (default)" among the
+// choices. A default in words ("default: from listen") is not a value.
+var (
+	defaultInParens = regexp.MustCompile(`\(default ([^\s:;,)]+)[:;,)]`)
+	defaultAtEnd    = regexp.MustCompile(`#\s*default (\S+)\s*$`)
+	defaultChoice   = regexp.MustCompile(`(\S+) \(default\)`)
+	refKey          = regexp.MustCompile(`^(\s*)(- )?([a-z_]+):`)
+)
+
+// TestDocumentedDefaults keeps the defaults docs/configuration.md states
+// equal to those Parse fills in (feed's table and config's own): for every
+// key of the reference whose comment names a default, a file that sets the
+// key to it must parse to the same Config as one that leaves it out. Keys
+// of top-level sections, of a source and of a published feed are checked;
+// those nested deeper (rewrite, items) are not.
+func TestDocumentedDefaults(t *testing.T) {
+	block := yamlExample(t, filepath.Join(repoRoot, "docs", "configuration.md"), "## Every key")
+	const source = "sources:\n  - name: a\n    url: https://a.example/feed\n"
+	const feeds = "feeds:\n  - name: all\n    sources: [\"*\"]\n"
+	var section, sub string // the top-level key the line is in, and its second-level mapping
+	checked := 0
+	for line := range strings.SplitSeq(block, "\n") {
+		m := refKey.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		indent, key := len(m[1]), m[3]
+		switch {
+		case indent == 0:
+			section, sub = key, ""
+		case indent == 2 && m[2] == "":
+			sub = key
+		}
+		var value string
+		for _, re := range []*regexp.Regexp{defaultInParens, defaultAtEnd, defaultChoice} {
+			if v := re.FindStringSubmatch(line); v != nil {
+				value = v[1]
+				break
+			}
+		}
+		if value == "" {
+			continue
+		}
+		var base, set, name string
+		switch {
+		case indent == 0:
+			name, base, set = key, source, key+": "+value+"\n"+source
+		case section == "sources" && indent <= 4:
+			name, base, set = "sources[]."+key, source, source+"    "+key+": "+value+"\n"
+		case section == "feeds" && indent <= 4:
+			name, base, set = "feeds[]."+key, source+feeds, source+feeds+"    "+key+": "+value+"\n"
+		case indent == 2:
+			name, base, set = section+"."+key, source, section+":\n  "+key+": "+value+"\n"+source
+		case indent == 4 && sub != "":
+			name, base, set = section+"."+sub+"."+key, source, section+":\n  "+sub+":\n    "+key+": "+value+"\n"+source
+		default:
+			continue
+		}
+		checked++
+		want, err := Parse([]byte(base), "feeds.yaml")
+		if err != nil {
+			t.Fatalf("%s: the file without the key does not parse: %v", name, err)
+		}
+		got, err := Parse([]byte(set), "feeds.yaml")
+		if err != nil {
+			t.Errorf("%s: the documented default %s does not parse: %v", name, value, err)
+			continue
+		}
+		// Only the value is compared, not where the file put things.
+		for i := range got.Sources {
+			got.Sources[i].Line = want.Sources[i].Line
+		}
+		for i := range got.Feeds {
+			got.Feeds[i].Line = want.Feeds[i].Line
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: docs/configuration.md says its default is %s, but leaving it out gives another config:\nset   %+v\nunset %+v", name, value, got, want)
+		}
+	}
+	if checked < 30 {
+		t.Errorf("only %d documented defaults found in the reference; the comments' form changed?", checked)
 	}
 }

@@ -130,7 +130,7 @@ func (d *decoder) validateFetch(f Fetch) {
 }
 
 // validateHub checks the hub's limits that the file sets; those it leaves
-// out are 0, the hub's defaults.
+// out keep their defaults.
 func (d *decoder) validateHub(h Hub) {
 	for _, l := range []struct {
 		key string

@@ -406,7 +406,7 @@ type Condition int
 // The conditions, in the order Condition tries them: the first that
 // applies is the source's.
 const (
-	NeverFetched Condition = iota // no attempt yet (or none since its URL changed)
+	NeverFetched Condition = iota // no attempt yet, or none at the URL the source has now
 	Gone                          // the feed answered 410 and is not polled any more
 	Paused                        // the last answer was 429 and the wait the server asked for is not over
 	Failing                       // the last attempt failed; retried with backoff
@@ -415,11 +415,25 @@ const (
 	Healthy                       // fetched fine from the configured URL
 )
 
-// Condition says how the source of st is doing at now. Views word the
-// conditions, and may fold some together (a 429 pause is a failure too).
-func (st SourceState) Condition(now time.Time) Condition {
+// For returns what st says about the source as it is configured now, at
+// url. A state recorded under another URL (the config pointed the source
+// elsewhere since, or an old feedmill stored none) belongs to that URL:
+// its validators, moves, failures, errors and times say nothing about the
+// new one, which is fetched at once as if never fetched. Only the count
+// of stored items stays: the items stay with the source.
+func (st SourceState) For(url string) SourceState {
+	if st.URL == url {
+		return st
+	}
+	return SourceState{Name: st.Name, URL: url, ItemCount: st.ItemCount}
+}
+
+// Condition says how the source configured at url is doing at now, by
+// what st recorded for that URL (see For). Views word the conditions, and
+// may fold some together (a 429 pause is a failure too).
+func (st SourceState) Condition(url string, now time.Time) Condition {
 	switch {
-	case st.LastFetch.IsZero():
+	case st.URL != url || st.LastFetch.IsZero():
 		return NeverFetched
 	case st.Gone:
 		return Gone

@@ -82,7 +82,8 @@ func TestItemDates(t *testing.T) {
 
 func TestCondition(t *testing.T) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	fetched := SourceState{LastFetch: now.Add(-time.Minute), LastStatus: 200}
+	const url = "https://blog.example/feed"
+	fetched := SourceState{URL: url, LastFetch: now.Add(-time.Minute), LastStatus: 200}
 	with := func(f func(*SourceState)) SourceState { st := fetched; f(&st); return st }
 	tests := []struct {
 		name string
@@ -101,10 +102,26 @@ func TestCondition(t *testing.T) {
 		{"failing", with(func(s *SourceState) { s.LastStatus, s.LastError = 500, "HTTP 500" }), Failing},
 		{"moved", with(func(s *SourceState) { s.Moved = "https://new.example/feed" }), Moved},
 		{"discovered", with(func(s *SourceState) { s.Discovered = "https://site.example/feed" }), Discovered},
+		{"recorded under an old url", with(func(s *SourceState) { s.URL = "https://blog.example/old" }), NeverFetched},
+		{"gone under an old url", with(func(s *SourceState) { s.URL, s.Gone = "https://blog.example/old", true }), NeverFetched},
+		{"recorded under no url (before feedmill stored it)", with(func(s *SourceState) { s.URL = "" }), NeverFetched},
 	}
 	for _, tc := range tests {
-		if got := tc.st.Condition(now); got != tc.want {
+		if got := tc.st.Condition(url, now); got != tc.want {
 			t.Errorf("%s: Condition = %d, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestStateFor(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	st := SourceState{Name: "blog", URL: "https://blog.example/old", LastFetch: now, LastSuccess: now, Gone: true,
+		Failures: 2, LastError: "410 Gone", Validators: Validators{ETag: `"x"`}, ItemCount: 7}
+	if got := st.For(st.URL); got != st {
+		t.Errorf("For(its own url) = %+v, want the state unchanged", got)
+	}
+	want := SourceState{Name: "blog", URL: "https://blog.example/new", ItemCount: 7}
+	if got := st.For("https://blog.example/new"); got != want {
+		t.Errorf("For(a new url) = %+v, want %+v", got, want)
 	}
 }

@@ -32,15 +32,11 @@ import (
 	"github.com/feedmill/feedmill/internal/feed"
 )
 
-// Defaults applied by New to zero fields of Options.
-const (
-	DefaultTimeout      = 30 * time.Second
-	DefaultMaxBody      = 10 << 20
-	DefaultMaxRedirects = 5
-	DefaultConcurrency  = 8
-	DefaultPerHost      = 2
-	DefaultMinGap       = time.Second
-)
+// DefaultMaxRedirects is how many redirects a Fetch follows when
+// Options.MaxRedirects is zero. The other zero fields of Options take
+// feed's defaults (feed.DefaultFetchTimeout and the rest), those of
+// feeds.yaml.
+const DefaultMaxRedirects = 5
 
 // Transport-level bounds. They are not options because the overall Timeout
 // already bounds every request; these only make a dead server fail early and
@@ -68,7 +64,8 @@ var ErrTooLarge = errors.New("response body too large")
 // nothing a parser could make of it, and storing "no items" would be wrong.
 var errEmptyBody = errors.New("empty response body")
 
-// Options configures a Client. Zero fields take the defaults above.
+// Options configures a Client. Zero fields take the defaults of feeds.yaml
+// (feed.DefaultFetchTimeout and the rest), except MinGap.
 type Options struct {
 	// UserAgent is sent with every request; by default
 	// "feedmill/<Version> (+https://github.com/feedmill/feedmill)".
@@ -95,8 +92,9 @@ type Options struct {
 	PerHost int
 	// MinGap is the least time between the starts of two requests to one
 	// host name, whichever method sends them; the redirects one fetch
-	// follows are part of it and are not spaced. Zero means
-	// DefaultMinGap; a negative value means no spacing. Like the
+	// follows are part of it and are not spaced. Zero (or less) means no
+	// spacing, as fetch.min_gap: 0 does; the config passes its default,
+	// feed.DefaultMinGap, when the file sets none. Like the
 	// concurrency slots, the wait is queueing time, bounded by the
 	// caller's context and not by Timeout.
 	MinGap time.Duration
@@ -124,10 +122,10 @@ func (o Options) withDefaults() Options {
 		o.UserAgent = "feedmill/" + o.Version + " (+https://github.com/feedmill/feedmill)"
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
+		o.Timeout = feed.DefaultFetchTimeout
 	}
 	if o.MaxBody <= 0 {
-		o.MaxBody = DefaultMaxBody
+		o.MaxBody = feed.DefaultMaxBody
 	}
 	switch {
 	case o.MaxRedirects == 0:
@@ -136,13 +134,10 @@ func (o Options) withDefaults() Options {
 		o.MaxRedirects = 0
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = DefaultConcurrency
+		o.Concurrency = feed.DefaultConcurrency
 	}
 	if o.PerHost <= 0 {
-		o.PerHost = DefaultPerHost
-	}
-	if o.MinGap == 0 {
-		o.MinGap = DefaultMinGap
+		o.PerHost = feed.DefaultPerHost
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

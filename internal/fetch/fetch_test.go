@@ -44,9 +44,6 @@ func newClient(t *testing.T, opts Options) *Client {
 	if opts.Timeout == 0 {
 		opts.Timeout = time.Minute // a safety net, never what a test waits for
 	}
-	if opts.MinGap == 0 {
-		opts.MinGap = -1
-	}
 	c := New(opts)
 	c.proxy = nil
 	t.Cleanup(c.CloseIdleConnections)

@@ -120,30 +120,29 @@ func TestFetchMinGapIsPerHost(t *testing.T) {
 	}
 }
 
-// TestFetchMinGapNegativeMeansNone stops the limiter's clock: any gap at
-// all would then never pass, and the fetches would wait until the safety
-// net ends them.
-func TestFetchMinGapNegativeMeansNone(t *testing.T) {
-	arr := &arrivalServer{}
-	srv := newServer(t, arr.handler)
-	c := newClient(t, Options{MinGap: -1})
-	frozen := time.Now()
-	c.hosts.now = func() time.Time { return frozen }
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	for range 5 {
-		if _, err := c.Fetch(ctx, srv.URL, feed.Validators{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n := len(arr.times("127.0.0.1")); n != 5 {
-		t.Errorf("server saw %d requests, want 5", n)
-	}
-}
-
-func TestFetchMinGapDefault(t *testing.T) {
-	if got := (Options{}).withDefaults().MinGap; got != DefaultMinGap || DefaultMinGap != time.Second {
-		t.Errorf("default MinGap = %v, want 1s", got)
+// TestFetchMinGapZeroMeansNone stops the limiter's clock: any gap at all
+// would then never pass, and the fetches would wait until the safety net
+// ends them. Zero means no gap, as fetch.min_gap: 0 does in feeds.yaml;
+// the default gap is the config's to pass.
+func TestFetchMinGapZeroMeansNone(t *testing.T) {
+	for _, gap := range []time.Duration{0, -1} {
+		t.Run(gap.String(), func(t *testing.T) {
+			arr := &arrivalServer{}
+			srv := newServer(t, arr.handler)
+			c := newClient(t, Options{MinGap: gap})
+			frozen := time.Now()
+			c.hosts.now = func() time.Time { return frozen }
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			for range 5 {
+				if _, err := c.Fetch(ctx, srv.URL, feed.Validators{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := len(arr.times("127.0.0.1")); n != 5 {
+				t.Errorf("server saw %d requests, want 5", n)
+			}
+		})
 	}
 }
 

@@ -151,11 +151,9 @@ func (b *itemBuilder) content(gi *gofeed.Item, entry *atom.Entry, jsonItem *gjso
 	return b.n.htmlOrText(gi.Content, b.base, page)
 }
 
-// cleanDates applies the date rules: UTC; dates before 1995 (the Unix epoch
-// and other placeholders broken feeds send) are missing; dates more than a
-// day after now are missing too, which clamps them to the first-seen time
-// the store assigns and then keeps (clamping to now here would move the
-// date on every fetch); an update never precedes publication.
+// cleanDates applies the date rules: feed.SaneDate's (UTC; a placeholder
+// before 1995 or a date more than a day after now is missing), and an
+// update never precedes publication.
 func cleanDates(pub, upd *time.Time, now time.Time) (time.Time, time.Time) {
 	p, u := cleanDate(pub, now), cleanDate(upd, now)
 	if !p.IsZero() && !u.IsZero() && u.Before(p) {
@@ -177,23 +175,12 @@ func atomUpdated(it *rss.Item) *time.Time {
 	return nil
 }
 
-var (
-	earliestDate = time.Date(1995, time.January, 1, 0, 0, 0, 0, time.UTC)
-	futureSlack  = 24 * time.Hour
-)
-
+// cleanDate is feed.SaneDate of a date gofeed may not have found.
 func cleanDate(t *time.Time, now time.Time) time.Time {
-	if t == nil || t.IsZero() {
+	if t == nil {
 		return time.Time{}
 	}
-	d := t.UTC()
-	switch {
-	case d.Before(earliestDate):
-		return time.Time{}
-	case d.After(now.Add(futureSlack)):
-		return time.Time{}
-	}
-	return d
+	return feed.SaneDate(*t, now)
 }
 
 // enclosures returns the item's enclosures with absolute http(s) URLs, a

@@ -102,10 +102,6 @@ func CleanDate(t, now time.Time) time.Time { return cleanDate(&t, now) }
 // update never precedes publication.
 func CleanDates(pub, upd, now time.Time) (time.Time, time.Time) { return cleanDates(&pub, &upd, now) }
 
-// PlaceholderDate reports whether t is before 1995, the Unix epoch and
-// other placeholders broken publishers send: such a date is missing.
-func PlaceholderDate(t time.Time) bool { return t.Before(earliestDate) }
-
 // CleanText turns text that may hold markup into inert plain text (see
 // Normalize's titles).
 func CleanText(s string) string { return cleanText(s) }

@@ -13,14 +13,9 @@ import (
 	"github.com/feedmill/feedmill/internal/normalize"
 )
 
-// Defaults for the full-text step.
-const (
-	DefaultFullTextLimit  = 20
-	DefaultFullTextBudget = 60 * time.Second
-	// articleRetry is how long a page that could not be fetched or
-	// extracted is left alone before it is tried again.
-	articleRetry = 24 * time.Hour
-)
+// articleRetry is how long a page that could not be fetched or extracted
+// is left alone before it is tried again.
+const articleRetry = 24 * time.Hour
 
 // articleCache keeps extractions of article pages, so a page is fetched once
 // per item and rules, not on every refresh.
@@ -136,10 +131,10 @@ func (r *Refresher) extract(ctx context.Context, src feed.Source, url, rules, ha
 	a.Published, a.Updated, a.Author = art.Published, art.Updated, art.Author
 	// A page dated more than a day ahead has a wrong clock or a template
 	// bug: such a date counts as none, as in feeds.
-	if limit := now.Add(24 * time.Hour); a.Published.After(limit) {
+	if feed.DateTooFarAhead(a.Published, now) {
 		a.Published = time.Time{}
 	}
-	if limit := now.Add(24 * time.Hour); a.Updated.After(limit) {
+	if feed.DateTooFarAhead(a.Updated, now) {
 		a.Updated = time.Time{}
 	}
 	return a

@@ -25,11 +25,6 @@ type Coordinator interface {
 	ReleaseKey(ctx context.Context, owner, key string) error
 }
 
-// DefaultLease is how long an instance holds a source it refreshes before
-// another instance may assume it died and take the source over. It must
-// exceed the longest refresh: the fetch timeout plus the full-text budget.
-const DefaultLease = 5 * time.Minute
-
 // otherInstance is the Skipped reason of a source another instance holds.
 const otherInstance = "refreshed by another instance"
 

@@ -19,7 +19,7 @@ func coordinatedPair(t *testing.T, sources []feed.Source, lease time.Duration) (
 	_, fx = newRefresher(t, sources, Options{}) // for its store and clock
 	mk := func(owner string) *Refresher {
 		r, err := New(sources, testClient(5*time.Second), scrape.New(normalize.New(normalize.Options{}), nil), fx.store,
-			Options{Coordinator: fx.store, Owner: owner, Lease: lease, Now: fx.clock.Now, Workers: 4})
+			Options{Coordinator: fx.store, Owner: owner, Lease: lease, Now: fx.clock.Now, Workers: 4, FullTextLimit: feed.DefaultFullTextLimit})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,7 +193,7 @@ func TestTakeoverFindsStateStored(t *testing.T) {
 	var afterDeath []Result
 	mk := func(owner string, onResult func(Result)) *Refresher {
 		r, err := New([]feed.Source{src}, testClient(5*time.Second), scrape.New(normalize.New(normalize.Options{}), nil), fx.store,
-			Options{Coordinator: fx.store, Owner: owner, Lease: lease, Now: fx.clock.Now, Workers: 4, OnResult: onResult})
+			Options{Coordinator: fx.store, Owner: owner, Lease: lease, Now: fx.clock.Now, Workers: 4, OnResult: onResult, FullTextLimit: feed.DefaultFullTextLimit})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,7 +247,7 @@ func TestCoordinatedCycles(t *testing.T) {
 	var rs []*Refresher
 	for i := range 3 {
 		r, err := New(sources, testClient(5*time.Second), scrape.New(normalize.New(normalize.Options{}), nil), fx.store,
-			Options{Coordinator: fx.store, Owner: fmt.Sprintf("instance-%d", i), Lease: time.Minute, Now: fx.clock.Now, Workers: 2})
+			Options{Coordinator: fx.store, Owner: fmt.Sprintf("instance-%d", i), Lease: time.Minute, Now: fx.clock.Now, Workers: 2, FullTextLimit: feed.DefaultFullTextLimit})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -152,6 +152,24 @@ func TestFullTextBudget(t *testing.T) {
 	}
 }
 
+// TestFullTextLimitZeroFetchesNone: full_text_limit: 0 fetches no article
+// page, as documented, rather than falling back to the default.
+func TestFullTextLimitZeroFetchesNone(t *testing.T) {
+	s := newNewsSite(t, 3, 2, 1)
+	src := feed.Source{Name: "news", URL: s.URL + "/feed", Schedule: "@hourly", FullText: true}
+	fixture, fx := newRefresher(t, nil, Options{})
+	r, err := New([]feed.Source{src}, fixture.fetch, fixture.parse, fx.store, Options{Now: fx.clock.Now, FullTextLimit: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := r.RefreshOne(t.Context(), src); res.Err != nil || res.New != 3 {
+		t.Fatalf("refresh: %+v", res)
+	}
+	if n := s.pages.Load(); n != 0 {
+		t.Errorf("%d pages fetched with a limit of 0, want none", n)
+	}
+}
+
 func TestFullTextSkippedForFullFeeds(t *testing.T) {
 	s := newNewsSite(t, 3, 2, 1)
 	s.full = true
@@ -179,7 +197,7 @@ func TestChangedRulesReextract(t *testing.T) {
 	// The user adds a rule; the feed itself has not changed.
 	ruled := src
 	ruled.Content = feed.ContentRules{Select: "article", Remove: []string{".appeal", "h1"}}
-	r2, err := New([]feed.Source{ruled}, r.fetch, r.parse, fx.store, Options{Now: fx.clock.Now})
+	r2, err := New([]feed.Source{ruled}, r.fetch, r.parse, fx.store, Options{Now: fx.clock.Now, FullTextLimit: feed.DefaultFullTextLimit})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,10 +15,6 @@ import (
 	"github.com/feedmill/feedmill/internal/normalize"
 )
 
-// DefaultBackoffMax caps the wait between two attempts of a failing source
-// when Options.BackoffMax is zero.
-const DefaultBackoffMax = 24 * time.Hour
-
 const (
 	// maxServerWait bounds every wait a server or a feed asks for
 	// (Cache-Control, Expires, <ttl>, sy:updatePeriod, skipHours,

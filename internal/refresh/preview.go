@@ -46,9 +46,8 @@ func (r *Refresher) Preview(ctx context.Context, name string, n int) (*Preview, 
 	if err != nil {
 		return nil, err
 	}
-	if st.URL != src.URL {
-		st = feed.SourceState{Name: name, URL: src.URL}
-	}
+	st = st.For(src.URL)
+	st.Name = name
 	st.Validators = feed.Validators{}
 	got, err := r.fetchFeed(ctx, src, &st, now)
 	if err != nil {

@@ -76,7 +76,7 @@ func TestHangingSourceIsRecorded(t *testing.T) {
 	}
 	st := mustState(t, fx, "slow")
 	sched := r.schedules["slow"]
-	wantNext := sched.At(at.Add(backoff(sched.period, DefaultBackoffMax, 1, "slow")))
+	wantNext := sched.At(at.Add(backoff(sched.period, feed.DefaultBackoffMax, 1, "slow")))
 	switch {
 	case st.Failures != 1:
 		t.Errorf("stored failures %d, want 1", st.Failures)
@@ -88,8 +88,8 @@ func TestHangingSourceIsRecorded(t *testing.T) {
 		t.Errorf("stored next fetch %v, want the backoff's %v", st.NextFetch, wantNext)
 	case st.Validators.ETag != `"v1"`:
 		t.Errorf("stored validators %+v, want those of the last good body", st.Validators)
-	case st.Condition(at) != feed.Failing:
-		t.Errorf("condition %v, want failing", st.Condition(at))
+	case st.Condition(st.URL, at) != feed.Failing:
+		t.Errorf("condition %v, want failing", st.Condition(st.URL, at))
 	}
 
 	// Nothing is fetched before the backoff is over, then conditionally.

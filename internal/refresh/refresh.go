@@ -67,8 +67,10 @@ type Options struct {
 	// many. It is how the publisher learns to re-render.
 	OnChange func(ctx context.Context)
 	// FullTextLimit caps the article pages fetched per refresh of a
-	// source (default DefaultFullTextLimit); FullTextBudget caps the time
-	// they take (default DefaultFullTextBudget).
+	// source; 0 fetches none, as fetch.full_text_limit: 0 does (the
+	// config passes its default, feed.DefaultFullTextLimit, when the file
+	// sets none). FullTextBudget caps the time they take (default
+	// feed.DefaultFullTextBudget).
 	FullTextLimit  int
 	FullTextBudget time.Duration
 	// OnHub is called after a successful full fetch of a source whose feed
@@ -77,7 +79,7 @@ type Options struct {
 	// asks for it.
 	OnHub func(ctx context.Context, source, hub, topic string)
 	// BackoffMax caps the wait between two attempts of a failing source
-	// (default DefaultBackoffMax). The wait starts at the source's normal
+	// (default feed.DefaultBackoffMax). The wait starts at the source's normal
 	// interval and doubles with every consecutive failure.
 	BackoffMax time.Duration
 	// OnResult, when set, is told the outcome of every refresh of a
@@ -86,7 +88,7 @@ type Options struct {
 	// Coordinator, when set, shares the sources with other instances on
 	// the same store: a source is refreshed by the one instance holding
 	// its lease, Owner names this instance (unique among them) and Lease
-	// is how long a lease lasts (default DefaultLease).
+	// is how long a lease lasts (default feed.DefaultLease).
 	Coordinator Coordinator
 	Owner       string
 	Lease       time.Duration
@@ -201,19 +203,16 @@ func New(sources []feed.Source, f fetcher, p parser, s itemStore, opts Options) 
 		swept:          make(map[string]bool),
 	}
 	if r.lease <= 0 {
-		r.lease = DefaultLease
+		r.lease = feed.DefaultLease
 	}
 	if r.coord != nil && r.owner == "" {
 		return nil, errors.New("refresh: a coordinated refresher needs an owner name")
 	}
 	if r.backoffMax <= 0 {
-		r.backoffMax = DefaultBackoffMax
-	}
-	if r.fullTextLimit <= 0 {
-		r.fullTextLimit = DefaultFullTextLimit
+		r.backoffMax = feed.DefaultBackoffMax
 	}
 	if r.fullTextBudget <= 0 {
-		r.fullTextBudget = DefaultFullTextBudget
+		r.fullTextBudget = feed.DefaultFullTextBudget
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -311,11 +310,9 @@ func (r *Refresher) due(ctx context.Context, src feed.Source) (bool, error) {
 		return true, err
 	}
 	now := r.now().UTC()
-	if st.URL != src.URL {
-		// What is known about the old URL (validators, moves, gone)
-		// belongs to it; the new one is fetched at once.
-		st = feed.SourceState{Name: src.Name, URL: src.URL}
-	}
+	// What is known about an old URL (validators, moves, gone) belongs
+	// to it; the new one is fetched at once.
+	st = st.For(src.URL)
 	if _, _, paused := r.hostPause(st.FetchURL(src.URL), now); paused {
 		return false, nil
 	}

@@ -95,6 +95,11 @@ func newRefresher(t *testing.T, sources []feed.Source, opts Options) (*Refresher
 	if opts.Now == nil {
 		opts.Now = fx.clock.Now
 	}
+	if opts.FullTextLimit == 0 {
+		// The config's default, which it passes when the file sets none;
+		// a test of 0 calls New itself.
+		opts.FullTextLimit = feed.DefaultFullTextLimit
+	}
 	r, err := New(sources, testClient(5*time.Second), scrape.New(normalize.New(normalize.Options{}), nil), st, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -261,8 +266,8 @@ func TestRunFiresOnScheduleAndStops(t *testing.T) {
 		OnChange: func(context.Context) { changed <- struct{}{} },
 	})
 	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
 
 	select {
 	case <-changed: // the first pass stored the item and told the publisher
@@ -278,10 +283,7 @@ func TestRunFiresOnScheduleAndStops(t *testing.T) {
 	}
 	cancel()
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run returned %v", err)
-		}
+	case <-done:
 	case <-time.After(time.Minute):
 		t.Fatal("Run did not return after cancel")
 	}

@@ -14,8 +14,10 @@ import (
 // Run refreshes every due source at once, then each source on its own
 // schedule, skipping the runs before its next planned attempt, until ctx
 // is cancelled. It returns after in-flight refreshes have
-// seen the cancellation and finished.
-func (r *Refresher) Run(ctx context.Context) error {
+// seen the cancellation and finished. It has no error to return: each
+// source's failure is its own, recorded in its state, reported to
+// OnResult and logged, and never stops the others.
+func (r *Refresher) Run(ctx context.Context) {
 	// Changes found by scheduled jobs are coalesced into OnChange calls by
 	// one loop: a burst of sources finishing together costs one re-render.
 	changed := make(chan struct{}, 1)
@@ -69,7 +71,6 @@ func (r *Refresher) Run(ctx context.Context) error {
 	<-c.Stop().Done() // waits for running jobs, which see ctx cancelled
 	r.sweeping.Wait()
 	<-loopDone
-	return nil
 }
 
 // scheduled is the job of a cron tick of src: cron ticks on the plain

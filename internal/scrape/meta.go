@@ -12,6 +12,8 @@ import (
 	"github.com/feedmill/feedmill/internal/normalize"
 	nethtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/feedmill/feedmill/internal/feed"
 )
 
 // Meta is what an article page says about itself in its markup, for
@@ -249,11 +251,11 @@ func readMeta(doc *nethtml.Node, base, page *url.URL) Meta {
 }
 
 // metaDate parses a date a page gives about itself, dropping those before
-// 1995 as placeholders (normalize.PlaceholderDate, Normalize's rule; the future is judged later, by
+// 1995 as placeholders (feed.DateTooEarly; the future is judged later, by
 // whoever has a clock).
 func metaDate(s string) time.Time {
 	t := parseDate(s, "")
-	if normalize.PlaceholderDate(t) {
+	if feed.DateTooEarly(t) {
 		return time.Time{}
 	}
 	return t

@@ -486,21 +486,22 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		h.Status, code = "store unavailable", http.StatusServiceUnavailable
 	}
 	byName := s.stateIndex(sts)
+	now := time.Now()
 	for _, src := range s.opts.Sources {
-		st, ok := byName[src.Name]
-		switch {
-		case !ok || st.LastFetch.IsZero():
+		st := byName[src.Name]
+		switch st.Condition(src.URL, now) {
+		case feed.NeverFetched:
 			h.Never++
-		case st.Gone:
+		case feed.Gone:
 			h.Gone++
-		case st.LastError != "":
+		case feed.Paused, feed.Failing:
 			h.Failing++
 		}
 		h.Items += st.ItemCount
 		if st.LastSuccess.After(h.LastSeen) {
 			h.LastSeen = st.LastSuccess
 		}
-		if sh, ok := attention(src, st); ok {
+		if sh, ok := attention(src, st, now); ok {
 			h.Attention = append(h.Attention, sh)
 		}
 	}
@@ -517,9 +518,10 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // attention describes a source that needs an operator's eye, and reports
-// false for one that is simply fine (or not fetched yet).
-func attention(src feed.Source, st feed.SourceState) (sourceHealth, bool) {
-	if st.LastError == "" && !st.Gone && st.Moved == "" && st.Discovered == "" {
+// false for one that is simply fine (or not fetched yet at its URL).
+func attention(src feed.Source, st feed.SourceState, now time.Time) (sourceHealth, bool) {
+	switch st.Condition(src.URL, now) {
+	case feed.Healthy, feed.NeverFetched:
 		return sourceHealth{}, false
 	}
 	sh := sourceHealth{
@@ -552,17 +554,27 @@ func (s *Server) configProblems() []string {
 	return s.opts.ConfigProblems()
 }
 
-// stateIndex indexes the stored states by source name, with what they say
-// about URLs redacted for showing: where a source moved or which feed its
-// page advertises keeps the credentials it is fetched with, and an error
-// stored before its redaction may name them.
+// stateIndex indexes the stored states of the configured sources by name,
+// each as it stands for the source's URL now (feed.SourceState.For: what
+// was recorded under an old URL is not shown), with what they say about
+// URLs redacted for showing: where a source moved or which feed its page
+// advertises keeps the credentials it is fetched with, and an error stored
+// before its redaction may name them. The URLs are compared redacted, as
+// the server keeps them: a URL whose only change is a secret counts as
+// the same one until the refresh it makes due at once records it.
 func (s *Server) stateIndex(sts []feed.SourceState) map[string]feed.SourceState {
-	m := make(map[string]feed.SourceState, len(sts))
+	stored := make(map[string]feed.SourceState, len(sts))
 	red := s.opts.Redactor
 	for _, st := range sts {
 		st.URL, st.Moved, st.Discovered = red.URL(st.URL), red.URL(st.Moved), red.URL(st.Discovered)
 		st.LastError = red.Text(st.LastError)
-		m[st.Name] = st
+		stored[st.Name] = st
+	}
+	m := make(map[string]feed.SourceState, len(s.opts.Sources))
+	for _, src := range s.opts.Sources {
+		if st, ok := stored[src.Name]; ok {
+			m[src.Name] = st.For(src.URL)
+		}
 	}
 	return m
 }

@@ -188,8 +188,8 @@ func TestFeedResponses(t *testing.T) {
 func TestIndexPage(t *testing.T) {
 	now := time.Now()
 	ts := newTestServer(t, fixedStates{states: []feed.SourceState{
-		{Name: "blog", LastFetch: now.Add(-5 * time.Minute), LastSuccess: now.Add(-5 * time.Minute), NextFetch: now.Add(10 * time.Minute), LastStatus: 200, ItemCount: 3, FeedTitle: "The Blog", FeedLink: "https://blog.example/"},
-		{Name: "broken", LastFetch: now, LastError: `fetch https://broken.example/feed: <script>alert(1)</script> connection refused`},
+		{Name: "blog", URL: "https://blog.example/feed", LastFetch: now.Add(-5 * time.Minute), LastSuccess: now.Add(-5 * time.Minute), NextFetch: now.Add(10 * time.Minute), LastStatus: 200, ItemCount: 3, FeedTitle: "The Blog", FeedLink: "https://blog.example/"},
+		{Name: "broken", URL: "https://broken.example/feed", LastFetch: now, LastError: `fetch https://broken.example/feed: <script>alert(1)</script> connection refused`},
 	}})
 	resp, body := do(t, "GET", ts.URL+"/")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
@@ -232,8 +232,8 @@ func TestFeedPage(t *testing.T) {
 func TestHealthz(t *testing.T) {
 	now := time.Now()
 	ts := newTestServer(t, fixedStates{states: []feed.SourceState{
-		{Name: "blog", LastFetch: now, LastSuccess: now, ItemCount: 3},
-		{Name: "broken", LastFetch: now, LastError: "boom", ItemCount: 2},
+		{Name: "blog", URL: "https://blog.example/feed", LastFetch: now, LastSuccess: now, ItemCount: 3},
+		{Name: "broken", URL: "https://broken.example/feed", LastFetch: now, LastError: "boom", ItemCount: 2},
 	}})
 	resp, body := do(t, "GET", ts.URL+"/healthz")
 	if resp.StatusCode != 200 {
@@ -286,44 +286,44 @@ func TestSourceStatus(t *testing.T) {
 	}{
 		{
 			name:   "healthy",
-			state:  feed.SourceState{Name: "blog", LastFetch: now.Add(-time.Minute), LastSuccess: now.Add(-time.Minute), NextFetch: now.Add(59 * time.Minute), LastStatus: 200},
+			state:  feed.SourceState{Name: "blog", URL: src.URL, LastFetch: now.Add(-time.Minute), LastSuccess: now.Add(-time.Minute), NextFetch: now.Add(59 * time.Minute), LastStatus: 200},
 			want:   []string{`<span class="ok">ok</span> <span class="muted">(200)</span>`, "in 58m", "1m ago"},
 			reject: []string{"failing", "backing off", "gone", "Moved permanently", "autodiscovery"},
 		},
 		{
 			name: "first failure",
-			state: feed.SourceState{Name: "blog", LastFetch: now, NextFetch: now.Add(61 * time.Minute), LastStatus: 500, Failures: 1,
+			state: feed.SourceState{Name: "blog", URL: src.URL, LastFetch: now, NextFetch: now.Add(61 * time.Minute), LastStatus: 500, Failures: 1,
 				LastError: "fetch https://blog.example/feed: 500 Internal Server Error"},
 			want:   []string{`<span class="err">failing</span><br>`, "500 Internal Server Error", "in 1h00m", "backing off after 1 failure<"},
 			reject: []string{"attempts in a row", `class="ok"`},
 		},
 		{
 			name: "backing off",
-			state: feed.SourceState{Name: "blog", LastFetch: now.Add(-2 * time.Hour), LastSuccess: now.Add(-72 * time.Hour), NextFetch: now.Add(6*time.Hour + 30*time.Second),
+			state: feed.SourceState{Name: "blog", URL: src.URL, LastFetch: now.Add(-2 * time.Hour), LastSuccess: now.Add(-72 * time.Hour), NextFetch: now.Add(6*time.Hour + 30*time.Second),
 				Failures: 4, LastError: "fetch https://blog.example/feed: connection refused"},
 			want: []string{"failing", "(4 attempts in a row)", "connection refused", "in 6h00m", "backing off after 4 failures", "last success 3d ago"},
 		},
 		{
 			name: "gone",
-			state: feed.SourceState{Name: "blog", LastFetch: now, NextFetch: now.Add(time.Hour), LastStatus: 410, Gone: true, Failures: 1,
+			state: feed.SourceState{Name: "blog", URL: src.URL, LastFetch: now, NextFetch: now.Add(time.Hour), LastStatus: 410, Gone: true, Failures: 1,
 				LastError: "410 Gone: the feed was removed; update or delete the source"},
 			want:   []string{`<span class="err">gone</span> <span class="muted">(410)</span>`, "It is not polled any more: update its url in feeds.yaml, or delete the source.", "not polled"},
 			reject: []string{"in 59m", "in 1h", "backing off", "failing"},
 		},
 		{
 			name:  "moved",
-			state: feed.SourceState{Name: "blog", LastFetch: now, LastSuccess: now, NextFetch: now.Add(time.Hour), LastStatus: 200, Moved: "https://new.example/feed.xml"},
+			state: feed.SourceState{Name: "blog", URL: src.URL, LastFetch: now, LastSuccess: now, NextFetch: now.Add(time.Hour), LastStatus: 200, Moved: "https://new.example/feed.xml"},
 			want: []string{`<span class="ok">ok</span>`,
 				`Moved permanently to <a href="https://new.example/feed.xml"><code>https://new.example/feed.xml</code></a>, where it is fetched now: set this url in feeds.yaml.`},
 		},
 		{
 			name:  "discovered",
-			state: feed.SourceState{Name: "blog", LastFetch: now, LastSuccess: now, LastStatus: 200, Discovered: "https://blog.example/index.rss"},
+			state: feed.SourceState{Name: "blog", URL: src.URL, LastFetch: now, LastSuccess: now, LastStatus: 200, Discovered: "https://blog.example/index.rss"},
 			want:  []string{`its feed, found by autodiscovery, is <a href="https://blog.example/index.rss"><code>https://blog.example/index.rss</code></a>`},
 		},
 		{
 			name:   "hostile moved url",
-			state:  feed.SourceState{Name: "blog", LastFetch: now, Moved: `javascript:alert(1)//"><script>x</script>`},
+			state:  feed.SourceState{Name: "blog", URL: src.URL, LastFetch: now, Moved: `javascript:alert(1)//"><script>x</script>`},
 			want:   []string{`href="#ZgotmplZ"`, "&lt;script&gt;"},
 			reject: []string{"<script>", `href="javascript:`},
 		},
@@ -434,5 +434,58 @@ func TestStarted(t *testing.T) {
 	_, body := do(t, "GET", srv.URL+"/healthz")
 	if !strings.Contains(body, `"uptime": "1h30m0s"`) {
 		t.Errorf("healthz uptime is not the daemon's:\n%s", body)
+	}
+}
+
+// TestStateUnderOldURL: what the store recorded under the URL a source had
+// before its config changed (or under none, by a feedmill that did not
+// record it) is not the source's condition now, on every view: the status
+// page, status.json and /healthz all show it as never fetched at its new
+// URL, as the refresher treats it, and /healthz gives no advice about it.
+// Its stored items still count.
+func TestStateUnderOldURL(t *testing.T) {
+	now := time.Now()
+	sources := []feed.Source{
+		{Name: "fixed", URL: "https://fixed.example/new.xml"},
+		{Name: "relinked", URL: "https://relinked.example/feed"},
+		{Name: "unrecorded", URL: "https://unrecorded.example/feed"},
+		{Name: "fine", URL: "https://fine.example/feed"},
+	}
+	srv := httptest.NewServer(New(Options{BaseURL: "http://feeds.example", Sources: sources}, fixedSnapshots{}, fixedStates{states: []feed.SourceState{
+		{Name: "fixed", URL: "https://fixed.example/old.xml", LastFetch: now, NextFetch: now.Add(time.Hour), LastStatus: 410, Gone: true,
+			LastError: "410 Gone: the feed was removed; update or delete the source", ItemCount: 9},
+		{Name: "relinked", URL: "https://relinked.example/old", LastFetch: now, NextFetch: now.Add(time.Hour), LastStatus: 500, Failures: 3, LastError: "HTTP 500"},
+		{Name: "unrecorded", LastFetch: now, LastSuccess: now, LastStatus: 200, Moved: "https://elsewhere.example/feed"},
+		{Name: "fine", URL: "https://fine.example/feed", LastFetch: now, LastSuccess: now, LastStatus: 200, ItemCount: 1},
+	}}))
+	defer srv.Close()
+
+	_, body := do(t, "GET", srv.URL+"/healthz")
+	var h health
+	if err := json.Unmarshal([]byte(body), &h); err != nil {
+		t.Fatalf("%v\n%s", err, body)
+	}
+	if h.Never != 3 || h.Gone != 0 || h.Failing != 0 || h.Items != 10 || len(h.Attention) != 0 {
+		t.Errorf("healthz: never %d gone %d failing %d items %d attention %+v; want 3 0 0 10 none", h.Never, h.Gone, h.Failing, h.Items, h.Attention)
+	}
+
+	_, body = do(t, "GET", srv.URL+"/status.json")
+	var doc statusDoc
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, body)
+	}
+	want := map[string]string{"fixed": statusNever, "relinked": statusNever, "unrecorded": statusNever, "fine": statusOK}
+	for _, row := range doc.Sources {
+		if row.Status != want[row.Name] || (row.Name != "fine" && (row.Error != "" || row.Failures != 0 || row.Gone || row.Moved != "")) {
+			t.Errorf("status.json %s: status %q error %q failures %d gone %v moved %q; want %s and nothing of the old URL",
+				row.Name, row.Status, row.Error, row.Failures, row.Gone, row.Moved, want[row.Name])
+		}
+	}
+
+	_, body = do(t, "GET", srv.URL+"/sources/fixed")
+	for _, bad := range []string{"410", "not polled", "update its url"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("the page of a source whose url was changed still says %q of the old one", bad)
+		}
 	}
 }

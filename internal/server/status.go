@@ -54,10 +54,10 @@ var statusLabels = []struct{ status, label string }{
 	{statusDiscovered, "discovered"}, {statusNever, "never fetched"},
 }
 
-// sourceStatus gives a source's status word at now: its feed.Condition,
-// a 429 pause shown as the failure it is.
-func sourceStatus(st feed.SourceState, now time.Time) string {
-	switch st.Condition(now) {
+// sourceStatus gives the status word at now of the source configured at
+// url: its feed.Condition, a 429 pause shown as the failure it is.
+func sourceStatus(st feed.SourceState, url string, now time.Time) string {
+	switch st.Condition(url, now) {
 	case feed.NeverFetched:
 		return statusNever
 	case feed.Gone:
@@ -193,7 +193,7 @@ func (s *Server) newSourceRow(i int, src feed.Source, st feed.SourceState, perDa
 		Index: i, Now: now, Name: src.Name, Title: firstNonEmpty(src.Title, st.FeedTitle, src.Name),
 		URL: src.URL, FetchURL: st.FetchURL(src.URL), Site: st.FeedLink,
 		Page:       s.opts.BaseURL + "/sources/" + url.PathEscape(src.Name),
-		Categories: src.Categories, Status: sourceStatus(st, now), HTTPStatus: st.LastStatus, Error: st.LastError,
+		Categories: src.Categories, Status: sourceStatus(st, src.URL, now), HTTPStatus: st.LastStatus, Error: st.LastError,
 		Failures: st.Failures, LastFetch: st.LastFetch.UTC(), LastSuccess: st.LastSuccess.UTC(),
 		Moved: st.Moved, Discovered: st.Discovered, Gone: st.Gone, Items: st.ItemCount, Advice: advice(src, st),
 	}

@@ -47,19 +47,6 @@ const (
 	deliverWorkers = 4
 )
 
-// Default limits of the hub (see HubLimits). The hub endpoint is public:
-// past a limit it answers 429 (a client's or a callback host's) or 503
-// (the global ones) with Retry-After, instead of queueing or storing
-// without end.
-const (
-	DefaultClientPending = 10
-	DefaultClientActive  = 100
-	DefaultHostPending   = 10
-	DefaultHostActive    = 100
-	DefaultPending       = 1000
-	DefaultActive        = 10000
-)
-
 // Retry-After of the answers past a limit, in seconds: a pending
 // verification ends within a client timeout or so, a subscription at the
 // end of its lease or on unsubscription.
@@ -125,12 +112,12 @@ func (l HubLimits) withDefaults() HubLimits {
 			*v = d
 		}
 	}
-	def(&l.ClientPending, DefaultClientPending)
-	def(&l.ClientActive, DefaultClientActive)
-	def(&l.HostPending, DefaultHostPending)
-	def(&l.HostActive, DefaultHostActive)
-	def(&l.Pending, DefaultPending)
-	def(&l.Active, DefaultActive)
+	def(&l.ClientPending, feed.DefaultHubClientPending)
+	def(&l.ClientActive, feed.DefaultHubClientActive)
+	def(&l.HostPending, feed.DefaultHubHostPending)
+	def(&l.HostActive, feed.DefaultHubHostActive)
+	def(&l.Pending, feed.DefaultHubPending)
+	def(&l.Active, feed.DefaultHubActive)
 	return l
 }
 
@@ -549,10 +536,12 @@ func (h *Hub) Publish(topic string, body []byte, contentType string) {
 
 // Run verifies subscription requests, delivers published content with
 // retries, and deletes expired subscriptions, until ctx ends. It then
-// returns nil after the requests in flight, which see ctx end, have
-// finished. Verifications and deliveries have their own queues and
-// workers. Run is called once.
-func (h *Hub) Run(ctx context.Context) error {
+// returns after the requests in flight, which see ctx end, have finished.
+// Verifications and deliveries have their own queues and workers. Run is
+// called once. A failed verification, delivery or expiry is logged and
+// retried or left to the next round: nothing stops Run but ctx, so it
+// returns no error.
+func (h *Hub) Run(ctx context.Context) {
 	if h.opts.OnSubscribers != nil {
 		if _, ok := h.st.(hubCounter); !ok {
 			h.log.Warn("websub hub: the store cannot count subscriptions; the subscriber count is not reported")
@@ -568,7 +557,6 @@ func (h *Hub) Run(ctx context.Context) error {
 	})
 	work(ctx, h.jobs, deliverWorkers, h.do)
 	wg.Wait()
-	return nil
 }
 
 // work runs the jobs of q as they come due, at most workers at once, until

@@ -525,9 +525,12 @@ func (s *Subscriber) receive(w http.ResponseWriter, r *http.Request, source stri
 
 // Run ingests pushed content through the deliver function and renews
 // subscriptions before their leases end (an expired one is requested
-// anew), until ctx ends. It then returns nil after the ingestions in
-// flight, which see ctx end, have finished. Run is called once.
-func (s *Subscriber) Run(ctx context.Context) error {
+// anew), until ctx ends. It then returns after the ingestions in flight,
+// which see ctx end, have finished. Run is called once. A push that is
+// not ingested or a renewal that fails is logged and tried again with the
+// next push or renewal: nothing stops Run but ctx, so it returns no
+// error.
+func (s *Subscriber) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.renewLoop(ctx) })
 	slots := make(chan struct{}, pushWorkers)
@@ -545,7 +548,7 @@ func (s *Subscriber) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			wg.Wait()
-			return nil
+			return
 		case <-s.inbox:
 		}
 	}
