@@ -180,3 +180,18 @@ func TestFeedcheckToolIsBesideTheModule(t *testing.T) {
 		t.Errorf("Feedcheck(t) = %s, want %s", got, path)
 	}
 }
+
+func TestFreePortIsBelowTheEphemeralRange(t *testing.T) {
+	low := ephemeralLow()
+	for range 20 {
+		p := FreePort(t)
+		if p >= low || p < 10000 {
+			t.Fatalf("FreePort() = %d, want in [10000, %d)", p, low)
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			t.Fatalf("port %d is not free: %v", p, err)
+		}
+		ln.Close()
+	}
+}
