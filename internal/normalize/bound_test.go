@@ -12,46 +12,6 @@ import (
 	"github.com/feedmill/feedmill/internal/feed"
 )
 
-// checkBounded fails t when item i of a feed holds a character XML forbids
-// or a field past its cap.
-func checkBounded(t testing.TB, i int, it feed.Item) {
-	t.Helper()
-	for name, s := range itemStrings(it) {
-		if r := forbiddenRune(s); r >= 0 {
-			t.Errorf("item %d: %s holds %U: %.80q", i, name, r, s)
-		}
-		if !utf8.ValidString(s) {
-			t.Errorf("item %d: %s is not valid UTF-8: %.80q", i, name, s)
-		}
-	}
-	type fieldCap struct {
-		name     string
-		len, max int
-	}
-	caps := []fieldCap{
-		{"title", len(it.Title), MaxTitleBytes},
-		{"id", len(it.ID), MaxIDBytes},
-		{"link", len(it.Link), MaxLinkBytes},
-		{"canonical", len(it.Canonical), MaxLinkBytes},
-		{"summary", len(it.Summary), MaxContentBytes},
-		{"content", len(it.Content), MaxContentBytes},
-		{"authors", len(it.Authors), MaxAuthors},
-		{"categories", len(it.Categories), MaxCategories},
-	}
-	for _, p := range it.Authors {
-		caps = append(caps, fieldCap{"author name", len(p.Name), MaxAuthorBytes},
-			fieldCap{"author email", len(p.Email), MaxEmailBytes}, fieldCap{"author uri", len(p.URI), MaxLinkBytes})
-	}
-	for _, c := range it.Categories {
-		caps = append(caps, fieldCap{"category", len(c), MaxCategoryBytes})
-	}
-	for _, c := range caps {
-		if c.len > c.max {
-			t.Errorf("item %d: %s is %d long, over its cap of %d", i, c.name, c.len, c.max)
-		}
-	}
-}
-
 // recordingHandler keeps the records logged through it.
 type recordingHandler struct {
 	mu      sync.Mutex

@@ -3,68 +3,12 @@ package normalize
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
-
-// The budgets of one Normalize of a hostile input are in work, not time:
-// the bytes it allocates (an upper bound on how far the heap can grow) and
-// the number of allocations, both in proportion to the input's size. An
-// expansion bomb allocates thousands of times its size, a parser that
-// copies per level of nesting grows with the square of the depth; the
-// honest work on these inputs stays within a few hundred bytes and a few
-// allocations per input byte. Unlike a wall-clock budget these figures are
-// the same on an idle and on a loaded machine. Under the race detector the
-// nesting tests nest 20,000 deep rather than 100,000, still far past every
-// parser's limit.
-const (
-	allocPerByte = 256
-	allocFixed   = 16 << 20
-	countPerByte = 8
-	countFixed   = 100_000
-)
-
-var bombDepth = 100_000
-
-func init() {
-	if raceEnabled {
-		bombDepth = 20_000
-	}
-}
-
-// cost is the work one call did: bytes and objects allocated.
-type cost struct{ bytes, allocs uint64 }
-
-func (c cost) String() string {
-	return fmt.Sprintf("%d KiB in %d allocations", c.bytes>>10, c.allocs)
-}
-
-// budget is what a linear amount of work on an input of n bytes may cost.
-func budget(n int) cost {
-	return cost{bytes: allocFixed + allocPerByte*uint64(n), allocs: countFixed + countPerByte*uint64(n)}
-}
-
-// over reports whether c is past the budget of an input of n bytes.
-func (c cost) over(n int) bool {
-	b := budget(n)
-	return c.bytes > b.bytes || c.allocs > b.allocs
-}
-
-// measure runs f and returns what it allocated. The counters are the
-// runtime's cumulative ones, so the figure is exact and the same on an
-// idle and a loaded machine; no test of this package runs in parallel, so
-// nothing else allocates meanwhile but the runtime itself.
-func measure(f func()) cost {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return cost{bytes: after.TotalAlloc - before.TotalAlloc, allocs: after.Mallocs - before.Mallocs}
-}
 
 // billionLaughs is the classic entity expansion bomb: ten levels of ten
 // references each, a billion "lol"s (3 GB) if expanded.
@@ -95,7 +39,7 @@ func nested(open, close string, depth int) string {
 // must finish within the time and heap budgets, with an error (tooComplex
 // says which) or a result that holds no expansion.
 func TestResourceExhaustion(t *testing.T) {
-	depth := bombDepth
+	depth := testkit.BombDepth
 	lols := strings.Repeat("&lol9;", 10)
 	tests := []struct {
 		name       string
@@ -129,12 +73,12 @@ func TestResourceExhaustion(t *testing.T) {
 				got *Feed
 				err error
 			)
-			c := measure(func() {
+			c := testkit.Measure(func() {
 				got, err = n.Normalize(feed.Source{Name: "bomb"}, []byte(tt.body), "https://bomb.example/feed", testNow)
 			})
 			t.Logf("%d bytes in: %v, err %v", len(tt.body), c, err)
-			if c.over(len(tt.body)) {
-				t.Errorf("took %v; the budget is %v", c, budget(len(tt.body)))
+			if c.Over(len(tt.body)) {
+				t.Errorf("took %v; the budget is %v", c, testkit.Budget(len(tt.body)))
 			}
 			if got := errors.Is(err, ErrTooComplex); got != tt.tooComplex {
 				t.Errorf("error %v; want too complex: %v", err, tt.tooComplex)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // FuzzNormalize feeds arbitrary bodies to Normalize: it must never panic,
@@ -52,7 +53,7 @@ func FuzzNormalize(f *testing.F) {
 		}
 		checkInvariants(t, got)
 		for i, it := range got.Items {
-			for _, p := range hostileItemProblems(it) {
+			for _, p := range rules.HostileItemProblems(it) {
 				t.Errorf("item %d: %s", i, p)
 			}
 		}
@@ -94,7 +95,7 @@ func BenchmarkSanitize(b *testing.B) {
 	}
 	page := string(raw)
 	n := New(Options{})
-	base := mustURL(b, "https://www.harbourgazette.example/news/2025/05/ferry-fares-frozen")
+	base := testkit.MustURL(b, "https://www.harbourgazette.example/news/2025/05/ferry-fares-frozen")
 	b.ReportAllocs()
 	b.SetBytes(int64(len(page)))
 	for b.Loop() {
@@ -123,10 +124,10 @@ func FuzzSanitize(f *testing.F) {
 	base := &url.URL{Scheme: "https", Host: "fuzz.example", Path: "/blog/"}
 	f.Fuzz(func(t *testing.T, fragment string) {
 		got := n.sanitizeHTML(fragment, base, base)
-		if bad := unsafeURLs(got); len(bad) > 0 {
+		if bad := testkit.UnsafeURLs(got); len(bad) > 0 {
 			t.Errorf("unsafe URLs %q in %q", bad, got)
 		}
-		if bad := unsafeHTML(got); len(bad) > 0 {
+		if bad := rules.UnsafeHTML(got); len(bad) > 0 {
 			t.Errorf("unsafe markup %q in %q", bad, got)
 		}
 		for _, tag := range iframeTag.FindAllString(got, -1) {

@@ -8,15 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"unicode"
-	"unicode/utf8"
-
-	nethtml "golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 
 	"github.com/feedmill/feedmill/internal/feed"
 )
@@ -311,146 +305,13 @@ func TestHostileFeeds(t *testing.T) {
 				t.Errorf("feed title %q", got.Title)
 			}
 			for i, it := range got.Items {
-				for _, p := range hostileItemProblems(it) {
+				for _, p := range rules.HostileItemProblems(it) {
 					t.Errorf("item %d (vector %q): %s", i, v.html[i], p)
 				}
 			}
 		})
 	}
 }
-
-// hostileItemProblems lists what is unsafe in a normalized item.
-func hostileItemProblems(it feed.Item) []string {
-	var out []string
-	for name, h := range map[string]string{"summary": it.Summary, "content": it.Content} {
-		for _, p := range unsafeHTML(h) {
-			out = append(out, name+": "+p)
-		}
-	}
-	texts := map[string]string{"title": it.Title}
-	urls := map[string]string{"link": it.Link, "canonical": it.Canonical}
-	for j, p := range it.Authors {
-		texts[fmt.Sprintf("author %d name", j)] = p.Name
-		urls[fmt.Sprintf("author %d uri", j)] = p.URI
-		if p.Email != "" && (cleanEmail(p.Email) != p.Email || strings.ContainsAny(p.Email, `'"<>&`)) {
-			out = append(out, fmt.Sprintf("author %d email %q", j, p.Email))
-		}
-	}
-	for j, c := range it.Categories {
-		texts[fmt.Sprintf("category %d", j)] = c
-	}
-	for j, e := range it.Enclosures {
-		urls[fmt.Sprintf("enclosure %d", j)] = e.URL
-		if e.Type != "" && !enclosureType.MatchString(e.Type) {
-			out = append(out, fmt.Sprintf("enclosure %d type %q", j, e.Type))
-		}
-	}
-	for name, s := range texts {
-		if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) }) {
-			out = append(out, fmt.Sprintf("%s %q has control characters", name, s))
-		}
-		// Plain text must stay inert for a reader that takes it for HTML.
-		if defuse(s) != s {
-			out = append(out, fmt.Sprintf("%s %q holds active markup", name, s))
-		}
-	}
-	for name, u := range urls {
-		if u != "" && !safeURL(u) {
-			out = append(out, fmt.Sprintf("%s %q", name, u))
-		}
-	}
-	if it.ID == "" || !utf8.ValidString(it.ID) {
-		out = append(out, fmt.Sprintf("id %q", it.ID))
-	}
-	return out
-}
-
-// safeURL reports whether u is an absolute http(s) URL with a host that
-// holds nothing an attribute or a careless reader could stumble on:
-// whitespace, control characters, quotes, angle brackets or backslashes.
-func safeURL(u string) bool {
-	if strings.ContainsFunc(u, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune(`"<>\`+"`", r)
-	}) {
-		return false
-	}
-	scheme, rest, ok := strings.Cut(u, "://")
-	return ok && (scheme == "http" || scheme == "https") && rest != "" && rest[0] != '/'
-}
-
-// Elements and attributes that have no place in published HTML: they run
-// script, load foreign pages or plugins, submit data, restyle or take over
-// the reader's page, or change how the rest of it is parsed.
-var (
-	forbiddenElements = map[atom.Atom]bool{
-		atom.Script: true, atom.Style: true, atom.Link: true, atom.Meta: true, atom.Base: true,
-		atom.Object: true, atom.Embed: true, atom.Applet: true, atom.Param: true,
-		atom.Frame: true, atom.Frameset: true, atom.Form: true, atom.Input: true,
-		atom.Button: true, atom.Textarea: true, atom.Select: true, atom.Isindex: true,
-		atom.Template: true, atom.Noscript: true, atom.Xmp: true, atom.Plaintext: true,
-		atom.Title: true, atom.Html: true, atom.Head: true, atom.Body: true,
-		atom.Svg: true, atom.Math: true,
-	}
-	forbiddenAttrs = map[string]bool{
-		"style": true, "srcdoc": true, "action": true, "formaction": true, "background": true,
-		"dynsrc": true, "lowsrc": true, "xmlns": true, "data": true, "codebase": true, "http-equiv": true,
-	}
-	urlAttrs = map[string]bool{"href": true, "src": true, "poster": true, "cite": true}
-)
-
-// unsafeHTML lists what is executable or foreign in an HTML fragment as a
-// browser would parse it: forbidden elements (any element outside the HTML
-// namespace too), iframes other than YouTube and Vimeo players, event
-// handlers and other forbidden attributes, and URL attributes that are not
-// absolute http(s) or mailto.
-func unsafeHTML(fragment string) []string {
-	if fragment == "" {
-		return nil
-	}
-	ctx := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
-	nodes, err := nethtml.ParseFragment(strings.NewReader(fragment), ctx)
-	if err != nil {
-		return []string{"unparseable: " + err.Error()}
-	}
-	var bad []string
-	var walk func(*nethtml.Node)
-	walk = func(n *nethtml.Node) {
-		if n.Type == nethtml.ElementNode {
-			switch {
-			case n.Namespace != "":
-				bad = append(bad, "<"+n.Namespace+" "+n.Data+">")
-			case forbiddenElements[n.DataAtom]:
-				bad = append(bad, "<"+n.Data+">")
-			case n.DataAtom == atom.Iframe && !playerURLPattern.MatchString(getAttr(n, "src")):
-				bad = append(bad, "iframe of "+getAttr(n, "src"))
-			}
-			for _, a := range n.Attr {
-				key := strings.ToLower(a.Key)
-				switch {
-				case a.Namespace != "" || strings.HasPrefix(key, "on") || forbiddenAttrs[key]:
-					bad = append(bad, fmt.Sprintf("%s %s=%q", n.Data, a.Key, a.Val))
-				case urlAttrs[key] && !safeURL(a.Val) && !mailtoURL.MatchString(a.Val):
-					bad = append(bad, fmt.Sprintf("%s %s=%q", n.Data, a.Key, a.Val))
-				case key == "srcset":
-					for _, c := range strings.Split(a.Val, ", ") {
-						if u, _, _ := strings.Cut(c, " "); !safeURL(u) {
-							bad = append(bad, fmt.Sprintf("%s srcset=%q", n.Data, a.Val))
-						}
-					}
-				}
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	for _, n := range nodes {
-		walk(n)
-	}
-	return bad
-}
-
-var mailtoURL = regexp.MustCompile(`^mailto:[^\s"'<>\\]+$`)
 
 // TestUnsafeHTML keeps the checker of TestHostileFeeds honest: it must see
 // what it is there to see.
@@ -476,8 +337,8 @@ func TestUnsafeHTML(t *testing.T) {
 		{`<object data="x"></object>`, true},
 	}
 	for _, tt := range tests {
-		if got := unsafeHTML(tt.fragment); (len(got) > 0) != tt.unsafe {
-			t.Errorf("unsafeHTML(%q) = %q, want unsafe %v", tt.fragment, got, tt.unsafe)
+		if got := rules.UnsafeHTML(tt.fragment); (len(got) > 0) != tt.unsafe {
+			t.Errorf("rules.UnsafeHTML(%q) = %q, want unsafe %v", tt.fragment, got, tt.unsafe)
 		}
 	}
 }

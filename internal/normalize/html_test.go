@@ -10,6 +10,7 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 func TestCleanText(t *testing.T) {
@@ -57,8 +58,8 @@ func TestCleanText(t *testing.T) {
 }
 
 func TestResolveURL(t *testing.T) {
-	base := mustURL(t, "https://site.example/blog/")
-	page := mustURL(t, "https://site.example/blog/post-1")
+	base := testkit.MustURL(t, "https://site.example/blog/")
+	page := testkit.MustURL(t, "https://site.example/blog/post-1")
 	tests := []struct {
 		name        string
 		ref         string
@@ -98,8 +99,8 @@ func TestResolveURL(t *testing.T) {
 }
 
 func TestSanitizeHTML(t *testing.T) {
-	base := mustURL(t, "https://site.example/blog/")
-	page := mustURL(t, "https://site.example/blog/post")
+	base := testkit.MustURL(t, "https://site.example/blog/")
+	page := testkit.MustURL(t, "https://site.example/blog/post")
 	tests := []struct {
 		name, in, want string
 	}{
@@ -142,7 +143,7 @@ func TestSanitizeHTML(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("sanitizeHTML(%q)\n got %q\nwant %q", tc.in, got, tc.want)
 			}
-			if bad := unsafeURLs(got); len(bad) > 0 {
+			if bad := testkit.UnsafeURLs(got); len(bad) > 0 {
 				t.Errorf("unsafe URLs %q", bad)
 			}
 		})
@@ -213,55 +214,6 @@ func TestHTMLOrText(t *testing.T) {
 			}
 		})
 	}
-}
-
-func mustURL(t testing.TB, s string) *url.URL {
-	t.Helper()
-	u, err := url.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
-// unsafeURLs returns the values of URL-bearing attributes in fragment that
-// are not absolute http(s) or mailto URLs: what no output may contain.
-func unsafeURLs(fragment string) []string {
-	ctx := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
-	nodes, err := nethtml.ParseFragment(strings.NewReader(fragment), ctx)
-	if err != nil {
-		return []string{"unparseable: " + err.Error()}
-	}
-	var bad []string
-	var walk func(*nethtml.Node)
-	walk = func(n *nethtml.Node) {
-		for _, a := range n.Attr {
-			v := strings.ToLower(strings.Join(strings.Fields(a.Val), ""))
-			switch a.Key {
-			case "href", "src", "poster", "cite", "action", "formaction", "background", "data":
-				if !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "mailto:") {
-					bad = append(bad, a.Key+"="+a.Val)
-				}
-			case "srcset":
-				for _, c := range strings.Split(a.Val, ", ") {
-					if !strings.HasPrefix(c, "http://") && !strings.HasPrefix(c, "https://") {
-						bad = append(bad, a.Key+"="+a.Val)
-					}
-				}
-			default:
-				if strings.HasPrefix(v, "javascript:") || strings.HasPrefix(v, "vbscript:") || strings.HasPrefix(v, "data:") {
-					bad = append(bad, a.Key+"="+a.Val)
-				}
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	for _, n := range nodes {
-		walk(n)
-	}
-	return bad
 }
 
 // htmlDepth returns how deeply the elements of fragment nest, as

@@ -2,6 +2,8 @@ package normalize
 
 import (
 	"testing"
+
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // TestHygiene covers what sanitizeHTML does beyond sanitizing, on feed
@@ -91,8 +93,8 @@ func TestHygiene(t *testing.T) {
 		{"frame without src", `<p>a</p><iframe width="1" height="1"></iframe>`, `<p>a</p>`},
 		{"a player alone is content", `<iframe src="https://player.vimeo.com/video/1"></iframe>`, `<iframe src="https://player.vimeo.com/video/1"></iframe>`},
 	}
-	base := mustURL(t, "https://site.example/blog/")
-	page := mustURL(t, "https://site.example/blog/post")
+	base := testkit.MustURL(t, "https://site.example/blog/")
+	page := testkit.MustURL(t, "https://site.example/blog/post")
 	n := New(Options{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -100,7 +102,7 @@ func TestHygiene(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("sanitizeHTML(%q)\n got %q\nwant %q", tc.in, got, tc.want)
 			}
-			if bad := unsafeURLs(got); len(bad) > 0 {
+			if bad := testkit.UnsafeURLs(got); len(bad) > 0 {
 				t.Errorf("unsafe URLs %q", bad)
 			}
 			if again := n.sanitizeHTML(got, base, page); again != got {

@@ -20,9 +20,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// testNow is the fixed clock of every test.
-var testNow = time.Date(2025, time.June, 1, 12, 0, 0, 0, time.UTC)
-
 // fixtures are the hand-written feeds in testdata/, each with the URL it is
 // pretended to be fetched from.
 var fixtures = []struct {
@@ -77,58 +74,6 @@ func TestGolden(t *testing.T) {
 				t.Errorf("%s differs from the normalized feed; got:\n%s", golden, data)
 			}
 		})
-	}
-}
-
-// checkInvariants fails t unless f keeps the promises of Normalize.
-func checkInvariants(t testing.TB, f *Feed) {
-	t.Helper()
-	seen := make(map[string]bool)
-	for i, it := range f.Items {
-		if it.ID == "" {
-			t.Errorf("item %d has an empty id", i)
-		}
-		if seen[it.ID] {
-			t.Errorf("item %d repeats id %q", i, it.ID)
-		}
-		seen[it.ID] = true
-		for name, d := range map[string]time.Time{"Published": it.Published, "Updated": it.Updated} {
-			if d.Location() != time.UTC {
-				t.Errorf("item %d: %s %v is not UTC", i, name, d)
-			}
-		}
-		if !it.Updated.IsZero() && !it.Published.IsZero() && it.Updated.Before(it.Published) {
-			t.Errorf("item %d: updated %v before published %v", i, it.Updated, it.Published)
-		}
-		urls := []string{it.Link}
-		for _, e := range it.Enclosures {
-			urls = append(urls, e.URL)
-		}
-		for _, p := range it.Authors {
-			urls = append(urls, p.URI)
-		}
-		for _, u := range urls {
-			if u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-				t.Errorf("item %d: URL %q is not absolute http(s)", i, u)
-			}
-		}
-		for _, h := range []string{it.Summary, it.Content} {
-			if bad := unsafeURLs(h); len(bad) > 0 {
-				t.Errorf("item %d: unsafe URLs %q in %q", i, bad, h)
-			}
-		}
-		checkBounded(t, i, it)
-	}
-	if bad := forbiddenRune(f.Title); bad >= 0 || len(f.Title) > MaxTitleBytes {
-		t.Errorf("feed title of %d bytes holds %U", len(f.Title), bad)
-	}
-	for name, u := range map[string]string{"link": f.Link, "hub": f.Hub, "self": f.Self} {
-		if u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-			t.Errorf("feed %s %q is not absolute http(s)", name, u)
-		}
-	}
-	if f.Duplicates < 0 {
-		t.Errorf("Duplicates = %d", f.Duplicates)
 	}
 }
 

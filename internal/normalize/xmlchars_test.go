@@ -2,7 +2,6 @@ package normalize
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,37 +9,6 @@ import (
 
 	"github.com/feedmill/feedmill/internal/feed"
 )
-
-// forbiddenRune returns the first character of s XML forbids, or -1.
-func forbiddenRune(s string) rune {
-	for _, r := range s {
-		if xmlForbidden(r) {
-			return r
-		}
-	}
-	return -1
-}
-
-// itemStrings lists every string field of it that feedmill publishes.
-func itemStrings(it feed.Item) map[string]string {
-	m := map[string]string{
-		"id": it.ID, "link": it.Link, "canonical": it.Canonical, "title": it.Title,
-		"summary": it.Summary, "content": it.Content,
-	}
-	for i, p := range it.Authors {
-		m[fmt.Sprint("author ", i, " name")] = p.Name
-		m[fmt.Sprint("author ", i, " email")] = p.Email
-		m[fmt.Sprint("author ", i, " uri")] = p.URI
-	}
-	for i, c := range it.Categories {
-		m[fmt.Sprint("category ", i)] = c
-	}
-	for i, e := range it.Enclosures {
-		m[fmt.Sprint("enclosure ", i, " url")] = e.URL
-		m[fmt.Sprint("enclosure ", i, " type")] = e.Type
-	}
-	return m
-}
 
 // TestForbiddenCharacters: a character XML forbids, raw or as a character
 // reference, in any place of an XML feed costs that character, not the

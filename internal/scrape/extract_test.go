@@ -19,6 +19,7 @@ import (
 
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/normalize"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // site is a testdata/sites/<dir>/site.json: an invented news site whose
@@ -176,7 +177,7 @@ func TestExtractSites(t *testing.T) {
 // checkHygiene fails t when extracted HTML carries what hygiene removes.
 func checkHygiene(t *testing.T, content string, wantImage bool) {
 	t.Helper()
-	if bad := unsafeURLs(content); len(bad) > 0 {
+	if bad := testkit.UnsafeURLs(content); len(bad) > 0 {
 		t.Errorf("unsafe URLs %q", bad)
 	}
 	for _, bad := range []string{"data:", "utm_", "fbclid", "pixel.wp.com", "feedburner", "yadro", "google-analytics", "placeholder", "blank.gif", "<noscript", "<script", "<form", "<input", "<button", "adnetwork", "<p></p>", "  "} {
@@ -286,7 +287,7 @@ func TestExtractStaleMetaCharset(t *testing.T) {
 		}
 	}
 
-	a, err := readability.FromReader(strings.NewReader(page), mustURL(t, "https://sv.example/n/1"))
+	a, err := readability.FromReader(strings.NewReader(page), testkit.MustURL(t, "https://sv.example/n/1"))
 	if err == nil && a.Node != nil {
 		var b strings.Builder
 		if err := a.RenderText(&b); err == nil && strings.Contains(b.String(), story) {

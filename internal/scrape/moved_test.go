@@ -7,6 +7,7 @@ import (
 
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/normalize"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // FuzzExtract feeds arbitrary pages to Extract, with selector rules and with
@@ -32,11 +33,11 @@ func FuzzExtract(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	n := newTestScraper()
-	rules := sites[0].source(true)
-	rules.Rewrites = []feed.Rewrite{{Field: feed.FieldContent, Pattern: `a`, Replace: `<a href="javascript:x">a</a>`}}
+	byRules := sites[0].source(true)
+	byRules.Rewrites = []feed.Rewrite{{Field: feed.FieldContent, Pattern: `a`, Replace: `<a href="javascript:x">a</a>`}}
 	auto := sites[0].source(false)
 	f.Fuzz(func(t *testing.T, page []byte) {
-		for _, src := range []feed.Source{rules, auto} {
+		for _, src := range []feed.Source{byRules, auto} {
 			art, err := n.Extract(src, page, "https://fuzz.example/news/1")
 			if err != nil {
 				if art != nil {
@@ -47,12 +48,12 @@ func FuzzExtract(f *testing.F) {
 			if normalize.CleanText(art.Content) == "" {
 				t.Errorf("article without text: %q", art.Content)
 			}
-			if bad := unsafeURLs(art.Content); len(bad) > 0 {
+			if bad := testkit.UnsafeURLs(art.Content); len(bad) > 0 {
 				t.Errorf("unsafe URLs %q in %q", bad, art.Content)
 			}
 			for _, tag := range iframeTag.FindAllString(art.Content, -1) {
 				m := srcAttr.FindStringSubmatch(tag)
-				if m == nil || !normalize.PlayerURLPattern.MatchString(m[1]) {
+				if m == nil || !rules.Player.MatchString(m[1]) {
 					t.Errorf("iframe %s in %q", tag, art.Content)
 				}
 			}
@@ -97,22 +98,22 @@ func TestHasFullContentSites(t *testing.T) {
 // hostile page fails with an error instead of costing memory or time.
 func TestExtractDeepNesting(t *testing.T) {
 	pages := map[string]string{
-		"divs":   "<html><body><article>" + strings.Repeat("<div>", bombDepth) + "text</article></body></html>",
-		"inline": "<html><body><article><p>" + strings.Repeat("<b><i>", bombDepth/2) + "text</p></article></body></html>",
-		"tables": "<html><body>" + strings.Repeat("<table><tr><td>", bombDepth/3) + "text</body></html>",
+		"divs":   "<html><body><article>" + strings.Repeat("<div>", testkit.BombDepth) + "text</article></body></html>",
+		"inline": "<html><body><article><p>" + strings.Repeat("<b><i>", testkit.BombDepth/2) + "text</p></article></body></html>",
+		"tables": "<html><body>" + strings.Repeat("<table><tr><td>", testkit.BombDepth/3) + "text</body></html>",
 	}
 	n := newTestScraper()
 	for name, page := range pages {
 		for _, src := range []feed.Source{{Name: "auto"}, {Name: "rules", Content: feed.ContentRules{Select: "article"}}} {
 			t.Run(name+"/"+src.Name, func(t *testing.T) {
 				var err error
-				c := measure(func() { _, err = n.Extract(src, []byte(page), "https://deep.example/a") })
+				c := testkit.Measure(func() { _, err = n.Extract(src, []byte(page), "https://deep.example/a") })
 				t.Logf("%d bytes in: %v", len(page), c)
 				if err == nil {
 					t.Error("Extract of a page nested past 512 levels succeeded")
 				}
-				if c.over(len(page)) {
-					t.Errorf("took %v; the budget is %v", c, budget(len(page)))
+				if c.Over(len(page)) {
+					t.Errorf("took %v; the budget is %v", c, testkit.Budget(len(page)))
 				}
 			})
 		}

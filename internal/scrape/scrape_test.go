@@ -16,6 +16,7 @@ import (
 
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/normalize"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // scrapeFixture is a page of testdata/scrape with what Scrape must make
@@ -205,7 +206,7 @@ func checkScraped(t *testing.T, got *Scraped) {
 		if it.ID != normalize.New(normalize.Options{}).Canonical(it.Link) {
 			t.Errorf("item %d: id %q is not the canonical link of %q", i, it.ID, it.Link)
 		}
-		for _, p := range hostileItemProblems(it) {
+		for _, p := range rules.HostileItemProblems(it) {
 			t.Errorf("item %d: %s", i, p)
 		}
 	}
@@ -650,12 +651,12 @@ func TestScrapeBounded(t *testing.T) {
 				got *Scraped
 				err error
 			)
-			c := measure(func() {
+			c := testkit.Measure(func() {
 				got, err = n.Scrape(feed.Source{Name: "bounded"}, tc.page, "https://bounded.example/", testNow)
 			})
 			t.Logf("%d bytes in: %v", len(tc.page), c)
-			if c.over(len(tc.page)) {
-				t.Errorf("took %v; the budget is %v", c, budget(len(tc.page)))
+			if c.Over(len(tc.page)) {
+				t.Errorf("took %v; the budget is %v", c, testkit.Budget(len(tc.page)))
 			}
 			if tc.ok != (err == nil) {
 				t.Fatalf("err = %v", err)
