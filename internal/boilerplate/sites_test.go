@@ -1,8 +1,6 @@
 package boilerplate
 
 import (
-	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,9 +11,8 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // sites are the invented news sites in testdata/, each a directory of
 // articles as readability or a feed gives them (N.html, the story inside its
@@ -128,8 +125,8 @@ func TestSites(t *testing.T) {
 					for _, r := range removals {
 						fmt.Fprintln(&report, r)
 					}
-					golden(t, filepath.Join("testdata", site, a.name+".golden.html"), out)
-					golden(t, filepath.Join("testdata", site, a.name+".removed.golden.txt"), report.String())
+					testkit.Golden(t, filepath.Join("testdata", site, a.name+".golden.html"), []byte(out))
+					testkit.Golden(t, filepath.Join("testdata", site, a.name+".removed.golden.txt"), []byte(report.String()))
 				})
 			}
 		})
@@ -220,24 +217,6 @@ func checkWellFormed(t *testing.T, fragment string) {
 	}
 	if b.String() != fragment {
 		t.Errorf("output is not well-formed; it renders as\n%s", b.String())
-	}
-}
-
-// golden compares got with the file at path, or writes it with -update.
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal([]byte(got), want) {
-		t.Errorf("%s differs; got:\n%s", path, got)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 func TestAddSource(t *testing.T) {
@@ -107,7 +109,7 @@ func TestAddSource(t *testing.T) {
 			}
 			if tt.golden != "" {
 				inserted(t, []byte(tt.config), out)
-				checkGolden(t, tt.golden, out)
+				testkit.Golden(t, tt.golden, out)
 			} else if string(out) != tt.want {
 				t.Errorf("file:\n%q\nwant\n%q", out, tt.want)
 			}

@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,9 +11,8 @@ import (
 	"time"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the testdata/bad/*.err golden files")
 
 // TestBad parses every testdata/bad/*.bad.yaml and compares the printed
 // errors with the .err file beside it. The file is parsed under the name
@@ -46,18 +44,7 @@ func TestBad(t *testing.T) {
 			}
 			got := err.Error() + "\n"
 			golden := strings.TrimSuffix(file, ".bad.yaml") + ".err"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("errors differ from %s\ngot:\n%swant:\n%s", golden, got, want)
-			}
+			testkit.Golden(t, golden, []byte(got))
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // importInto copies the config text into a fresh directory as feeds.yaml,
@@ -74,7 +75,7 @@ func TestImportKeepsTheFile(t *testing.T) {
 	// last source (with its trailing comments) and the comment that
 	// introduces feeds, in the file's layout.
 	got := inserted(t, old, out)
-	checkGolden(t, "testdata/import/commented.want.yaml", out)
+	testkit.Golden(t, "testdata/import/commented.want.yaml", out)
 	for _, want := range []string{
 		"    # (kept short)\n\n  - name: lobsters\n",
 		"    title: Podcast\n\n# Published feeds follow",
@@ -458,23 +459,6 @@ func TestSourceNames(t *testing.T) {
 	}
 	if got := uniqueName("News", used); got != "News-4" {
 		t.Errorf("uniqueName is case-sensitive: got %q, want News-4", got)
-	}
-}
-
-// checkGolden compares got with the file at path, rewriting it with -update.
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s:\n%s", path, got)
 	}
 }
 

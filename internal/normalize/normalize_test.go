@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,9 +15,8 @@ import (
 	"github.com/mmcdole/gofeed"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fixtures are the hand-written feeds in testdata/, each with the URL it is
 // pretended to be fetched from.
@@ -60,19 +58,7 @@ func TestGolden(t *testing.T) {
 			}
 			data := buf.Bytes()
 			golden := filepath.Join("testdata", strings.TrimSuffix(fx.file, filepath.Ext(fx.file))+".golden.json")
-			if *update {
-				if err := os.WriteFile(golden, data, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(data, want) {
-				t.Errorf("%s differs from the normalized feed; got:\n%s", golden, data)
-			}
+			testkit.Golden(t, golden, data)
 		})
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/mmcdole/gofeed/rss"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 const testHub = "https://news.example.org/websub/hub"
@@ -120,8 +121,8 @@ func TestGoldenPaged(t *testing.T) {
 	p := rebuiltPaged(t, &memStore{})
 	for _, f := range formats {
 		t.Run(f.String(), func(t *testing.T) {
-			checkGolden(t, "paged."+f.String(), mustSnapshot(t, p, "paged", f).Body)
-			checkGolden(t, "paged.archive-2."+f.String(), mustArchive(t, p, "paged", f, 2).Body)
+			testkit.Golden(t, "testdata/paged."+f.String(), mustSnapshot(t, p, "paged", f).Body)
+			testkit.Golden(t, "testdata/paged.archive-2."+f.String(), mustArchive(t, p, "paged", f, 2).Body)
 		})
 	}
 }
@@ -590,7 +591,7 @@ func TestFeedOPML(t *testing.T) {
 		if string(s.Body) != want {
 			t.Errorf("feed OPML:\n%s\nwant\n%s", s.Body, want)
 		}
-		checkGolden(t, "tech.opml", mustFeedOPML(t, p, "tech").Body)
+		testkit.Golden(t, "testdata/tech.opml", mustFeedOPML(t, p, "tech").Body)
 	})
 	t.Run("unknown feed", func(t *testing.T) {
 		if _, ok := p.FeedOPML("nope"); ok {

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,8 +26,6 @@ import (
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // memStore is a tiny in-memory implementation of itemStore. It answers a
 // query the way a store must: the selected sources only, newest first (by
@@ -250,34 +247,13 @@ func TestGolden(t *testing.T) {
 	for _, name := range []string{"all", "tech", "empty"} {
 		for _, f := range formats {
 			t.Run(name+"."+f.String(), func(t *testing.T) {
-				checkGolden(t, name+"."+f.String(), mustSnapshot(t, p, name, f).Body)
+				testkit.Golden(t, "testdata/"+name+"."+f.String(), mustSnapshot(t, p, name, f).Body)
 			})
 		}
 	}
 	t.Run("sources.opml", func(t *testing.T) {
-		checkGolden(t, "sources.opml", p.OPML().Body)
+		testkit.Golden(t, "testdata/sources.opml", p.OPML().Body)
 	})
-}
-
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update to accept):\n--- got\n%s", path, got)
-	}
 }
 
 // TestParseBack reads every format back with gofeed, as a reader would, and

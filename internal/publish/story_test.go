@@ -15,6 +15,7 @@ import (
 	"github.com/mmcdole/gofeed/rss"
 
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // describe writes a story as "SHOWN [id=ID] [+ALSO...]", with items as
@@ -648,7 +649,7 @@ func TestGoldenStories(t *testing.T) {
 	p := rebuiltStories(t)
 	for _, f := range formats {
 		t.Run(f.String(), func(t *testing.T) {
-			checkGolden(t, "stories."+f.String(), mustSnapshot(t, p, "stories", f).Body)
+			testkit.Golden(t, "testdata/stories."+f.String(), mustSnapshot(t, p, "stories", f).Body)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package scrape
 
 import (
-	"flag"
 	"testing"
 
 	"github.com/feedmill/feedmill/internal/normalize"
@@ -35,5 +34,3 @@ func checkInvariants(t testing.TB, f *normalize.Feed) {
 
 // newTestScraper returns a Scraper over a Normalizer with default options.
 func newTestScraper() *Scraper { return New(normalize.New(normalize.Options{}), nil) }
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

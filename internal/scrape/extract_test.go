@@ -167,7 +167,7 @@ func TestExtractSites(t *testing.T) {
 						t.Error("no title")
 					}
 					checkHygiene(t, art.Content, mode == "rules")
-					compareGolden(t, filepath.Join("testdata", "sites", s.dir, slug+"."+mode+".golden.html"), goldenArticle(art))
+					testkit.Golden(t, filepath.Join("testdata", "sites", s.dir, slug+"."+mode+".golden.html"), goldenArticle(art))
 				})
 			}
 		}
@@ -214,25 +214,6 @@ func goldenArticle(a *Article) []byte {
 }
 
 var blockEnd = regexp.MustCompile(`</(p|figure|h[1-6]|ul|ol|li|blockquote|div|section|article|aside|table|pre)>|<br/>`)
-
-// compareGolden compares got with the golden file, or rewrites it with
-// -update.
-func compareGolden(t *testing.T, golden string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs; got:\n%s", golden, got)
-	}
-}
 
 // TestExtractWindows1251 extracts a windows-1251 page (charset declared only
 // in its <meta>) converted as internal/fetch converts it, and checks the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/normalize"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 var apiRules = &feed.ItemRules{
@@ -75,7 +76,7 @@ func TestFromJSON(t *testing.T) {
 	if got.Link != "https://www.valley-post.example/" {
 		t.Errorf("Link = %q", got.Link)
 	}
-	compareGolden(t, filepath.Join("testdata", "scrape", "api.golden.json"), scrapedJSON(t, &Scraped{Feed: got}))
+	testkit.Golden(t, filepath.Join("testdata", "scrape", "api.golden.json"), scrapedJSON(t, &Scraped{Feed: got}))
 }
 
 // TestFromJSONDefaults checks the field names looked for when the rules

@@ -188,7 +188,7 @@ func TestScrapeFixtures(t *testing.T) {
 				t.Errorf("Rules = %+v with Single %v", got.Rules, got.Single)
 			}
 			checkScraped(t, got)
-			compareGolden(t, filepath.Join("testdata", "scrape", fx.name+".golden.json"), scrapedJSON(t, got))
+			testkit.Golden(t, filepath.Join("testdata", "scrape", fx.name+".golden.json"), scrapedJSON(t, got))
 		})
 	}
 }
