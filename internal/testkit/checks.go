@@ -194,14 +194,8 @@ func MustURL(t testing.TB, s string) *url.URL {
 // UnsafeURLs returns the values of URL-bearing attributes in fragment that
 // are not absolute http(s) or mailto URLs: what no output may contain.
 func UnsafeURLs(fragment string) []string {
-	ctx := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
-	nodes, err := nethtml.ParseFragment(strings.NewReader(fragment), ctx)
-	if err != nil {
-		return []string{"unparseable: " + err.Error()}
-	}
 	var bad []string
-	var walk func(*nethtml.Node)
-	walk = func(n *nethtml.Node) {
+	if err := walkFragment(fragment, func(n *nethtml.Node) {
 		for _, a := range n.Attr {
 			v := strings.ToLower(strings.Join(strings.Fields(a.Val), ""))
 			switch a.Key {
@@ -221,12 +215,8 @@ func UnsafeURLs(fragment string) []string {
 				}
 			}
 		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	for _, n := range nodes {
-		walk(n)
+	}); err != nil {
+		return []string{"unparseable: " + err.Error()}
 	}
 	return bad
 }
@@ -299,14 +289,8 @@ func (r Rules) UnsafeHTML(fragment string) []string {
 	if fragment == "" {
 		return nil
 	}
-	ctx := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
-	nodes, err := nethtml.ParseFragment(strings.NewReader(fragment), ctx)
-	if err != nil {
-		return []string{"unparseable: " + err.Error()}
-	}
 	var bad []string
-	var walk func(*nethtml.Node)
-	walk = func(n *nethtml.Node) {
+	if err := walkFragment(fragment, func(n *nethtml.Node) {
 		if n.Type == nethtml.ElementNode {
 			switch {
 			case n.Namespace != "":
@@ -332,12 +316,8 @@ func (r Rules) UnsafeHTML(fragment string) []string {
 				}
 			}
 		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	for _, n := range nodes {
-		walk(n)
+	}); err != nil {
+		return []string{"unparseable: " + err.Error()}
 	}
 	return bad
 }
@@ -420,4 +400,25 @@ func attr(n *nethtml.Node, key string) string {
 		}
 	}
 	return ""
+}
+
+// walkFragment parses an HTML fragment as a browser would inside a <div>
+// and calls visit on each of its nodes, in document order.
+func walkFragment(fragment string, visit func(n *nethtml.Node)) error {
+	ctx := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
+	nodes, err := nethtml.ParseFragment(strings.NewReader(fragment), ctx)
+	if err != nil {
+		return err
+	}
+	var walk func(*nethtml.Node)
+	walk = func(n *nethtml.Node) {
+		visit(n)
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	for _, n := range nodes {
+		walk(n)
+	}
+	return nil
 }
