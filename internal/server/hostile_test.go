@@ -14,7 +14,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -22,6 +21,7 @@ import (
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/normalize"
 	"github.com/feedmill/feedmill/internal/publish"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // The hostile feeds are internal/normalize's: built there from its
@@ -237,7 +237,7 @@ func pageProblems(t *testing.T, page []byte) []string {
 				}
 			case atom.Link:
 				own := inHead && nodeAttr(n, "rel") == "stylesheet" && isOwnAsset(nodeAttr(n, "href"))
-				if !own && (nodeAttr(n, "rel") != "alternate" || !isHTTPURL(nodeAttr(n, "href"))) {
+				if !own && (nodeAttr(n, "rel") != "alternate" || !testkit.SafeURL(nodeAttr(n, "href"))) {
 					bad = append(bad, fmt.Sprintf("link rel=%q href=%q", nodeAttr(n, "rel"), nodeAttr(n, "href")))
 				}
 			case atom.Script:
@@ -270,7 +270,7 @@ const (
 )
 
 func isOwnAsset(s string) bool {
-	return isHTTPURL(s) && strings.HasPrefix(s, ownAssets) && !strings.ContainsAny(s, "?#")
+	return testkit.SafeURL(s) && strings.HasPrefix(s, ownAssets) && !strings.ContainsAny(s, "?#")
 }
 
 // hostileElements have no place in published content or in our pages'
@@ -322,32 +322,19 @@ func attrProblems(n *html.Node, page bool) []string {
 			}
 			if key == "srcset" {
 				for _, c := range strings.Split(a.Val, ",") {
-					if u, _, _ := strings.Cut(strings.TrimSpace(c), " "); !isHTTPURL(u) {
+					if u, _, _ := strings.Cut(strings.TrimSpace(c), " "); !testkit.SafeURL(u) {
 						bad = append(bad, fmt.Sprintf("%s srcset=%q", n.Data, a.Val))
 					}
 				}
 			}
 			continue
 		}
-		ok := isHTTPURL(a.Val) || strings.HasPrefix(a.Val, "mailto:") && !strings.ContainsAny(a.Val, ` "'<>`) || page && strings.HasPrefix(a.Val, "#")
+		ok := testkit.SafeURL(a.Val) || strings.HasPrefix(a.Val, "mailto:") && !strings.ContainsAny(a.Val, ` "'<>`) || page && strings.HasPrefix(a.Val, "#")
 		if !ok || key == "action" || key == "formaction" || key == "srcdoc" || key == "background" || key == "data" {
 			bad = append(bad, fmt.Sprintf("%s %s=%q", n.Data, a.Key, a.Val))
 		}
 	}
 	return bad
-}
-
-// isHTTPURL reports whether s is an absolute http(s) URL with a host and
-// nothing an attribute or a careless reader could trip on (an apostrophe is
-// a valid sub-delimiter, which encoders escape in attributes).
-func isHTTPURL(s string) bool {
-	if strings.ContainsFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune("\"<>\\`", r)
-	}) {
-		return false
-	}
-	scheme, rest, ok := strings.Cut(s, "://")
-	return ok && (scheme == "http" || scheme == "https") && rest != "" && rest[0] != '/'
 }
 
 func nodeAttr(n *html.Node, key string) string {
@@ -466,7 +453,7 @@ func xmlProblems(t *testing.T, doc []byte, rules xmlRules) []string {
 			}
 		}
 		if must, ok := rules.urlText[name]; ok && must(n) {
-			if u := strings.TrimSpace(n.Text); u != "" && !isHTTPURL(u) {
+			if u := strings.TrimSpace(n.Text); u != "" && !testkit.SafeURL(u) {
 				bad = append(bad, where(fmt.Sprintf("URL %q", u)))
 			}
 		}
@@ -474,7 +461,7 @@ func xmlProblems(t *testing.T, doc []byte, rules xmlRules) []string {
 			bad = append(bad, where(fmt.Sprintf("id %q", n.Text)))
 		}
 		for _, a := range n.Attrs {
-			if rules.urlAttrs[a.Name.Local] && a.Value != "" && !isHTTPURL(a.Value) {
+			if rules.urlAttrs[a.Name.Local] && a.Value != "" && !testkit.SafeURL(a.Value) {
 				bad = append(bad, where(fmt.Sprintf("%s=%q", a.Name.Local, a.Value)))
 			}
 		}
@@ -539,7 +526,7 @@ func jsonProblems(t *testing.T, doc []byte) []string {
 				for _, p := range htmlProblems(v) {
 					bad = append(bad, key+": "+p)
 				}
-			case jsonURLKeys[key] && v != "" && !isHTTPURL(v):
+			case jsonURLKeys[key] && v != "" && !testkit.SafeURL(v):
 				bad = append(bad, fmt.Sprintf("%s %q", key, v))
 			case key == "id" && isScriptURL(v):
 				bad = append(bad, fmt.Sprintf("id %q", v))
