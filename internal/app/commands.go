@@ -39,6 +39,10 @@ func check(path string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Warnings are advice, not errors: the config runs as it is.
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(stderr, "%s: warning: %s\n", path, w)
+	}
 	fmt.Fprintf(stdout, "%s: ok (%d sources, %d published feeds)\n", path, len(cfg.Sources), len(cfg.Feeds))
 	return nil
 }

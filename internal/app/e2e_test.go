@@ -659,3 +659,39 @@ func totalRequests(e *env) int64 {
 	}
 	return n
 }
+
+// TestCheckWarns checks that `feedmill check` accepts a config whose
+// categories differ in case from its feeds' (they match), and warns on
+// stderr, exit 0, about a source no feed selects and about categories that
+// differ only by case.
+func TestCheckWarns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "feeds.yaml")
+	cfg := `sources:
+  - {name: a, url: "http://127.0.0.1:1/a", categories: [Tech]}
+  - {name: b, url: "http://127.0.0.1:1/b", categories: [tech]}
+  - {name: c, url: "http://127.0.0.1:1/c"}
+feeds:
+  - {name: tech, categories: [TECH]}
+`
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, "check", "-config", path)
+	if code != 0 {
+		t.Fatalf("check: exit %d, want 0; stderr:\n%s", code, errOut)
+	}
+	if !strings.Contains(out, "ok (3 sources, 1 published feeds)") {
+		t.Errorf("stdout lacks the ok line:\n%s", out)
+	}
+	for _, want := range []string{
+		path + `: warning: source c is in no published feed`,
+		path + `: warning: categories "Tech", "tech" differ only by case`,
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(errOut, "source a") || strings.Contains(errOut, "source b") {
+		t.Errorf("stderr warns about a selected source:\n%s", errOut)
+	}
+}

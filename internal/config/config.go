@@ -417,14 +417,69 @@ func sqliteDSN(dsn, dir string) string {
 // FeedSources returns the names of the sources the published feed f
 // selects, in config order and without repeats: the sources whose name
 // equals or matches (path.Match) one of f.Sources, plus those carrying one
-// of f.Categories. A malformed glob, which validation refuses, matches
-// nothing.
+// of f.Categories, compared without regard to case (a feed's "tech"
+// selects a source imported as "Tech"). A malformed glob, which validation
+// refuses, matches nothing.
 func (c *Config) FeedSources(f Feed) []string {
 	var out []string
 	for _, s := range c.Sources {
 		if slices.ContainsFunc(f.Sources, func(pattern string) bool { return matchSource(pattern, s.Name) }) ||
-			slices.ContainsFunc(s.Categories, func(cat string) bool { return slices.Contains(f.Categories, cat) }) {
+			slices.ContainsFunc(s.Categories, func(cat string) bool { return hasCategory(f.Categories, cat) }) {
 			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// hasCategory reports whether cats holds cat, without regard to case: the
+// one rule by which categories match.
+func hasCategory(cats []string, cat string) bool {
+	return slices.ContainsFunc(cats, func(c string) bool { return strings.EqualFold(c, cat) })
+}
+
+// Warnings returns what is valid but probably not meant, one sentence
+// each, in config order: a source that no published feed selects (its
+// items are fetched and stored, but nobody can read them), and categories
+// that differ only by case (they select the same sources, so one of the
+// spellings is likely a typo). Only sources' categories are compared: a
+// feed's "tech" selecting a source's "Tech" is what matching ignores case
+// for.
+func (c *Config) Warnings() []string {
+	var out []string
+	selected := make(map[string]bool, len(c.Sources))
+	for _, f := range c.Feeds {
+		for _, name := range c.FeedSources(f) {
+			selected[name] = true
+		}
+	}
+	for _, s := range c.Sources {
+		if !selected[s.Name] {
+			out = append(out, fmt.Sprintf("source %s is in no published feed", s.Name))
+		}
+	}
+	spellings := make(map[string][]string)
+	var order []string
+	note := func(cat string) {
+		key := strings.ToLower(cat)
+		if _, seen := spellings[key]; !seen {
+			order = append(order, key)
+		}
+		if !slices.Contains(spellings[key], cat) {
+			spellings[key] = append(spellings[key], cat)
+		}
+	}
+	for _, s := range c.Sources {
+		for _, cat := range s.Categories {
+			note(cat)
+		}
+	}
+	for _, key := range order {
+		if sp := spellings[key]; len(sp) > 1 {
+			quoted := make([]string, len(sp))
+			for i, c := range sp {
+				quoted[i] = quote(c)
+			}
+			out = append(out, fmt.Sprintf("categories %s differ only by case; they are one category", strings.Join(quoted, ", ")))
 		}
 	}
 	return out

@@ -206,7 +206,7 @@ func (d *decoder) validateFeeds(feeds []Feed, sources []Source) {
 	for _, s := range sources {
 		known[s.Name] = true
 		for _, c := range s.Categories {
-			categories[c] = true
+			categories[strings.ToLower(c)] = true
 		}
 	}
 	first := make(map[string]int)
@@ -236,7 +236,7 @@ func (d *decoder) validateFeeds(feeds []Feed, sources []Source) {
 			switch ep := fmt.Sprintf("%s.categories[%d]", p, j); {
 			case cat == "":
 				d.check(ep, "empty category")
-			case !categories[cat]:
+			case !categories[strings.ToLower(cat)]:
 				d.check(ep, fmt.Sprintf("unknown category %s (no source has it)", quote(cat)))
 			}
 		}
