@@ -16,6 +16,7 @@ import (
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/fetch"
 	"github.com/feedmill/feedmill/internal/normalize"
+	"github.com/feedmill/feedmill/internal/scrape"
 )
 
 // addOptions are the flags of `feedmill add`.
@@ -37,7 +38,10 @@ var addedName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 // addSource is `feedmill add URL`: it fetches URL with the fetch client
 // the config describes; when that is a feed, it is the source, and when it
 // is a web page, the first feed the page advertises (<link
-// rel="alternate">) that reads as one is. The source is appended to the
+// rel="alternate">) that reads as one is. A web page that advertises no
+// feed is added as a type html source when `preview` would find items on
+// it (inferPage), with the listing's inferred selectors as its items. The
+// source is appended to the
 // config's sources with a name made from the feed's title (or opts.name)
 // and opts.categories by config.AddSource, which edits the file as
 // `feedmill import` does: every other line, comments included, stays as it
@@ -90,6 +94,9 @@ func addSource(ctx context.Context, path, rawURL string, opts addOptions, stdout
 	defer client.CloseIdleConnections()
 	normalizer := normalize.New(normalize.Options{Logger: logger.With("component", "normalize"), TrackingParams: cfg.TrackingParams})
 	found, err := locateFeed(ctx, client, normalizer, target, secrets)
+	if errors.Is(err, errNoFeed) {
+		found, err = inferPage(scrape.New(normalizer, logger.With("component", "scrape")), target, found.page, secrets, stdout)
+	}
 	if err != nil {
 		return fmt.Errorf("add %s: %w", shown, err)
 	}
@@ -110,7 +117,7 @@ func addSource(ctx context.Context, path, rawURL string, opts addOptions, stdout
 		name = config.SourceName(found.title, found.url, used)
 	}
 	// The file may have gained the URL or the name since it was read above.
-	err = config.AddSource(path, config.NewSource{Name: name, URL: found.url, Categories: categories})
+	err = config.AddSource(path, config.NewSource{Name: name, URL: found.url, Categories: categories, Type: found.typ, Items: found.items})
 	switch {
 	case errors.Is(err, config.ErrURLTaken):
 		return fmt.Errorf("add %s: %s already has it", shown, path)
@@ -130,7 +137,11 @@ func addSource(ctx context.Context, path, rawURL string, opts addOptions, stdout
 	if !hasSource(after, name, found.url) {
 		return fmt.Errorf("add %s: source %s is not in %s after writing it", shown, name, path)
 	}
-	fmt.Fprintf(stdout, "%s: added source %s (%s)\n", path, name, secrets.URL(found.url))
+	kind := ""
+	if found.typ != "" {
+		kind = ", type " + found.typ
+	}
+	fmt.Fprintf(stdout, "%s: added source %s (%s%s)\n", path, name, secrets.URL(found.url), kind)
 	return nil
 }
 
@@ -149,9 +160,17 @@ func loadForAdd(path string, stderr io.Writer) (*config.Config, error) {
 }
 
 // checkAddURL trims rawURL and makes sure it is an absolute http(s) URL
-// with a host, as a source URL must be.
+// with a host, as a source URL must be. A URL typed without a scheme
+// ("blog.example/news", "blog.example:8443") is taken as https; one with
+// another scheme ("mailto:") is refused.
 func checkAddURL(rawURL string) (string, error) {
 	s := strings.TrimSpace(rawURL)
+	if s != "" && !strings.Contains(s, "://") {
+		// "host:port" parses as scheme "host" with a numeric opaque part.
+		if u, err := url.Parse(s); err != nil || u.Scheme == "" || (u.Opaque != "" && u.Opaque[0] >= '0' && u.Opaque[0] <= '9') {
+			s = "https://" + s
+		}
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return "", fmt.Errorf("%q is not a URL: %w", rawURL, err)
@@ -178,6 +197,31 @@ type located struct {
 	title      string // the feed's own title; may be empty
 	discovered bool   // url was advertised by the page the user gave
 	moved      bool   // url is where the user's URL moved permanently
+	// For a web page without a feed: typ is "html", and items the rules
+	// inference found its listing with (nil for a page that is one
+	// article). page is the fetched page, set with errNoFeed.
+	typ   string
+	items *feed.ItemRules
+	page  *fetch.Response
+}
+
+// errNoFeed is locateFeed's error for a web page that advertises no feed.
+var errNoFeed = errors.New("not a feed, and not a web page that advertises one (no <link rel=\"alternate\"> to RSS, Atom or JSON Feed)")
+
+// inferPage makes a type html source of the web page at rawURL, fetched
+// as page, when it has no feed: what `feedmill preview` would find on it
+// (a listing and the selectors it was found with, or one article) is
+// printed, and the listing's selectors are the source's items. A page on
+// which neither is found is refused.
+func inferPage(sc *scrape.Scraper, rawURL string, page *fetch.Response, secrets feed.Redactor, stdout io.Writer) (located, error) {
+	src := feed.Source{Name: secrets.URL(rawURL), URL: rawURL, Type: feed.TypeHTML}
+	got, err := sc.Scrape(src, page.Body, page.URL, time.Now().UTC())
+	if err != nil {
+		return located{}, fmt.Errorf("%w, and no listing or article found on it: %w", errNoFeed, err)
+	}
+	fmt.Fprintf(stdout, "%s is a web page without a feed; feedmill reads it as one (type: html), finding %d items\n", secrets.URL(rawURL), len(got.Feed.Items))
+	printPage(stdout, src, got)
+	return located{url: rawURL, title: got.Feed.Title, typ: feed.TypeHTML, items: got.Rules}, nil
 }
 
 // locateFeed fetches rawURL, the operator's own URL (so it may point at
@@ -214,7 +258,7 @@ func locateFeed(ctx context.Context, client *fetch.Client, n *normalize.Normaliz
 	}
 	switch len(errs) {
 	case 0:
-		return located{}, errors.New("not a feed, and not a web page that advertises one (no <link rel=\"alternate\"> to RSS, Atom or JSON Feed)")
+		return located{page: resp}, errNoFeed
 	case 1:
 		return located{}, fmt.Errorf("a web page whose feed cannot be read: %w", errs[0])
 	}

@@ -49,6 +49,20 @@ func addSite(t *testing.T) *httptest.Server {
 	mux.HandleFunc("/golang.xml", feedAt("Go Blog"))
 	mux.HandleFunc("/untitled.xml", feedAt(""))
 	mux.HandleFunc("/plain.html", html(func() string { return page("") }))
+	// A town paper's front page without a feed: a list of stories between
+	// navigation and a footer.
+	mux.HandleFunc("/paper/{$}", html(func() string {
+		var b strings.Builder
+		b.WriteString(`<!doctype html><html><head><title>Harbour Gazette</title></head><body>` +
+			`<nav><a href="/paper/">Home</a> <a href="/paper/about">About</a> <a href="/paper/contact">Contact</a></nav><main>`)
+		for i, story := range []string{"Ferry timetable changes for the winter", "Lighthouse reopens after two years of repairs",
+			"Fish market moves to the old customs hall", "Storm damages the north pier overnight",
+			"School choir wins the county festival", "New footbridge over the river opens in spring"} {
+			fmt.Fprintf(&b, `<div class="story"><h2><a href="/paper/2026/12/story-%d">%s</a></h2><p>What happened in the harbour this week, told in a few lines.</p></div>`, i+1, story)
+		}
+		b.WriteString(`</main><footer><a href="/paper/privacy">Privacy</a></footer></body></html>`)
+		return b.String()
+	}))
 	// A page whose first advertised feed is broken and whose second works.
 	mux.HandleFunc("/two.html", html(func() string {
 		return page(`<link rel="alternate" type="application/atom+xml" href="/missing.xml"><link rel="alternate" type="application/rss+xml" href="/golang.xml">`)
@@ -146,7 +160,13 @@ func TestAddCommand(t *testing.T) {
 			wantErr:  []string{"already has a source named go-blog"},
 		},
 		{
-			name:     "page advertising no feed",
+			name:     "page without a feed read as a web page",
+			args:     []string{"-category", "news", site.URL + "/paper/"},
+			wantTail: "\n  - name: harbour-gazette\n    url: " + site.URL + "/paper/\n    categories: [news]\n    type: html\n    items:\n      each: div.story\n      title: h2\n      link: a@href\n      summary: p\n",
+			wantOut:  "      summary: \"p\"\neach item's title, date, author and text come from its article page\n{path}: added source harbour-gazette (" + site.URL + "/paper/, type html)\n",
+		},
+		{
+			name:     "page advertising no feed nor a listing",
 			args:     []string{site.URL + "/plain.html"},
 			wantCode: 1,
 			wantErr:  []string{"add " + site.URL + "/plain.html", "not a web page that advertises one"},
@@ -353,5 +373,30 @@ func TestAddFirstSource(t *testing.T) {
 				t.Errorf("file:\n%q\nwant\n%q", after, tc.want)
 			}
 		})
+	}
+}
+
+// TestCheckAddURL checks the URLs `feedmill add` accepts: a URL typed
+// without a scheme is https.
+func TestCheckAddURL(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"https://blog.example/feed", "https://blog.example/feed", true},
+		{" http://127.0.0.1:8080/x ", "http://127.0.0.1:8080/x", true},
+		{"blog.example", "https://blog.example", true},
+		{"blog.example/news?page=1", "https://blog.example/news?page=1", true},
+		{"blog.example:8443/news", "https://blog.example:8443/news", true},
+		{"ftp://blog.example/feed", "", false},
+		{"", "", false},
+		{"/feed.xml", "", false},
+		{"mailto:me@blog.example", "", false},
+	}
+	for _, tc := range tests {
+		got, err := checkAddURL(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("checkAddURL(%q) = %q, %v; want %q, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/feedmill/feedmill/internal/config"
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/refresh"
 	"github.com/feedmill/feedmill/internal/scrape"
@@ -53,10 +54,7 @@ func printPage(w io.Writer, src feed.Source, pg *scrape.Scraped) {
 	}
 	r := pg.Rules
 	fmt.Fprintf(w, "    type: html\n    items:\n")
-	for _, kv := range [][2]string{
-		{"each", r.Each}, {"title", r.Title}, {"link", r.Link}, {"date", r.Date}, {"date_format", r.DateFormat},
-		{"summary", r.Summary}, {"content", r.Content}, {"image", r.Image}, {"author", r.Author},
-	} {
+	for _, kv := range config.ItemRuleFields(r) {
 		if kv[1] != "" {
 			fmt.Fprintf(w, "      %s: %q\n", kv[0], kv[1])
 		}

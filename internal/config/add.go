@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/feedmill/feedmill/internal/feed"
 )
 
 // NewSource is a source AddSource appends to a feeds.yaml.
@@ -16,6 +18,20 @@ type NewSource struct {
 	Title string
 	// Categories are written in order, white space collapsed, each once.
 	Categories []string
+	// Type is written when set ("html" for a web page without a feed).
+	Type string
+	// Items, when set, are written as the source's items: rules, the
+	// fields that are not empty (see ItemRuleFields).
+	Items *feed.ItemRules
+}
+
+// ItemRuleFields returns the fields of r as feeds.yaml names them, in the
+// order the config reference lists them, empty ones included.
+func ItemRuleFields(r *feed.ItemRules) [][2]string {
+	return [][2]string{
+		{"each", r.Each}, {"title", r.Title}, {"link", r.Link}, {"date", r.Date}, {"date_format", r.DateFormat},
+		{"summary", r.Summary}, {"content", r.Content}, {"image", r.Image}, {"author", r.Author},
+	}
 }
 
 // ErrNameTaken and ErrURLTaken report that the file AddSource was to edit
@@ -33,7 +49,7 @@ var (
 // (see ParseDraft). Errors wrap ErrNameTaken or ErrURLTaken when the file
 // has s's name or URL.
 func AddSource(path string, s NewSource) error {
-	entry := importedSource{name: s.Name, url: strings.TrimSpace(s.URL), title: collapseSpace(s.Title)}
+	entry := importedSource{name: s.Name, url: strings.TrimSpace(s.URL), title: collapseSpace(s.Title), typ: s.Type, items: s.Items}
 	for _, c := range s.Categories {
 		entry.categories = appendCategory(entry.categories, c)
 	}

@@ -15,6 +15,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/feedmill/feedmill/internal/feed"
 )
 
 // maxImportedName is the longest name Import makes for a source.
@@ -126,6 +128,8 @@ func editSources(path string, choose func(names []string, urls map[string]bool) 
 type importedSource struct {
 	name, url, title string
 	categories       []string
+	typ              string          // written when set
+	items            *feed.ItemRules // its non-empty fields written when set
 }
 
 // checkImported makes sure out, the edited file, is a valid config whose
@@ -462,6 +466,18 @@ func encodeSource(s importedSource) (string, error) {
 			seq.Content = append(seq.Content, str(c))
 		}
 		add("categories", seq)
+	}
+	if s.typ != "" {
+		add("type", str(s.typ))
+	}
+	if s.items != nil {
+		rules := &yaml.Node{Kind: yaml.MappingNode}
+		for _, kv := range ItemRuleFields(s.items) {
+			if kv[1] != "" {
+				rules.Content = append(rules.Content, str(kv[0]), str(kv[1]))
+			}
+		}
+		add("items", rules)
 	}
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
