@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/feedmill/feedmill/internal/feed"
 	"reflect"
 	"testing"
 )
@@ -66,5 +67,17 @@ sources:
 				t.Errorf("Warnings() = %q, want %q", got, tt.warnings)
 			}
 		})
+	}
+}
+
+// TestItemsEachAlone checks that a web page source's items may give only
+// each: the other fields are guessed when scraping.
+func TestItemsEachAlone(t *testing.T) {
+	c, err := Parse([]byte("sources:\n  - name: paper\n    url: https://a.example/news/\n    type: html\n    items: {each: \"div.teaser\"}\n"), "feeds.yaml")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if got := c.Sources[0].Items; got == nil || *got != (feed.ItemRules{Each: "div.teaser"}) {
+		t.Errorf("items = %+v, want only each", got)
 	}
 }

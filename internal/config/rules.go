@@ -249,12 +249,15 @@ func (d *decoder) validateItemRules(p string, s Source) {
 	} else {
 		d.check(p+".items.each", checkPath(r.Each))
 	}
-	if strings.TrimSpace(r.Link) == "" {
+	// On a web page the fields left out are guessed from each element, as
+	// listing inference does; a JSON item has no such shape to go by.
+	linkRequired := s.Type == feed.TypeJSON && strings.TrimSpace(r.Link) == ""
+	if linkRequired {
 		d.check(p+".items.link", "required: items are identified by their link")
 	}
 	for _, k := range itemFields {
 		v, kp := value[k], p+".items."+k
-		if _, set := d.lines[kp]; !set || (k == "link" && strings.TrimSpace(v) == "") {
+		if _, set := d.lines[kp]; !set || (k == "link" && linkRequired) {
 			continue
 		}
 		switch {
