@@ -70,14 +70,16 @@ sources:
 	}
 }
 
-// TestItemsEachAlone checks that a web page source's items may give only
-// each: the other fields are guessed when scraping.
+// TestItemsEachAlone checks that a source's items may give only each:
+// the other fields are guessed when scraping.
 func TestItemsEachAlone(t *testing.T) {
-	c, err := Parse([]byte("sources:\n  - name: paper\n    url: https://a.example/news/\n    type: html\n    items: {each: \"div.teaser\"}\n"), "feeds.yaml")
-	if err != nil {
-		t.Fatalf("Parse: %v", err)
-	}
-	if got := c.Sources[0].Items; got == nil || *got != (feed.ItemRules{Each: "div.teaser"}) {
-		t.Errorf("items = %+v, want only each", got)
+	for _, typ := range []string{"html", "json"} {
+		c, err := Parse([]byte("sources:\n  - name: paper\n    url: https://a.example/news/\n    type: "+typ+"\n    items: {each: \"div.teaser\"}\n"), "feeds.yaml")
+		if err != nil {
+			t.Fatalf("type %s: Parse: %v", typ, err)
+		}
+		if got := c.Sources[0].Items; got == nil || *got != (feed.ItemRules{Each: "div.teaser"}) {
+			t.Errorf("type %s: items = %+v, want only each", typ, got)
+		}
 	}
 }

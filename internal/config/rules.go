@@ -249,15 +249,11 @@ func (d *decoder) validateItemRules(p string, s Source) {
 	} else {
 		d.check(p+".items.each", checkPath(r.Each))
 	}
-	// On a web page the fields left out are guessed from each element, as
-	// listing inference does; a JSON item has no such shape to go by.
-	linkRequired := s.Type == feed.TypeJSON && strings.TrimSpace(r.Link) == ""
-	if linkRequired {
-		d.check(p+".items.link", "required: items are identified by their link")
-	}
+	// Fields left out are guessed: on a web page from each element, as
+	// listing inference does; in JSON from the usual names.
 	for _, k := range itemFields {
 		v, kp := value[k], p+".items."+k
-		if _, set := d.lines[kp]; !set || (k == "link" && linkRequired) {
+		if _, set := d.lines[kp]; !set {
 			continue
 		}
 		switch {

@@ -150,13 +150,20 @@ type inferrer struct {
 	horizon int
 }
 
-// inferListing finds the page's listing; nil when there is none.
-func (s *scraper) inferListing() *listing {
+// newInferrer returns an inferrer that has collected the page's article
+// links.
+func (s *scraper) newInferrer() *inferrer {
 	in := &inferrer{
 		s: s, byNode: make(map[*nethtml.Node]*articleLink), order: make(map[*nethtml.Node]int),
 		info: make(map[*nethtml.Node]*elemInfo), words: make(map[string]int), pathSig: make(map[*nethtml.Node]string),
 	}
 	in.collect()
+	return in
+}
+
+// inferListing finds the page's listing; nil when there is none.
+func (s *scraper) inferListing() *listing {
+	in := s.newInferrer()
 	if len(in.links) == 0 {
 		return nil
 	}

@@ -708,3 +708,42 @@ func nthPath(e *nethtml.Node) string {
 	slices.Reverse(parts)
 	return strings.Join(parts, " > ")
 }
+
+// guessFields returns r with the fields it leaves empty (title, link,
+// date, summary, image) guessed as listing inference guesses them, from
+// the elements r.Each matches: the page's article links are collected as
+// for inference, and rules derives the fields over those elements that
+// link to an article. A field inference does not find stays empty, and
+// Scrape's defaults apply to it. r.Each must compile.
+func (s *scraper) guessFields(r feed.ItemRules) feed.ItemRules {
+	if r.Title != "" && r.Link != "" && r.Date != "" && r.Summary != "" && r.Image != "" {
+		return r
+	}
+	each, err := s.n.compileSelector(strings.TrimSpace(r.Each))
+	if err != nil {
+		return r
+	}
+	in := s.newInferrer()
+	var ms []*nethtml.Node
+	for _, m := range allMatchesNested(s.doc, each) {
+		if inf := in.info[m]; inf != nil && inf.headline != "" {
+			ms = append(ms, m)
+		}
+	}
+	if len(ms) == 0 {
+		return r
+	}
+	guessed, _ := in.rules(ms)
+	for _, f := range []struct {
+		dst   *string
+		guess string
+	}{
+		{&r.Title, guessed.Title}, {&r.Link, guessed.Link}, {&r.Date, guessed.Date},
+		{&r.Summary, guessed.Summary}, {&r.Image, guessed.Image},
+	} {
+		if strings.TrimSpace(*f.dst) == "" {
+			*f.dst = f.guess
+		}
+	}
+	return r
+}

@@ -61,8 +61,10 @@ type Scraped struct {
 // With src.Items set, its rules say where the items are: Each selects
 // the item elements, and each field is a CSS selector relative to one,
 // ending in @attr to take that attribute rather than the text (an empty
-// selector before @, or ":scope", is the element itself). For a field
-// left empty: Link is the element's own href when it is a link, else the
+// selector before @, or ":scope", is the element itself). Title, Link,
+// Date, Summary and Image left empty are guessed over the matched
+// elements as listing inference guesses them (guessFields), and Rules
+// holds the guesses. For a field still empty: Link is the element's own href when it is a link, else the
 // first link in a heading of the element, else its first link; Title is
 // the text of the element when it is a heading, else of its first
 // heading, else of that link. Link (a selector without @
@@ -131,8 +133,14 @@ func (sc *Scraper) scrape(src feed.Source, page []byte, pageURL string, now time
 	out := &Scraped{Feed: &normalize.Feed{Title: listingTitle(doc, meta), Link: normalize.EscapeURI(normalize.ResolveRef(pageBase, nil, pageURL, false))}}
 
 	if src.Items != nil && strings.TrimSpace(src.Items.Each) != "" {
-		rules := *src.Items
-		if err := s.apply(rules, true, out); err != nil {
+		// Fields left out are guessed from the elements, as inference
+		// guesses them; out.Rules shows what was used.
+		given := *src.Items
+		if _, err := s.compileRules(given, true); err != nil {
+			return nil, err // the user's own selectors are reported as given
+		}
+		rules := s.guessFields(given)
+		if err := s.apply(rules, rules == given, out); err != nil {
 			return nil, err
 		}
 		out.Rules = &rules

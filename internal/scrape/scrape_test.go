@@ -727,3 +727,62 @@ func TestScrapeArticleWithRelated(t *testing.T) {
 		}
 	}
 }
+
+// TestScrapeEachAlone checks that rules giving only each get the other
+// fields guessed from each element as inference guesses them: title,
+// link, date, summary and image (a lazy one resolved).
+func TestScrapeEachAlone(t *testing.T) {
+	const page = "https://www.riverside-herald.example/news/"
+	tests := []struct {
+		name  string
+		rules feed.ItemRules
+	}{
+		{"each alone", feed.ItemRules{Each: "div.teaser"}},
+		{"each and a title", feed.ItemRules{Each: "div.teaser", Title: "h3"}},
+	}
+	want := []struct {
+		title, link, summary, image string
+		date                        time.Time
+	}{
+		{"Ferry winter timetable starts on Monday", page + "2025/05/03/ferry-winter-timetable", "Crossings every forty minutes", "https://www.riverside-herald.example/img/ferry.jpg", time.Date(2025, 5, 3, 8, 30, 0, 0, time.UTC)},
+		{"Lighthouse reopens to visitors after repairs", page + "2025/05/02/lighthouse-reopens", "The climb to the lamp room", "https://www.riverside-herald.example/img/lighthouse.png", time.Date(2025, 5, 2, 10, 0, 0, 0, time.UTC)},
+		{"Fish market moves to the old customs hall", page + "2025/05/01/fish-market-moves", "Traders say the larger hall", "https://www.riverside-herald.example/img/market.jpg", time.Date(2025, 5, 1, 6, 45, 0, 0, time.UTC)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rules := tt.rules
+			got, err := newTestScraper().Scrape(feed.Source{Name: "scrape-test", Type: feed.TypeHTML, Items: &rules}, readScrape(t, "each-only.html"), page, testNow)
+			if err != nil {
+				t.Fatalf("Scrape: %v", err)
+			}
+			checkScraped(t, got)
+			if len(got.Feed.Items) != len(want) {
+				t.Fatalf("%d items, want %d: %+v", len(got.Feed.Items), len(want), got.Feed.Items)
+			}
+			for i, w := range want {
+				it := got.Feed.Items[i]
+				if it.Title != w.title || it.Link != w.link {
+					t.Errorf("item %d: %q %q, want %q %q", i, it.Title, it.Link, w.title, w.link)
+				}
+				if !it.Published.Equal(w.date) {
+					t.Errorf("item %d: Published %v, want %v", i, it.Published, w.date)
+				}
+				if !strings.Contains(it.Summary, w.summary) {
+					t.Errorf("item %d: Summary %q lacks %q", i, it.Summary, w.summary)
+				}
+				if len(it.Enclosures) != 1 || it.Enclosures[0].URL != w.image {
+					t.Errorf("item %d: Enclosures %+v, want the image %s", i, it.Enclosures, w.image)
+				}
+			}
+			if got.NeedPages {
+				t.Error("NeedPages although a date was guessed")
+			}
+			if got.Rules == nil || got.Rules.Each != "div.teaser" || got.Rules.Date == "" || got.Rules.Image == "" {
+				t.Errorf("Rules = %+v: want the given each and the guessed fields", got.Rules)
+			}
+			if tt.rules.Title != "" && got.Rules.Title != tt.rules.Title {
+				t.Errorf("Rules.Title = %q, want the given %q", got.Rules.Title, tt.rules.Title)
+			}
+		})
+	}
+}
