@@ -190,7 +190,7 @@ func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.
 		OnPublish: func(changed []publish.Change) {
 			if m != nil {
 				for _, c := range changed {
-					if c.Format == publish.Atom {
+					if c.Format == publish.Atom && !c.Source {
 						m.Published(c.Name, c.Snapshot.Items)
 					}
 				}
@@ -259,14 +259,7 @@ func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.
 // topicSnapshot finds the current document a WebSub topic (a feed URL of
 // ours) names.
 func (p *pipeline) topicSnapshot(topic string) (*publish.Snapshot, bool) {
-	for _, spec := range p.publisher.Feeds() {
-		for _, f := range []publish.Format{publish.RSS, publish.Atom, publish.JSON} {
-			if publish.FeedURL(p.cfg.Server.BaseURL, spec.Name, f) == topic {
-				return p.publisher.Snapshot(spec.Name, f)
-			}
-		}
-	}
-	return nil, false
+	return p.publisher.Topic(topic)
 }
 
 // announce tells WebSub subscribers about changed feeds: the built-in hub

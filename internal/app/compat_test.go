@@ -507,6 +507,9 @@ func TestWebSubHubLimits(t *testing.T) {
 	if code, body := subscribe(base+"/feeds/none.atom", reader.URL+"/a"); code != http.StatusBadRequest || !strings.Contains(body, "not a feed this server publishes") {
 		t.Errorf("subscription to a feed we do not publish: %d %q, want 400", code, body)
 	}
+	if code, body := subscribe(base+"/sources/none.atom", reader.URL+"/a"); code != http.StatusBadRequest || !strings.Contains(body, "not a feed this server publishes") {
+		t.Errorf("subscription to a source we do not have: %d %q, want 400", code, body)
+	}
 	if code, body := subscribe(base+"/feeds/all.atom", reader.URL+"/a"); code != http.StatusAccepted {
 		t.Fatalf("first subscription: %d %q, want 202", code, body)
 	}

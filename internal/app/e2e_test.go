@@ -433,6 +433,14 @@ func TestEndToEnd(t *testing.T) {
 			if err != nil || !strings.Contains(string(out), "feedcheck: OK") {
 				t.Errorf("feedcheck %s: %v\n%s", format, err, out)
 			}
+			// Each source is a feed of its own too.
+			for _, f := range fixtures {
+				u := e.base + "/sources/" + f.name + "." + format
+				out, err := exec.CommandContext(t.Context(), tool, u, "--format", format, "--min-entries", "1").CombinedOutput()
+				if err != nil || !strings.Contains(string(out), "feedcheck: OK") {
+					t.Errorf("feedcheck %s: %v\n%s", u, err, out)
+				}
+			}
 		}
 	})
 

@@ -33,7 +33,7 @@ const maxImportedName = 40
 // sources list is created at the end of the file when there is none), and
 // every other byte of the file stays as it was, comments included. A new
 // source gets a unique name made from the feed's title (else from its
-// host), a title when the OPML's differs from that name, and as categories
+// host), or the name feedmill's own OPML export gives it (feedmillName), a title when the OPML's differs from that name, and as categories
 // the OPML folders it sits in and its category attribute. The result must
 // pass Parse, or the file is left untouched and the error says why. It is
 // written atomically: a temporary file in the same directory, synced, then
@@ -62,12 +62,16 @@ func Import(path string, opml []byte) (added, skipped []string, err error) {
 				skipped = append(skipped, f.URL)
 				continue
 			}
-			name := uniqueName(sourceName(f), used)
+			base := sourceName(f)
+			if f.Name != "" {
+				base = f.Name
+			}
+			name := uniqueName(base, used)
 			title := f.Title
 			if title == name {
 				title = ""
 			}
-			news = append(news, importedSource{name: name, url: f.URL, title: title, categories: f.Categories})
+			news = append(news, importedSource{name: name, url: f.URL, typ: f.Type, title: title, categories: f.Categories})
 			added = append(added, name)
 		}
 		return news, nil
@@ -127,6 +131,7 @@ func editSources(path string, choose func(names []string, urls map[string]bool) 
 // importedSource is a source Import or AddSource appends.
 type importedSource struct {
 	name, url, title string
+	typ              string // feed.TypeHTML or feed.TypeJSON; "" for a feed
 	categories       []string
 	typ              string          // written when set
 	items            *feed.ItemRules // its non-empty fields written when set
@@ -457,6 +462,9 @@ func encodeSource(s importedSource) (string, error) {
 	add := func(k string, v *yaml.Node) { m.Content = append(m.Content, str(k), v) }
 	add("name", str(s.name))
 	add("url", str(s.url))
+	if s.typ != "" {
+		add("type", str(s.typ))
+	}
 	if s.title != "" {
 		add("title", str(s.title))
 	}

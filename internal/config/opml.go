@@ -21,6 +21,11 @@ type opmlFeed struct {
 	Title      string   // the outline's title, else its text; whitespace collapsed
 	Categories []string // enclosing folders, outermost first, then its category attribute
 	Line       int      // of the outline, for messages
+
+	// From feedmill's own export (publish's OPML): the source's name, when
+	// valid, and for an html or json source its type, URL is then the
+	// source's own URL (feedmillUrl), not its feed at feedmill (xmlUrl).
+	Name, Type string
 }
 
 // parseOPML reads the feeds of an OPML 1.0 or 2.0 document: every outline
@@ -94,6 +99,19 @@ func parseOPML(data []byte) ([]opmlFeed, error) {
 				continue // type="link", "include" and the like are not feeds
 			}
 			u := feedURL(rawURL)
+			// feedmill lists a source that is not a feed by its feed at
+			// feedmill and names what it reads in its own attributes:
+			// the import gets the source back, not a copy of feedmill's.
+			typ := strings.ToLower(strings.TrimSpace(attrs["feedmilltype"]))
+			if own := strings.TrimSpace(attrs["feedmillurl"]); own != "" && (typ == feed.TypeHTML || typ == feed.TypeJSON) {
+				u = own
+			} else {
+				typ = ""
+			}
+			name := strings.TrimSpace(attrs["feedmillname"])
+			if !validSourceName(name) {
+				name = ""
+			}
 			if problem := checkFeedURL(u, feed.Redactor{}); problem != "" {
 				problems = append(problems, fmt.Sprintf("line %d: outline %s: %s", line, quote(title), problem))
 				continue
@@ -114,7 +132,7 @@ func parseOPML(data []byte) ([]opmlFeed, error) {
 				continue
 			}
 			byURL[u] = len(feeds)
-			feeds = append(feeds, opmlFeed{URL: u, Title: title, Categories: cats, Line: line})
+			feeds = append(feeds, opmlFeed{URL: u, Title: title, Categories: cats, Line: line, Name: name, Type: typ})
 		case xml.EndElement:
 			if strings.EqualFold(t.Name.Local, "outline") && len(stack) > 0 {
 				stack = stack[:len(stack)-1]

@@ -625,7 +625,11 @@ func TestOnPublish(t *testing.T) {
 	p = New(Options{BaseURL: testBase, OnPublish: func(changed []Change) {
 		for _, c := range changed {
 			// The new snapshots are visible: the hub serves them.
-			if s, ok := p.Snapshot(c.Name, c.Format); !ok || s != c.Snapshot {
+			lookup := p.Snapshot
+			if c.Source {
+				lookup = p.SourceSnapshot
+			}
+			if s, ok := lookup(c.Name, c.Format); !ok || s != c.Snapshot {
 				t.Errorf("%s.%s: Snapshot() is not the changed snapshot", c.Name, c.Format)
 			}
 		}
@@ -655,12 +659,19 @@ func TestOnPublish(t *testing.T) {
 	}
 	var got []string
 	for _, c := range calls[0] {
-		got = append(got, c.Name+"."+c.Format.String())
-		if c.URL != FeedURL(testBase, c.Name, c.Format) || !bytes.Contains(c.Snapshot.Body, []byte("Hello, edited")) {
-			t.Errorf("%s.%s: URL %q, body without the edit", c.Name, c.Format, c.URL)
+		got = append(got, changeName(c))
+		want := FeedURL(testBase, c.Name, c.Format)
+		if c.Source {
+			want = SourceFeedURL(testBase, c.Name, c.Format)
+		}
+		if c.URL != want || !bytes.Contains(c.Snapshot.Body, []byte("Hello, edited")) {
+			t.Errorf("%s: URL %q, body without the edit", changeName(c), c.URL)
 		}
 	}
-	if want := []string{"all.rss", "all.atom", "all.json", "tech.rss", "tech.atom", "tech.json"}; !slices.Equal(got, want) {
+	// The edited item is alpha's: its own feed changed, beta's and gamma's
+	// did not.
+	if want := []string{"all.rss", "all.atom", "all.json", "tech.rss", "tech.atom", "tech.json",
+		"sources/alpha.rss", "sources/alpha.atom", "sources/alpha.json"}; !slices.Equal(got, want) {
 		t.Errorf("changed = %q, want %q", got, want)
 	}
 
@@ -669,7 +680,7 @@ func TestOnPublish(t *testing.T) {
 		var changed []string
 		p := New(Options{BaseURL: testBase, OnPublish: func(c []Change) {
 			for _, c := range c {
-				changed = append(changed, c.Name+"."+c.Format.String())
+				changed = append(changed, changeName(c))
 			}
 		}}, testSpecs(), testSources(), st)
 		if err := p.Rebuild(t.Context()); err == nil {
@@ -679,10 +690,21 @@ func TestOnPublish(t *testing.T) {
 		if err := p.Rebuild(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		if want := []string{"all.rss", "all.atom", "all.json", "tech.rss", "tech.atom", "tech.json"}; !slices.Equal(changed, want) {
+		if want := []string{"all.rss", "all.atom", "all.json", "tech.rss", "tech.atom", "tech.json",
+			"sources/alpha.rss", "sources/alpha.atom", "sources/alpha.json",
+			"sources/beta.rss", "sources/beta.atom", "sources/beta.json",
+			"sources/gamma.rss", "sources/gamma.atom", "sources/gamma.json"}; !slices.Equal(changed, want) {
 			t.Errorf("changed = %q, want %q", changed, want)
 		}
 	})
+}
+
+// changeName names a Change by its path: "all.rss", "sources/alpha.rss".
+func changeName(c Change) string {
+	if c.Source {
+		return "sources/" + c.Name + "." + c.Format.String()
+	}
+	return c.Name + "." + c.Format.String()
 }
 
 // TestExpiresAcrossFeeds: Expires is the earliest of all feeds, and a feed

@@ -123,12 +123,17 @@ type document struct {
 	hub   string // WebSub hub advertised; "" for none
 	page  int    // archive page number, 1 the oldest; 0 for the current document
 	pages int    // number of archive pages of the feed (K, see archivePages)
+
+	source bool // a source's own feed (see SourceFeedURL): no archive pages
 }
 
 // selfURL is the document's own URL, which is also its feed-level id.
 func (d *document) selfURL(f Format) string {
 	if d.page > 0 {
 		return ArchiveURL(d.base, d.name, f, d.page)
+	}
+	if d.source {
+		return SourceFeedURL(d.base, d.name, f)
 	}
 	return FeedURL(d.base, d.name, f)
 }

@@ -223,7 +223,8 @@ func publicSources(sources []feed.Source, secrets feed.Redactor) []feed.Source {
 
 // Change is a current document that a Rebuild changed.
 type Change struct {
-	Name     string // the published feed
+	Name     string // the published feed, or the source when Source
+	Source   bool   // a source's own feed (SourceFeedURL)
 	Format   Format
 	URL      string // the document's public URL (its WebSub topic)
 	Snapshot *Snapshot
@@ -278,10 +279,13 @@ type Publisher struct {
 // snapshotSet is everything one Rebuild published; it is never modified
 // after being stored.
 type snapshotSet struct {
-	feeds   map[string]*feedState
-	opml    *Snapshot
-	srcs    map[string]sourceInfo // as of that Rebuild, for archive pages
-	expires time.Time             // earliest Expires of the feeds
+	feeds map[string]*feedState
+	// sourceFeeds are the sources' own feeds, by source name; their
+	// feedStates have no OPML and no archive pages.
+	sourceFeeds map[string]*feedState
+	opml        *Snapshot
+	srcs        map[string]sourceInfo // as of that Rebuild, for archive pages
+	expires     time.Time             // earliest Expires of the feeds
 }
 
 // feedState is one published feed as a Rebuild left it. A Rebuild that
@@ -498,6 +502,34 @@ func (p *Publisher) Rebuild(ctx context.Context) error {
 		}
 	}
 
+	next.sourceFeeds = make(map[string]*feedState, len(p.sources))
+	for _, src := range p.sources {
+		var old *feedState
+		if prev != nil {
+			old = prev.sourceFeeds[src.Name]
+		}
+		fs, err := p.buildSourceFeed(ctx, src.Name, srcs, old, now)
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("publish source %s: %w", src.Name, err))
+			if old != nil {
+				next.sourceFeeds[src.Name] = old
+			}
+			continue
+		}
+		next.sourceFeeds[src.Name] = fs
+		if !p.rebuilt {
+			continue
+		}
+		for f := range numFormats {
+			if old == nil || fs.snaps[f] != old.snaps[f] {
+				changes = append(changes, Change{Name: src.Name, Source: true, Format: f, URL: SourceFeedURL(p.base, src.Name, f), Snapshot: fs.snaps[f]})
+			}
+		}
+	}
+
 	var oldOPML *Snapshot
 	if prev != nil {
 		oldOPML = prev.opml
@@ -675,7 +707,7 @@ func (p *Publisher) sourcesOf(spec FeedSpec) []feed.Source {
 
 // opml renders an OPML list, keeping old when its bytes did not change.
 func (p *Publisher) opml(title string, sources []feed.Source, srcs map[string]sourceInfo, old *Snapshot, now time.Time) (*Snapshot, error) {
-	body, err := renderOPML(title, sources, srcs)
+	body, err := renderOPML(title, p.base, sources, srcs)
 	if err != nil {
 		return nil, err
 	}

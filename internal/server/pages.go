@@ -217,12 +217,16 @@ const (
 // history and its recent items.
 func (s *Server) sourcePage(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	idx := -1
-	for i, src := range s.opts.Sources {
-		if src.Name == name {
-			idx = i
+	// Source names may hold dots: /sources/NAME.EXT is the source NAME's
+	// own feed when EXT is rss, atom or json and NAME is a source, else
+	// the page of the source named NAME.EXT.
+	if prefix, ext, ok := cutLast(name, "."); ok {
+		if f, isFeed := publish.ParseFormat(ext); isFeed && s.sourceIndex(prefix) >= 0 {
+			s.sourceFeed(w, r, prefix, f)
+			return
 		}
 	}
+	idx := s.sourceIndex(name)
 	if idx < 0 {
 		http.Error(w, "no source named "+name, http.StatusNotFound)
 		return
@@ -263,7 +267,29 @@ func (s *Server) sourcePage(w http.ResponseWriter, r *http.Request) {
 	}
 	data := s.newPageData(d.Title+" · feedmill", now)
 	data.Source, data.ConfigProblems = d, s.configProblems()
+	data.Alternates = []feedView{{Name: name, Title: d.Title, Atom: d.Feeds.Atom, RSS: d.Feeds.RSS, JSON: d.Feeds.JSON}}
 	s.render(w, r, http.StatusOK, "source.html", data)
+}
+
+// sourceIndex returns the place of the named source in the config, or -1.
+func (s *Server) sourceIndex(name string) int {
+	for i, src := range s.opts.Sources {
+		if src.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// sourceFeed serves /sources/NAME.{rss,atom,json}: the source's own feed,
+// from its snapshot like the combined feeds.
+func (s *Server) sourceFeed(w http.ResponseWriter, r *http.Request, name string, f publish.Format) {
+	snap, ok := s.snaps.SourceSnapshot(name, f)
+	if !ok {
+		http.Error(w, "the feed of source "+name+" is not rendered yet", http.StatusServiceUnavailable)
+		return
+	}
+	s.serveSnapshot(w, r, snap, doc{name: name, format: f, source: true})
 }
 
 // render executes a page into a buffer first, so a template error becomes a

@@ -395,9 +395,9 @@ func TestStatusJSON(t *testing.T) {
 		{"document", raw, []string{"counts", "feeds", "generated", "sources", "version"}},
 		{"feed", raw["feeds"].([]any)[0], []string{"atom", "description", "items", "json", "latest", "name", "opml", "page", "rss", "title"}},
 		{"feed item", raw["feeds"].([]any)[0].(map[string]any)["latest"].([]any)[0], []string{"date", "link", "source", "title"}},
-		{"ok source", raw["sources"].([]any)[0], []string{"categories", "failures", "fetch_url", "http_status", "items", "items_per_day", "last_fetch", "last_success", "name", "next_fetch", "page", "site", "status", "title", "url"}},
-		{"failing source", raw["sources"].([]any)[1], []string{"error", "failures", "fetch_url", "http_status", "items", "items_per_day", "last_fetch", "last_success", "name", "next_fetch", "page", "status", "title", "url"}},
-		{"unfetched source", raw["sources"].([]any)[2], []string{"failures", "fetch_url", "items", "items_per_day", "name", "page", "status", "title", "url"}},
+		{"ok source", raw["sources"].([]any)[0], []string{"categories", "failures", "feeds", "fetch_url", "http_status", "items", "items_per_day", "last_fetch", "last_success", "name", "next_fetch", "page", "site", "status", "title", "url"}},
+		{"failing source", raw["sources"].([]any)[1], []string{"error", "failures", "feeds", "fetch_url", "http_status", "items", "items_per_day", "last_fetch", "last_success", "name", "next_fetch", "page", "status", "title", "url"}},
+		{"unfetched source", raw["sources"].([]any)[2], []string{"failures", "feeds", "fetch_url", "items", "items_per_day", "name", "page", "status", "title", "url"}},
 		{"counts", raw["counts"], []string{"all", "discovered", "failing", "gone", "moved", "never", "ok"}},
 	}
 	for _, s := range shapes {

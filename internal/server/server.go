@@ -27,6 +27,7 @@ import (
 // snapshots is what the server needs from the publisher.
 type snapshots interface {
 	Snapshot(name string, f publish.Format) (*publish.Snapshot, bool)
+	SourceSnapshot(name string, f publish.Format) (*publish.Snapshot, bool)
 	Archive(ctx context.Context, name string, f publish.Format, page int) (*publish.Snapshot, error)
 	FeedOPML(name string) (*publish.Snapshot, bool)
 	OPML() *publish.Snapshot
@@ -298,6 +299,7 @@ type doc struct {
 	name   string
 	format publish.Format
 	page   int
+	source bool // a source's own feed, /sources/NAME.EXT
 }
 
 // selfURL is the document's own URL when WebSub links are to be sent.
@@ -307,6 +309,8 @@ func (s *Server) selfURL(d doc) string {
 		return ""
 	case d.page > 0:
 		return publish.ArchiveURL(s.opts.BaseURL, d.name, d.format, d.page)
+	case d.source:
+		return publish.SourceFeedURL(s.opts.BaseURL, d.name, d.format)
 	}
 	return publish.FeedURL(s.opts.BaseURL, d.name, d.format)
 }

@@ -28,6 +28,11 @@ func (f fixedSnapshots) Snapshot(name string, format publish.Format) (*publish.S
 	return s, ok
 }
 
+func (f fixedSnapshots) SourceSnapshot(name string, format publish.Format) (*publish.Snapshot, bool) {
+	s, ok := f["sources/"+name+"."+format.String()]
+	return s, ok
+}
+
 func (f fixedSnapshots) OPML() *publish.Snapshot { return f["opml"] }
 
 func (f fixedSnapshots) FeedOPML(name string) (*publish.Snapshot, bool) {

@@ -126,18 +126,27 @@ func (c *statusCounts) of(status string) *int {
 }
 
 // sourceRow is one source on the status page and in /status.json.
+// sourceFeeds are the URLs of a source's own feed.
+type sourceFeeds struct {
+	Atom string `json:"atom"`
+	RSS  string `json:"rss"`
+	JSON string `json:"json"`
+}
+
 type sourceRow struct {
 	// Index is the source's place in the config, the order without ?sort.
 	Index int `json:"-"`
 	// Now is when the row was made, for the page's relative times.
-	Now        time.Time `json:"-"`
-	Name       string    `json:"name"`
-	Title      string    `json:"title"`
-	URL        string    `json:"url"`       // as configured
-	FetchURL   string    `json:"fetch_url"` // where it is fetched now
-	Site       string    `json:"site,omitempty"`
-	Page       string    `json:"page"` // its page on this server
-	Categories []string  `json:"categories,omitempty"`
+	Now      time.Time `json:"-"`
+	Name     string    `json:"name"`
+	Title    string    `json:"title"`
+	URL      string    `json:"url"`       // as configured
+	FetchURL string    `json:"fetch_url"` // where it is fetched now
+	Site     string    `json:"site,omitempty"`
+	Page     string    `json:"page"` // its page on this server
+	// Feeds are its own feed on this server, in each format.
+	Feeds      sourceFeeds `json:"feeds"`
+	Categories []string    `json:"categories,omitempty"`
 
 	Status     string `json:"status"`
 	HTTPStatus int    `json:"http_status,omitempty"` // of the last attempt
@@ -192,7 +201,12 @@ func (s *Server) newSourceRow(i int, src feed.Source, st feed.SourceState, perDa
 	r := sourceRow{
 		Index: i, Now: now, Name: src.Name, Title: firstNonEmpty(src.Title, st.FeedTitle, src.Name),
 		URL: src.URL, FetchURL: st.FetchURL(src.URL), Site: st.FeedLink,
-		Page:       s.opts.BaseURL + "/sources/" + url.PathEscape(src.Name),
+		Page: publish.SourcePageURL(s.opts.BaseURL, src.Name),
+		Feeds: sourceFeeds{
+			Atom: publish.SourceFeedURL(s.opts.BaseURL, src.Name, publish.Atom),
+			RSS:  publish.SourceFeedURL(s.opts.BaseURL, src.Name, publish.RSS),
+			JSON: publish.SourceFeedURL(s.opts.BaseURL, src.Name, publish.JSON),
+		},
 		Categories: src.Categories, Status: sourceStatus(st, src.URL, now), HTTPStatus: st.LastStatus, Error: st.LastError,
 		Failures: st.Failures, LastFetch: st.LastFetch.UTC(), LastSuccess: st.LastSuccess.UTC(),
 		Moved: st.Moved, Discovered: st.Discovered, Gone: st.Gone, Items: st.ItemCount, Advice: advice(src, st),

@@ -371,6 +371,10 @@
       src.append(el("br"), s.title);
     }
     src.append(el("br"), el("a", { class: "muted small", href: safeURL(s.url) }, el("code", null, s.url)));
+    src.append(el("br"), el("span", { class: "muted small" }, "its feed: ",
+      el("a", { href: safeURL(s.feeds.atom) }, "Atom"), " · ",
+      el("a", { href: safeURL(s.feeds.rss) }, "RSS"), " · ",
+      el("a", { href: safeURL(s.feeds.json) }, "JSON")));
     if (s.categories && s.categories.length) {
       src.append(el("br"), el("span", { class: "muted small" }, s.categories.join(", ")));
     }
