@@ -131,9 +131,8 @@ func editSources(path string, choose func(names []string, urls map[string]bool) 
 // importedSource is a source Import or AddSource appends.
 type importedSource struct {
 	name, url, title string
-	typ              string // feed.TypeHTML or feed.TypeJSON; "" for a feed
 	categories       []string
-	typ              string          // written when set
+	typ              string          // feed.TypeHTML or feed.TypeJSON, written when set; "" for a feed
 	items            *feed.ItemRules // its non-empty fields written when set
 }
 
@@ -462,9 +461,6 @@ func encodeSource(s importedSource) (string, error) {
 	add := func(k string, v *yaml.Node) { m.Content = append(m.Content, str(k), v) }
 	add("name", str(s.name))
 	add("url", str(s.url))
-	if s.typ != "" {
-		add("type", str(s.typ))
-	}
 	if s.title != "" {
 		add("title", str(s.title))
 	}
