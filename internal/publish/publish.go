@@ -643,32 +643,16 @@ func (p *Publisher) buildFeed(spec FeedSpec, v feedView, srcs map[string]sourceI
 	}
 
 	fs := &feedState{spec: spec, stored: v.stored, pages: pages, expires: v.expires}
-	same := old != nil
-	for f := range numFormats {
-		body, err := render(d, f)
-		if err != nil {
-			return nil, fmt.Errorf("render %s: %w", f, err)
-		}
-		var o *Snapshot
-		if old != nil {
-			o = old.snaps[f]
-		}
-		s, err := reuseOrNew(o, body, d.updated, f.ContentType(), len(d.entries))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-		if s != o {
-			s.Entries = shown
-			same = false
-		}
-		fs.snaps[f] = s
+	same, err := renderSnapshots(d, shown, old, fs)
+	if err != nil {
+		return nil, err
 	}
+	same = same && old != nil
 
 	var oldOPML *Snapshot
 	if old != nil {
 		oldOPML = old.opml
 	}
-	var err error
 	title := firstNonBlank(spec.Title, spec.Name)
 	if fs.opml, err = p.opml(title, p.sourcesOf(spec), srcs, oldOPML, now); err != nil {
 		return nil, fmt.Errorf("opml: %w", err)
@@ -687,6 +671,34 @@ func (p *Publisher) buildFeed(spec FeedSpec, v feedView, srcs map[string]sourceI
 		return old, nil
 	}
 	return fs, nil
+}
+
+// renderSnapshots renders d in every format into fs.snaps, keeping each of
+// old's snapshots whose bytes did not change (same ETag, same Last-Modified);
+// shown are the items of d, recorded on the snapshots that are new. It
+// reports whether every snapshot was kept.
+func renderSnapshots(d *document, shown []feed.Item, old, fs *feedState) (bool, error) {
+	same := true
+	for f := range numFormats {
+		body, err := render(d, f)
+		if err != nil {
+			return false, fmt.Errorf("render %s: %w", f, err)
+		}
+		var o *Snapshot
+		if old != nil {
+			o = old.snaps[f]
+		}
+		s, err := reuseOrNew(o, body, d.updated, f.ContentType(), len(d.entries))
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", f, err)
+		}
+		if s != o {
+			s.Entries = shown
+			same = false
+		}
+		fs.snaps[f] = s
+	}
+	return same, nil
 }
 
 // sourcesOf returns the configured sources of a feed, in configuration

@@ -106,23 +106,8 @@ func (p *Publisher) buildSourceFeed(ctx context.Context, name string, srcs map[s
 		shown[i] = s.shown
 	}
 	fs := &feedState{spec: spec, stored: len(items), fp: fp}
-	for f := range numFormats {
-		body, err := render(d, f)
-		if err != nil {
-			return nil, fmt.Errorf("render %s: %w", f, err)
-		}
-		var o *Snapshot
-		if old != nil {
-			o = old.snaps[f]
-		}
-		s, err := reuseOrNew(o, body, d.updated, f.ContentType(), len(d.entries))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-		if s != o {
-			s.Entries = shown
-		}
-		fs.snaps[f] = s
+	if _, err := renderSnapshots(d, shown, old, fs); err != nil {
+		return nil, err
 	}
 	return fs, nil
 }
