@@ -556,25 +556,28 @@ func TestRunSkipsRunsBeforeTheBackoff(t *testing.T) {
 	o.handle("/feed", serveStatus(http.StatusInternalServerError))
 	src := feed.Source{Name: "down", URL: o.URL + "/feed", Schedule: "@every 1s"}
 	results := make(chan Result, 10)
-	r, fx := newRefresher(t, []feed.Source{src}, Options{Now: time.Now, OnResult: func(res Result) { results <- res }})
+	logs := &testkit.SyncBuffer{}
+	r, fx := newRefresher(t, []feed.Source{src}, Options{Now: time.Now, Logger: logs.Logger(slog.LevelDebug), OnResult: func(res Result) { results <- res }})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
 	// The first attempt fails (waited for, not assumed to have happened
-	// by some time); then two or three cron ticks pass that must not
-	// fetch. The sleep is room for a wrong fetch to show, never a wait
-	// for a right one: a busy machine can only make it see fewer ticks.
+	// by some time); then the refresher judges two more cron ticks, which
+	// must not fetch: counted by the ticks it reports not due, not by
+	// time.
 	select {
 	case <-results:
 	case <-time.After(time.Minute):
 		t.Fatal("no refresh within a minute of the start")
 	}
-	time.Sleep(2500 * time.Millisecond)
+	testkit.WaitFor(t, "two scheduled runs judged after the failure", func() bool {
+		return strings.Count(logs.String(), "scheduled run not due") >= 2
+	})
 	cancel()
 	<-done
 	// A failure backs off at least a minute, whatever the schedule.
 	if n := o.count("/feed"); n != 1 {
-		t.Errorf("%d requests in 2.5s to a failing source scheduled every second, want 1", n)
+		t.Errorf("%d requests over three ticks to a failing source scheduled every second, want 1", n)
 	}
 	if st := mustState(t, fx, src.Name); st.Failures != 1 {
 		t.Errorf("failures %d, want 1", st.Failures)

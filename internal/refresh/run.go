@@ -84,6 +84,9 @@ func (r *Refresher) scheduled(ctx context.Context, src feed.Source) (Result, boo
 		r.log.Error("read source state", "source", src.Name, "err", err)
 	}
 	if !due && err == nil {
+		// A tick that a fetch off the schedule stood for (at start, or a
+		// takeover), or one another instance already served.
+		r.log.Debug("scheduled run not due", "source", src.Name)
 		return Result{}, false
 	}
 	return r.refreshOne(ctx, src, nil, true), true

@@ -277,6 +277,7 @@ func (p *Postgres) listenOnce(ctx context.Context, signal func()) error {
 		switch {
 		case err == nil:
 			if n.Payload == schema {
+				p.logger.DebugContext(ctx, "store change noticed")
 				signal()
 			}
 		case ctx.Err() != nil:

@@ -426,22 +426,16 @@ func TestPostgresListen(t *testing.T) {
 // more call, not one each.
 func TestPostgresListenCoalesces(t *testing.T) {
 	dsn := pgFreshSchema(t)
-	listener, writer := openPostgres(t, dsn), openPostgres(t, dsn)
-	// A listening connection of the test's own sees when PostgreSQL has
-	// sent the notifications: the test waits for that event rather than
-	// for some time it hopes is enough.
-	watch, err := pgx.Connect(t.Context(), dsn)
+	// The listener says when it has read a notice of this schema's
+	// changes: the test waits for those events rather than for some time
+	// it hopes is enough.
+	logs := &testkit.SyncBuffer{}
+	listener, err := OpenPostgres(t.Context(), dsn, logs.Logger(slog.LevelDebug))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("OpenPostgres: %v", err)
 	}
-	defer watch.Close(context.Background())
-	var schema string
-	if err := watch.QueryRow(t.Context(), `SELECT current_schema()`).Scan(&schema); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := watch.Exec(t.Context(), `LISTEN `+pgChannel); err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { listener.Close() })
+	writer := openPostgres(t, dsn)
 	var calls atomic.Int32
 	first, release := make(chan struct{}), make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -460,28 +454,13 @@ func TestPostgresListenCoalesces(t *testing.T) {
 	for i := range 5 {
 		mustSave(t, writer, "src", dated(i), 10, at(10+i))
 	}
-	// Other tests notify on the same channel from their own schemas.
-	wctx, wcancel := context.WithTimeout(t.Context(), 30*time.Second) // a safety net
-	defer wcancel()
-	for seen := 0; seen < 5; {
-		n, err := watch.WaitForNotification(wctx)
-		if err != nil {
-			t.Fatalf("%d of the 5 notifications sent: %v", seen, err)
-		}
-		if n.Payload == schema {
-			seen++
-		}
-	}
-	// PostgreSQL sent them to the listener's connection at the same
-	// commits; the 200ms are for its goroutine to read its socket, the one
-	// step left unobserved.
-	time.Sleep(200 * time.Millisecond)
+	// All five notices are read while the first call still runs.
+	testkit.WaitFor(t, "the listener to read the five notices", func() bool {
+		return strings.Count(logs.String(), "store change noticed") >= 5
+	})
 	close(release)
-	deadline := time.Now().Add(30 * time.Second) // a safety net
-	for calls.Load() < 2 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	time.Sleep(300 * time.Millisecond) // room for a wrong third call
+	testkit.WaitFor(t, "the second call", func() bool { return calls.Load() >= 2 })
+	time.Sleep(300 * time.Millisecond) // room for a wrong third call, never a wait for a right one
 	if n := calls.Load(); n != 2 {
 		t.Errorf("fn called %d times, want 2: the first, then one for the 5 changes", n)
 	}
