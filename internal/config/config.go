@@ -158,7 +158,7 @@ type Fetch struct {
 	// MinBackoffMax..MaxBackoffMax.
 	BackoffMax time.Duration
 	// SecretParams are query parameter names whose values are secrets,
-	// on top of feed.DefaultSecretParams, as written: each has a letter
+	// on top of feed's built-in secret names, as written: each has a letter
 	// or digit and only letters, digits, '.', '_', '-', '[' and ']'.
 	// Empty when not set. Use Config.Redactor.
 	SecretParams []string

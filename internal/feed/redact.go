@@ -8,14 +8,14 @@ import (
 	"unicode/utf8"
 )
 
-// DefaultSecretParams are the query parameter names whose values are
+// defaultSecretParams are the query parameter names whose values are
 // secrets in every Redactor. A parameter is secret when its name, or a run
 // of the words its name is made of, spelled without separators and in any
 // case, is one of these: "apikey" covers apikey, api_key, API-Key, apiKey and
 // x-api-key; "secret" covers client_secret; "token" covers oauth_token and
 // accessToken. A word that merely contains one ("author", "monkey",
 // "mytoken") does not count.
-var DefaultSecretParams = []string{
+var defaultSecretParams = []string{
 	"key", "apikey", "api_key", "token", "access_token", "secret",
 	"password", "passwd", "auth", "sig", "signature",
 }
@@ -26,7 +26,7 @@ const Redacted = "xxxxx"
 // Redactor hides the secrets a URL may carry: the user information
 // (user:password@, both parts, since a user name is often a key itself)
 // and the values of query parameters whose names say they are secrets
-// (DefaultSecretParams plus the names it was made with). It is the one
+// (defaultSecretParams plus the names it was made with). It is the one
 // place feedmill decides what is secret in a URL; logs, error messages,
 // the CLI, the status pages and the published documents all go through it.
 //
@@ -40,7 +40,7 @@ type Redactor struct {
 }
 
 // NewRedactor returns a Redactor that treats the given parameter names as
-// secret on top of DefaultSecretParams. The names match like the defaults.
+// secret on top of defaultSecretParams. The names match like the defaults.
 func NewRedactor(extra ...string) Redactor {
 	var b strings.Builder
 	for _, n := range extra {
@@ -53,8 +53,8 @@ func NewRedactor(extra ...string) Redactor {
 }
 
 var defaultSecrets = func() map[string]bool {
-	m := make(map[string]bool, len(DefaultSecretParams))
-	for _, n := range DefaultSecretParams {
+	m := make(map[string]bool, len(defaultSecretParams))
+	for _, n := range defaultSecretParams {
 		m[squash(n)] = true
 	}
 	return m
