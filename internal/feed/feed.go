@@ -179,6 +179,13 @@ type Item struct {
 	Categories []string
 	Enclosures []Enclosure
 
+	// Image is the item's lead picture, an absolute http(s) URL; may be
+	// empty. It comes from the feed (media:thumbnail, media:content of an
+	// image, an image enclosure, JSON Feed image) or from the article
+	// page (a hero figure, og:image, JSON-LD image). Publishers write it
+	// as JSON Feed image and media:thumbnail/media:content.
+	Image string
+
 	// Published and Updated are UTC. A normalizer leaves Published zero when
 	// the feed gives no date; the store then uses the first-seen time and
 	// keeps it across refreshes, so an undated item never jumps.
@@ -502,6 +509,7 @@ type Article struct {
 	Published time.Time
 	Updated   time.Time
 	Author    string
+	Image     string // the article's lead picture, absolute http(s); may be empty
 	ItemHash  string // fingerprint of the feed item the page was fetched for
 	Err       string // non-empty when fetching or extracting failed
 	Fetched   time.Time
