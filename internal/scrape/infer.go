@@ -32,9 +32,10 @@ import (
 // an item), the length of their headlines, how article-like their URLs
 // are (slugs, ids), and the dates and images beside them; the best group
 // is the listing. On a front page a lead story sits apart from the list
-// under it: further groups, and single headlines in a heading or an
-// <article>, whose URLs look like the listing's (same first path
-// segment, or same depth and a slug) join it. The result is given as
+// under it: further groups, and single headlines in a heading (or
+// holding one) or beside a teaser paragraph, whose URLs look like the
+// listing's (same first path segment, or a slug at the same depth or in a
+// dated path like the listing's) join it. The result is given as
 // feed.ItemRules, verified against the page: Each selects exactly the
 // items, and Link, Title, Date, Summary and Image give, for every item,
 // what the inference found.
@@ -206,11 +207,11 @@ func (s *scraper) inferListing() *listing {
 		if singles == maxExtraSingles {
 			break
 		}
-		if !l.headline || !l.inHeading || !shapes.fit(l.key) || in.insideCovered(l.a, covered) {
+		if !l.headline || !shapes.fit(l.key) || in.insideCovered(l.a, covered) {
 			continue
 		}
 		e := in.loneItem(l, coveredAnc)
-		if e == nil {
+		if e == nil || !(l.inHeading || teased(e, l.a)) {
 			continue
 		}
 		members = append(members, e)
@@ -355,6 +356,13 @@ func (in *inferrer) articleLink(a *nethtml.Node, site string, inHeading bool) *a
 	key := in.s.linkKey(raw)
 	if in.s.page != nil && canonicalKey(key) == canonicalKey(in.s.n.norm.Canonical(in.s.page.String())) {
 		return nil // the page itself
+	}
+	// A link wrapping a heading (a hero block: picture, kicker, <h2>,
+	// teaser, all in one <a>) is a link in a heading, titled by it.
+	if h := firstHeading(a); h != nil {
+		if t := pageText(nodeText(h)); headlineLike(t) {
+			return &articleLink{a: a, key: key, text: t, headline: true, inHeading: true}
+		}
 	}
 	text := pageText(nodeText(a))
 	if text == "" {
@@ -812,10 +820,24 @@ func (in *inferrer) loneItem(l *articleLink, coveredAnc map[*nethtml.Node]bool) 
 	return e
 }
 
+// teased reports whether the lone headline link sits in an item element e
+// with a teaser beside it, as a lead story outside a heading does: a
+// paragraph of running text in e, the link itself not inside one (a link
+// in running text is a reference, not a story).
+func teased(e, link *nethtml.Node) bool {
+	for p := link.Parent; p != nil && p != e; p = p.Parent {
+		if p.DataAtom == atom.P {
+			return false
+		}
+	}
+	return summaryNode(e, link) != nil
+}
+
 // shapeSet is what the URLs of the listing look like.
 type shapeSet struct {
 	first  map[string]bool // first path segments of URLs two or more deep
 	depths map[int]bool
+	dated  bool // some of them have a date in their path
 }
 
 func newShapeSet(in *inferrer, ms []*nethtml.Node) *shapeSet {
@@ -830,12 +852,15 @@ func newShapeSet(in *inferrer, ms []*nethtml.Node) *shapeSet {
 		if len(segs) >= 2 {
 			s.first[segs[0]] = true
 		}
+		s.dated = s.dated || datedPath(segs)
 	}
 	return s
 }
 
 // fit reports whether the URL key looks like the listing's: the same first
-// segment, or the same depth and an article-like last segment.
+// segment, or an article-like last segment and the same depth or, when
+// the listing's URLs are dated, a date in the path too ("/columns/2025/05/x"
+// beside "/news/2025/05/31/y").
 func (s *shapeSet) fit(key string) bool {
 	u, err := url.Parse(key)
 	if err != nil {
@@ -845,7 +870,22 @@ func (s *shapeSet) fit(key string) bool {
 	if len(segs) >= 2 && s.first[segs[0]] {
 		return true
 	}
-	return s.depths[len(segs)] && slugScore(u) >= 0.7
+	return slugScore(u) >= 0.7 && (s.depths[len(segs)] || (s.dated && datedPath(segs)))
+}
+
+var yearSegment = regexp.MustCompile(`^(19|20)[0-9]{2}$`)
+
+// datedPath reports whether segs hold a year followed by a month
+// ("2025/05"), as dated article URLs do.
+func datedPath(segs []string) bool {
+	for i := 0; i+1 < len(segs); i++ {
+		if yearSegment.MatchString(segs[i]) {
+			if m, err := strconv.Atoi(segs[i+1]); err == nil && m >= 1 && m <= 12 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // mostlyFit reports whether at least half of the headlines of ms fit.

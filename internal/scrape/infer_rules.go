@@ -143,7 +143,9 @@ const maxSpecs = 24
 // bestSpec returns the field among specs, then always, that satisfies ok
 // in the most elements of ms (ties go to the earlier one); false when none
 // does in any. Of more than maxSpecs distinct specs, the most common are
-// tried.
+// tried. When none satisfies ok in every element, a selector group of
+// specs that does better is taken (unionSpec): a lead story's "h2 > a"
+// beside the cards' "h3 > a".
 func (in *inferrer) bestSpec(specs []string, ms []*nethtml.Node, ok func(*nethtml.Node, field) bool, always ...string) (field, bool) {
 	count := make(map[string]int)
 	var uniq []string
@@ -180,7 +182,130 @@ func (in *inferrer) bestSpec(specs []string, ms []*nethtml.Node, ok func(*nethtm
 			best, bestN = f, n
 		}
 	}
+	if bestN > 0 && bestN < len(ms) && len(ms) <= maxUnionItems {
+		// Items of different shapes (a lead story, a second group of
+		// cards) may each need a selector of their own.
+		if f, n := in.unionSpec(uniq, ms, ok); n > bestN {
+			best, bestN = f, n
+		}
+	}
 	return best, bestN > 0
+}
+
+// Bounds of a field's selector group: how many selectors it may join,
+// how many first selectors are tried, and how many items a group is
+// sought for at most (each try matches every candidate in every item:
+// front pages whose items differ in shape hold tens of them, and a long
+// list is of one shape).
+const (
+	maxUnionParts  = 4
+	maxUnionStarts = 6
+	maxUnionItems  = 200
+)
+
+// unionSpec returns a selector group of specs that satisfies ok in more
+// elements of ms than any one of them, with the number it satisfies it
+// in (0 when none does better than one alone). Starting from each of the
+// maxUnionStarts specs that satisfy ok in the most elements, it adds,
+// while elements are left and it has fewer than maxUnionParts, the spec
+// with which the group satisfies ok in the most, never losing an element
+// it satisfied; the best group wins. Only
+// specs that select an element (not the item itself) and take the same
+// attribute are joined: "h3.card__title, h2@href" is not a field.
+func (in *inferrer) unionSpec(specs []string, ms []*nethtml.Node, ok func(*nethtml.Node, field) bool) (field, int) {
+	type part struct{ sel, attr string }
+	var parts []part
+	for _, spec := range specs {
+		sel, attr := spec, ""
+		if at := attrSplit(spec); at >= 0 {
+			sel, attr = strings.TrimSpace(spec[:at]), spec[at+1:]
+		}
+		if sel != "" && sel != ":scope" {
+			parts = append(parts, part{sel, attr})
+		}
+	}
+	// satisfied returns the spec of the group sels taking attr, the
+	// elements it satisfies ok in, and how many.
+	satisfied := func(sels []string, attr string) (field, []bool, int) {
+		spec := strings.Join(sels, ", ")
+		if attr != "" {
+			spec += "@" + attr
+		}
+		f, err := parseField(spec, cascadia.Compile)
+		if err != nil {
+			return f, nil, 0
+		}
+		got := make([]bool, len(ms))
+		n := 0
+		for i, m := range ms {
+			if ok(m, f) {
+				got[i] = true
+				n++
+			}
+		}
+		return f, got, n
+	}
+	type start struct {
+		p   part
+		f   field
+		got []bool
+		n   int
+	}
+	var starts []start
+	for _, p := range parts {
+		if f, got, n := satisfied([]string{p.sel}, p.attr); n > 0 {
+			starts = append(starts, start{p, f, got, n})
+		}
+	}
+	if len(starts) == 0 {
+		return field{}, 0
+	}
+	slices.SortStableFunc(starts, func(a, b start) int { return b.n - a.n })
+	single := starts[0].n
+	// The spec that fits the most items alone may be the one no group
+	// can build on (a bare "a" that takes an author link first in some
+	// items): a few starts are tried.
+	var best field
+	bestN := 0
+	for _, st := range starts[:min(len(starts), maxUnionStarts)] {
+		f, got, n, group := st.f, st.got, st.n, []string{st.p.sel}
+		for n < len(ms) && len(group) < maxUnionParts {
+			var next []string
+			var nextF field
+			var nextGot []bool
+			nextN := n
+			for _, p := range parts {
+				if p.attr != st.p.attr || slices.Contains(group, p.sel) {
+					continue
+				}
+				sels := append(slices.Clone(group), p.sel)
+				if cf, cgot, k := satisfied(sels, p.attr); k > nextN && keeps(cgot, got) {
+					next, nextF, nextGot, nextN = sels, cf, cgot, k
+				}
+			}
+			if next == nil {
+				break
+			}
+			f, got, n, group = nextF, nextGot, nextN, next
+		}
+		if len(group) > 1 && n > bestN {
+			best, bestN = f, n
+		}
+	}
+	if bestN <= single {
+		return field{}, 0
+	}
+	return best, bestN
+}
+
+// keeps reports whether got holds every element was holds.
+func keeps(got, was []bool) bool {
+	for i := range was {
+		if was[i] && !got[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // bestOptional is bestSpec for a field kept only when found in at least
@@ -238,11 +363,14 @@ func (in *inferrer) primaryLink(m *nethtml.Node) *nethtml.Node {
 }
 
 // titleNode returns the element whose text is the item's title: the
-// heading holding the link, else the link when its text is a headline,
-// else m's first heading, else the link.
+// heading holding the link, else the heading the link holds, else the
+// link when its text is a headline, else m's first heading, else the link.
 func titleNode(m, link *nethtml.Node) *nethtml.Node {
 	if link == nil {
 		return m
+	}
+	if h := firstHeading(link); h != nil && headlineLike(pageText(nodeText(h))) {
+		return h // a link wrapping its heading
 	}
 	for p := link; p != nil; p = p.Parent {
 		if headings[p.DataAtom] {

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -312,6 +314,144 @@ func BenchmarkScrapeRules(b *testing.B) {
 	for b.Loop() {
 		if _, err := n.Scrape(feed.Source{Name: "bench", Items: teaserRules}, page, "https://www.millbrook-courier.example/local/", testNow); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// inferFrontPages are front pages whose stories inference must find, all
+// of them and nothing else: a lead story shaped apart from the grid under
+// it, groups of cards of different shapes, and navigation, tags,
+// pagination, "more in" links, author and category links and a footer.
+var inferFrontPages = []struct {
+	name, file, url string
+	want            []string // the items' links, in page order
+	titles          map[string]string
+}{
+	{
+		name: "paper", file: "infer-paper.html", url: "https://www.fenwick-gazette.example/",
+		want: []string{
+			"https://www.fenwick-gazette.example/news/2024/12/04/harbour-wall-repairs-begin-after-storm",
+			"https://www.fenwick-gazette.example/news/2024/12/03/school-roof-fund-reaches-target",
+			"https://www.fenwick-gazette.example/news/2024/12/03/new-bus-shelter-on-quay-street",
+			"https://www.fenwick-gazette.example/news/2024/12/02/library-extends-winter-opening-hours",
+			"https://www.fenwick-gazette.example/sport/2024/12/02/fenwick-rovers-reach-cup-quarter-final",
+			"https://www.fenwick-gazette.example/opinion/2024/12/03/why-the-ferry-deserves-a-second-boat",
+			"https://www.fenwick-gazette.example/opinion/2024/12/01/the-market-square-needs-more-trees",
+		},
+		titles: map[string]string{
+			"https://www.fenwick-gazette.example/news/2024/12/04/harbour-wall-repairs-begin-after-storm":  "Harbour wall repairs begin a month after the storm",
+			"https://www.fenwick-gazette.example/opinion/2024/12/03/why-the-ferry-deserves-a-second-boat": "Why the ferry deserves a second boat",
+			"https://www.fenwick-gazette.example/sport/2024/12/02/fenwick-rovers-reach-cup-quarter-final": "Fenwick Rovers reach the cup quarter-final",
+		},
+	},
+	{
+		name: "blog", file: "infer-blog.html", url: "https://allotment-notes.example/",
+		want: []string{
+			"https://allotment-notes.example/2024/12/05/leeks-that-survived-the-first-frost/",
+			"https://allotment-notes.example/2024/11/28/building-a-cold-frame-from-old-windows/",
+			"https://allotment-notes.example/2024/11/20/the-great-compost-experiment-part-two/",
+			"https://allotment-notes.example/2024/11/12/saving-bean-seeds-for-next-year/",
+		},
+		titles: map[string]string{
+			"https://allotment-notes.example/2024/12/05/leeks-that-survived-the-first-frost/": "The leeks that survived the first frost",
+		},
+	},
+	{
+		name: "magazine", file: "infer-magazine.html", url: "https://quarry-mag.example/",
+		want: []string{
+			"https://quarry-mag.example/stories/the-last-clog-maker-of-the-dales",
+			"https://quarry-mag.example/stories/a-potter-who-fires-with-seaweed",
+			"https://quarry-mag.example/stories/rebuilding-a-dry-stone-wall-by-hand",
+			"https://quarry-mag.example/stories/what-a-bookbinder-keeps-in-her-apron",
+			"https://quarry-mag.example/stories/the-forge-that-outlived-the-village",
+		},
+		titles: map[string]string{
+			"https://quarry-mag.example/stories/the-last-clog-maker-of-the-dales": "The last clog maker of the Dales",
+			"https://quarry-mag.example/stories/a-potter-who-fires-with-seaweed":  "A potter who fires her kiln with seaweed",
+		},
+	},
+	{
+		name: "local", file: "infer-local.html", url: "https://valley-voice.example/",
+		want: []string{
+			"https://valley-voice.example/news/2024/12/04/reservoir-footpath-to-reopen-in-march",
+			"https://valley-voice.example/news/2024/12/03/new-gp-surgery-gets-planning-approval",
+			"https://valley-voice.example/news/2024/12/03/christmas-lights-switch-on-moves-indoors",
+			"https://valley-voice.example/news/2024/12/02/bridge-weight-limit-lowered-for-lorries",
+			"https://valley-voice.example/news/2024/12/01/valley-choir-to-sing-at-the-cathedral",
+			"https://valley-voice.example/columns/2024/12/a-walk-along-the-old-railway-line",
+			"https://valley-voice.example/columns/2024/11/the-hedgerows-in-late-autumn",
+		},
+		titles: map[string]string{
+			"https://valley-voice.example/news/2024/12/04/reservoir-footpath-to-reopen-in-march": "Reservoir footpath to reopen in March after the landslip",
+			"https://valley-voice.example/columns/2024/11/the-hedgerows-in-late-autumn":          "The hedgerows in late autumn",
+		},
+	},
+}
+
+// TestInferFrontPages checks that inference without selectors publishes
+// every story of a front page, the lead included, and no other link; and
+// that the rules it gives back find the same items.
+func TestInferFrontPages(t *testing.T) {
+	n := newTestScraper()
+	for _, fx := range inferFrontPages {
+		t.Run(fx.name, func(t *testing.T) {
+			page := readScrape(t, fx.file)
+			got, err := n.Scrape(feed.Source{Name: "scrape-test", Type: feed.TypeHTML}, page, fx.url, testNow)
+			if err != nil {
+				t.Fatalf("Scrape: %v", err)
+			}
+			checkScraped(t, got)
+			var links []string
+			titles := make(map[string]string)
+			for _, it := range got.Feed.Items {
+				links = append(links, it.Link)
+				titles[it.Link] = it.Title
+			}
+			if !slices.Equal(links, fx.want) {
+				t.Errorf("links:\n got %q\nwant %q\nrules %+v", links, fx.want, got.Rules)
+			}
+			for link, want := range fx.titles {
+				if titles[link] != want {
+					t.Errorf("title of %s = %q, want %q", link, titles[link], want)
+				}
+			}
+			if got.Single || !got.NeedPages || got.Rules == nil {
+				t.Fatalf("Single %v, NeedPages %v, Rules %+v: want a listing completed from its pages", got.Single, got.NeedPages, got.Rules)
+			}
+			src := feed.Source{Name: "scrape-test", Type: feed.TypeHTML, Items: got.Rules}
+			again, err := n.Scrape(src, page, fx.url, testNow)
+			if err != nil {
+				t.Fatalf("Scrape with the inferred rules %+v: %v", *got.Rules, err)
+			}
+			if !reflect.DeepEqual(again.Feed.Items, got.Feed.Items) {
+				t.Errorf("the inferred rules %+v find other items:\n got %+v\nwant %+v", *got.Rules, again.Feed.Items, got.Feed.Items)
+			}
+		})
+	}
+}
+
+// TestShapeFit pins when a URL outside the listing looks like its
+// articles': the same first segment, or a slug at the same depth or in a
+// dated path like theirs.
+func TestShapeFit(t *testing.T) {
+	listing := &shapeSet{first: map[string]bool{"news": true}, depths: map[int]bool{5: true}, dated: true}
+	undated := &shapeSet{first: map[string]bool{"stories": true}, depths: map[int]bool{2: true}}
+	for _, tc := range []struct {
+		set  *shapeSet
+		url  string
+		want bool
+	}{
+		{listing, "https://a.example/news/anything-at-all", true},
+		{listing, "https://a.example/opinion/2025/05/31/why-the-ferry-needs-a-second-boat", true},
+		{listing, "https://a.example/columns/2025/05/a-walk-along-the-old-railway", true},
+		{listing, "https://a.example/membership/why-local-journalism-needs-you", false},
+		{listing, "https://a.example/columns/2025/13/a-walk-along-the-old-railway", false},
+		{undated, "https://a.example/features/the-last-clog-maker", true},
+		{undated, "https://a.example/features/2025/05/the-last-clog-maker", false},
+		{undated, "https://a.example/features/x", false},
+	} {
+		if got := tc.set.fit(tc.url); got != tc.want {
+			t.Errorf("fit(%s) = %v, want %v", tc.url, got, tc.want)
 		}
 	}
 }
