@@ -40,7 +40,8 @@ var addedName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 // is a web page, the first feed the page advertises (<link
 // rel="alternate">) that reads as one is. A web page that advertises no
 // feed is added as a type html source when `preview` would find items on
-// it (inferPage), with the listing's inferred selectors as its items. The
+// it (inferPage), with the listing's inferred selectors as its items and
+// full_text on, so that its items get their article pages' text. The
 // source is appended to the
 // config's sources with a name made from the feed's title (or opts.name)
 // and opts.categories by config.AddSource, which edits the file as
@@ -117,7 +118,7 @@ func addSource(ctx context.Context, path, rawURL string, opts addOptions, stdout
 		name = config.SourceName(found.title, found.url, used)
 	}
 	// The file may have gained the URL or the name since it was read above.
-	err = config.AddSource(path, config.NewSource{Name: name, URL: found.url, Categories: categories, Type: found.typ, Items: found.items})
+	err = config.AddSource(path, config.NewSource{Name: name, URL: found.url, Categories: categories, Type: found.typ, Items: found.items, FullText: found.fullText})
 	switch {
 	case errors.Is(err, config.ErrURLTaken):
 		return fmt.Errorf("add %s: %s already has it", shown, path)
@@ -140,6 +141,9 @@ func addSource(ctx context.Context, path, rawURL string, opts addOptions, stdout
 	kind := ""
 	if found.typ != "" {
 		kind = ", type " + found.typ
+	}
+	if found.fullText {
+		kind += ", full_text: true"
 	}
 	fmt.Fprintf(stdout, "%s: added source %s (%s%s)\n", path, name, secrets.URL(found.url), kind)
 	return nil
@@ -199,10 +203,13 @@ type located struct {
 	moved      bool   // url is where the user's URL moved permanently
 	// For a web page without a feed: typ is "html", and items the rules
 	// inference found its listing with (nil for a page that is one
-	// article). page is the fetched page, set with errNoFeed.
-	typ   string
-	items *feed.ItemRules
-	page  *fetch.Response
+	// article); fullText is set with items, as a listing's items are
+	// teasers whose text, date and author are on their article pages.
+	// page is the fetched page, set with errNoFeed.
+	typ      string
+	items    *feed.ItemRules
+	fullText bool
+	page     *fetch.Response
 }
 
 // errNoFeed is locateFeed's error for a web page that advertises no feed.
@@ -211,8 +218,11 @@ var errNoFeed = errors.New("not a feed, and not a web page that advertises one (
 // inferPage makes a type html source of the web page at rawURL, fetched
 // as page, when it has no feed: what `feedmill preview` would find on it
 // (a listing and the selectors it was found with, or one article) is
-// printed, and the listing's selectors are the source's items. A page on
-// which neither is found is refused.
+// printed, and the listing's selectors are the source's items, with
+// full_text on: once written, the rules are the source's own, and Scrape
+// completes items from their article pages only when the rules give no
+// date (Scraped.NeedPages), while an inferred listing always is; full_text
+// keeps what preview showed. A page on which neither is found is refused.
 func inferPage(sc *scrape.Scraper, rawURL string, page *fetch.Response, secrets feed.Redactor, stdout io.Writer) (located, error) {
 	src := feed.Source{Name: secrets.URL(rawURL), URL: rawURL, Type: feed.TypeHTML}
 	got, err := sc.Scrape(src, page.Body, page.URL, time.Now().UTC())
@@ -221,7 +231,7 @@ func inferPage(sc *scrape.Scraper, rawURL string, page *fetch.Response, secrets 
 	}
 	fmt.Fprintf(stdout, "%s is a web page without a feed; feedmill reads it as one (type: html), finding %d items\n", secrets.URL(rawURL), len(got.Feed.Items))
 	printPage(stdout, src, got)
-	return located{url: rawURL, title: got.Feed.Title, typ: feed.TypeHTML, items: got.Rules}, nil
+	return located{url: rawURL, title: got.Feed.Title, typ: feed.TypeHTML, items: got.Rules, fullText: got.Rules != nil && got.NeedPages}, nil
 }
 
 // locateFeed fetches rawURL, the operator's own URL (so it may point at

@@ -162,8 +162,8 @@ func TestAddCommand(t *testing.T) {
 		{
 			name:     "page without a feed read as a web page",
 			args:     []string{"-category", "news", site.URL + "/paper/"},
-			wantTail: "\n  - name: harbour-gazette\n    url: " + site.URL + "/paper/\n    categories: [news]\n    type: html\n    items:\n      each: div.story\n      title: h2\n      link: a@href\n      summary: p\n",
-			wantOut:  "      summary: \"p\"\neach item's title, date, author and text come from its article page\n{path}: added source harbour-gazette (" + site.URL + "/paper/, type html)\n",
+			wantTail: "\n  - name: harbour-gazette\n    url: " + site.URL + "/paper/\n    categories: [news]\n    type: html\n    full_text: true\n    items:\n      each: div.story\n      title: h2\n      link: a@href\n      summary: p\n",
+			wantOut:  "      summary: \"p\"\neach item's title, date, author and text come from its article page\n{path}: added source harbour-gazette (" + site.URL + "/paper/, type html, full_text: true)\n",
 		},
 		{
 			name:     "page advertising no feed nor a listing",
@@ -397,6 +397,85 @@ func TestCheckAddURL(t *testing.T) {
 		got, err := checkAddURL(tc.in)
 		if (err == nil) != tc.ok || got != tc.want {
 			t.Errorf("checkAddURL(%q) = %q, %v; want %q, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestAddPageThenPreview adds a front page without a feed whose listing
+// has dates (so the inferred rules have a date selector) and previews the
+// source as the daemon would refresh it: every story, the lead included,
+// carries its article page's text, as `add` says it will.
+func TestAddPageThenPreview(t *testing.T) {
+	type story struct{ slug, title, date, author, body string }
+	stories := []story{
+		{"harbour-wall-repairs-begin", "Harbour wall repairs begin a month after the storm", "2026-12-04T07:30:00Z", "Sam Okafor", "Engineers from the county started on the damaged section of the harbour wall on Thursday morning."},
+		{"school-roof-fund-reaches-target", "School roof fund reaches its target at last", "2026-12-03T16:00:00Z", "Ines Vogel", "Parents and teachers raised the last few hundred pounds at the winter fair on Saturday afternoon."},
+		{"new-bus-shelter-on-quay-street", "A new bus shelter goes up on Quay Street", "2026-12-03T11:20:00Z", "Priya Nair", "The old shelter, which lost its roof in the storm, has been replaced by a larger one with a bench."},
+		{"library-extends-winter-hours", "Library extends its winter opening hours", "2026-12-02T09:00:00Z", "Tom Beck", "From next week the library will stay open until seven in the evening on Tuesdays and Thursdays."},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/gazette/{$}", func(w http.ResponseWriter, r *http.Request) {
+		var b strings.Builder
+		b.WriteString(`<!doctype html><html><head><title>Fenwick Gazette</title></head><body>` +
+			`<header><nav><a href="/gazette/">Home</a> <a href="/gazette/about">About</a></nav></header><main>`)
+		for i, s := range stories {
+			link := "/gazette/news/2026/12/" + s.slug
+			if i == 0 {
+				fmt.Fprintf(&b, `<section class="lead"><h2><a href="%s">%s</a></h2><p>The slipway stays closed to boats until the work is done in spring.</p><time datetime="%s">4 Dec</time></section><div class="cards">`, link, s.title, s.date)
+				continue
+			}
+			fmt.Fprintf(&b, `<div class="card"><h3><a href="%s">%s</a></h3><time datetime="%s">%s</time></div>`, link, s.title, s.date, s.date[:10])
+		}
+		b.WriteString(`</div><div class="pagination"><a href="/gazette/page/2">Older posts</a></div></main>` +
+			`<footer><a href="/gazette/privacy">Privacy</a> <a href="/gazette/contact">Contact</a></footer></body></html>`)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, b.String())
+	})
+	for _, s := range stories {
+		mux.HandleFunc("/gazette/news/2026/12/"+s.slug, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, `<!doctype html><html><head><title>%s</title><meta name="author" content="%s"><meta property="og:type" content="article"></head>`+
+				`<body><nav><a href="/gazette/">Home</a></nav><article><h1>%s</h1><p>%s</p><p>%s</p><p>%s</p></article><footer>Fenwick Gazette</footer></body></html>`,
+				s.title, s.author, s.title, s.body, strings.Repeat("More of the story follows in a second paragraph of plain words. ", 3), strings.Repeat("And a third paragraph closes the article for the readers. ", 3))
+		})
+	}
+	site := httptest.NewServer(mux)
+	t.Cleanup(site.Close)
+
+	path := filepath.Join(t.TempDir(), "feeds.yaml")
+	if err := os.WriteFile(path, []byte("storage:\n  dsn: feedmill.db\nfetch:\n  min_gap: 0s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := Run(t.Context(), []string{"add", "-config", path, "-name", "gazette", site.URL + "/gazette/"}, &stdout, &stderr); err != nil {
+		t.Fatalf("add: %v\n%s", err, stderr.String())
+	}
+	added := stdout.String()
+	for _, want := range []string{"finding 4 items", `date: "time@datetime"`, "each item's title, date, author and text come from its article page", "type html, full_text: true)"} {
+		if !strings.Contains(added, want) {
+			t.Errorf("add printed no %q:\n%s", want, added)
+		}
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src := cfg.Sources[0]; !src.FullText || src.Items == nil || src.Items.Date == "" {
+		t.Errorf("added source %+v: want full_text and items with a date", src)
+	}
+
+	stdout.Reset()
+	stderr.Reset()
+	if err := Run(t.Context(), []string{"preview", "-config", path, "-n", "10", "gazette"}, &stdout, &stderr); err != nil {
+		t.Fatalf("preview: %v\n%s", err, stderr.String())
+	}
+	shown := stdout.String()
+	if !strings.Contains(shown, "full text: 4 pages extracted, 0 failed") {
+		t.Errorf("preview extracted no article pages:\n%s", shown)
+	}
+	for _, s := range stories {
+		if !strings.Contains(shown, "== "+s.title) || !strings.Contains(shown, s.body) {
+			t.Errorf("preview lacks %q with its article's text:\n%s", s.title, shown)
 		}
 	}
 }

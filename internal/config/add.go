@@ -23,6 +23,9 @@ type NewSource struct {
 	// Items, when set, are written as the source's items: rules, the
 	// fields that are not empty (see ItemRuleFields).
 	Items *feed.ItemRules
+	// FullText writes full_text: true: each item's article page is
+	// fetched for its text (and what the listing lacks: date, author).
+	FullText bool
 }
 
 // ItemRuleFields returns the fields of r as feeds.yaml names them, in the
@@ -49,7 +52,7 @@ var (
 // (see ParseDraft). Errors wrap ErrNameTaken or ErrURLTaken when the file
 // has s's name or URL.
 func AddSource(path string, s NewSource) error {
-	entry := importedSource{name: s.Name, url: strings.TrimSpace(s.URL), title: collapseSpace(s.Title), typ: s.Type, items: s.Items}
+	entry := importedSource{name: s.Name, url: strings.TrimSpace(s.URL), title: collapseSpace(s.Title), typ: s.Type, items: s.Items, fullText: s.FullText}
 	for _, c := range s.Categories {
 		entry.categories = appendCategory(entry.categories, c)
 	}

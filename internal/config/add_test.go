@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/testkit"
 )
 
@@ -48,6 +49,12 @@ func TestAddSource(t *testing.T) {
 			config: "sources: []   # none yet\n",
 			src:    NewSource{Name: "go-blog", URL: "https://go.dev/blog/feed.atom"},
 			want:   "sources: # none yet\n  - name: go-blog\n    url: https://go.dev/blog/feed.atom\n",
+		},
+		{
+			name:   "web page with items and full text",
+			config: "",
+			src:    NewSource{Name: "gazette", URL: "https://gazette.example/", Type: "html", Items: &feed.ItemRules{Each: "div.card", Link: "h3 > a, h2 > a@href", Date: "time@datetime"}, FullText: true},
+			want:   "sources:\n  - name: gazette\n    url: https://gazette.example/\n    type: html\n    full_text: true\n    items:\n      each: div.card\n      link: h3 > a, h2 > a@href\n      date: time@datetime\n",
 		},
 		{
 			name:   "URL taken",

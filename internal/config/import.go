@@ -134,6 +134,7 @@ type importedSource struct {
 	categories       []string
 	typ              string          // feed.TypeHTML or feed.TypeJSON, written when set; "" for a feed
 	items            *feed.ItemRules // its non-empty fields written when set
+	fullText         bool            // full_text: true written when set
 }
 
 // checkImported makes sure out, the edited file, is a valid config whose
@@ -473,6 +474,9 @@ func encodeSource(s importedSource) (string, error) {
 	}
 	if s.typ != "" {
 		add("type", str(s.typ))
+	}
+	if s.fullText {
+		add("full_text", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
 	}
 	if s.items != nil {
 		rules := &yaml.Node{Kind: yaml.MappingNode}
