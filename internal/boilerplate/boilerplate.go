@@ -44,80 +44,90 @@ type Model struct {
 }
 
 // Learn builds the model of one source from its recent items, newest first.
-// Only the first Window items are read. Each item is one article, made of its
-// RawContent and RawSummary (Content and Summary when those are empty), and it
-// counts once however often a block recurs inside it. An item repeated in
-// items, by its key or by its link, or an article republished under another
-// id with the same blocks, counts once too: otherwise its own paragraphs
-// would look like furniture. Items with no text count for nothing.
+// Only the first Window items are read. The unit of evidence is the article
+// page, not the item: the items of one page (the same id, link or
+// canonical URL: see samePage) are one article, made of all their
+// RawContent and RawSummary (Content and Summary when those are empty), and
+// it counts once however often a block recurs inside it. A page fetched
+// twice, for two items linking to it, is one witness: otherwise its own
+// paragraphs would look like furniture. An article republished under
+// another URL with the same blocks counts once too. Pages with no text count
+// for nothing.
 func Learn(items []feed.Item) *Model {
 	if len(items) > Window {
 		items = items[:Window]
 	}
-	counts := make(map[string]int)
-	seenKeys := make(map[feed.Key]bool)
-	seenLinks := make(map[string]bool)
+	l := learner{
+		counts: make(map[string]int),
+		set:    make(map[string]struct{}),
+	}
 	seenSets := make(map[uint64]bool)
-	set := make(map[string]struct{})
 	seed := maphash.MakeSeed() // sums are compared within this call only
-	articles := 0
-	for _, it := range items {
-		if it.ID != "" {
-			if seenKeys[it.Key()] {
-				continue
-			}
-			seenKeys[it.Key()] = true
+	for _, page := range samePage(items) {
+		clear(l.set)
+		for _, i := range page {
+			l.read(items[i])
 		}
-		if it.Link != "" {
-			if seenLinks[it.Link] {
-				continue
-			}
-			seenLinks[it.Link] = true
-		}
-		clear(set)
-		for _, fragment := range [2]string{
-			firstNonEmpty(it.RawContent, it.Content),
-			firstNonEmpty(it.RawSummary, it.Summary),
-		} {
-			root, err := parseFragment(fragment)
-			if err != nil {
-				continue // unreachable with a strings.Reader; an unparsable fragment teaches nothing
-			}
-			for _, b := range blocks(root) {
-				set[b.sig] = struct{}{}
-			}
-		}
-		if len(set) == 0 {
+		if len(l.set) == 0 {
 			continue
 		}
 		// The sum of the blocks' hashes identifies the set whatever the
 		// order: equal sets are one article however often it was posted.
 		var sum uint64
-		for sig := range set {
+		for sig := range l.set {
 			sum += maphash.String(seed, sig)
 		}
 		if seenSets[sum] {
 			continue
 		}
 		seenSets[sum] = true
-		articles++
-		for sig := range set {
-			counts[sig]++
+		l.articles++
+		for sig := range l.set {
+			l.counts[sig]++
 		}
 	}
+	return l.model()
+}
 
-	m := &Model{articles: articles}
-	need := threshold(articles)
+// learner holds what Learn counts.
+type learner struct {
+	articles int
+	counts   map[string]int      // signature -> articles it occurs in
+	set      map[string]struct{} // the blocks of the article being read
+}
+
+// read adds the blocks of one item to the article being read.
+func (l *learner) read(it feed.Item) {
+	for _, fragment := range [2]string{
+		firstNonEmpty(it.RawContent, it.Content),
+		firstNonEmpty(it.RawSummary, it.Summary),
+	} {
+		root, err := parseFragment(fragment)
+		if err != nil {
+			continue // unreachable with a strings.Reader; an unparsable fragment teaches nothing
+		}
+		for _, b := range blocks(root) {
+			l.set[b.sig] = struct{}{}
+		}
+	}
+}
+
+// model is the model of what was counted: the blocks that recur often
+// enough.
+func (l *learner) model() *Model {
+	m := &Model{articles: l.articles}
+	need := threshold(l.articles)
 	if need == 0 {
 		return m
 	}
-	for sig, seen := range counts {
-		if seen >= need {
-			if m.furniture == nil {
-				m.furniture = make(map[string]int)
-			}
-			m.furniture[sig] = seen
+	for sig, seen := range l.counts {
+		if seen < need {
+			continue
 		}
+		if m.furniture == nil {
+			m.furniture = make(map[string]int)
+		}
+		m.furniture[sig] = seen
 	}
 	m.key = fingerprint(m.furniture)
 	return m
@@ -186,8 +196,8 @@ func (m *Model) Key() string {
 	return m.key
 }
 
-// Articles is how many articles the model learned from: the distinct items
-// with text among the first Window it was given.
+// Articles is how many articles the model learned from: the distinct pages
+// with text among the first Window items it was given.
 func (m *Model) Articles() int {
 	if m == nil {
 		return 0

@@ -558,3 +558,138 @@ func TestLargeFragment(t *testing.T) {
 		t.Errorf("cleaned wrongly: %.200s", out)
 	}
 }
+
+// TestSamePage pins that the unit of evidence is the article page: two
+// items of one page, told apart only by their links' tracking parameters,
+// fragment or scheme, or sharing their rel=canonical, are one witness. A
+// paragraph they share is then in one article of two, not in two of three,
+// and is not furniture; in two distinct pages out of three it would be.
+func TestSamePage(t *testing.T) {
+	const shared = `<p>The harbour board met on Tuesday night.</p>`
+	item := func(id, link, canonical, summary string) feed.Item {
+		return feed.Item{
+			Source: "s", ID: id, Link: link, Canonical: canonical,
+			RawContent: "<p>Story " + id + " in its own words.</p>" + shared,
+			RawSummary: "<p>" + summary + "</p>",
+		}
+	}
+	other := feed.Item{Source: "s", ID: "z", Link: "https://s.example/z", Canonical: "https://s.example/z", RawContent: "<p>Another story altogether.</p>"}
+	for _, tc := range []struct {
+		name     string
+		a, b     feed.Item
+		samePage bool
+	}{
+		{
+			"tracking parameters",
+			item("1", "https://s.example/a?utm_source=rss", "https://s.example/a", "Teaser one."),
+			item("2", "https://s.example/a?utm_medium=social&utm_campaign=x", "https://s.example/a", "Teaser two."),
+			true,
+		},
+		{
+			"fragment",
+			item("1", "https://s.example/a", "https://s.example/a", "Teaser one."),
+			item("2", "https://s.example/a#comments", "https://s.example/a", "Teaser two."),
+			true,
+		},
+		{
+			"http and https",
+			item("1", "http://S.example:80/a", "http://s.example/a", "Teaser one."),
+			item("2", "https://s.example/a", "https://s.example/a", "Teaser two."),
+			true,
+		},
+		{
+			"the same rel=canonical",
+			item("1", "https://s.example/?p=118", "https://s.example/2026/harbour-board", "Teaser one."),
+			item("2", "https://s.example/news/118", "https://s.example/2026/harbour-board", "Teaser two."),
+			true,
+		},
+		{
+			"no canonical, the same link",
+			item("1", "https://s.example/a#top", "", "Teaser one."),
+			item("2", "https://s.example/a", "", "Teaser two."),
+			true,
+		},
+		{
+			"two pages",
+			item("1", "https://s.example/a", "https://s.example/a", "Teaser one."),
+			item("2", "https://s.example/b", "https://s.example/b", "Teaser two."),
+			false,
+		},
+		{
+			// A rel=canonical pointing home on every article names no
+			// page: were it believed, the whole site would be one page.
+			"two pages, both with the front page as canonical",
+			item("1", "https://s.example/a", "https://s.example/", "Teaser one."),
+			item("2", "https://s.example/b", "https://s.example/", "Teaser two."),
+			false,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := Learn([]feed.Item{tc.a, tc.b, other})
+			wantArticles := 3
+			if tc.samePage {
+				wantArticles = 2
+			}
+			if m.Articles() != wantArticles {
+				t.Errorf("Articles() = %d, want %d", m.Articles(), wantArticles)
+			}
+			out, removals := m.Clean(tc.a.RawContent)
+			if removed := !strings.Contains(out, shared); removed == tc.samePage {
+				t.Errorf("shared paragraph removed = %v, want %v (removals %v)", removed, !tc.samePage, removals)
+			}
+		})
+	}
+}
+
+// TestSamePageWindow pins that a page's items count as one article with
+// the blocks of all of them, and that merging pages leaves the learning of
+// real furniture alone: a box in every page is furniture however many
+// items each page has.
+func TestSamePageWindow(t *testing.T) {
+	var items []feed.Item
+	for i := range 5 {
+		link := fmt.Sprintf("https://s.example/%d", i)
+		for j, suffix := range []string{"", "?utm_source=a", "#c"} {
+			items = append(items, feed.Item{
+				Source: "s", ID: fmt.Sprintf("%d-%d", i, j), Link: link + suffix, Canonical: link,
+				RawContent: fmt.Sprintf("<p>Story %d.</p><p>Story %d goes on.</p><p>Support us</p>", i, i),
+				RawSummary: fmt.Sprintf("<p>Teaser %d.%d</p>", i, j),
+			})
+		}
+	}
+	m := Learn(items)
+	if m.Articles() != 5 {
+		t.Errorf("Articles() = %d, want 5", m.Articles())
+	}
+	out, removals := m.Clean(items[0].RawContent)
+	if want := "<p>Story 0.</p><p>Story 0 goes on.</p>"; out != want {
+		t.Errorf("Clean = %q, want %q (removals %v)", out, want, removals)
+	}
+	if len(removals) != 1 || removals[0].Seen != 5 || removals[0].Of != 5 {
+		t.Errorf("removals %v, want Support us seen in 5 of 5", removals)
+	}
+}
+
+func TestPageKey(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"https://S.Example/a/b?x=1#frag", "s.example/a/b?x=1"},
+		{"http://s.example:80/a", "s.example/a"},
+		{"https://s.example:443", "s.example/"},
+		{"https://s.example:8443/a", "s.example:8443/a"},
+		{"  https://s.example/a  ", "s.example/a"},
+		{"/relative", ""},
+		{"mailto:x@s.example", ""},
+		{"ftp://s.example/a", ""},
+		{"", ""},
+		{"https://[::1", ""},
+	} {
+		if got := pageKey(tc.in); got != tc.want {
+			t.Errorf("pageKey(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	for key, front := range map[string]bool{"s.example/": true, "s.example/?p=1": false, "s.example/a": false} {
+		if frontPage(key) != front {
+			t.Errorf("frontPage(%q) = %v", key, !front)
+		}
+	}
+}
