@@ -693,3 +693,149 @@ func TestPageKey(t *testing.T) {
 		}
 	}
 }
+
+// TestMediaBlocks pins when a block without text (an image, a row of
+// icons, a player) is furniture: only when it is the site's chrome, in
+// nearly all recent articles and either looking like chrome or recurring
+// beside furniture text. A picture a blog reuses stays.
+func TestMediaBlocks(t *testing.T) {
+	const (
+		sketch = `<p><img src="https://synth.example/uploads/2025/fern-sketch.jpg" alt="A fern, drawn by the author"></p>`
+		logo   = `<p><a href="https://synth.example/"><img src="https://synth.example/images/site-logo.svg" alt="Synth Weekly"></a></p>`
+		credit = `<figcaption>Photo: Staff</figcaption>`
+	)
+	in := func(k int, block string) func(int) string {
+		return func(i int) string {
+			if i < k {
+				return block
+			}
+			return ""
+		}
+	}
+	photo := func(i int) string {
+		return fmt.Sprintf(`<figure><img src="https://synth.example/media/2025/photo-%d.jpg" alt="Photo %d">%s</figure>`, i, i, credit)
+	}
+	for _, tc := range []struct {
+		name       string
+		n          int
+		extra      func(i int) string
+		gone, kept []string // in the cleaned first article
+	}{
+		{"a blog reusing a picture in 4 of 10 posts", 10, in(4, sketch), nil, []string{"fern-sketch.jpg"}},
+		{"a blog reusing a picture in 7 of 20 posts", 20, in(7, sketch), nil, []string{"fern-sketch.jpg"}},
+		{"a small blog with one picture in every post", 5, in(5, sketch), nil, []string{"fern-sketch.jpg"}},
+		{"a picture in 17 of 20 posts", 20, in(17, sketch), nil, []string{"fern-sketch.jpg"}},
+		{
+			"a series banner in every post of the series",
+			20, in(6, `<p><img src="https://synth.example/uploads/coast-walk-banner.jpg" alt="Walking the coast, a series"></p>`),
+			nil, []string{"coast-walk-banner.jpg"},
+		},
+		{"the site's logo in every article", 20, in(20, logo), []string{"site-logo.svg"}, nil},
+		{"the site's logo in 16 of 20", 20, in(16, logo), []string{"site-logo.svg"}, nil},
+		{"the site's logo in 15 of 20", 20, in(15, logo), nil, []string{"site-logo.svg"}},
+		{
+			"a masthead named by its alt text",
+			10, in(10, `<p><img src="https://synth.example/media/a1b2c3.png" alt="Synth Weekly masthead"></p>`),
+			[]string{"a1b2c3.png"}, nil,
+		},
+		{
+			"a tracking pixel",
+			10, in(10, `<p><img src="https://synth.example/t.gif?site=7" width="1" height="1" alt=""></p>`),
+			[]string{"t.gif"}, nil,
+		},
+		{
+			"a sprite in the template's folder",
+			10, in(10, `<div><img src="https://synth.example/static/img/share.png" alt=""></div>`),
+			[]string{"share.png"}, nil,
+		},
+		{
+			"an icon by its declared size",
+			10, in(10, `<p><img src="https://synth.example/u/9f8e.png" width="24" height="24" alt=""></p>`),
+			[]string{"9f8e.png"}, nil,
+		},
+		{
+			"a logo in a picture element",
+			10, in(10, `<picture><source srcset="https://synth.example/img/logo.webp"><img src="https://synth.example/img/logo.png" alt=""></picture>`),
+			[]string{"logo.png"}, nil,
+		},
+		{
+			"a row of icons",
+			10, in(10, `<div><a href="https://f.example/s"><img src="https://synth.example/icons/f.svg" alt=""></a> <a href="https://x.example/s"><img src="https://synth.example/icons/x.svg" alt=""></a></div>`),
+			[]string{"f.svg", "x.svg"}, nil,
+		},
+		{
+			"a photo beside an icon",
+			10, in(10, `<p><img src="https://synth.example/media/quay.jpg" alt="The quay"><img src="https://synth.example/icons/x.svg" alt=""></p>`),
+			nil, []string{"quay.jpg", "x.svg"},
+		},
+		{
+			// The same photo under the same credit in nearly every
+			// article is the site's stock header: both go.
+			"a photo and its credit in every article",
+			10, in(10, `<figure><img src="https://synth.example/media/2024/harbour-front.jpg" alt="The harbour front">`+credit+`</figure>`),
+			[]string{"harbour-front.jpg", "Photo: Staff"}, nil,
+		},
+		{
+			// The credit is under every article's photo: it goes. The
+			// photo reused in a few articles is a real photo: it stays.
+			"a credit line under a photo reused in 4 of 10",
+			10, func(i int) string {
+				if i < 4 {
+					return `<figure><img src="https://synth.example/media/2024/harbour-front.jpg" alt="The harbour front">` + credit + `</figure>`
+				}
+				return photo(i)
+			},
+			[]string{"Photo: Staff"}, []string{"harbour-front.jpg"},
+		},
+		{
+			"a credit line under a photo reused in 7 of 10",
+			10, in(7, `<figure><img src="https://synth.example/media/2024/harbour-front.jpg" alt="The harbour front">`+credit+`</figure>`),
+			[]string{"Photo: Staff"}, []string{"harbour-front.jpg"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			items := synth(tc.n, tc.extra)
+			m := Learn(items)
+			out, removals := m.Clean(items[0].RawContent)
+			for _, s := range tc.gone {
+				if strings.Contains(out, s) {
+					t.Errorf("%s kept: %q (removals %v)", s, out, removals)
+				}
+			}
+			for _, s := range tc.kept {
+				if !strings.Contains(out, s) {
+					t.Errorf("%s removed (removals %v)", s, removals)
+				}
+			}
+			if !strings.Contains(out, "Story number 0") {
+				t.Errorf("story removed: %q", out)
+			}
+		})
+	}
+}
+
+func TestChromeText(t *testing.T) {
+	for s, want := range map[string]bool{
+		"Site logo": true, "logos": true, "favicon": true, "sitelogo": true,
+		"top-banner": true, "Share buttons": true, "user avatar": true,
+		"A fern, drawn by the author": false, "The harbour front": false, "": false,
+	} {
+		if got := chromeText(s); got != want {
+			t.Errorf("chromeText(%q) = %v, want %v", s, got, want)
+		}
+	}
+	for u, want := range map[string]bool{
+		"https://x.example/static/strip.png":            true,
+		"https://x.example/wp-content/themes/a/bg.png":  true,
+		"https://x.example/img/Logo-Dark.svg":           true,
+		"https://static.example/media/2025/quay.jpg":    false, // the host is not read
+		"https://icons.example/uploads/2025/quay.jpg":   false,
+		"https://x.example/media/static.jpg":            false, // a file, not a folder
+		"https://x.example/media/2025/quay.jpg 2x":      false,
+		"https://x.example/media/2025/quay.jpg?v=pixel": true,
+	} {
+		if got := chromeURL(u); got != want {
+			t.Errorf("chromeURL(%q) = %v, want %v", u, got, want)
+		}
+	}
+}
