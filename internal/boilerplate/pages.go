@@ -22,16 +22,16 @@ import (
 // page, and no furniture would ever be learned (publish.storyCanonical
 // refuses such canonicals for the same reason).
 //
-// Merging two items of one page wrongly costs little: their blocks count
-// once instead of twice, which only ever keeps a block. Not merging them
-// makes a story's own paragraphs look recurring, which can remove them.
+// Merging two pages wrongly costs little: their blocks count once instead
+// of twice, and the window has one article less, which keeps a block more
+// often than it removes one. Not merging two items of one page makes the
+// story's own paragraphs look recurring, which can remove them.
 // That is why links that differ only in their fragment are one page here
 // (a link blog's #a1 and #a2 count as one witness), where publish shows
 // them as two stories.
 func samePage(items []feed.Item) [][]int {
 	parent := make([]int, len(items))
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]
