@@ -15,6 +15,36 @@
 // enough, and what they leave behind: the links listed under a recurring
 // heading and the boxes emptied by the removal. The package is pure: no I/O,
 // no global state, and it only ever removes nodes from the HTML it is given.
+//
+// An article is a page, not an item: the items that link to one page (by
+// their id, their link or their canonical URL, whatever tracking
+// parameters, fragment or scheme tell them apart) are one witness, so that
+// a page fetched twice does not make its own paragraphs recurring.
+//
+// A block without text (an image, a row of icons, a player) is furniture
+// only when it is the site's chrome, because a picture recurs for reasons
+// text does not: a blog reuses the author's drawing, a series has its
+// banner, a paper its file photo of the town hall. Such a block must occur
+// in nearly all recent articles (80% of them, see nearlyAll), and also
+// either
+//
+//   - look like chrome in most of the articles it is in: a word naming
+//     chrome (logo, banner, masthead, sprite, icon, avatar, badge, button,
+//     pixel, spacer) in the path of its URL, its alt text or its title; a
+//     template folder in that path (static, theme, template, skin); or a
+//     declared width or height of 64 pixels or less; or
+//   - sit beside a text block (the block just before or after it) with
+//     which it recurs, side by side, in nearly all recent articles too: a
+//     fixed photo over a fixed "Photo: Staff" credit is the site's stock
+//     header, and both go.
+//
+// Otherwise it stays, however often it recurs: a photo reused in a few
+// articles, or in every post of a small blog, is still a photo, and a
+// series banner is in the series' posts, not in nearly all of them. A
+// recurring credit line under a photo that is reused in only some articles
+// goes (it is text that recurs) and the photo stays. A block with text and
+// an image is compared as text is (its image's URL is part of its
+// signature), since its text is what recurs.
 package boilerplate
 
 import (
@@ -44,84 +74,139 @@ type Model struct {
 }
 
 // Learn builds the model of one source from its recent items, newest first.
-// Only the first Window items are read. Each item is one article, made of its
-// RawContent and RawSummary (Content and Summary when those are empty), and it
-// counts once however often a block recurs inside it. An item repeated in
-// items, by its key or by its link, or an article republished under another
-// id with the same blocks, counts once too: otherwise its own paragraphs
-// would look like furniture. Items with no text count for nothing.
+// Only the first Window items are read. The unit of evidence is the article
+// page, not the item: the items of one page (the same id, link or
+// canonical URL: see samePage) are one article, made of all their
+// RawContent and RawSummary (Content and Summary when those are empty), and
+// it counts once however often a block recurs inside it. A page fetched
+// twice, for two items linking to it, is one witness: otherwise its own
+// paragraphs would look like furniture. An article republished under
+// another URL with the same blocks counts once too. Pages with no text count
+// for nothing.
 func Learn(items []feed.Item) *Model {
 	if len(items) > Window {
 		items = items[:Window]
 	}
-	counts := make(map[string]int)
-	seenKeys := make(map[feed.Key]bool)
-	seenLinks := make(map[string]bool)
+	l := learner{
+		counts: make(map[string]int),
+		looks:  make(map[string]int),
+		pairs:  make(map[pair]int),
+		set:    make(map[string]bool),
+		pset:   make(map[pair]struct{}),
+	}
 	seenSets := make(map[uint64]bool)
-	set := make(map[string]struct{})
 	seed := maphash.MakeSeed() // sums are compared within this call only
-	articles := 0
-	for _, it := range items {
-		if it.ID != "" {
-			if seenKeys[it.Key()] {
-				continue
-			}
-			seenKeys[it.Key()] = true
+	for _, page := range samePage(items) {
+		clear(l.set)
+		clear(l.pset)
+		for _, i := range page {
+			l.read(items[i])
 		}
-		if it.Link != "" {
-			if seenLinks[it.Link] {
-				continue
-			}
-			seenLinks[it.Link] = true
-		}
-		clear(set)
-		for _, fragment := range [2]string{
-			firstNonEmpty(it.RawContent, it.Content),
-			firstNonEmpty(it.RawSummary, it.Summary),
-		} {
-			root, err := parseFragment(fragment)
-			if err != nil {
-				continue // unreachable with a strings.Reader; an unparsable fragment teaches nothing
-			}
-			for _, b := range blocks(root) {
-				set[b.sig] = struct{}{}
-			}
-		}
-		if len(set) == 0 {
+		if len(l.set) == 0 {
 			continue
 		}
 		// The sum of the blocks' hashes identifies the set whatever the
 		// order: equal sets are one article however often it was posted.
 		var sum uint64
-		for sig := range set {
+		for sig := range l.set {
 			sum += maphash.String(seed, sig)
 		}
 		if seenSets[sum] {
 			continue
 		}
 		seenSets[sum] = true
-		articles++
-		for sig := range set {
-			counts[sig]++
+		l.articles++
+		for sig, chrome := range l.set {
+			l.counts[sig]++
+			if chrome {
+				l.looks[sig]++
+			}
+		}
+		for p := range l.pset {
+			l.pairs[p]++
 		}
 	}
+	return l.model()
+}
 
-	m := &Model{articles: articles}
-	need := threshold(articles)
+// learner holds what Learn counts.
+type learner struct {
+	articles int
+	counts   map[string]int // signature -> articles it occurs in
+	looks    map[string]int // signature of a media block -> articles where it looks like chrome
+	pairs    map[pair]int   // a media block beside a text block -> articles where they are side by side
+
+	// The article being read: its blocks (for a media block, whether it
+	// looks like chrome there) and its pairs.
+	set  map[string]bool
+	pset map[pair]struct{}
+}
+
+// pair is a media block (its signature) and a text block beside it.
+type pair struct{ media, text string }
+
+// read adds the blocks of one item to the article being read.
+func (l *learner) read(it feed.Item) {
+	for _, fragment := range [2]string{
+		firstNonEmpty(it.RawContent, it.Content),
+		firstNonEmpty(it.RawSummary, it.Summary),
+	} {
+		root, err := parseFragment(fragment)
+		if err != nil {
+			continue // unreachable with a strings.Reader; an unparsable fragment teaches nothing
+		}
+		bs := blocks(root)
+		for i, b := range bs {
+			if !mediaOnly(b.sig) {
+				if _, ok := l.set[b.sig]; !ok {
+					l.set[b.sig] = false
+				}
+				continue
+			}
+			l.set[b.sig] = l.set[b.sig] || looksLikeChrome(b.first, b.last)
+			for _, j := range [2]int{i - 1, i + 1} {
+				if j >= 0 && j < len(bs) && !mediaOnly(bs[j].sig) {
+					l.pset[pair{b.sig, bs[j].sig}] = struct{}{}
+				}
+			}
+		}
+	}
+}
+
+// model is the model of what was counted: the blocks that recur often
+// enough, and among the blocks without text only the site's chrome (see
+// the package doc).
+func (l *learner) model() *Model {
+	m := &Model{articles: l.articles}
+	need, all := threshold(l.articles), nearlyAll(l.articles)
 	if need == 0 {
 		return m
 	}
-	for sig, seen := range counts {
-		if seen >= need {
-			if m.furniture == nil {
-				m.furniture = make(map[string]int)
-			}
-			m.furniture[sig] = seen
+	beside := make(map[string]bool) // media blocks that recur beside one text block in nearly all articles
+	for p, seen := range l.pairs {
+		if seen >= all {
+			beside[p.media] = true
 		}
+	}
+	for sig, seen := range l.counts {
+		if seen < need {
+			continue
+		}
+		if mediaOnly(sig) && (seen < all || (2*l.looks[sig] < seen && !beside[sig])) {
+			continue
+		}
+		if m.furniture == nil {
+			m.furniture = make(map[string]int)
+		}
+		m.furniture[sig] = seen
 	}
 	m.key = fingerprint(m.furniture)
 	return m
 }
+
+// mediaOnly reports whether sig is the signature of a block without text:
+// images, players and the like alone (see signature).
+func mediaOnly(sig string) bool { return sig != "" && sig[0] == 0 }
 
 // threshold is in how many of n articles a block must occur to be furniture;
 // 0 means that nothing is.
@@ -151,6 +236,16 @@ func threshold(n int) int {
 	default:
 		return max(3, (3*n+9)/10) // ceil(0.3 n) in integers
 	}
+}
+
+// nearlyAll is in how many of n articles a block without text must occur
+// to be the site's chrome: 80% of them, rounded up (3 of 3, 4 of 5, 80 of
+// 100); 0 below 3 articles, where nothing is furniture.
+func nearlyAll(n int) int {
+	if threshold(n) == 0 {
+		return 0
+	}
+	return n - n/5
 }
 
 // fingerprint is the Key of a furniture set: a hash of its sorted
@@ -186,8 +281,8 @@ func (m *Model) Key() string {
 	return m.key
 }
 
-// Articles is how many articles the model learned from: the distinct items
-// with text among the first Window it was given.
+// Articles is how many articles the model learned from: the distinct pages
+// with text among the first Window items it was given.
 func (m *Model) Articles() int {
 	if m == nil {
 		return 0

@@ -558,3 +558,284 @@ func TestLargeFragment(t *testing.T) {
 		t.Errorf("cleaned wrongly: %.200s", out)
 	}
 }
+
+// TestSamePage pins that the unit of evidence is the article page: two
+// items of one page, told apart only by their links' tracking parameters,
+// fragment or scheme, or sharing their rel=canonical, are one witness. A
+// paragraph they share is then in one article of two, not in two of three,
+// and is not furniture; in two distinct pages out of three it would be.
+func TestSamePage(t *testing.T) {
+	const shared = `<p>The harbour board met on Tuesday night.</p>`
+	item := func(id, link, canonical, summary string) feed.Item {
+		return feed.Item{
+			Source: "s", ID: id, Link: link, Canonical: canonical,
+			RawContent: "<p>Story " + id + " in its own words.</p>" + shared,
+			RawSummary: "<p>" + summary + "</p>",
+		}
+	}
+	other := feed.Item{Source: "s", ID: "z", Link: "https://s.example/z", Canonical: "https://s.example/z", RawContent: "<p>Another story altogether.</p>"}
+	for _, tc := range []struct {
+		name     string
+		a, b     feed.Item
+		samePage bool
+	}{
+		{
+			"tracking parameters",
+			item("1", "https://s.example/a?utm_source=rss", "https://s.example/a", "Teaser one."),
+			item("2", "https://s.example/a?utm_medium=social&utm_campaign=x", "https://s.example/a", "Teaser two."),
+			true,
+		},
+		{
+			"fragment",
+			item("1", "https://s.example/a", "https://s.example/a", "Teaser one."),
+			item("2", "https://s.example/a#comments", "https://s.example/a", "Teaser two."),
+			true,
+		},
+		{
+			"http and https",
+			item("1", "http://S.example:80/a", "http://s.example/a", "Teaser one."),
+			item("2", "https://s.example/a", "https://s.example/a", "Teaser two."),
+			true,
+		},
+		{
+			"the same rel=canonical",
+			item("1", "https://s.example/?p=118", "https://s.example/2026/harbour-board", "Teaser one."),
+			item("2", "https://s.example/news/118", "https://s.example/2026/harbour-board", "Teaser two."),
+			true,
+		},
+		{
+			"no canonical, the same link",
+			item("1", "https://s.example/a#top", "", "Teaser one."),
+			item("2", "https://s.example/a", "", "Teaser two."),
+			true,
+		},
+		{
+			"two pages",
+			item("1", "https://s.example/a", "https://s.example/a", "Teaser one."),
+			item("2", "https://s.example/b", "https://s.example/b", "Teaser two."),
+			false,
+		},
+		{
+			// A rel=canonical pointing home on every article names no
+			// page: were it believed, the whole site would be one page.
+			"two pages, both with the front page as canonical",
+			item("1", "https://s.example/a", "https://s.example/", "Teaser one."),
+			item("2", "https://s.example/b", "https://s.example/", "Teaser two."),
+			false,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := Learn([]feed.Item{tc.a, tc.b, other})
+			wantArticles := 3
+			if tc.samePage {
+				wantArticles = 2
+			}
+			if m.Articles() != wantArticles {
+				t.Errorf("Articles() = %d, want %d", m.Articles(), wantArticles)
+			}
+			out, removals := m.Clean(tc.a.RawContent)
+			if removed := !strings.Contains(out, shared); removed == tc.samePage {
+				t.Errorf("shared paragraph removed = %v, want %v (removals %v)", removed, !tc.samePage, removals)
+			}
+		})
+	}
+}
+
+// TestSamePageWindow pins that a page's items count as one article with
+// the blocks of all of them, and that merging pages leaves the learning of
+// real furniture alone: a box in every page is furniture however many
+// items each page has.
+func TestSamePageWindow(t *testing.T) {
+	var items []feed.Item
+	for i := range 5 {
+		link := fmt.Sprintf("https://s.example/%d", i)
+		for j, suffix := range []string{"", "?utm_source=a", "#c"} {
+			items = append(items, feed.Item{
+				Source: "s", ID: fmt.Sprintf("%d-%d", i, j), Link: link + suffix, Canonical: link,
+				RawContent: fmt.Sprintf("<p>Story %d.</p><p>Story %d goes on.</p><p>Support us</p>", i, i),
+				RawSummary: fmt.Sprintf("<p>Teaser %d.%d</p>", i, j),
+			})
+		}
+	}
+	m := Learn(items)
+	if m.Articles() != 5 {
+		t.Errorf("Articles() = %d, want 5", m.Articles())
+	}
+	out, removals := m.Clean(items[0].RawContent)
+	if want := "<p>Story 0.</p><p>Story 0 goes on.</p>"; out != want {
+		t.Errorf("Clean = %q, want %q (removals %v)", out, want, removals)
+	}
+	if len(removals) != 1 || removals[0].Seen != 5 || removals[0].Of != 5 {
+		t.Errorf("removals %v, want Support us seen in 5 of 5", removals)
+	}
+}
+
+func TestPageKey(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"https://S.Example/a/b?x=1#frag", "s.example/a/b?x=1"},
+		{"http://s.example:80/a", "s.example/a"},
+		{"https://s.example:443", "s.example/"},
+		{"https://s.example:8443/a", "s.example:8443/a"},
+		{"  https://s.example/a  ", "s.example/a"},
+		{"/relative", ""},
+		{"mailto:x@s.example", ""},
+		{"ftp://s.example/a", ""},
+		{"", ""},
+		{"https://[::1", ""},
+	} {
+		if got := pageKey(tc.in); got != tc.want {
+			t.Errorf("pageKey(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	for key, front := range map[string]bool{"s.example/": true, "s.example/?p=1": false, "s.example/a": false} {
+		if frontPage(key) != front {
+			t.Errorf("frontPage(%q) = %v", key, !front)
+		}
+	}
+}
+
+// TestMediaBlocks pins when a block without text (an image, a row of
+// icons, a player) is furniture: only when it is the site's chrome, in
+// nearly all recent articles and either looking like chrome or recurring
+// beside furniture text. A picture a blog reuses stays.
+func TestMediaBlocks(t *testing.T) {
+	const (
+		sketch = `<p><img src="https://synth.example/uploads/2025/fern-sketch.jpg" alt="A fern, drawn by the author"></p>`
+		logo   = `<p><a href="https://synth.example/"><img src="https://synth.example/images/site-logo.svg" alt="Synth Weekly"></a></p>`
+		credit = `<figcaption>Photo: Staff</figcaption>`
+	)
+	in := func(k int, block string) func(int) string {
+		return func(i int) string {
+			if i < k {
+				return block
+			}
+			return ""
+		}
+	}
+	photo := func(i int) string {
+		return fmt.Sprintf(`<figure><img src="https://synth.example/media/2025/photo-%d.jpg" alt="Photo %d">%s</figure>`, i, i, credit)
+	}
+	for _, tc := range []struct {
+		name       string
+		n          int
+		extra      func(i int) string
+		gone, kept []string // in the cleaned first article
+	}{
+		{"a blog reusing a picture in 4 of 10 posts", 10, in(4, sketch), nil, []string{"fern-sketch.jpg"}},
+		{"a blog reusing a picture in 7 of 20 posts", 20, in(7, sketch), nil, []string{"fern-sketch.jpg"}},
+		{"a small blog with one picture in every post", 5, in(5, sketch), nil, []string{"fern-sketch.jpg"}},
+		{"a picture in 17 of 20 posts", 20, in(17, sketch), nil, []string{"fern-sketch.jpg"}},
+		{
+			"a series banner in every post of the series",
+			20, in(6, `<p><img src="https://synth.example/uploads/coast-walk-banner.jpg" alt="Walking the coast, a series"></p>`),
+			nil, []string{"coast-walk-banner.jpg"},
+		},
+		{"the site's logo in every article", 20, in(20, logo), []string{"site-logo.svg"}, nil},
+		{"the site's logo in 16 of 20", 20, in(16, logo), []string{"site-logo.svg"}, nil},
+		{"the site's logo in 15 of 20", 20, in(15, logo), nil, []string{"site-logo.svg"}},
+		{
+			"a masthead named by its alt text",
+			10, in(10, `<p><img src="https://synth.example/media/a1b2c3.png" alt="Synth Weekly masthead"></p>`),
+			[]string{"a1b2c3.png"}, nil,
+		},
+		{
+			"a tracking pixel",
+			10, in(10, `<p><img src="https://synth.example/t.gif?site=7" width="1" height="1" alt=""></p>`),
+			[]string{"t.gif"}, nil,
+		},
+		{
+			"a sprite in the template's folder",
+			10, in(10, `<div><img src="https://synth.example/static/img/share.png" alt=""></div>`),
+			[]string{"share.png"}, nil,
+		},
+		{
+			"an icon by its declared size",
+			10, in(10, `<p><img src="https://synth.example/u/9f8e.png" width="24" height="24" alt=""></p>`),
+			[]string{"9f8e.png"}, nil,
+		},
+		{
+			"a logo in a picture element",
+			10, in(10, `<picture><source srcset="https://synth.example/img/logo.webp"><img src="https://synth.example/img/logo.png" alt=""></picture>`),
+			[]string{"logo.png"}, nil,
+		},
+		{
+			"a row of icons",
+			10, in(10, `<div><a href="https://f.example/s"><img src="https://synth.example/icons/f.svg" alt=""></a> <a href="https://x.example/s"><img src="https://synth.example/icons/x.svg" alt=""></a></div>`),
+			[]string{"f.svg", "x.svg"}, nil,
+		},
+		{
+			"a photo beside an icon",
+			10, in(10, `<p><img src="https://synth.example/media/quay.jpg" alt="The quay"><img src="https://synth.example/icons/x.svg" alt=""></p>`),
+			nil, []string{"quay.jpg", "x.svg"},
+		},
+		{
+			// The same photo under the same credit in nearly every
+			// article is the site's stock header: both go.
+			"a photo and its credit in every article",
+			10, in(10, `<figure><img src="https://synth.example/media/2024/harbour-front.jpg" alt="The harbour front">`+credit+`</figure>`),
+			[]string{"harbour-front.jpg", "Photo: Staff"}, nil,
+		},
+		{
+			// The credit is under every article's photo: it goes. The
+			// photo reused in a few articles is a real photo: it stays.
+			"a credit line under a photo reused in 4 of 10",
+			10, func(i int) string {
+				if i < 4 {
+					return `<figure><img src="https://synth.example/media/2024/harbour-front.jpg" alt="The harbour front">` + credit + `</figure>`
+				}
+				return photo(i)
+			},
+			[]string{"Photo: Staff"}, []string{"harbour-front.jpg"},
+		},
+		{
+			"a credit line under a photo reused in 7 of 10",
+			10, in(7, `<figure><img src="https://synth.example/media/2024/harbour-front.jpg" alt="The harbour front">`+credit+`</figure>`),
+			[]string{"Photo: Staff"}, []string{"harbour-front.jpg"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			items := synth(tc.n, tc.extra)
+			m := Learn(items)
+			out, removals := m.Clean(items[0].RawContent)
+			for _, s := range tc.gone {
+				if strings.Contains(out, s) {
+					t.Errorf("%s kept: %q (removals %v)", s, out, removals)
+				}
+			}
+			for _, s := range tc.kept {
+				if !strings.Contains(out, s) {
+					t.Errorf("%s removed (removals %v)", s, removals)
+				}
+			}
+			if !strings.Contains(out, "Story number 0") {
+				t.Errorf("story removed: %q", out)
+			}
+		})
+	}
+}
+
+func TestChromeText(t *testing.T) {
+	for s, want := range map[string]bool{
+		"Site logo": true, "logos": true, "favicon": true, "sitelogo": true,
+		"top-banner": true, "Share buttons": true, "user avatar": true,
+		"A fern, drawn by the author": false, "The harbour front": false, "": false,
+	} {
+		if got := chromeText(s); got != want {
+			t.Errorf("chromeText(%q) = %v, want %v", s, got, want)
+		}
+	}
+	for u, want := range map[string]bool{
+		"https://x.example/static/strip.png":            true,
+		"https://x.example/wp-content/themes/a/bg.png":  true,
+		"https://x.example/img/Logo-Dark.svg":           true,
+		"https://static.example/media/2025/quay.jpg":    false, // the host is not read
+		"https://icons.example/uploads/2025/quay.jpg":   false,
+		"https://x.example/media/static.jpg":            false, // a file, not a folder
+		"https://x.example/media/2025/quay.jpg 2x":      false,
+		"https://x.example/media/2025/quay.jpg?v=pixel": true,
+	} {
+		if got := chromeURL(u); got != want {
+			t.Errorf("chromeURL(%q) = %v, want %v", u, got, want)
+		}
+	}
+}

@@ -27,6 +27,7 @@ var sites = []string{
 	"northwind", // full text by readability: banner, credit line, newsletter box between paragraphs, donation appeal, "Read more" list, share row, cookie notice
 	"harbour",   // feed content, flat: banner image, stripped buttons as bare text, "Related" link paragraphs, yearly copyright line
 	"valley",    // only three articles: an appeal in all, "Listen to this article" in two of three, photo credits, boxed notices
+	"fernhill",  // a small blog: its mark (a template image) and a sign-off in every post; the author's sketch reused in 3 of 8 posts and a series banner in 4, which stay
 }
 
 type article struct {
