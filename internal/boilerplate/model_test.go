@@ -687,11 +687,6 @@ func TestPageKey(t *testing.T) {
 			t.Errorf("pageKey(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
-	for key, front := range map[string]bool{"s.example/": true, "s.example/?p=1": false, "s.example/a": false} {
-		if frontPage(key) != front {
-			t.Errorf("frontPage(%q) = %v", key, !front)
-		}
-	}
 }
 
 // TestMediaBlocks pins when a block without text (an image, a row of

@@ -19,8 +19,8 @@ import (
 // with one and its canonical with another joins both). A canonical URL
 // naming a site's front page is ignored: a misconfigured rel=canonical
 // pointing home on every article would otherwise make the whole site one
-// page, and no furniture would ever be learned (publish.storyCanonical
-// refuses such canonicals for the same reason).
+// page, and no furniture would ever be learned (feed.IsFrontPage, which
+// publish's story grouping uses too).
 //
 // Merging two pages wrongly costs little: their blocks count once instead
 // of twice, and the window has one article less, which keeps a block more
@@ -59,8 +59,10 @@ func samePage(items []feed.Item) [][]int {
 		if k := pageKey(it.Link); k != "" {
 			join("url\x00"+k, i)
 		}
-		if k := pageKey(it.Canonical); k != "" && !frontPage(k) {
-			join("url\x00"+k, i)
+		if u, err := url.Parse(strings.TrimSpace(it.Canonical)); err == nil && !feed.IsFrontPage(u) {
+			if k := pageKey(it.Canonical); k != "" {
+				join("url\x00"+k, i)
+			}
 		}
 	}
 	index := make(map[int]int) // root -> its group in groups
@@ -107,10 +109,4 @@ func pageKey(rawURL string) string {
 		path += "?" + query
 	}
 	return host + path
-}
-
-// frontPage reports whether key (a pageKey) is a site's front page.
-func frontPage(key string) bool {
-	_, rest, _ := strings.Cut(key, "/")
-	return rest == ""
 }

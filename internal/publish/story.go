@@ -268,7 +268,7 @@ func storyCanonical(c string) string {
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return ""
 	}
-	if (u.Path == "" || u.Path == "/") && u.RawQuery == "" {
+	if feed.IsFrontPage(u) {
 		return ""
 	}
 	return c
