@@ -115,7 +115,11 @@ type Feed struct {
 // parameters but kept its fragment, and Canonical is Canonical(Link), empty
 // without a link. The ID is derived from the link as the feed gives it, so
 // ids stored before tracking parameters were stripped stay the same. All
-// dates are UTC. Items keep the order of the feed. Hints holds the feed's
+// dates are UTC. Image is the item's picture as the feed carries it
+// (media:thumbnail, media:content, an image enclosure, JSON Feed image,
+// itunes:image: see itemBuilder.image), an absolute http(s) URL without
+// user information, or empty; never one taken from the content's HTML.
+// Items keep the order of the feed. Hints holds the feed's
 // advice on how often to fetch it. No field holds a character XML forbids:
 // one in an XML body is dropped before parsing rather than failing the
 // feed (fixXMLChars). Every item fits the caps of limits.go
