@@ -168,3 +168,37 @@ func TestBoundImage(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchedURLSecretsNotInherited normalizes a feed without a site link,
+// fetched from a URL with a password and an API key, whose items have
+// relative links, enclosures and images: none of them may carry the
+// secrets, which a reader would otherwise be handed in every format.
+func TestFetchedURLSecretsNotInherited(t *testing.T) {
+	body := `<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>t</title>` +
+		`<item><title>a</title><link>/post</link><enclosure url="/e.mp3" type="audio/mpeg" length="1"/><media:thumbnail url="/a.jpg"/></item>` +
+		`<item><title>b</title><link>#b</link><media:content url="b.jpg" medium="image"/></item>` +
+		`</channel></rss>`
+	f, err := New(Options{}).Normalize(feed.Source{Name: "s"}, []byte(body), "https://reader:s3cr3t@h.example/feed?apikey=K3Y", testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, f)
+	want := []feed.Item{
+		{Link: "https://h.example/post", Image: "https://h.example/a.jpg", Enclosures: []feed.Enclosure{{URL: "https://h.example/e.mp3", Type: "audio/mpeg", Length: 1}}},
+		{Link: "https://h.example/feed#b", Image: "https://h.example/b.jpg"},
+	}
+	if len(f.Items) != len(want) {
+		t.Fatalf("%d items", len(f.Items))
+	}
+	for i, it := range f.Items {
+		if it.Link != want[i].Link || it.Image != want[i].Image || len(it.Enclosures) != len(want[i].Enclosures) ||
+			(len(it.Enclosures) > 0 && it.Enclosures[0] != want[i].Enclosures[0]) {
+			t.Errorf("item %d: link %q image %q enclosures %+v, want %q %q %+v", i, it.Link, it.Image, it.Enclosures, want[i].Link, want[i].Image, want[i].Enclosures)
+		}
+		for _, s := range []string{"s3cr3t", "K3Y", "reader"} {
+			if strings.Contains(it.ID+it.Link+it.Canonical+it.Image, s) {
+				t.Errorf("item %d carries %q: %+v", i, s, it)
+			}
+		}
+	}
+}

@@ -156,7 +156,7 @@ func (n *Normalizer) Normalize(src feed.Source, body []byte, baseURL string, now
 		return nil, fmt.Errorf("parse %s: %w", source, err)
 	}
 
-	base := parseBase(baseURL)
+	base := publicBase(parseBase(baseURL))
 	out := &Feed{Title: cleanText(parsed.Title)}
 	out.Link = resolveURL(base, nil, parsed.Link, false)
 	out.Hub, out.Self = webSubLinks(parsed.orig, body, base)
@@ -317,6 +317,21 @@ func guard(parse func() (*parsedFeed, error)) (f *parsedFeed, err error) {
 		err = errors.New("gofeed returned no feed")
 	}
 	return f, err
+}
+
+// publicBase returns the URL a feed was fetched from as a base for the
+// URLs it carries: without user information, query or fragment. Those are
+// the source's secrets (a password, an API key in the query), and a
+// relative link, enclosure or image resolved against the full URL would
+// publish them: "/post" inherits the user information, "#top" the query
+// too. A relative reference with a path never needs the base's query.
+func publicBase(u *url.URL) *url.URL {
+	if u == nil {
+		return nil
+	}
+	c := *u
+	c.User, c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = nil, "", false, "", ""
+	return &c
 }
 
 // parseBase returns s as a base URL when it is an absolute http(s) URL, else
