@@ -101,6 +101,10 @@ func (c *cuts) item(it *feed.Item) {
 		kept = nil
 	}
 	it.Enclosures = kept
+
+	// Every path that builds items (feeds, scraped pages, JSON APIs)
+	// ends here: an image that is not an absolute http(s) URL goes.
+	it.Image = c.url(imageURL(nil, it.Image), &c.links)
 }
 
 // text returns s without forbidden characters, cut to max bytes (0: no

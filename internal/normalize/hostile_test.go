@@ -117,7 +117,7 @@ func wellFormed(s string) bool {
 func buildHostileRSS(v vectors) []byte {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom">
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">
 <channel>
 `)
 	fmt.Fprintf(&b, "<title>%s</title>\n<link>javascript:alert('feed link')</link>\n<description>%s</description>\n", xmlText(hostileTitle), xmlText(v.html[0]))
@@ -138,6 +138,7 @@ func buildHostileRSS(v vectors) []byte {
 		}
 		fmt.Fprintf(&b, "<dc:creator>%s</dc:creator>\n<category>%s</category>\n", xmlText(h), xmlText(h))
 		fmt.Fprintf(&b, "<enclosure url=\"%s\" type=\"%s\" length=\"1\"/>\n", xmlText(u), xmlText(typ))
+		fmt.Fprintf(&b, "<media:thumbnail url=\"%s\"/>\n", xmlText(u))
 		// A permalink guid is the link of an item without one; a guid that
 		// is not is an id, whatever it holds.
 		if i%2 == 0 {

@@ -75,6 +75,7 @@ func (b *itemBuilder) build(i int, gi *gofeed.Item) feed.Item {
 	it.Authors = b.authors(gi, rssItem, atomEntry, jsonItem)
 	it.Categories = cleanCategories(b.categories(gi, rssItem))
 	it.Enclosures = b.enclosures(gi.Enclosures)
+	it.Image = b.image(gi, jsonItem)
 
 	// The id hashes the raw date, not the cleaned one: a far-future date is
 	// dropped only until it stops being in the future, and the id must not

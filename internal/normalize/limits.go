@@ -54,7 +54,7 @@ const (
 	// key much longer than 2.7 KB.
 	MaxIDBytes = 2 << 10
 	// MaxLinkBytes caps every URL of an item: its link, canonical link,
-	// authors' URIs and enclosures. A longer URL is dropped, not cut: a
+	// authors' URIs, enclosures and image. A longer URL is dropped, not cut: a
 	// cut URL is a wrong URL (another page, a 404), and no common web
 	// server accepts a request line over 8 KiB, so the URL could not be
 	// followed anyway.

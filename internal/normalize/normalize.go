@@ -115,7 +115,11 @@ type Feed struct {
 // parameters but kept its fragment, and Canonical is Canonical(Link), empty
 // without a link. The ID is derived from the link as the feed gives it, so
 // ids stored before tracking parameters were stripped stay the same. All
-// dates are UTC. Items keep the order of the feed. Hints holds the feed's
+// dates are UTC. Image is the item's picture as the feed carries it
+// (media:thumbnail, media:content, an image enclosure, JSON Feed image,
+// itunes:image: see itemBuilder.image), an absolute http(s) URL without
+// user information, or empty; never one taken from the content's HTML.
+// Items keep the order of the feed. Hints holds the feed's
 // advice on how often to fetch it. No field holds a character XML forbids:
 // one in an XML body is dropped before parsing rather than failing the
 // feed (fixXMLChars). Every item fits the caps of limits.go
@@ -152,7 +156,7 @@ func (n *Normalizer) Normalize(src feed.Source, body []byte, baseURL string, now
 		return nil, fmt.Errorf("parse %s: %w", source, err)
 	}
 
-	base := parseBase(baseURL)
+	base := publicBase(parseBase(baseURL))
 	out := &Feed{Title: cleanText(parsed.Title)}
 	out.Link = resolveURL(base, nil, parsed.Link, false)
 	out.Hub, out.Self = webSubLinks(parsed.orig, body, base)
@@ -313,6 +317,21 @@ func guard(parse func() (*parsedFeed, error)) (f *parsedFeed, err error) {
 		err = errors.New("gofeed returned no feed")
 	}
 	return f, err
+}
+
+// publicBase returns the URL a feed was fetched from as a base for the
+// URLs it carries: without user information, query or fragment. Those are
+// the source's secrets (a password, an API key in the query), and a
+// relative link, enclosure or image resolved against the full URL would
+// publish them: "/post" inherits the user information, "#top" the query
+// too. A relative reference with a path never needs the base's query.
+func publicBase(u *url.URL) *url.URL {
+	if u == nil {
+		return nil
+	}
+	c := *u
+	c.User, c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = nil, "", false, "", ""
+	return &c
 }
 
 // parseBase returns s as a base URL when it is an absolute http(s) URL, else

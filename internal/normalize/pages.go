@@ -33,6 +33,19 @@ func (n *Normalizer) HTMLOrText(s string, base, page *url.URL) string {
 	return n.htmlOrText(s, base, page)
 }
 
+// ImageURL returns ref as the URL of an item's or an article's picture,
+// resolved against base, or "" when it cannot be one: not an absolute
+// http(s) URL once resolved, a mere fragment, or longer than MaxLinkBytes.
+// User information is dropped; the query is kept. It is the rule feed
+// items' images are judged by (see image.go), so a picture found on a
+// page is published under the same rule.
+func (n *Normalizer) ImageURL(ref string, base *url.URL) string {
+	if u := imageURL(base, ref); len(u) <= MaxLinkBytes {
+		return u
+	}
+	return ""
+}
+
 // StripTracking returns rawURL without its tracking parameters (the
 // built-in list and Options.TrackingParams), keeping its fragment.
 func (n *Normalizer) StripTracking(rawURL string) string { return n.stripTracking(rawURL) }

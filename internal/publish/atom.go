@@ -25,7 +25,8 @@ const (
 type atomFeed struct {
 	XMLName   xml.Name          `xml:"feed"`
 	Xmlns     string            `xml:"xmlns,attr"`
-	XmlnsFH   string            `xml:"xmlns:fh,attr,omitempty"` // archive pages only
+	XmlnsFH   string            `xml:"xmlns:fh,attr,omitempty"`    // archive pages only
+	XmlnsMRSS string            `xml:"xmlns:media,attr,omitempty"` // when an entry has an image (see mediaNSFor)
 	ID        string            `xml:"id"`
 	Title     atomText          `xml:"title"`
 	Subtitle  *atomText         `xml:"subtitle"`
@@ -58,7 +59,9 @@ type atomEntry struct {
 	Categories []atomCategory     `xml:"category"`
 	Summary    *atomText          `xml:"summary"`
 	Content    *feeds.AtomContent
-	Source     *atomSource `xml:"source"`
+	Thumbnail  *mediaRef     `xml:"media:thumbnail"`
+	Media      *mediaContent `xml:"media:content"`
+	Source     *atomSource   `xml:"source"`
 }
 
 type atomCategory struct {
@@ -101,6 +104,7 @@ func renderAtom(d *document) ([]byte, error) {
 	if d.archived() {
 		f.XmlnsFH, f.Archive = historyNS, &struct{}{}
 	}
+	f.XmlnsMRSS = mediaNSFor(d.entries)
 	if d.description != "" {
 		f.Subtitle = &atomText{Type: "text", Body: d.description}
 	}
@@ -147,6 +151,7 @@ func atomEntryOf(e entry) atomEntry {
 	default:
 		a.Summary = &atomText{Type: "text", Body: e.title}
 	}
+	a.Thumbnail, a.Media = mediaOf(e)
 	if s := e.source; s.url != "" {
 		src := &atomSource{
 			ID:      s.url,

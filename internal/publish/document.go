@@ -204,6 +204,7 @@ type entry struct {
 	authors    []feed.Person
 	categories []string
 	enclosures []feed.Enclosure
+	image      string // the lead picture, absolute http(s); "" for none
 	published  time.Time
 	updated    time.Time
 	source     sourceInfo
@@ -257,6 +258,7 @@ func (p *Publisher) document(spec FeedSpec, stories []story, srcs map[string]sou
 			summary:    strings.TrimSpace(it.Summary),
 			content:    strings.TrimSpace(it.Content),
 			categories: mergeCategories(it.Categories, src.categories),
+			image:      cleanURL(it.Image),
 			published:  itemTime(it.Date()),
 			updated:    itemTime(it.LastUpdate()),
 			source:     src,

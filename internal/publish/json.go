@@ -49,6 +49,7 @@ type jsonItem struct {
 	Title         string              `json:"title"`
 	ContentHTML   string              `json:"content_html"` // required unless content_text
 	Summary       string              `json:"summary,omitempty"`
+	Image         string              `json:"image,omitempty"`
 	DatePublished string              `json:"date_published"`
 	DateModified  string              `json:"date_modified,omitempty"`
 	Authors       []*feeds.JSONAuthor `json:"authors,omitempty"`
@@ -124,6 +125,7 @@ func jsonItemOf(e entry) jsonItem {
 		URL:           e.link,
 		Title:         e.title,
 		ContentHTML:   firstNonBlank(e.content, e.summary),
+		Image:         e.image,
 		DatePublished: jsonTime(e.published),
 		Tags:          e.categories,
 		Feedmill: &jsonExtension{Source: jsonSource{

@@ -149,6 +149,7 @@ func testItems() []feed.Item {
 			Content:    "<p>Full text with &amp; entities &lt;tag&gt; and “quotes” — é</p>",
 			Authors:    []feed.Person{{Name: "Ann Author", Email: "ann@example.com"}},
 			Categories: []string{"Go", "tech"},
+			Image:      "https://alpha.example.com/img/hello.jpg?w=800&h=450",
 			Published:  t0, Updated: t0.Add(h), FirstSeen: t0,
 		},
 		{

@@ -29,7 +29,8 @@ type rssDoc struct {
 	AtomNS    string     `xml:"xmlns:atom,attr"`
 	ContentNS string     `xml:"xmlns:content,attr"`
 	DCNS      string     `xml:"xmlns:dc,attr"`
-	FHNS      string     `xml:"xmlns:fh,attr,omitempty"` // archive pages only
+	MediaNS   string     `xml:"xmlns:media,attr,omitempty"` // when an item has an image (see mediaNSFor)
+	FHNS      string     `xml:"xmlns:fh,attr,omitempty"`    // archive pages only
 	Channel   rssChannel `xml:"channel"`
 }
 
@@ -60,6 +61,8 @@ type rssItem struct {
 	Creators    []string            `xml:"dc:creator"`
 	Categories  []string            `xml:"category"`
 	Enclosure   *feeds.RssEnclosure // RSS allows one; readers take the first
+	Thumbnail   *mediaRef           `xml:"media:thumbnail"`
+	Media       *mediaContent       `xml:"media:content"`
 	GUID        feeds.RssGuid
 	PubDate     string     `xml:"pubDate"`
 	Source      *rssSource `xml:"source"`
@@ -106,6 +109,7 @@ func renderRSS(d *document) ([]byte, error) {
 	if d.archived() {
 		doc.FHNS, doc.Channel.Archive = historyNS, &struct{}{}
 	}
+	doc.MediaNS = mediaNSFor(d.entries)
 	for _, e := range d.entries {
 		doc.Channel.Items = append(doc.Channel.Items, rssItemOf(e))
 	}
@@ -140,6 +144,7 @@ func rssItemOf(e entry) rssItem {
 	if e.source.url != "" {
 		it.Source = &rssSource{URL: e.source.url, Title: e.source.title}
 	}
+	it.Thumbnail, it.Media = mediaOf(e)
 	return it
 }
 

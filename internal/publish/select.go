@@ -242,6 +242,7 @@ func (h *hasher) item(it *feed.Item) {
 		h.str(e.Type)
 		h.int(e.Length)
 	}
+	h.str(it.Image)
 	h.time(it.Published)
 	h.time(it.Updated)
 	h.time(it.FirstSeen)

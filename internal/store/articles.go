@@ -54,7 +54,7 @@ func (e *engine) GetArticle(ctx context.Context, url, rulesKey string) (feed.Art
 	a := feed.Article{URL: url, RulesKey: rulesKey}
 	var fetched, published, updated int64
 	err := e.read.queryRow(ctx, getArticleQuery, url, rulesKey).Scan(&a.FinalURL, &a.Canonical, &a.Title, &a.Content, &a.ItemHash, &a.Err, &fetched,
-		&published, &updated, &a.Author)
+		&published, &updated, &a.Author, &a.Image)
 	if isNoRows(err) {
 		return feed.Article{}, false, nil
 	}
@@ -68,7 +68,7 @@ func (e *engine) GetArticle(ctx context.Context, url, rulesKey string) (feed.Art
 
 // getArticleQuery reads one cache entry by its primary key.
 const getArticleQuery = `SELECT final_url, canonical, title, content, item_hash, err, fetched,
-	published, updated, author
+	published, updated, author, image
 	FROM articles WHERE url = ? AND rules_key = ?`
 
 // optionalMicros is fromMicros for a time stored as 0 when absent.
@@ -102,15 +102,16 @@ func (e *engine) PutArticle(ctx context.Context, a feed.Article) error {
 	var aged, capped int64
 	err := e.write(ctx, func(q querier) error {
 		if _, err := q.exec(ctx, `INSERT INTO articles
-			(url, rules_key, final_url, canonical, title, content, item_hash, err, fetched, published, updated, author)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			(url, rules_key, final_url, canonical, title, content, item_hash, err, fetched, published, updated, author, image)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (url, rules_key) DO UPDATE SET
 			final_url = excluded.final_url, canonical = excluded.canonical,
 			title = excluded.title, content = excluded.content,
 			item_hash = excluded.item_hash, err = excluded.err, fetched = excluded.fetched,
-			published = excluded.published, updated = excluded.updated, author = excluded.author`,
+			published = excluded.published, updated = excluded.updated, author = excluded.author,
+			image = excluded.image`,
 			a.URL, a.RulesKey, a.FinalURL, a.Canonical, a.Title, a.Content, a.ItemHash, a.Err,
-			fetched, optionalTime(a.Published), optionalTime(a.Updated), a.Author); err != nil {
+			fetched, optionalTime(a.Published), optionalTime(a.Updated), a.Author, a.Image); err != nil {
 			return err
 		}
 		var err error

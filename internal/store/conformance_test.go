@@ -186,6 +186,7 @@ func testConformance(t *testing.T, fresh func(t *testing.T) opener) {
 		{"retention", testRetention},
 		{"other sources are untouched", testOtherSources},
 		{"lists round-trip", testListsRoundTrip},
+		{"images", testImages},
 		{"times round-trip in UTC", testTimes},
 		{"items are listed newest first", testItemsOrder},
 		{"items query", testItemsQuery},
@@ -299,6 +300,7 @@ func testUnchanged(t *testing.T, open opener) {
 			return it
 		}},
 		{"same hidden fields", withHidden(testItem("x", at(1))), func(it feed.Item, _ string) feed.Item { return it }},
+		{"same image", withImage(testItem("x", at(1))), func(it feed.Item, _ string) feed.Item { return it }},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -318,7 +320,7 @@ func testChanged(t *testing.T, open opener) {
 	first.Authors = []feed.Person{{Name: "Ann"}}
 	first.Categories = []string{"go"}
 	first.Enclosures = []feed.Enclosure{{URL: "https://example.com/a.mp3", Type: "audio/mpeg", Length: 10}}
-	first = withHidden(first)
+	first = withImage(withHidden(first))
 	tests := []struct {
 		name   string
 		change func(*feed.Item)
@@ -333,6 +335,8 @@ func testChanged(t *testing.T, open opener) {
 		{"category", func(it *feed.Item) { it.Categories = []string{"rust"} }},
 		{"category added", func(it *feed.Item) { it.Categories = []string{"go", "rust"} }},
 		{"enclosure length", func(it *feed.Item) { it.Enclosures[0].Length = 11 }},
+		{"image", func(it *feed.Item) { it.Image = "https://img.example.com/other.jpg" }},
+		{"image removed", func(it *feed.Item) { it.Image = "" }},
 		{"published", func(it *feed.Item) { it.Published = at(-1) }},
 		// Moving text between fields must not look like the same content.
 		{"text moved between fields", func(it *feed.Item) { it.Title, it.Summary = it.Summary, it.Title }},
@@ -355,6 +359,32 @@ func testChanged(t *testing.T, open opener) {
 			// The same refresh again is no change.
 			checkResult(t, "second refresh", mustSave(t, s, source, []feed.Item{next}, 10, at(4)), feed.SaveResult{})
 		})
+	}
+}
+
+// withImage returns it with a lead image.
+func withImage(it feed.Item) feed.Item {
+	it.Image = "https://img.example.com/" + it.ID + ".jpg?w=600&sig=a1"
+	return it
+}
+
+// testImages: an item's image is stored, listed (with and without the
+// raw fields) and read back exactly; an item gaining one is updated.
+func testImages(t *testing.T, open opener) {
+	s := mustOpen(t, open)
+	plain, pictured := testItem("plain", at(1)), withImage(testItem("pictured", at(2)))
+	checkResult(t, "first save", mustSave(t, s, "src", []feed.Item{plain, pictured}, 10, at(3)), feed.SaveResult{New: 2})
+	want := []feed.Item{stored("src", pictured, at(3)), stored("src", plain, at(3))}
+	checkItems(t, mustItems(t, s, feed.Query{Sources: []string{"src"}}), want)
+	checkItems(t, mustItems(t, s, feed.Query{Sources: []string{"src"}, NoRaw: true}), want)
+	checkItem(t, mustItem(t, s, "src", "pictured"), want[0])
+
+	// The feed starts carrying a picture for the other item.
+	plain = withImage(plain)
+	checkResult(t, "image added", mustSave(t, s, "src", []feed.Item{plain, pictured}, 10, at(4)), feed.SaveResult{Updated: 1})
+	got := mustItem(t, s, "src", "plain")
+	if got.Image != plain.Image || !got.Updated.Equal(at(4)) {
+		t.Errorf("after the image was added: image %q, updated %v; want %q, %v", got.Image, got.Updated, plain.Image, at(4))
 	}
 }
 
@@ -849,6 +879,7 @@ func testArticles(t *testing.T, open opener) {
 		Published: time.Date(2024, 4, 30, 9, 30, 0, 0, time.FixedZone("UTC+2", 2*3600)),
 		Updated:   time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC),
 		Author:    "Ana Lýsa “AL” Ørsted",
+		Image:     "https://news.example/img/hero.jpg?w=1200",
 	}
 	fullWant := full
 	fullWant.Fetched = time.Date(2024, 5, 1, 12, 0, 0, 123456000, time.UTC)

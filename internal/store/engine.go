@@ -125,12 +125,12 @@ const (
 	insertItemSQL = `INSERT INTO items
 	(source, id, link, title, summary, content, authors, categories, enclosures,
 	 published, updated, first_seen, hash,
-	 canonical, raw_summary, raw_content, hidden_hash)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	 canonical, raw_summary, raw_content, hidden_hash, image)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	updateItemSQL = `UPDATE items SET
 	link = ?, title = ?, summary = ?, content = ?, authors = ?, categories = ?, enclosures = ?,
 	published = ?, updated = ?, hash = ?,
-	canonical = ?, raw_summary = ?, raw_content = ?, hidden_hash = ?
+	canonical = ?, raw_summary = ?, raw_content = ?, hidden_hash = ?, image = ?
 	WHERE source = ? AND id = ?`
 	// Only the hidden fields: the visible ones and the times are the
 	// stored ones already.
@@ -164,7 +164,7 @@ func (e *engine) applyPlan(ctx context.Context, q querier, source string, p save
 		return []any{source, r.id, r.link, r.title, r.summary, r.content,
 			nullString(r.authors), nullString(r.categories), nullString(r.enclosures),
 			toMicros(r.published), toMicros(r.updated), toMicros(r.firstSeen), r.hash,
-			r.canonical, r.rawSummary, r.rawContent, r.hiddenHash}
+			r.canonical, r.rawSummary, r.rawContent, r.hiddenHash, r.image}
 	}); err != nil {
 		return itemError("insert", p.inserts, i, err)
 	}
@@ -173,7 +173,7 @@ func (e *engine) applyPlan(ctx context.Context, q querier, source string, p save
 		return []any{r.link, r.title, r.summary, r.content,
 			nullString(r.authors), nullString(r.categories), nullString(r.enclosures),
 			toMicros(r.published), toMicros(r.updated), r.hash,
-			r.canonical, r.rawSummary, r.rawContent, r.hiddenHash, source, r.id}
+			r.canonical, r.rawSummary, r.rawContent, r.hiddenHash, r.image, source, r.id}
 	}); err != nil {
 		return itemError("update", p.updates, i, err)
 	}
@@ -239,9 +239,9 @@ func nullString(s string) sql.NullString { return sql.NullString{String: s, Vali
 // reads empty strings in place of the raw fields (Query.NoRaw).
 const (
 	itemColumns = `source, id, link, title, summary, content, authors, categories, enclosures,
-	published, updated, first_seen, canonical, raw_summary, raw_content`
+	published, updated, first_seen, canonical, raw_summary, raw_content, image`
 	itemColumnsNoRaw = `source, id, link, title, summary, content, authors, categories, enclosures,
-	published, updated, first_seen, canonical, '', ''`
+	published, updated, first_seen, canonical, '', '', image`
 )
 
 func scanItem(sc rowScanner) (feed.Item, error) {
@@ -250,7 +250,7 @@ func scanItem(sc rowScanner) (feed.Item, error) {
 	var pub, upd, first int64
 	if err := sc.Scan(&it.Source, &it.ID, &it.Link, &it.Title, &it.Summary, &it.Content,
 		&authors, &categories, &enclosures, &pub, &upd, &first,
-		&it.Canonical, &it.RawSummary, &it.RawContent); err != nil {
+		&it.Canonical, &it.RawSummary, &it.RawContent, &it.Image); err != nil {
 		return feed.Item{}, err
 	}
 	if err := decodeLists(&it, authors.String, categories.String, enclosures.String); err != nil {

@@ -344,6 +344,41 @@ func testSize(t *testing.T, open opener) {
 	t.Logf("size %d, then %d after %d items", n0, n1, len(items))
 }
 
+// insertItemBeforeImagesSQL is insertItemSQL as schemas 3 to 10 had it,
+// before items had an image.
+const insertItemBeforeImagesSQL = `INSERT INTO items
+	(source, id, link, title, summary, content, authors, categories, enclosures,
+	 published, updated, first_seen, hash,
+	 canonical, raw_summary, raw_content, hidden_hash)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// saveItemsBeforeImages saves new items of source into a store at a
+// schema from 6 to 10, as SaveItems did then: planned by the same code,
+// written with the columns of those schemas, counted in item_counts.
+func saveItemsBeforeImages(t *testing.T, old *engine, source string, items []feed.Item, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	recs, err := prepareBatch(source, items, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = old.write(ctx, func(q querier) error {
+		for _, r := range plan(recs, nil, len(recs), now).inserts {
+			if _, err := q.exec(ctx, insertItemBeforeImagesSQL, source, r.id, r.link, r.title, r.summary, r.content,
+				nullString(r.authors), nullString(r.categories), nullString(r.enclosures),
+				toMicros(r.published), toMicros(r.updated), toMicros(r.firstSeen), r.hash,
+				r.canonical, r.rawSummary, r.rawContent, r.hiddenHash); err != nil {
+				return err
+			}
+		}
+		_, err := q.exec(ctx, countItemsSQL, source, source)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // testUpgradeFromVersion7 opens a store written by the release before
 // the fetch history: old is a handle on it at schema 7, closeOld closes
 // it, and open opens it as this release does. Its items and states read
@@ -351,11 +386,9 @@ func testSize(t *testing.T, open opener) {
 // the next attempt.
 func testUpgradeFromVersion7(t *testing.T, old *engine, closeOld func(), open opener) {
 	ctx := context.Background()
-	// Items as schema 7 wrote them (SaveItems writes the same columns
-	// since), a state with the columns schema 7 had.
-	if _, err := old.SaveItems(ctx, "src", dated(3, 2, 1), 10, at(5)); err != nil {
-		t.Fatal(err)
-	}
+	// Items as schema 7 wrote them (see saveItemsBeforeImages), a state
+	// with the columns schema 7 had.
+	saveItemsBeforeImages(t, old, "src", dated(3, 2, 1), at(5))
 	if err := old.write(ctx, func(q querier) error {
 		_, err := q.exec(ctx, `INSERT INTO source_state
 			(name, etag, last_modified, last_fetch, next_fetch, last_success, last_error, last_status,
@@ -398,4 +431,38 @@ func testUpgradeFromVersion7(t *testing.T, old *engine, closeOld func(), open op
 	mustSaveState(t, s, next)
 	checkFetches(t, s, "src", 0, fetchesOf(next))
 	checkAttempt(t, s, next)
+}
+
+// testUpgradeBeforeImages opens a store written by the release before
+// images (schema 10): old is a handle on it, closeOld closes it, open
+// opens it as this release does. Its items and articles read back with
+// no image; the same items saved again write nothing (their content
+// hashes are still right), and an item that gains an image is updated.
+func testUpgradeBeforeImages(t *testing.T, old *engine, closeOld func(), open opener) {
+	ctx := context.Background()
+	items := dated(2, 1)
+	saveItemsBeforeImages(t, old, "src", items, at(3))
+	if err := old.write(ctx, func(q querier) error {
+		_, err := q.exec(ctx, `INSERT INTO articles
+			(url, rules_key, final_url, canonical, title, content, item_hash, err, fetched, published, updated, author)
+			VALUES ('https://example.com/a', 'k', '', '', 'A', '<p>A</p>', '', '', ?, 0, 0, 'Ann')`, toMicros(at(3)))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	closeOld()
+
+	s := mustOpen(t, open)
+	want := []feed.Item{stored("src", items[0], at(3)), stored("src", items[1], at(3))}
+	checkItems(t, mustItems(t, s, feed.Query{Sources: []string{"src"}}), want)
+	a, ok, err := s.GetArticle(ctx, "https://example.com/a", "k")
+	if wantA := (feed.Article{URL: "https://example.com/a", RulesKey: "k", Title: "A", Content: "<p>A</p>", Author: "Ann", Fetched: at(3)}); err != nil || !ok || a != wantA {
+		t.Errorf("GetArticle = %+v, %v, %v; want %+v", a, ok, err, wantA)
+	}
+	checkResult(t, "the same items again", mustSave(t, s, "src", items, 10, at(4)), feed.SaveResult{})
+	items[1] = withImage(items[1])
+	checkResult(t, "an image added", mustSave(t, s, "src", items, 10, at(5)), feed.SaveResult{Updated: 1})
+	if got := mustItem(t, s, "src", items[1].ID); got.Image != items[1].Image {
+		t.Errorf("image %q, want %q", got.Image, items[1].Image)
+	}
 }

@@ -389,6 +389,22 @@ var schemaSteps = []step{
 			`ALTER TABLE hub_subscriptions ADD COLUMN callback_host TEXT COLLATE "C" NOT NULL DEFAULT ''`,
 		),
 	},
+	{
+		// 11: lead images. An item's picture (feed.Item.Image) and the one
+		// its article page shows (feed.Article.Image), '' for none, which
+		// is what every row stored before holds: the content hash covers
+		// the image only when there is one (contentHash), so no stored
+		// hash needs recomputing.
+		name: "images",
+		sqlite: execAll(
+			`ALTER TABLE items ADD COLUMN image TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE articles ADD COLUMN image TEXT NOT NULL DEFAULT ''`,
+		),
+		postgres: pgExecAll(
+			`ALTER TABLE items ADD COLUMN image TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE articles ADD COLUMN image TEXT NOT NULL DEFAULT ''`,
+		),
+	},
 }
 
 // execAll is a SQLite step running statements in order.

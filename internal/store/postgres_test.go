@@ -261,7 +261,7 @@ func TestPostgresUpgradeFromVersion6(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range plan(recs, nil, 10, at(5)).inserts {
-		if _, err := pool.Exec(ctx, rebind(insertItemSQL), "src", r.id, r.link, r.title, r.summary, r.content,
+		if _, err := pool.Exec(ctx, rebind(insertItemBeforeImagesSQL), "src", r.id, r.link, r.title, r.summary, r.content,
 			nullString(r.authors), nullString(r.categories), nullString(r.enclosures),
 			toMicros(r.published), toMicros(r.updated), toMicros(r.firstSeen), r.hash,
 			r.canonical, r.rawSummary, r.rawContent, r.hiddenHash); err != nil {
@@ -677,4 +677,21 @@ func TestRedactDSN(t *testing.T) {
 			t.Errorf("redactDSN(%q) = %q, want %q", tc.dsn, got, tc.want)
 		}
 	}
+}
+
+// TestPostgresUpgradeBeforeImages: a database from before images (see
+// testUpgradeBeforeImages).
+func TestPostgresUpgradeBeforeImages(t *testing.T) {
+	dsn := pgFreshSchema(t)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := newPostgres(pool, "old", nil)
+	if err := old.migrate(ctx, schemaSteps[:10]); err != nil {
+		t.Fatal(err)
+	}
+	testUpgradeBeforeImages(t, &old.engine, pool.Close,
+		func(ctx context.Context) (conformanceStore, error) { return OpenPostgres(ctx, dsn, nil) })
 }

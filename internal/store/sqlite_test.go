@@ -666,6 +666,8 @@ func TestSQLiteUpgradeCountsItems(t *testing.T) {
 	// Back to schema 5: the counts (and what later steps added) never
 	// existed.
 	for _, q := range []string{
+		`ALTER TABLE items DROP COLUMN image`,
+		`ALTER TABLE articles DROP COLUMN image`,
 		`ALTER TABLE hub_subscriptions DROP COLUMN client`,
 		`ALTER TABLE hub_subscriptions DROP COLUMN callback_host`,
 		`DROP TABLE item_counts`,
@@ -1020,6 +1022,8 @@ func TestSQLiteUpgradeArticleDates(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{
+		`ALTER TABLE items DROP COLUMN image`,
+		`ALTER TABLE articles DROP COLUMN image`,
 		`ALTER TABLE hub_subscriptions DROP COLUMN client`,
 		`ALTER TABLE hub_subscriptions DROP COLUMN callback_host`,
 		`ALTER TABLE articles DROP COLUMN published`,
@@ -1046,4 +1050,24 @@ func TestSQLiteUpgradeArticleDates(t *testing.T) {
 	if got, _, _ := s.GetArticle(ctx, a.URL, a.RulesKey); !reflect.DeepEqual(got, a) {
 		t.Errorf("dated entry after the upgrade: %+v, want %+v", got, a)
 	}
+}
+
+// TestSQLiteUpgradeBeforeImages: a store from before images (see
+// testUpgradeBeforeImages).
+func TestSQLiteUpgradeBeforeImages(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "feedmill.db")
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := newSQLite(db, path, nil)
+	if err := old.migrate(ctx, schemaSteps[:10]); err != nil {
+		t.Fatal(err)
+	}
+	testUpgradeBeforeImages(t, &old.engine, func() {
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}, func(ctx context.Context) (conformanceStore, error) { return OpenSQLite(ctx, path, nil) })
 }

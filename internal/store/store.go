@@ -11,8 +11,9 @@
 //     when it carries no date, a Published time taken from the save time, so
 //     an undated item never jumps on later refreshes.
 //   - An existing item is rewritten only when its visible content changed
-//     (compared through a content hash), so a refresh that finds nothing new
-//     writes nothing, not even a timestamp. The fields a reader never sees
+//     (compared through a content hash, which covers the image too), so a
+//     refresh that finds nothing new writes nothing, not even a timestamp.
+//     The fields a reader never sees
 //     (Canonical, RawSummary, RawContent) have a hash of their own: a change
 //     in them alone is written silently, without moving Updated and without
 //     being counted, because a reader would see nothing new.
@@ -100,6 +101,7 @@ type record struct {
 	authors    string // JSON array, "" when there are none
 	categories string // JSON array, "" when there are none
 	enclosures string // JSON array, "" when there are none
+	image      string
 	published  time.Time
 	updated    time.Time
 	firstSeen  time.Time
@@ -161,6 +163,7 @@ func encodeItem(it feed.Item, pos int) (record, error) {
 		canonical:  it.Canonical,
 		rawSummary: it.RawSummary,
 		rawContent: it.RawContent,
+		image:      it.Image,
 		published:  storedTime(it.Published),
 		updated:    storedTime(it.Updated),
 		pos:        pos,
@@ -297,6 +300,14 @@ func contentHash(r record, published time.Time) []byte {
 	field(r.authors)
 	field(r.categories)
 	field(r.enclosures)
+	if r.image != "" {
+		// Only when there is one: the hashes stored before images were
+		// kept stay valid, and an item's hash moves only when it gains,
+		// changes or loses its picture. The fields are length-prefixed
+		// and the time that follows has a fixed length, so a hash with
+		// an image never equals one without.
+		field(r.image)
+	}
 	var buf [8]byte
 	binary.BigEndian.PutUint64(buf[:], uint64(toMicros(published)))
 	h.Write(buf[:])

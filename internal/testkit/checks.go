@@ -90,6 +90,9 @@ func (r Rules) CheckInvariants(t testing.TB, f Feed) {
 				t.Errorf("item %d: URL %q is not absolute http(s)", i, u)
 			}
 		}
+		if p := ImageProblem(it.Image); p != "" {
+			t.Errorf("item %d: %s", i, p)
+		}
 		for _, h := range []string{it.Summary, it.Content} {
 			if bad := UnsafeURLs(h); len(bad) > 0 {
 				t.Errorf("item %d: unsafe URLs %q in %q", i, bad, h)
@@ -131,6 +134,7 @@ func (r Rules) CheckBounded(t testing.TB, i int, it feed.Item) {
 		{"id", len(it.ID), r.Caps.ID},
 		{"link", len(it.Link), r.Caps.Link},
 		{"canonical", len(it.Canonical), r.Caps.Link},
+		{"image", len(it.Image), r.Caps.Link},
 		{"summary", len(it.Summary), r.Caps.Content},
 		{"content", len(it.Content), r.Caps.Content},
 		{"authors", len(it.Authors), r.Caps.Authors},
@@ -164,7 +168,7 @@ func (r Rules) ForbiddenRune(s string) rune {
 func ItemStrings(it feed.Item) map[string]string {
 	m := map[string]string{
 		"id": it.ID, "link": it.Link, "canonical": it.Canonical, "title": it.Title,
-		"summary": it.Summary, "content": it.Content,
+		"summary": it.Summary, "content": it.Content, "image": it.Image,
 	}
 	for i, p := range it.Authors {
 		m[fmt.Sprint("author ", i, " name")] = p.Name
@@ -231,6 +235,9 @@ func (r Rules) HostileItemProblems(it feed.Item) []string {
 	}
 	texts := map[string]string{"title": it.Title}
 	urls := map[string]string{"link": it.Link, "canonical": it.Canonical}
+	if p := ImageProblem(it.Image); p != "" {
+		out = append(out, p)
+	}
 	for j, p := range it.Authors {
 		texts[fmt.Sprintf("author %d name", j)] = p.Name
 		urls[fmt.Sprintf("author %d uri", j)] = p.URI
@@ -265,6 +272,23 @@ func (r Rules) HostileItemProblems(it feed.Item) []string {
 		out = append(out, fmt.Sprintf("id %q", it.ID))
 	}
 	return out
+}
+
+// ImageProblem says what is wrong with an item's image URL, or "" when
+// there is none or it is fine: an absolute http(s) URL with a host (see
+// SafeURL) and without user information, which could only be a source's
+// credentials.
+func ImageProblem(image string) string {
+	if image == "" {
+		return ""
+	}
+	if !SafeURL(image) {
+		return fmt.Sprintf("image %q is not an absolute http(s) URL", image)
+	}
+	if u, err := url.Parse(image); err != nil || u.User != nil {
+		return fmt.Sprintf("image %q is unparseable or carries user information", image)
+	}
+	return ""
 }
 
 // SafeURL reports whether u is an absolute http(s) URL with a host that
