@@ -440,6 +440,7 @@ func TestArticleMeta(t *testing.T) {
 		t.Run(tc.file, func(t *testing.T) {
 			got := ArticleMeta(readScrape(t, tc.file), tc.url)
 			got.ldArticle, got.ldIDs, got.authors = false, nil, nil
+			got.siteAuthor, got.ogImage, got.ldImage = false, "", ""
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("ArticleMeta:\n got %+v\nwant %+v", got, tc.want)
 			}
