@@ -49,6 +49,9 @@ func findHero(doc *nethtml.Node, base *url.URL) leadImage {
 				above = nil // what came before is not next to the headline
 				continue
 			}
+			if isChrome(c) {
+				continue // a logo, a sprite, an advertisement
+			}
 			switch c.DataAtom {
 			case atom.Script, atom.Style, atom.Template, atom.Noscript:
 				continue
