@@ -117,7 +117,8 @@ func isHomeLink(a *nethtml.Node, base *url.URL) bool {
 }
 
 // heroOf returns the lead image e (a <figure>, <picture> or <img>) shows,
-// and false when it shows none or only a logo, an icon or a pixel.
+// and false when it shows none or only a logo, an icon or a pixel. The
+// markup keeps the caption, without a credit line marked as one.
 func heroOf(e *nethtml.Node, base *url.URL) (leadImage, bool) {
 	img := e
 	if e.DataAtom != atom.Img {
@@ -150,7 +151,43 @@ func heroOf(e *nethtml.Node, base *url.URL) (leadImage, bool) {
 	if err := nethtml.Render(&b, e); err != nil {
 		return leadImage{}, false // a strings.Builder does not fail
 	}
-	return leadImage{url: u, html: b.String()}, true
+	return leadImage{url: u, html: withoutCredits(b.String())}, true
+}
+
+// creditWords are the class and id words of a picture's credit line
+// ("Photograph: …/The Gazette"): the site's fixed credit, which learned
+// boilerplate cannot see in a caption that differs in every article.
+var creditWords = map[string]bool{"credit": true, "credits": true, "photocredit": true, "copyright": true}
+
+// withoutCredits returns the HTML of a hero figure without the elements
+// marked as its credit line; the caption itself stays.
+func withoutCredits(fragment string) string {
+	root := fragmentRoot(fragment)
+	if root == nil {
+		return fragment
+	}
+	var marked []*nethtml.Node
+	var walk func(n *nethtml.Node)
+	walk = func(n *nethtml.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != nethtml.ElementNode {
+				continue
+			}
+			if hasWord(c, creditWords) {
+				marked = append(marked, c)
+				continue
+			}
+			walk(c)
+		}
+	}
+	walk(root)
+	if len(marked) == 0 {
+		return fragment
+	}
+	for _, m := range marked {
+		m.Parent.RemoveChild(m)
+	}
+	return renderChildren(root)
 }
 
 // chromeWords are the class, id and alt words of a site's chrome: logos,

@@ -301,3 +301,19 @@ func TestScrapeSingleArticleByline(t *testing.T) {
 		t.Errorf("summary starts with the byline: %s", it.Summary)
 	}
 }
+
+// TestHeroCaptionWithoutCredit: a hero's caption stays, its marked credit
+// line (the site's fixed "Photograph: …") does not.
+func TestHeroCaptionWithoutCredit(t *testing.T) {
+	page := storyPage("", "")
+	page = []byte(strings.Replace(string(page), "<article><h1>Harbour story</h1>",
+		`<h1>Harbour story</h1><figure class="lead"><img src="/media/hero.jpg" alt="x"><figcaption>The outer wall. <span class="photo-credit">Photograph: Tamsin Roe/The Portmoor Post</span></figcaption></figure><article>`, 1))
+	art, err := newTestScraper().Extract(feed.Source{Name: "portmoor"}, page, pageURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := visibleText(art.Content)
+	if !strings.HasPrefix(text, "The outer wall.") || strings.Contains(text, "Photograph:") {
+		t.Errorf("want the caption without its credit first: %s", text)
+	}
+}
