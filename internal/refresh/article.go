@@ -43,6 +43,9 @@ func (r *Refresher) fullText(ctx context.Context, src feed.Source, items []feed.
 	ctx, cancel := context.WithTimeout(ctx, r.fullTextBudget)
 	defer cancel()
 	rules := src.RulesKey()
+	// A web page's items are completed from their pages, which know
+	// their own dates and authors better than the listing's teasers.
+	pageWins := src.Type == feed.TypeHTML
 	fetched := 0
 	for i := range items {
 		it := &items[i]
@@ -58,7 +61,7 @@ func (r *Refresher) fullText(ctx context.Context, src feed.Source, items []feed.
 			if ok && a.ItemHash == hash {
 				if a.Err == "" {
 					stats.Cached++
-					applyArticle(it, a)
+					applyArticle(it, a, pageWins)
 					continue
 				}
 				if now.Sub(a.Fetched) < articleRetry {
@@ -89,7 +92,7 @@ func (r *Refresher) fullText(ctx context.Context, src feed.Source, items []feed.
 			r.log.Warn("full text", "source", src.Name, "url", it.Link, "err", a.Err)
 		} else {
 			stats.Fetched++
-			applyArticle(it, a)
+			applyArticle(it, a, pageWins)
 		}
 		// A failure caused by our own deadline says nothing about the page:
 		// do not remember it as broken.
@@ -128,7 +131,7 @@ func (r *Refresher) extract(ctx context.Context, src feed.Source, url, rules, ha
 		return a
 	}
 	a.Title, a.Content, a.Canonical = art.Title, art.Content, art.Canonical
-	a.Published, a.Updated, a.Author = art.Published, art.Updated, art.Author
+	a.Published, a.Updated, a.Author, a.Image = art.Published, art.Updated, art.Author, art.Image
 	// A page dated more than a day ahead has a wrong clock or a template
 	// bug: such a date counts as none, as in feeds.
 	if feed.DateTooFarAhead(a.Published, now) {
@@ -142,8 +145,16 @@ func (r *Refresher) extract(ctx context.Context, src feed.Source, url, rules, ha
 
 // applyArticle makes the extracted article the item's content. The feed's
 // summary stays the summary (an excerpt derived for a feed without one is
-// derived again from the cleaned article: see setRaw).
-func applyArticle(it *feed.Item, a feed.Article) {
+// derived again from the cleaned article: see setRaw). The page's picture
+// becomes the item's when it has none.
+//
+// What the page says of its article dates and credits the item. With
+// pageWins (the items of a web page's listing) the page is the better
+// witness: its date and author replace the listing's, except that a date
+// without a time of day never replaces a timestamp of the same day. For a
+// feed's items the feed's own dates and authors win and the page only
+// fills in what the feed left out.
+func applyArticle(it *feed.Item, a feed.Article, pageWins bool) {
 	it.Content = a.Content
 	if a.Canonical != "" {
 		it.Canonical = a.Canonical
@@ -152,9 +163,17 @@ func applyArticle(it *feed.Item, a feed.Article) {
 	if a.Title != "" && (it.Title == "" || strings.HasSuffix(it.Title, "…") || strings.HasSuffix(it.Title, "...")) {
 		it.Title = a.Title
 	}
-	// What the page says of its article dates and credits an item that
-	// came without (one of a web page's listing, typically); a feed's
-	// own dates and authors win.
+	if it.Image == "" {
+		it.Image = a.Image
+	}
+	if pageWins {
+		it.Published = betterDate(a.Published, it.Published)
+		it.Updated = betterDate(a.Updated, it.Updated)
+		if a.Author != "" {
+			it.Authors = []feed.Person{{Name: a.Author}}
+		}
+		return
+	}
 	if it.Published.IsZero() {
 		it.Published = a.Published
 	}
@@ -164,6 +183,34 @@ func applyArticle(it *feed.Item, a feed.Article) {
 	if len(it.Authors) == 0 && a.Author != "" {
 		it.Authors = []feed.Person{{Name: a.Author}}
 	}
+}
+
+// betterDate returns the page's date over the listing's, unless the page
+// gives none, or gives only a day (midnight UTC, as a date without a time
+// reads) on which the listing's timestamp falls.
+func betterDate(page, listing time.Time) time.Time {
+	switch {
+	case page.IsZero():
+		return listing
+	case listing.IsZero():
+		return page
+	case dateOnly(page) && !dateOnly(listing) && sameDay(page, listing):
+		return listing
+	}
+	return page
+}
+
+// dateOnly reports whether t is a day without a time of day: midnight UTC,
+// as a date given without one is read.
+func dateOnly(t time.Time) bool {
+	t = t.UTC()
+	return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
+}
+
+func sameDay(a, b time.Time) bool {
+	ay, am, ad := a.UTC().Date()
+	by, bm, bd := b.UTC().Date()
+	return ay == by && am == bm && ad == bd
 }
 
 // itemHash fingerprints what the feed says about an item, so a cached

@@ -666,8 +666,13 @@ type prepared struct {
 
 // pageSource is src as its items are made: the items of a web page's
 // listing are completed from their article pages (their titles, dates,
-// authors and text), as a full-text source's are.
+// authors and text), as a full-text source's are. A page taken as the
+// source because it advertises no feed is a web page source too (its
+// type is html), so that its pages' dates and authors win as for one.
 func pageSource(src feed.Source, got *fetched) feed.Source {
+	if got.scraped != nil {
+		src.Type = feed.TypeHTML
+	}
 	if got.scraped != nil && got.scraped.NeedPages {
 		src.FullText = true
 	}

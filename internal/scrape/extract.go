@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,14 @@ type Article struct {
 	Published time.Time
 	Updated   time.Time
 	Author    string
+	// Image is the article's lead picture (absolute http(s); may be
+	// empty): the hero the page shows above or beside the story, else
+	// its og:image, else its JSON-LD image. Content starts with it when
+	// the story's body does not show it.
+	Image string
+
+	// authors are the names Author joins.
+	authors []string
 }
 
 // ErrNoArticle reports a page on which no article text was found.
@@ -99,20 +108,36 @@ func (sc *Scraper) Extract(src feed.Source, page []byte, pageURL string) (*Artic
 	// The metadata is read before the article is looked for, which
 	// changes the document.
 	meta := readMeta(doc, base, pageBase)
-	art.Published, art.Updated, art.Author = meta.Published, meta.Updated, meta.Author
+	art.Published, art.Updated, art.Author, art.authors = meta.Published, meta.Updated, meta.Author, meta.authors
 	if c := canonicalLink(doc, base); c != "" {
 		art.Canonical = sc.norm.Canonical(c)
 	}
 
-	raw, title, err := articleHTML(doc, sel, removes, base)
+	got, err := articleHTML(doc, sel, removes, base)
 	if err != nil {
 		return nil, fmt.Errorf("extract %s: %w", pageURL, err)
 	}
-	if title != "" {
-		art.Title = title
+	if got.title != "" {
+		art.Title = got.title
 	}
+	raw := art.takeByline(got, meta)
 
 	content := sc.norm.SanitizeHTML(raw, base, pageBase)
+	if normalize.CleanText(content) == "" {
+		return nil, fmt.Errorf("extract %s: %w", pageURL, ErrNoArticle)
+	}
+	lead := got.hero
+	if lead.url == "" {
+		lead = metaLead(meta)
+	}
+	if lead.url != "" {
+		art.Image = lead.url
+		if !showsImage(content, lead.url) {
+			// The story's picture, which readability left out with the
+			// headline it sits by: shown first, as on the page.
+			content = sc.norm.SanitizeHTML(lead.html, base, pageBase) + content
+		}
+	}
 	content = rewrites.HTML(feed.FieldContent, content, base, pageBase)
 	if normalize.CleanText(content) == "" {
 		return nil, fmt.Errorf("extract %s: %w", pageURL, ErrNoArticle)
@@ -121,6 +146,9 @@ func (sc *Scraper) Extract(src feed.Source, page []byte, pageURL string) (*Artic
 	// An article page is extracted once per item: what the caps cut is
 	// logged at debug level, not as one warning per item.
 	sc.norm.BoundArticle(src.Name, pageURL, &art.Title, &art.Author, &art.Canonical, &art.Content)
+	if art.Image != "" && len(art.Image) > normalize.MaxLinkBytes {
+		art.Image = ""
+	}
 	by := "readability"
 	if sel != nil {
 		by = "rules"
@@ -179,15 +207,24 @@ func renderMatches(doc *nethtml.Node, sel cascadia.Selector) string {
 	return b.String()
 }
 
+// found is what articleHTML found on a page.
+type found struct {
+	raw    string    // the article's HTML, unsanitized
+	title  string    // readability's title; "" with selectors
+	byline string    // the byline readability took out of the article, or its metadata's
+	hero   leadImage // the picture shown with the story outside its body (findHero)
+}
+
 // articleHTML finds the article in doc (which it changes) and returns its
-// HTML, unsanitized, and readability's title when readability found it.
-// The libraries it runs are third-party code walking a hostile page: a
-// panic inside them is turned into an error, so that one page cannot take
-// the daemon down.
-func articleHTML(doc *nethtml.Node, sel cascadia.Selector, removes []cascadia.Selector, base *url.URL) (raw, title string, err error) {
+// HTML, unsanitized, with what readability found beside it, and the hero
+// picture the page shows with it (looked for before readability, which
+// drops it). The libraries it runs are third-party code walking a hostile
+// page: a panic inside them is turned into an error, so that one page
+// cannot take the daemon down.
+func articleHTML(doc *nethtml.Node, sel cascadia.Selector, removes []cascadia.Selector, base *url.URL) (f found, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			raw, title, err = "", "", fmt.Errorf("extraction panicked: %v", r)
+			f, err = found{}, fmt.Errorf("extraction panicked: %v", r)
 		}
 	}()
 	// Remove first: the selectors are written against the page as
@@ -195,8 +232,10 @@ func articleHTML(doc *nethtml.Node, sel cascadia.Selector, removes []cascadia.Se
 	// for the article.
 	removeMatches(doc, removes)
 	normalize.Unlazy(doc)
+	f.hero = findHero(doc, base)
 	if sel != nil {
-		return renderMatches(doc, sel), "", nil
+		f.raw = renderMatches(doc, sel)
+		return f, nil
 	}
 
 	p := readability.NewParser()
@@ -207,10 +246,10 @@ func articleHTML(doc *nethtml.Node, sel cascadia.Selector, removes []cascadia.Se
 	}
 	a, err := p.ParseAndMutate(doc, base)
 	if err != nil {
-		return "", "", fmt.Errorf("readability: %w", err)
+		return found{}, fmt.Errorf("readability: %w", err)
 	}
 	if a.Node == nil {
-		return "", "", nil
+		return f, nil
 	}
 	// readability moves and renames elements; what the Remove selectors
 	// match in its result goes too.
@@ -218,17 +257,50 @@ func articleHTML(doc *nethtml.Node, sel cascadia.Selector, removes []cascadia.Se
 	if !hasTextOutsideLinks(a.Node) {
 		// What readability falls back to on a page without an article: a
 		// menu, a list of headlines.
-		return "", "", nil
+		return f, nil
 	}
 	// a.Node is readability's own wrapper (div#readability-page-1): only
 	// its content is the article's.
-	var b strings.Builder
-	for c := a.Node.FirstChild; c != nil; c = c.NextSibling {
-		if err := nethtml.Render(&b, c); err != nil {
-			return "", "", fmt.Errorf("render: %w", err)
+	f.raw = renderChildren(a.Node)
+	f.title = squash(a.Title())
+	f.byline = squash(a.Byline())
+	return f, nil
+}
+
+// takeByline takes the byline at the start of the story out of its HTML
+// (see byline) and returns what is left. The byline credits the article
+// when the page's metadata names nobody, or only the site itself, and
+// dates it when the metadata gives no date. A byline readability took
+// out already (it does so when the page's metadata names no author) is
+// read the same way.
+func (art *Article) takeByline(f found, meta Meta) string {
+	raw := f.raw
+	b, ok := byline{}, false
+	if root := fragmentRoot(raw); root != nil {
+		if b, ok = takeByline(root); ok {
+			raw = renderChildren(root)
 		}
 	}
-	return b.String(), squash(a.Title()), nil
+	if !ok && f.byline != "" {
+		b, ok = readByline(f.byline, true)
+	}
+	if !ok {
+		return raw
+	}
+	var names []string
+	for _, n := range b.names {
+		if n = normalize.CleanText(n); n != "" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	if len(names) > 0 && (art.Author == "" || meta.siteAuthor) {
+		art.authors = names
+		art.Author = strings.Join(names, ", ")
+	}
+	if art.Published.IsZero() && !feed.DateTooEarly(b.date) {
+		art.Published = b.date
+	}
+	return raw
 }
 
 // hasTextOutsideLinks reports whether there is text under n that is not

@@ -45,7 +45,8 @@ var jsonDefaults = map[string][]string{
 // one). Items are built as Normalize builds a feed's (tracking parameters
 // stripped, canonical link as the stable id, rewrites applied, summary
 // derived from content when missing, dates UTC and sane, repeats dropped
-// and counted in Duplicates). The image becomes the item's enclosure.
+// and counted in Duplicates). The image becomes the item's Image, its
+// picture (not an enclosure: a thumbnail is no attachment).
 // Feed.Link is the site of baseURL.
 //
 // Errors name the source: a body that is not JSON, one beyond MaxDepth,
@@ -228,9 +229,8 @@ func (j *jsonItems) item(e gjson.Result) (feed.Item, bool) {
 	it.Content = n.norm.HTMLOrText(jsonString(j.value(e, j.rules.Content, "content"), 0), j.base, page)
 	d := jsonDate(j.value(e, j.rules.Date, "date"), strings.TrimSpace(j.rules.DateFormat))
 	it.Published = normalize.CleanDate(d, j.now)
-	if img := normalize.ResolveURL(j.base, nil, jsonString(j.value(e, j.rules.Image, "image"), 0), false); img != "" {
-		it.Enclosures = []feed.Enclosure{{URL: img, Type: imageType(img)}}
-	}
+	// An item's picture is its Image, not an attachment.
+	it.Image = normalize.ResolveURL(j.base, nil, jsonString(j.value(e, j.rules.Image, "image"), 0), false)
 	if name := jsonString(j.value(e, j.rules.Author, "author"), 0); strings.TrimSpace(name) != "" {
 		it.Authors = normalize.CleanPeople(j.base, []feed.Person{normalize.ParsePerson(name)})
 	}

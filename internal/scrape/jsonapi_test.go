@@ -64,8 +64,8 @@ func TestFromJSON(t *testing.T) {
 	if first.Summary != "<p>Engineers found no damage.</p>" {
 		t.Errorf("Summary = %q", first.Summary)
 	}
-	if want := []feed.Enclosure{{URL: "https://cdn.valley-post.example/img/bridge.webp", Type: "image/webp"}}; !reflect.DeepEqual(first.Enclosures, want) {
-		t.Errorf("Enclosures = %+v", first.Enclosures)
+	if first.Image != "https://cdn.valley-post.example/img/bridge.webp" || len(first.Enclosures) != 0 {
+		t.Errorf("Image = %q, Enclosures = %+v; want the picture as Image, no enclosure", first.Image, first.Enclosures)
 	}
 	if got.Items[1].Content != "<p>Plain text body</p><p>with two paragraphs</p>" {
 		t.Errorf("plain-text body: %q", got.Items[1].Content)
@@ -99,7 +99,7 @@ func TestFromJSONDefaults(t *testing.T) {
 	if a.Title != "First one" || !a.Published.Equal(time.Date(2025, 2, 3, 0, 0, 0, 0, time.UTC)) || a.Summary != "<p>S</p>" || !reflect.DeepEqual(a.Authors, []feed.Person{{Name: "Ann"}}) {
 		t.Errorf("first: %+v", a)
 	}
-	if b.Title != "Second" || b.Link != "https://a.example/2" || b.Content != "<p>C</p>" || len(b.Enclosures) != 1 || b.Enclosures[0].URL != "https://a.example/t.png" {
+	if b.Title != "Second" || b.Link != "https://a.example/2" || b.Content != "<p>C</p>" || len(b.Enclosures) != 0 || b.Image != "https://a.example/t.png" {
 		t.Errorf("second: %+v", b)
 	}
 }

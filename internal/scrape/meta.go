@@ -44,6 +44,13 @@ type Meta struct {
 	ldIDs     []string
 	// authors are the names Author joins.
 	authors []string
+	// siteAuthor is set when every author the metadata names is the site
+	// itself (its og:site_name or JSON-LD publisher) or an organization:
+	// a byline naming a person then credits the article instead.
+	siteAuthor bool
+	// ogImage and ldImage are the page's og:image (or Twitter card) and
+	// its JSON-LD article's image, absolute; Image is the first of them.
+	ogImage, ldImage string
 }
 
 // ArticleMeta reads page (UTF-8 HTML fetched from pageURL) for what it
@@ -62,13 +69,19 @@ type Meta struct {
 //  3. OpenGraph: og:title, og:image, og:description, og:updated_time,
 //     og:site_name, og:type, og:url (Twitter cards as a fallback);
 //  4. the first <time datetime> in the page's <article> or <main> (one
-//     marked pubdate or itemprop="datePublished" anywhere);
+//     marked pubdate or itemprop="datePublished" anywhere), else the
+//     first in the story's header or byline area outside them (after the
+//     page's first <h1>, or in an element whose class or id says byline,
+//     post-meta, dateline and the like), never one in navigation, an
+//     aside, a footer, comments or a list of related stories;
 //  5. <title>, and <meta name="description">.
 //
 // When the page carries several JSON-LD articles, the one naming pageURL
 // is taken, else the first. Dates are UTC; dates before 1995 are
 // dropped. Text is plain; URLs are absolute http(s). A page that cannot
-// be parsed gives an empty Meta.
+// be parsed gives an empty Meta. An author who is the site itself
+// (og:site_name, the JSON-LD publisher) is dropped when a person is named
+// beside it.
 func ArticleMeta(page []byte, pageURL string) Meta {
 	doc, err := nethtml.Parse(bytes.NewReader(bytes.ToValidUTF8(page, []byte("\uFFFD"))))
 	if err != nil {
@@ -103,18 +116,90 @@ type pageFacts struct {
 	props     map[string]string // first content of each <meta property|name|itemprop>, lower-cased key
 	title     string
 	times     []string // datetime of <time> in article/main, in order
+	loose     []string // datetime of <time> in the story's header or byline area outside article/main
 	markedPub string   // datetime of a <time pubdate> or itemprop=datePublished
+}
+
+// zone is where in the page collectFacts is.
+type zone struct {
+	main   bool // inside <article>, <main> or role=main
+	off    bool // inside navigation, an aside, a footer, comments, related stories
+	byline bool // inside an element whose class or id says byline or post meta
+}
+
+// offWords are the class and id words of page regions whose dates are not
+// the article's: navigation, sidebars, footers, comments, related and
+// popular stories.
+var offWords = map[string]bool{
+	"nav": true, "navigation": true, "navbar": true, "menu": true, "sidebar": true, "widget": true, "footer": true,
+	"comment": true, "comments": true, "related": true, "popular": true, "trending": true, "recommended": true,
+	"breadcrumb": true, "breadcrumbs": true, "promo": true, "newsletter": true, "share": true, "social": true,
+}
+
+// bylineWords are the class and id words of a story's byline area: the
+// author and date line above or below its headline.
+var bylineWords = map[string]bool{
+	"byline": true, "meta": true, "postmeta": true, "entrymeta": true, "dateline": true, "posted": true,
+	"published": true, "pubdate": true, "timestamp": true, "author": true, "authors": true, "writtenby": true,
+}
+
+// classWords returns the lower-cased words of e's class and id, split at
+// white space, '-' and '_', each also joined with its neighbours ("post",
+// "meta" and "postmeta" for "post-meta").
+func classWords(e *nethtml.Node) []string {
+	var out []string
+	for _, key := range []string{"class", "id"} {
+		for tok := range strings.FieldsSeq(strings.ToLower(normalize.Attr(e, key))) {
+			parts := strings.FieldsFunc(tok, func(r rune) bool { return r == '-' || r == '_' })
+			out = append(out, parts...)
+			for i := 0; i+1 < len(parts); i++ {
+				out = append(out, parts[i]+parts[i+1])
+			}
+		}
+	}
+	return out
+}
+
+// hasWord reports whether any of e's class and id words is in set.
+func hasWord(e *nethtml.Node, set map[string]bool) bool {
+	for _, w := range classWords(e) {
+		if set[w] {
+			return true
+		}
+	}
+	return false
+}
+
+// offRegion reports whether e opens a region of the page that is not the
+// story: navigation, an aside, a footer, a form, comments, related stories.
+func offRegion(e *nethtml.Node) bool {
+	switch e.DataAtom {
+	case atom.Nav, atom.Aside, atom.Footer, atom.Form:
+		return true
+	}
+	switch strings.ToLower(normalize.Attr(e, "role")) {
+	case "navigation", "complementary", "contentinfo", "banner":
+		return true
+	}
+	return hasWord(e, offWords)
 }
 
 func collectFacts(doc *nethtml.Node) *pageFacts {
 	f := &pageFacts{props: make(map[string]string)}
-	var walk func(n *nethtml.Node, inMain bool)
-	walk = func(n *nethtml.Node, inMain bool) {
+	sawH1 := false
+	var walk func(n *nethtml.Node, in zone)
+	walk = func(n *nethtml.Node, in zone) {
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			if c.Type != nethtml.ElementNode {
 				continue
 			}
-			main := inMain
+			z := in
+			if !z.off && offRegion(c) {
+				z.off = true
+			}
+			if !z.byline && hasWord(c, bylineWords) {
+				z.byline = true
+			}
 			switch c.DataAtom {
 			case atom.Script:
 				if strings.EqualFold(strings.TrimSpace(normalize.Attr(c, "type")), "application/ld+json") && len(f.ld) < maxLDBlocks {
@@ -137,26 +222,37 @@ func collectFacts(doc *nethtml.Node) *pageFacts {
 					f.title = squash(normalize.TextContent(c))
 				}
 			case atom.Article, atom.Main:
-				main = true
+				z.main = true
+			case atom.H1:
+				if !z.off {
+					sawH1 = true
+				}
 			case atom.Time:
 				dt := normalize.Attr(c, "datetime")
 				if strings.TrimSpace(dt) == "" {
 					dt = normalize.TextContent(c)
 				}
-				if main {
+				switch {
+				case z.off:
+					// A comment's, a related story's, the menu's date.
+				case z.main:
 					f.times = append(f.times, dt)
+				case sawH1 || z.byline:
+					// The story's header or byline area outside
+					// <article>: after its headline, or marked.
+					f.loose = append(f.loose, dt)
 				}
 				if f.markedPub == "" && (normalize.HasAttr(c, "pubdate") || strings.EqualFold(normalize.Attr(c, "itemprop"), "datePublished")) {
 					f.markedPub = dt
 				}
 			}
 			if strings.EqualFold(normalize.Attr(c, "role"), "main") {
-				main = true
+				z.main = true
 			}
-			walk(c, main)
+			walk(c, z)
 		}
 	}
-	walk(doc, false)
+	walk(doc, zone{})
 	return f
 }
 
@@ -179,7 +275,8 @@ func readMeta(doc *nethtml.Node, base, page *url.URL) Meta {
 			}
 		}
 		m.Author = strings.Join(m.authors, ", ")
-		m.Image = normalize.ResolveURL(base, nil, ld.image, false)
+		m.ldImage = normalize.ResolveURL(base, nil, ld.image, false)
+		m.Image = m.ldImage
 		m.Description = normalize.CleanText(ld.description)
 		m.URL = normalize.ResolveURL(base, nil, ld.url, false)
 		m.SiteName = normalize.CleanText(ld.publisher)
@@ -212,8 +309,9 @@ func readMeta(doc *nethtml.Node, base, page *url.URL) Meta {
 	if m.Title == "" {
 		m.Title = normalize.CleanText(prop("og:title", "twitter:title"))
 	}
+	m.ogImage = normalize.ResolveURL(base, nil, prop("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"), false)
 	if m.Image == "" {
-		m.Image = normalize.ResolveURL(base, nil, prop("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"), false)
+		m.Image = m.ogImage
 	}
 	if m.Description == "" {
 		m.Description = normalize.CleanText(prop("og:description", "twitter:description"))
@@ -230,13 +328,11 @@ func readMeta(doc *nethtml.Node, base, page *url.URL) Meta {
 	if m.Published.IsZero() {
 		m.Published = metaDate(f.markedPub)
 	}
-	if m.Published.IsZero() {
-		for _, t := range f.times {
-			if d := metaDate(t); !d.IsZero() {
-				m.Published = d
-				break
-			}
+	for _, t := range slices.Concat(f.times, f.loose) {
+		if !m.Published.IsZero() {
+			break
 		}
+		m.Published = metaDate(t)
 	}
 	if m.Title == "" {
 		m.Title = normalize.CleanText(f.title)
@@ -247,7 +343,36 @@ func readMeta(doc *nethtml.Node, base, page *url.URL) Meta {
 	if !m.Published.IsZero() && !m.Updated.IsZero() && m.Updated.Before(m.Published) {
 		m.Updated = m.Published
 	}
+	m.dropSiteAuthor(ld, prop("og:site_name"))
 	return m
+}
+
+// dropSiteAuthor leaves out of the authors the site itself (its
+// og:site_name, its JSON-LD publisher) when a person is named beside it,
+// and marks an article credited to nobody else (siteAuthor), so that a
+// byline naming a person can credit it instead.
+func (m *Meta) dropSiteAuthor(ld *ldArticle, ogSite string) {
+	if len(m.authors) == 0 {
+		return
+	}
+	site := func(name string) bool {
+		if ld != nil && slices.ContainsFunc(ld.orgs, func(o string) bool { return strings.EqualFold(o, name) }) {
+			return true
+		}
+		for _, s := range []string{m.SiteName, normalize.CleanText(ogSite)} {
+			if s != "" && strings.EqualFold(s, name) {
+				return true
+			}
+		}
+		return ld != nil && ld.publisher != "" && strings.EqualFold(normalize.CleanText(ld.publisher), name)
+	}
+	people := slices.DeleteFunc(slices.Clone(m.authors), site)
+	if len(people) == 0 {
+		m.siteAuthor = true
+		return
+	}
+	m.authors = people
+	m.Author = strings.Join(people, ", ")
 }
 
 // metaDate parses a date a page gives about itself, dropping those before
@@ -272,6 +397,7 @@ type ldArticle struct {
 	url                 string
 	ids                 []string // url, mainEntityOfPage and @id: what the article says it is
 	publisher           string
+	orgs                []string // the authors given as organizations, not people
 }
 
 // pickLDArticle parses the JSON-LD blocks and returns the article naming
@@ -433,8 +559,10 @@ func readLDArticle(x map[string]any, typ string, ids map[string]map[string]any) 
 		}
 	}
 	a.authors = ldNames(x["author"], ids, 0)
+	a.orgs = ldOrgs(x["author"], ids, 0)
 	if len(a.authors) == 0 {
 		a.authors = ldNames(x["creator"], ids, 0)
+		a.orgs = ldOrgs(x["creator"], ids, 0)
 	}
 	if p := ldNames(x["publisher"], ids, 0); len(p) > 0 {
 		a.publisher = p[0]
@@ -521,6 +649,48 @@ func ldNames(v any, ids map[string]map[string]any, depth int) []string {
 		}
 		if s := ldString(t["name"]); s != "" {
 			return []string{s}
+		}
+	}
+	return nil
+}
+
+// orgTypes are the schema.org types of organizations, lower-cased: an
+// author of one of these types is no person.
+var orgTypes = map[string]bool{
+	"organization": true, "newsmediaorganization": true, "corporation": true, "localbusiness": true,
+	"onlinebusiness": true, "governmentorganization": true, "ngo": true, "educationalorganization": true,
+}
+
+// ldOrgs returns the names of the organizations among the authors v
+// gives (objects whose @type is an organization type).
+func ldOrgs(v any, ids map[string]map[string]any, depth int) []string {
+	if depth > 3 {
+		return nil
+	}
+	switch t := v.(type) {
+	case []any:
+		var out []string
+		for _, e := range t {
+			out = append(out, ldOrgs(e, ids, depth+1)...)
+			if len(out) >= 10 {
+				break
+			}
+		}
+		return out
+	case map[string]any:
+		if id, ok := t["@id"].(string); ok && ids != nil {
+			if ref, ok := ids[id]; ok {
+				t = ref
+			}
+		}
+		typ := ldString(t["@type"])
+		if i := strings.LastIndexAny(typ, "/:#"); i >= 0 {
+			typ = typ[i+1:]
+		}
+		if orgTypes[strings.ToLower(typ)] {
+			if s := normalize.CleanText(ldString(t["name"])); s != "" {
+				return []string{s}
+			}
 		}
 	}
 	return nil

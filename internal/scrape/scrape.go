@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html"
 	"net/url"
-	"path"
 	"runtime"
 	"strings"
 	"time"
@@ -76,8 +75,8 @@ type Scraped struct {
 // text. Summary and Content take the selected element's HTML, sanitized
 // as feed content is (an @attr value is plain text); Content takes every
 // match, the other fields the first. Image (an <img>'s src or srcset, or
-// an attribute) becomes the item's first enclosure, typed from its file
-// extension when it has a known one. Author is a name. The source's
+// an attribute) becomes the item's Image, its picture (not an enclosure:
+// a thumbnail is no attachment). Author is a name. The source's
 // rewrites apply as to a feed's items; an item without a summary gets one
 // derived from its content. Items keep the page's order; an item repeating
 // an earlier one's link is dropped (counted in Feed.Duplicates) after
@@ -488,6 +487,9 @@ func lend(dst *feed.Item, src feed.Item) {
 	if len(dst.Enclosures) == 0 {
 		dst.Enclosures = src.Enclosures
 	}
+	if dst.Image == "" {
+		dst.Image = src.Image
+	}
 }
 
 // headings are the elements a default title is taken from.
@@ -593,9 +595,8 @@ func (s *scraper) item(e *nethtml.Node, f *rulesFields, dateFormat string) (feed
 	it.Content = s.htmlField(e, f.content, true, itemPage)
 
 	if f.image.spec != "" {
-		if u := s.imageURL(e, f.image); u != "" {
-			it.Enclosures = []feed.Enclosure{{URL: u, Type: imageType(u)}}
-		}
+		// A listing's thumbnail is the item's picture, not an attachment.
+		it.Image = s.imageURL(e, f.image)
 	}
 	if f.author.spec != "" {
 		if name := f.author.text(e); name != "" {
@@ -718,25 +719,10 @@ func firstSrcsetURL(srcset string) string {
 	return u
 }
 
-// imageTypes maps image file extensions to their media types.
-var imageTypes = map[string]string{
-	".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
-	".webp": "image/webp", ".avif": "image/avif", ".svg": "image/svg+xml",
-}
-
-// imageType returns the media type of an image URL from its extension, or
-// "" when it has no known one (the publisher then says what it must).
-func imageType(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return ""
-	}
-	return imageTypes[strings.ToLower(path.Ext(p.Path))]
-}
-
 // singleArticle makes the page itself an item: the link is the page's
-// URL, title, dates, author and description from its metadata, content
-// extracted as Extract does.
+// URL, title and description from its metadata, content, dates, author
+// and picture as Extract gives them (the page's metadata, else its
+// byline and its <time>; its hero, else og:image, else JSON-LD image).
 func (sc *Scraper) singleArticle(src feed.Source, page []byte, pageURL string, meta Meta, rewrites normalize.Rewrites, now time.Time) (feed.Item, error) {
 	raw := normalize.ResolveRef(nil, nil, pageURL, false)
 	if raw == "" {
@@ -764,12 +750,12 @@ func (sc *Scraper) singleArticle(src feed.Source, page []byte, pageURL string, m
 	if it.Summary == "" {
 		it.Summary = normalize.DeriveSummary(it.Content)
 	}
-	pub, upd := meta.Published, meta.Updated
-	it.Published, it.Updated = normalize.CleanDates(pub, upd, now)
+	it.Published, it.Updated = normalize.CleanDates(art.Published, art.Updated, now)
 	var people []feed.Person
-	for _, a := range meta.authors {
+	for _, a := range art.authors {
 		people = append(people, feed.Person{Name: a})
 	}
 	it.Authors = normalize.CleanPeople(normalize.ParseBase(pageURL), people)
+	it.Image = art.Image
 	return it, nil
 }
