@@ -163,7 +163,9 @@ func applyArticle(it *feed.Item, a feed.Article, pageWins bool) {
 	if a.Title != "" && (it.Title == "" || strings.HasSuffix(it.Title, "…") || strings.HasSuffix(it.Title, "...")) {
 		it.Title = a.Title
 	}
-	if it.Image == "" {
+	// A listing's picture is a thumbnail of the page's lead picture: the
+	// page's own, when it names one, is the item's.
+	if it.Image == "" || pageWins && a.Image != "" {
 		it.Image = a.Image
 	}
 	if pageWins {

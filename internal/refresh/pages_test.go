@@ -64,10 +64,9 @@ func paperSite(t *testing.T) *httptest.Server {
 // TestWebPageItemsTakeTheirPagesWord: for a web page source, each item's
 // page dates and credits it over the listing (a date-only listing value
 // never over a timestamp of the page), and its lead picture becomes the
-// item's. Before pages won for html sources, item 1 kept the listing's
+// item's, over the listing's thumbnail. Before pages won for html sources, item 1 kept the listing's
 // midnight and the paper as author, and item 3 the listing's day. The
-// preview shows what a refresh makes; the store what it kept (the
-// picture is the store's to keep, and not checked there).
+// preview shows what a refresh makes; the store what it kept.
 func TestWebPageItemsTakeTheirPagesWord(t *testing.T) {
 	srv := paperSite(t)
 	src := feed.Source{Name: "portmoor", URL: srv.URL + "/news", Type: feed.TypeHTML, Schedule: "@hourly", FullText: true,
@@ -81,7 +80,7 @@ func TestWebPageItemsTakeTheirPagesWord(t *testing.T) {
 	for _, c := range p.Items {
 		previewed = append(previewed, c.Item)
 	}
-	checkPaperItems(t, "preview", srv.URL, previewed, true)
+	checkPaperItems(t, "preview", srv.URL, previewed)
 
 	if res := r.RefreshOne(t.Context(), src); res.Err != nil || res.New != 3 {
 		t.Fatalf("refresh: %+v", res)
@@ -90,10 +89,10 @@ func TestWebPageItemsTakeTheirPagesWord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkPaperItems(t, "stored", srv.URL, stored, false)
+	checkPaperItems(t, "stored", srv.URL, stored)
 }
 
-func checkPaperItems(t *testing.T, what, site string, items []feed.Item, withImage bool) {
+func checkPaperItems(t *testing.T, what, site string, items []feed.Item) {
 	t.Helper()
 	byPath := map[string]feed.Item{}
 	for _, it := range items {
@@ -107,7 +106,7 @@ func checkPaperItems(t *testing.T, what, site string, items []feed.Item, withIma
 	}{
 		{"/a/1", time.Date(2025, 12, 4, 9, 30, 0, 0, time.UTC), "Sam Okafor", site + "/media/one.jpg"},
 		{"/a/2", time.Date(2025, 12, 3, 18, 45, 0, 0, time.UTC), "Ines Vogel", ""},
-		{"/a/3", time.Date(2025, 12, 2, 7, 0, 0, 0, time.UTC), "", site + "/media/three-thumb.jpg"}, // the listing's picture stays
+		{"/a/3", time.Date(2025, 12, 2, 7, 0, 0, 0, time.UTC), "", site + "/media/three.jpg"}, // the page's picture over the listing's thumbnail
 	} {
 		it, ok := byPath[w.path]
 		if !ok {
@@ -124,7 +123,7 @@ func checkPaperItems(t *testing.T, what, site string, items []feed.Item, withIma
 		if got := strings.Join(names, ", "); got != w.author {
 			t.Errorf("%s %s: Authors %q, want %q", what, w.path, got, w.author)
 		}
-		if withImage && it.Image != w.image {
+		if it.Image != w.image {
 			t.Errorf("%s %s: Image %q, want %q", what, w.path, it.Image, w.image)
 		}
 		if strings.Contains(it.Content, "By Sam Okafor") || strings.Contains(it.Content, "Posted on") || strings.Contains(it.Summary, "Posted on") {
