@@ -129,7 +129,7 @@ func (sc *Scraper) scrape(src feed.Source, page []byte, pageURL string, now time
 	s := &scraper{
 		n: sc, src: src, doc: doc, base: base, page: pageBase, now: now.UTC(), rewrites: rewrites,
 	}
-	out := &Scraped{Feed: &normalize.Feed{Title: listingTitle(doc, meta), Link: normalize.EscapeURI(normalize.ResolveRef(pageBase, nil, pageURL, false))}}
+	out := &Scraped{Feed: &normalize.Feed{Title: listingTitle(doc, meta, pageBase), Link: normalize.EscapeURI(normalize.ResolveRef(pageBase, nil, pageURL, false))}}
 
 	if src.Items != nil && strings.TrimSpace(src.Items.Each) != "" {
 		// Fields left out are guessed from the elements, as inference
@@ -185,10 +185,15 @@ func countTags(page []byte) int {
 }
 
 // listingTitle is the title of a scraped page's feed: its <title>, else
-// its og:site_name, else its og:title.
-func listingTitle(doc *nethtml.Node, meta Meta) string {
+// its og:site_name, else its og:title. A site's front page titled with its
+// name and a slogan ("The Valley Courier | News from the valley") is
+// called by its name alone, as a reader's list of subscriptions would.
+func listingTitle(doc *nethtml.Node, meta Meta, page *url.URL) string {
 	for _, t := range normalize.FindAll(doc, atom.Title) {
 		if s := pageText(normalize.TextContent(t)); s != "" {
+			if page != nil && feed.IsFrontPage(page) && meta.SiteName != "" && titledBy(s, meta.SiteName) {
+				return meta.SiteName
+			}
 			return s
 		}
 	}
@@ -196,6 +201,19 @@ func listingTitle(doc *nethtml.Node, meta Meta) string {
 		return meta.SiteName
 	}
 	return meta.Title
+}
+
+// titledBy reports whether title is name and more, set apart by one of
+// the separators titles use (" | ", " - ", " – ", " — ", " · ", ": ").
+func titledBy(title, name string) bool {
+	for _, sep := range []string{" | ", " - ", " – ", " — ", " · ", ": "} {
+		for part := range strings.SplitSeq(title, sep) {
+			if strings.EqualFold(strings.TrimSpace(part), strings.TrimSpace(name)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // pageText makes text taken from a parsed page plain text as cleanText

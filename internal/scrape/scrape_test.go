@@ -17,6 +17,7 @@ import (
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/normalize"
 	"github.com/feedmill/feedmill/internal/testkit"
+	nethtml "golang.org/x/net/html"
 )
 
 // scrapeFixture is a page of testdata/scrape with what Scrape must make
@@ -785,5 +786,27 @@ func TestScrapeEachAlone(t *testing.T) {
 				t.Errorf("Rules.Title = %q, want the given %q", got.Rules.Title, tt.rules.Title)
 			}
 		})
+	}
+}
+
+// TestListingTitle: a front page titled with the site's name and a slogan
+// is called by the name; any other page keeps its whole title.
+func TestListingTitle(t *testing.T) {
+	for _, tc := range []struct{ page, html, want string }{
+		{"https://courier.example/", `<title>The Valley Courier | News from the valley since 1921</title><meta property="og:site_name" content="The Valley Courier">`, "The Valley Courier"},
+		{"https://courier.example/", `<title>Home — The Valley Courier</title><meta property="og:site_name" content="The Valley Courier">`, "The Valley Courier"},
+		{"https://courier.example/news/", `<title>News | The Valley Courier</title><meta property="og:site_name" content="The Valley Courier">`, "News | The Valley Courier"},
+		{"https://courier.example/", `<title>Valley news and sport</title><meta property="og:site_name" content="The Valley Courier">`, "Valley news and sport"},
+		{"https://courier.example/", `<title>The Valley Courier | Daily</title>`, "The Valley Courier | Daily"},
+		{"https://courier.example/", `<meta property="og:site_name" content="The Valley Courier">`, "The Valley Courier"},
+	} {
+		doc, err := nethtml.Parse(strings.NewReader("<html><head>" + tc.html + "</head><body></body></html>"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := normalize.ParseBase(tc.page)
+		if got := listingTitle(doc, readMeta(doc, page, page), page); got != tc.want {
+			t.Errorf("%s %s: %q, want %q", tc.page, tc.html, got, tc.want)
+		}
 	}
 }
