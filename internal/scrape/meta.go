@@ -624,34 +624,7 @@ func ldURL(v any, ids map[string]map[string]any) string {
 // name, an object with a name (or a reference to one by @id), or an array
 // of these.
 func ldNames(v any, ids map[string]map[string]any, depth int) []string {
-	if depth > 3 {
-		return nil
-	}
-	switch t := v.(type) {
-	case string:
-		if s := strings.TrimSpace(t); s != "" && normalize.ParseBase(s) == nil {
-			return []string{s}
-		}
-	case []any:
-		var out []string
-		for _, e := range t {
-			out = append(out, ldNames(e, ids, depth+1)...)
-			if len(out) >= 10 {
-				break
-			}
-		}
-		return out
-	case map[string]any:
-		if id, ok := t["@id"].(string); ok && ids != nil {
-			if ref, ok := ids[id]; ok {
-				t = ref
-			}
-		}
-		if s := ldString(t["name"]); s != "" {
-			return []string{s}
-		}
-	}
-	return nil
+	return ldPeople(v, ids, depth, func(t map[string]any) string { return ldString(t["name"]) })
 }
 
 // orgTypes are the schema.org types of organizations, lower-cased: an
@@ -664,14 +637,35 @@ var orgTypes = map[string]bool{
 // ldOrgs returns the names of the organizations among the authors v
 // gives (objects whose @type is an organization type).
 func ldOrgs(v any, ids map[string]map[string]any, depth int) []string {
+	return ldPeople(v, ids, depth, func(t map[string]any) string {
+		typ := ldString(t["@type"])
+		if i := strings.LastIndexAny(typ, "/:#"); i >= 0 {
+			typ = typ[i+1:]
+		}
+		if !orgTypes[strings.ToLower(typ)] {
+			return ""
+		}
+		return normalize.CleanText(ldString(t["name"]))
+	})
+}
+
+// ldPeople walks what JSON-LD gives for an author, creator or publisher:
+// a bare name (read as a Person of that name; a URL is no name), an object
+// (a reference by @id followed), or an array of these, at most 10 names
+// and 3 levels deep. name says what one object gives, "" for nothing.
+func ldPeople(v any, ids map[string]map[string]any, depth int, name func(map[string]any) string) []string {
 	if depth > 3 {
 		return nil
 	}
 	switch t := v.(type) {
+	case string:
+		if s := strings.TrimSpace(t); s != "" && normalize.ParseBase(s) == nil && name(map[string]any{"name": s, "@type": "Person"}) != "" {
+			return []string{s}
+		}
 	case []any:
 		var out []string
 		for _, e := range t {
-			out = append(out, ldOrgs(e, ids, depth+1)...)
+			out = append(out, ldPeople(e, ids, depth+1, name)...)
 			if len(out) >= 10 {
 				break
 			}
@@ -683,14 +677,8 @@ func ldOrgs(v any, ids map[string]map[string]any, depth int) []string {
 				t = ref
 			}
 		}
-		typ := ldString(t["@type"])
-		if i := strings.LastIndexAny(typ, "/:#"); i >= 0 {
-			typ = typ[i+1:]
-		}
-		if orgTypes[strings.ToLower(typ)] {
-			if s := normalize.CleanText(ldString(t["name"])); s != "" {
-				return []string{s}
-			}
+		if s := name(t); s != "" {
+			return []string{s}
 		}
 	}
 	return nil
