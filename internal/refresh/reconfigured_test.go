@@ -22,7 +22,9 @@ func TestRefetch(t *testing.T) {
 		{"items added", func(s *feed.Source) { s.Items = &feed.ItemRules{Each: "article"} }, true},
 		{"content selector", func(s *feed.Source) { s.Content.Select = "main" }, true},
 		{"content removal", func(s *feed.Source) { s.Content.Remove = []string{".ad"} }, true},
-		{"rewrite", func(s *feed.Source) { s.Rewrites = []feed.Rewrite{{Field: feed.FieldTitle, Pattern: "x", Replace: "y"}} }, true},
+		{"rewrite", func(s *feed.Source) {
+			s.Rewrites = []feed.Rewrite{{Field: feed.FieldTitle, Pattern: "x", Replace: "y"}}
+		}, true},
 		{"full text", func(s *feed.Source) { s.FullText = true }, true},
 		{"title", func(s *feed.Source) { s.Title = "Other" }, false},
 		{"categories", func(s *feed.Source) { s.Categories = []string{"tech"} }, false},
