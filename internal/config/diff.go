@@ -28,12 +28,6 @@ func Diff(old, next *Config) Changes {
 	return c
 }
 
-// Empty reports whether c names nothing.
-func (c Changes) Empty() bool {
-	return len(c.SourcesAdded)+len(c.SourcesRemoved)+len(c.SourcesChanged)+
-		len(c.FeedsAdded)+len(c.FeedsRemoved)+len(c.FeedsChanged) == 0
-}
-
 func diffNamed[T any](old, next []T, name func(T) string, same func(a, b T) bool) (added, removed, changed []string) {
 	find := func(list []T, n string) (T, bool) {
 		i := slices.IndexFunc(list, func(v T) bool { return name(v) == n })
