@@ -1,9 +1,10 @@
 package app
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,29 +77,34 @@ func touch(path string, mtime time.Time) func(t *testing.T) {
 	}
 }
 
-func TestSourceChanges(t *testing.T) {
-	cfg := func(names ...string) *config.Config {
-		c := &config.Config{}
-		for _, n := range names {
-			c.Sources = append(c.Sources, config.Source{Name: n})
-		}
-		return c
-	}
+func TestReloadAttrs(t *testing.T) {
+	cfg := &config.Config{Sources: make([]config.Source, 3), Feeds: make([]config.Feed, 2)}
 	tests := []struct {
-		name                string
-		old, next           *config.Config
-		wantAdded, wantGone []string
+		name    string
+		changes config.Changes
+		refetch []string
+		want    string
 	}{
-		{"same", cfg("a", "b"), cfg("a", "b"), nil, nil},
-		{"reordered", cfg("a", "b"), cfg("b", "a"), nil, nil},
-		{"added and removed", cfg("a", "b", "c"), cfg("c", "d", "a"), []string{"d"}, []string{"b"}},
-		{"all new", cfg("a"), cfg("x", "y"), []string{"x", "y"}, []string{"a"}},
+		{"nothing", config.Changes{}, nil, "config=feeds.yaml trigger=SIGHUP sources=3 feeds=2"},
+		{"sources", config.Changes{SourcesAdded: []string{"gamma"}, SourcesRemoved: []string{"beta"}, SourcesChanged: []string{"alpha", "delta"}}, []string{"alpha"},
+			"config=feeds.yaml trigger=SIGHUP sources=3 feeds=2 added=gamma removed=beta changed=alpha,delta fetch_now=alpha"},
+		{"feeds", config.Changes{FeedsAdded: []string{"tech"}, FeedsRemoved: []string{"old"}, FeedsChanged: []string{"all"}}, nil,
+			"config=feeds.yaml trigger=SIGHUP sources=3 feeds=2 feeds_added=tech feeds_removed=old feeds_changed=all"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			added, removed := sourceChanges(tt.old, tt.next)
-			if !slices.Equal(added, tt.wantAdded) || !slices.Equal(removed, tt.wantGone) {
-				t.Errorf("added %q removed %q; want %q and %q", added, removed, tt.wantAdded, tt.wantGone)
+			var b strings.Builder
+			logger := slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{
+				ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+					if a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.MessageKey {
+						return slog.Attr{}
+					}
+					return a
+				},
+			}))
+			logger.Info("config reloaded", reloadAttrs("feeds.yaml", "SIGHUP", cfg, tt.changes, tt.refetch)...)
+			if got := strings.TrimSpace(b.String()); got != tt.want {
+				t.Errorf("logged\n  %s\nwant\n  %s", got, tt.want)
 			}
 		})
 	}

@@ -188,6 +188,112 @@ func TestHotReload(t *testing.T) {
 	d.stop(t)
 }
 
+// publishedTitles returns the titles of the daemon's /feeds/all.json items
+// from source.
+func publishedTitles(t *testing.T, base, source string) []string {
+	t.Helper()
+	_, body := get(t, base+"/feeds/all.json")
+	var doc struct {
+		Items []struct {
+			Title    string `json:"title"`
+			Feedmill struct {
+				Source struct {
+					Name string `json:"name"`
+				} `json:"source"`
+			} `json:"_feedmill"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatalf("/feeds/all.json: %v\n%s", err, body)
+	}
+	var out []string
+	for _, it := range doc.Items {
+		if it.Feedmill.Source.Name == source {
+			out = append(out, it.Title)
+		}
+	}
+	return out
+}
+
+// TestReloadSaysWhatChanged edits the config of a running daemon: the log
+// names the sources and feeds added, removed and changed, and a source
+// whose rules changed is fetched again at once, hours before its
+// schedule, while one whose title changed is not fetched.
+func TestReloadSaysWhatChanged(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	port := freePort(t)
+	e := &env{dir: dir, config: filepath.Join(dir, "feeds.yaml"), base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	alpha := newOrigin(t, "atom.xml", "application/atom+xml")
+	beta := newOrigin(t, "feed.json", "application/feed+json")
+	gamma := newOrigin(t, "rss10.xml", "application/rdf+xml")
+	head := fmt.Sprintf("server:\n  listen: 127.0.0.1:%d\n  base_url: %s\nstorage:\n  dsn: feedmill.db\nschedule: \"@every 1h\"\nfetch:\n  min_gap: 0s\n", port, e.base)
+	write := func(text string) {
+		t.Helper()
+		if err := os.WriteFile(e.config, []byte(head+text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(fmt.Sprintf(`sources:
+  - name: alpha
+    url: %s/atom.xml
+  - name: beta
+    url: %s/feed.json
+  - name: gamma
+    url: %s/rss10.xml
+feeds:
+  - name: all
+    sources: ["*"]
+  - name: old
+    sources: [gamma]
+`, alpha.URL, beta.URL, gamma.URL))
+	d := startDaemon(t, e)
+	testkit.WaitFor(t, "alpha, beta and gamma published", func() bool {
+		n := publishedBySource(t, e.base)
+		return n["alpha"] == 2 && n["beta"] == 2 && n["gamma"] == 2
+	})
+	alphaBefore, betaBefore := alpha.requests.Load(), beta.requests.Load()
+
+	// alpha's items get a rewrite (how they are made), beta a title of its
+	// own (how it is shown), gamma goes; feeds: one changed, one removed,
+	// one added.
+	write(fmt.Sprintf(`sources:
+  - name: alpha
+    url: %s/atom.xml
+    rewrite:
+      - field: title
+        pattern: "^"
+        replace: "[reloaded] "
+  - name: beta
+    url: %s/feed.json
+    title: Beta, renamed
+feeds:
+  - name: all
+    sources: ["*"]
+    limit: 20
+  - name: new
+    sources: [alpha]
+`, alpha.URL, beta.URL))
+	testkit.WaitFor(t, "the log names every change", func() bool {
+		log := d.stderr.String()
+		return strings.Contains(log, `msg="config reloaded"`) &&
+			strings.Contains(log, "removed=gamma changed=alpha,beta fetch_now=alpha feeds_added=new feeds_removed=old feeds_changed=all")
+	})
+	testkit.WaitFor(t, "alpha fetched again and published with its rewrite", func() bool {
+		titles := publishedTitles(t, e.base, "alpha")
+		return alpha.requests.Load() > alphaBefore && len(titles) == 2 &&
+			strings.HasPrefix(titles[0], "[reloaded] ") && strings.HasPrefix(titles[1], "[reloaded] ")
+	})
+	// The pass that fetched alpha decided about beta before it started.
+	if n := beta.requests.Load(); n != betaBefore {
+		t.Errorf("beta was fetched %d times by the reload, though only its title changed", n-betaBefore)
+	}
+	if n := alpha.notModified.Load(); n != 0 {
+		t.Errorf("alpha answered %d times 304: with new rules the feed must be read in full", n)
+	}
+	d.stop(t)
+}
+
 // bulkFeed is the RSS document of a bulk source: n items, each with text
 // that names it, so a half-written item would show.
 func bulkFeed(name string, n int) []byte {

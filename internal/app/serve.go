@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -240,9 +239,10 @@ func (d *daemon) run(g *generation) {
 // its content changed, and when it is valid and differs from the running
 // one, swaps in a generation built from it. An invalid file is reported
 // (log, status page, /healthz) and the running config kept. Sources added
-// are fetched at once (they were never fetched, so they are due); removed
+// are fetched at once (they were never fetched, so they are due), and so
+// are those whose URL, type or rules changed (refresh.Refetch); removed
 // ones are no longer polled and leave the published feeds, their stored
-// items staying in the store.
+// items staying in the store. The log line names what changed.
 func (d *daemon) reload(ctx context.Context, trigger string, force bool) {
 	data, changed, err := d.watch.poll(force)
 	switch {
@@ -297,12 +297,34 @@ func (d *daemon) reload(ctx context.Context, trigger string, force bool) {
 		d.logger.Error("publish", "err", err)
 	}
 	d.adopt(cfg, data, g)
+	// Before the loops start: the sources whose URL or rules changed are
+	// in the first pass, not at their next scheduled time.
+	refetch := g.p.refresher.Reconfigured(oldCfg.DomainSources())
 	d.run(g)
-	added, removed := sourceChanges(oldCfg, cfg)
-	d.metrics.Forget(removed)
-	d.metrics.ForgetFeeds(removedFeeds(oldCfg, cfg))
-	d.logger.Info("config reloaded", "config", d.path, "trigger", trigger, "sources", len(cfg.Sources), "feeds", len(cfg.Feeds),
-		"added", strings.Join(added, ","), "removed", strings.Join(removed, ","))
+	changes := config.Diff(oldCfg, cfg)
+	d.metrics.Forget(changes.SourcesRemoved)
+	d.metrics.ForgetFeeds(changes.FeedsRemoved)
+	d.logger.Info("config reloaded", reloadAttrs(d.path, trigger, cfg, changes, refetch)...)
+}
+
+// reloadAttrs are the attributes of the "config reloaded" line: the counts,
+// then each non-empty list of names, sources first (added, removed,
+// changed, and fetch_now: the changed ones fetched at once because how
+// they are fetched or read changed), then feeds.
+func reloadAttrs(path, trigger string, cfg *config.Config, c config.Changes, refetch []string) []any {
+	attrs := []any{"config", path, "trigger", trigger, "sources", len(cfg.Sources), "feeds", len(cfg.Feeds)}
+	for _, l := range []struct {
+		key   string
+		names []string
+	}{
+		{"added", c.SourcesAdded}, {"removed", c.SourcesRemoved}, {"changed", c.SourcesChanged}, {"fetch_now", refetch},
+		{"feeds_added", c.FeedsAdded}, {"feeds_removed", c.FeedsRemoved}, {"feeds_changed", c.FeedsChanged},
+	} {
+		if len(l.names) > 0 {
+			attrs = append(attrs, l.key, strings.Join(l.names, ","))
+		}
+	}
+	return attrs
 }
 
 // restartOnly keeps the running values of the settings a reload cannot
@@ -317,41 +339,6 @@ func (d *daemon) restartOnly(cfg *config.Config) {
 		d.logger.Warn("storage changed: it takes effect when feedmill is restarted", "running", d.cfg.Storage.DSN, "config", cfg.Storage.DSN)
 		cfg.Storage = d.cfg.Storage
 	}
-}
-
-// removedFeeds names the published feeds of old that next lacks.
-func removedFeeds(old, next *config.Config) []string {
-	var removed []string
-	for _, f := range old.Feeds {
-		if !slices.ContainsFunc(next.Feeds, func(n config.Feed) bool { return n.Name == f.Name }) {
-			removed = append(removed, f.Name)
-		}
-	}
-	return removed
-}
-
-// sourceChanges names the sources of next that old lacks, and those of old
-// that next lacks.
-func sourceChanges(old, next *config.Config) (added, removed []string) {
-	names := func(c *config.Config) []string {
-		var out []string
-		for _, s := range c.Sources {
-			out = append(out, s.Name)
-		}
-		return out
-	}
-	before, after := names(old), names(next)
-	for _, n := range after {
-		if !slices.Contains(before, n) {
-			added = append(added, n)
-		}
-	}
-	for _, n := range before {
-		if !slices.Contains(after, n) {
-			removed = append(removed, n)
-		}
-	}
-	return added, removed
 }
 
 // errorLines splits a config error into its problems, one per line.

@@ -198,7 +198,11 @@ func (d *decoder) mapping(n *yaml.Node, path string, fields []field) bool {
 		seen[k.Value] = k.Line
 		f, ok := lookup(fields, k.Value)
 		if !ok {
-			d.errorf(k.Line, p, "unknown key (known keys here: %s)", keyList(fields))
+			if hint := Suggest(k.Value, keys(fields)); hint != "" {
+				d.errorf(k.Line, p, "unknown key: did you mean %s?", hint)
+			} else {
+				d.errorf(k.Line, p, "unknown key (known keys here: %s)", strings.Join(keys(fields), ", "))
+			}
 			continue
 		}
 		d.lines[p] = k.Line
@@ -557,10 +561,11 @@ func lookup(fields []field, key string) (field, bool) {
 	return field{}, false
 }
 
-func keyList(fields []field) string {
-	keys := make([]string, len(fields))
+// keys names the known keys of a mapping, in schema order.
+func keys(fields []field) []string {
+	out := make([]string, len(fields))
 	for i, f := range fields {
-		keys[i] = f.key
+		out[i] = f.key
 	}
-	return strings.Join(keys, ", ")
+	return out
 }

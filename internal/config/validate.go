@@ -354,6 +354,15 @@ func checkSchedule(spec string) string {
 	if strings.TrimSpace(spec) == "" {
 		return bad("empty")
 	}
+	if word, unknown := unknownDescriptor(spec); unknown {
+		if arg, ok := strings.CutPrefix(word, "@every"); ok {
+			// The space was left out: "@every5m".
+			return bad(fmt.Sprintf("unknown shortcut %s: did you mean %s?", quote(word), quote("@every "+arg)))
+		}
+		if hint := Suggest(word, cronDescriptors); hint != "" {
+			return bad(fmt.Sprintf("unknown shortcut %s: did you mean %s?", quote(word), hint))
+		}
+	}
 	sched, err := parseSchedule(spec)
 	if err != nil {
 		return bad(err.Error())
@@ -369,6 +378,23 @@ func checkSchedule(spec string) string {
 		return bad("it fires more often than once a minute")
 	}
 	return ""
+}
+
+// cronDescriptors are the shortcuts cron.ParseStandard accepts in place of
+// the five fields.
+var cronDescriptors = []string{"@every", "@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually", "@midnight"}
+
+// unknownDescriptor returns the shortcut spec starts with (after a time
+// zone, if any) and whether cron would refuse it as unknown.
+func unknownDescriptor(spec string) (word string, unknown bool) {
+	fields := strings.Fields(spec)
+	if len(fields) > 0 && (strings.HasPrefix(fields[0], "TZ=") || strings.HasPrefix(fields[0], "CRON_TZ=")) {
+		fields = fields[1:]
+	}
+	if len(fields) == 0 || !strings.HasPrefix(fields[0], "@") {
+		return "", false
+	}
+	return fields[0], !slices.Contains(cronDescriptors, fields[0])
 }
 
 // parseSchedule is cron.ParseStandard without its panics: v3.0.1 slices out

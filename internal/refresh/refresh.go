@@ -173,6 +173,9 @@ type Refresher struct {
 	hosts     map[string]time.Time
 	feedHints map[string]normalize.Hints
 	swept     map[string]bool // sources a sweep started and not finished
+	// reconfigured are the sources whose fetching or processing the
+	// config changed (see Reconfigured), and when that was noticed.
+	reconfigured map[string]time.Time
 }
 
 // New returns a Refresher for sources. Each source's Schedule must be a
@@ -302,7 +305,8 @@ func (r *Refresher) RefreshAll(ctx context.Context, onlyDue bool) []Result {
 // changed in the config, or its stored next time has passed, or that time
 // is later than anything the current schedule and the refresh policy could
 // have planned after its last fetch (its schedule changed, say from weekly
-// to hourly). A gone source is never due, nor one whose host asked to be
+// to hourly), or the config changed how it is fetched or its items are made
+// since its last fetch (see Reconfigured). A gone source is never due, nor one whose host asked to be
 // left alone (a 429).
 func (r *Refresher) due(ctx context.Context, src feed.Source) (bool, error) {
 	st, err := r.store.State(ctx, src.Name)
@@ -320,6 +324,8 @@ func (r *Refresher) due(ctx context.Context, src feed.Source) (bool, error) {
 	case st.Gone:
 		return false, nil
 	case st.LastFetch.IsZero() || st.NextFetch.IsZero() || !st.NextFetch.After(now):
+		return true, nil
+	case r.reconfiguredSince(src.Name, st.LastFetch):
 		return true, nil
 	}
 	return st.NextFetch.After(r.latestPlan(src, st)), nil
@@ -680,13 +686,22 @@ func pageSource(src feed.Source, got *fetched) feed.Source {
 }
 
 // processingKey fingerprints every setting of a source that changes how its
-// items are made from the feed: full text on or off, the extraction rules
-// and all rewrites.
+// items are made from the feed: full text on or off, the extraction rules,
+// all rewrites, and the type and item rules of a page or API source. (The
+// last two enter only when set, so that the key of a plain feed source is
+// the one older versions stored.)
 func processingKey(src feed.Source) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%t\x00%s\x00", src.FullText, src.RulesKey())
 	for _, r := range src.Rewrites {
 		fmt.Fprintf(h, "%s\x00%s\x00%s\x00", r.Field, r.Pattern, r.Replace)
+	}
+	if src.Type != "" {
+		fmt.Fprintf(h, "type\x00%s\x00", src.Type)
+	}
+	if it := src.Items; it != nil {
+		fmt.Fprintf(h, "items\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00",
+			it.Each, it.Title, it.Link, it.Date, it.DateFormat, it.Summary, it.Content, it.Image, it.Author)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
