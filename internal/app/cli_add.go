@@ -85,7 +85,7 @@ func addSource(ctx context.Context, path, rawURL string, opts addOptions, stdout
 
 	client := newFetchClient(fetchOptions(cfg), logger)
 	defer client.CloseIdleConnections()
-	normalizer := normalize.New(normalize.Options{Logger: logger.With("component", "normalize"), TrackingParams: cfg.TrackingParams})
+	normalizer := newNormalizer(cfg, logger)
 	found, err := locateFeed(ctx, client, normalizer, target, secrets)
 	if errors.Is(err, errNoFeed) {
 		found, err = inferPage(scrape.New(normalizer, logger.With("component", "scrape")), target, found.page, secrets, stdout)
