@@ -235,7 +235,12 @@ func TestStatusPageInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A last success long ago is told by its day, by the script as by
+	// the server.
+	longAgo := f.now.Add(-400 * 24 * time.Hour)
+	longAgoDay := "last success " + longAgo.UTC().Format("2 Jan 2006")
 	st.LastFetch, st.Failures, st.LastError = f.now.Add(-5*time.Minute), 4, "fetch https://alpha.example/feed: connection refused"
+	st.LastSuccess = longAgo
 	saveState(t, f.store, st)
 	run("choose failing", chromedp.Click(chromedp.CSS(`#filter a[data-status="failing"]`)))
 	run("click reload", chromedp.Click(chromedp.CSS("#reload")))
@@ -246,8 +251,8 @@ func TestStatusPageInBrowser(t *testing.T) {
 	if got, want := strs(visibleRows), []string{srcFailing}; !slices.Equal(got, want) {
 		t.Errorf("rows shown after a refresh with the failing filter %q, want %q", got, want)
 	}
-	if got := eval(`document.querySelector('#rows tr[data-name="alpha-failing"]').innerText`).(string); !strings.Contains(got, "4 attempts in a row") {
-		t.Errorf("refreshed failing row says %q", got)
+	if got := eval(`document.querySelector('#rows tr[data-name="alpha-failing"]').innerText`).(string); !strings.Contains(got, "4 attempts in a row") || !strings.Contains(got, longAgoDay) {
+		t.Errorf("refreshed failing row says %q, want 4 attempts and %q", got, longAgoDay)
 	}
 
 	// Without JavaScript, the header and filter links ask the server for
@@ -268,6 +273,9 @@ func TestStatusPageInBrowser(t *testing.T) {
 	waitLoad("the failing sources", `location.search === "?order=asc&sort=name&status=failing"`)
 	if got, want := strs(allRows), []string{srcFailing}; !slices.Equal(got, want) {
 		t.Errorf("without scripts, rows with the failing filter %q, want %q", got, want)
+	}
+	if got := eval(`document.querySelector('#rows tr[data-name="alpha-failing"]').innerText`).(string); !strings.Contains(got, longAgoDay) {
+		t.Errorf("the server's failing row says %q, want %q", got, longAgoDay)
 	}
 	if _, err := chromedp.Call(bctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false}); err != nil {
 		t.Fatalf("enable scripts: %v", err)

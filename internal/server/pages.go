@@ -370,32 +370,6 @@ func unixAttr(t time.Time) string {
 
 func iso(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// ago says how long before now t was; the page's script says the same
-// (status.js: human).
-func ago(now, t time.Time) string {
-	return human(now.Sub(t)) + " ago"
-}
-
-func until(now, t time.Time) string {
-	if d := t.Sub(now); d > 0 {
-		return "in " + human(d)
-	}
-	return "due now"
-}
-
-func human(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", max(0, int(d.Seconds())))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	default:
-		return fmt.Sprintf("%dd", int(d.Hours()/24))
-	}
-}
-
 // formatPerDay writes items per day as the table shows it: one decimal
 // under ten, none above; "–" when unknown.
 func formatPerDay(p *float64) string {

@@ -722,26 +722,43 @@ func TestLongErrorShortened(t *testing.T) {
 	}
 }
 
-func TestHuman(t *testing.T) {
-	now := time.Date(2025, 3, 6, 12, 0, 0, 0, time.UTC)
+// TestWhen: times are told relative to now within a week, either way,
+// and by their day beyond, never as "1231d ago".
+func TestWhen(t *testing.T) {
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
 	tests := []struct {
+		name  string
 		t     time.Time
 		ago   string
 		until string
 	}{
-		{now.Add(-30 * time.Second), "30s ago", "due now"},
-		{now.Add(-4 * time.Minute), "4m ago", "due now"},
-		{now.Add(12*time.Minute + time.Second), "0s ago", "in 12m"},
-		{now.Add(-(2*time.Hour + 5*time.Minute)), "2h05m ago", "due now"},
-		{now.Add(-72 * time.Hour), "3d ago", "due now"},
+		{"seconds", now.Add(-30 * time.Second), "30s ago", "due now"},
+		{"now", now, "0s ago", "due now"},
+		{"minutes", now.Add(-4 * time.Minute), "4m ago", "due now"},
+		{"hours and minutes", now.Add(-(2*time.Hour + 5*time.Minute)), "2h05m ago", "due now"},
+		{"days", now.Add(-72 * time.Hour), "3d ago", "due now"},
+		{"a minute under a week", now.Add(-(7*day - time.Minute)), "6d ago", "due now"},
+		{"6d23h", now.Add(-(6*day + 23*time.Hour)), "6d ago", "due now"},
+		{"a week", now.Add(-7 * day), "13 Nov 2026", "due now"},
+		{"400 days", now.Add(-400 * day), "16 Oct 2025", "due now"},
+		{"1231 days", now.Add(-1231 * day), "8 Jul 2023", "due now"},
+		{"in 12 minutes", now.Add(12*time.Minute + time.Second), "in 12m", "in 12m"},
+		{"in 6d23h", now.Add(6*day + 23*time.Hour), "in 6d", "in 6d"},
+		{"in a week", now.Add(7 * day), "27 Nov 2026", "27 Nov 2026"},
+		{"in 400 days", now.Add(400 * day), "25 Dec 2027", "25 Dec 2027"},
+		{"a day told in UTC", time.Date(2026, 1, 2, 23, 30, 0, 0, time.FixedZone("east", -5*3600)), "3 Jan 2026", "due now"},
+		{"zero", time.Time{}, "", "due now"},
 	}
 	for _, tt := range tests {
-		if got := ago(now, tt.t); got != tt.ago {
-			t.Errorf("ago(%v) = %q, want %q", now.Sub(tt.t), got, tt.ago)
-		}
-		if got := until(now, tt.t); got != tt.until {
-			t.Errorf("until(%v) = %q, want %q", tt.t.Sub(now), got, tt.until)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ago(now, tt.t); got != tt.ago {
+				t.Errorf("ago(%v) = %q, want %q", now.Sub(tt.t), got, tt.ago)
+			}
+			if got := until(now, tt.t); got != tt.until {
+				t.Errorf("until(%v) = %q, want %q", tt.t.Sub(now), got, tt.until)
+			}
+		})
 	}
 }
 
