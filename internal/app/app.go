@@ -146,7 +146,7 @@ var commands = []command{
 			fs.IntVar(&o.n, "n", 5, "how many of the newest items to show")
 		},
 		run: func(ctx context.Context, inv *invocation) error {
-			return withPipeline(ctx, inv.config, inv.stderr, inv.logger, func(p *pipeline) error { return preview(ctx, p, inv.args[0], inv.n, inv.stdout) })
+			return previewSource(ctx, inv.config, inv.args[0], inv.n, inv.stdout, inv.stderr, inv.logger)
 		},
 	},
 	{
@@ -154,7 +154,7 @@ var commands = []command{
 		summary: []string{"show what learned boilerplate removal takes out", "of a stored item (ITEM: its id or link)"},
 		args:    []string{"SOURCE", "ITEM"},
 		run: func(ctx context.Context, inv *invocation) error {
-			return withPipeline(ctx, inv.config, inv.stderr, inv.logger, func(p *pipeline) error { return explain(ctx, p, inv.args[0], inv.args[1], inv.stdout) })
+			return withPipeline(ctx, inv.config, inv.stderr, inv.logger, func(p *pipeline) error { return explain(ctx, p, inv.args[0], inv.args[1], inv.stdout, inv.logger) })
 		},
 	},
 	{

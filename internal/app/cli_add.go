@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -24,16 +23,6 @@ type addOptions struct {
 	name       string   // -name; "" to derive one from the feed's title
 	categories []string // -category, in order
 }
-
-// maxAddedName is the longest name `add` gives a source: the longest
-// config.SourceName makes, as `import` does.
-const maxAddedName = 40
-
-// addedName is the form of the names `add` writes: the form of the names
-// config.SourceName makes from a title (lower-case letters, digits and
-// single dashes), so that a -name reads like the names `add` and `import`
-// make.
-var addedName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // addSource is `feedmill add URL`: it fetches URL with the fetch client
 // the config describes; when that is a feed, it is the source, and when it
@@ -59,8 +48,11 @@ func addSource(ctx context.Context, path, rawURL string, opts addOptions, stdout
 	// The config's secret parameter names are known once it is read.
 	secrets := feed.Redactor{}
 	shown := secrets.URL(target)
-	if opts.name != "" && (!addedName.MatchString(opts.name) || len(opts.name) > maxAddedName) {
-		return &ExitError{Code: 2, Err: fmt.Errorf("-name %q: feedmill add writes names of lower-case letters and digits, with single dashes between them, at most %d long (rename the source in %s afterwards for another name)", opts.name, maxAddedName, path)}
+	// -name takes every name sources: takes, by the config's own rule.
+	if opts.name != "" {
+		if err := config.CheckSourceName(opts.name); err != nil {
+			return &ExitError{Code: 2, Err: fmt.Errorf("-name: %w", err)}
+		}
 	}
 	var categories []string
 	for _, c := range opts.categories {
@@ -87,13 +79,13 @@ func addSource(ctx context.Context, path, rawURL string, opts addOptions, stdout
 	if name, dup := byURL[target]; dup {
 		return fmt.Errorf("add %s: %s already has it, as source %s", shown, path, name)
 	}
-	if opts.name != "" && used[opts.name] {
+	if opts.name != "" && used[strings.ToLower(opts.name)] {
 		return fmt.Errorf("add %s: %s already has a source named %s; choose another -name", shown, path, opts.name)
 	}
 
 	client := newFetchClient(fetchOptions(cfg), logger)
 	defer client.CloseIdleConnections()
-	normalizer := normalize.New(normalize.Options{Logger: logger.With("component", "normalize"), TrackingParams: cfg.TrackingParams})
+	normalizer := newNormalizer(cfg, logger)
 	found, err := locateFeed(ctx, client, normalizer, target, secrets)
 	if errors.Is(err, errNoFeed) {
 		found, err = inferPage(scrape.New(normalizer, logger.With("component", "scrape")), target, found.page, secrets, stdout)

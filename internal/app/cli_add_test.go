@@ -190,10 +190,21 @@ func TestAddCommand(t *testing.T) {
 			wantErr:  []string{`"ftp://harbour.example/feed.xml" is not an absolute http(s) URL`},
 		},
 		{
-			name:     "name feedmill add cannot write",
-			args:     []string{"-name", "Go_Blog", site.URL + "/feed.xml"},
+			name:     "name of any form sources: takes",
+			args:     []string{"-name", "Harbour_Notes.v2", site.URL + "/feed.xml"},
+			wantTail: "\n  - name: Harbour_Notes.v2\n    url: " + site.URL + "/feed.xml\n",
+		},
+		{
+			name:     "name taken in another case",
+			args:     []string{"-name", "Go-Blog", site.URL + "/feed.xml"},
+			wantCode: 1,
+			wantErr:  []string{"already has a source named Go-Blog"},
+		},
+		{
+			name:     "name sources: refuses",
+			args:     []string{"-name", "go blog", site.URL + "/feed.xml"},
 			wantCode: 2,
-			wantErr:  []string{`-name "Go_Blog"`},
+			wantErr:  []string{`-name: invalid name "go blog": use only letters, digits, '.', '_' and '-' (not "." or "..")`},
 		},
 		{
 			name:     "empty category",
@@ -301,6 +312,60 @@ func TestAddThenFetch(t *testing.T) {
 	}
 }
 
+// TestAddNameRule: `feedmill add -name` takes exactly the names that a
+// source may have in feeds.yaml, and refuses the others with the config's
+// own message.
+func TestAddNameRule(t *testing.T) {
+	site := addSite(t)
+	names := []string{
+		"tides", "Go_Blog", "harbour.notes", "v2-feed_1", "UPPER", "123", "-lead", "_x", "a..b", "x.rss",
+		strings.Repeat("long", 20),
+		"go blog", ".", "..", "café", "日本", "a/b", "tab\there", "",
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			// What sources: says of the name.
+			own := filepath.Join(dir, "own.yaml")
+			if err := os.WriteFile(own, fmt.Appendf(nil, "sources:\n  - name: %q\n    url: https://harbour.example/feed.xml\n", name), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			var configErr string
+			if _, err := config.Load(own); err != nil {
+				configErr = err.Error()
+			}
+			if name == "" {
+				configErr = "" // an empty -name asks for a name made from the title
+			}
+
+			path := filepath.Join(dir, "feeds.yaml")
+			if err := os.WriteFile(path, []byte("fetch:\n  min_gap: 0s\n"), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			err := Run(t.Context(), []string{"add", "-config", path, "-name", name, site.URL + "/feed.xml"}, &stdout, &stderr)
+			switch {
+			case configErr == "" && err != nil:
+				t.Errorf("sources: takes the name %q, add refuses it: %v\n%s", name, err, stderr.String())
+			case configErr != "" && err == nil:
+				t.Errorf("sources: refuses the name %q (%s), add takes it", name, configErr)
+			case configErr != "":
+				_, msg, _ := strings.Cut(configErr, "sources[0].name: ")
+				if msg == "" || !strings.Contains(err.Error(), msg) || ExitCode(err) != 2 {
+					t.Errorf("add -name %q: exit %d, %v; want exit 2 and the config's message %q", name, ExitCode(err), err, msg)
+				}
+			}
+			if err != nil || name == "" {
+				return
+			}
+			cfg, err := config.Load(path)
+			if err != nil || len(cfg.Sources) != 1 || cfg.Sources[0].Name != name {
+				t.Errorf("after add -name %q the config is %v, %v", name, cfg, err)
+			}
+		})
+	}
+}
+
 func TestSourceNames(t *testing.T) {
 	tests := []struct {
 		title, url string
@@ -324,8 +389,8 @@ func TestSourceNames(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("name for %q (%s) = %q, want %q", tc.title, tc.url, got, tc.want)
 		}
-		if !addedName.MatchString(got) || len(got) > maxAddedName {
-			t.Errorf("name %q is not one config.Import keeps as it is", got)
+		if err := config.CheckSourceName(got); err != nil {
+			t.Errorf("name %q is not one the config takes: %v", got, err)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/feedmill/feedmill/internal/config"
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/server"
 )
 
 // Source statuses of `feedmill sources`.
@@ -107,17 +108,14 @@ func writeSourceTable(w io.Writer, cfg *config.Config, states []feed.SourceState
 	return nil
 }
 
-// ago says how long before now t was, in its largest unit: "40s ago",
-// "3m ago", "5h ago", "2d ago"; "-" when t is zero.
+// ago says when t was, by the pages' rule (server.When) with distances in
+// their largest unit: "40s ago", "3m ago", "5h ago", "2d ago" within a
+// week, the day ("12 Nov 2026") beyond; "-" when t is zero.
 func ago(t, now time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	d := now.Sub(t)
-	if d < 0 {
-		return "in " + span(-d)
-	}
-	return span(d) + " ago"
+	return server.When(now, t, span)
 }
 
 // nextFetch says when the source is fetched next: "in 12m", "due" (at
@@ -132,7 +130,7 @@ func nextFetch(st feed.SourceState, status string, now time.Time) string {
 	case st.NextFetch.IsZero() || !st.NextFetch.After(now):
 		return "due"
 	}
-	return "in " + span(st.NextFetch.Sub(now))
+	return server.When(now, st.NextFetch, span)
 }
 
 // span writes a duration in its largest unit, rounded down.

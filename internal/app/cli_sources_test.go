@@ -80,7 +80,7 @@ func TestSourceTable(t *testing.T) {
 		{"not cut", 0, `NAME       STATUS         LAST SUCCESS  FAILURES  NEXT FETCH  ITEMS  LAST ERROR
 fine       ok             3m ago        -         in 12m      42     -
 broken     failing        2d ago        4         in 2h       0      fetch https://broken.example/feed.xml: 500 Internal Server Error: the server is having a very bad day, and says so at great length, again and again
-removed    gone           9d ago        1         never       0      https://removed.example/feed.xml: 410 Gone: the feed was removed; update or delete the source
+removed    gone           22 Apr 2026   1         never       0      https://removed.example/feed.xml: 410 Gone: the feed was removed; update or delete the source
 relocated  moved          1m ago        -         due         0      -
 fresh      never fetched  -             -         now         0      -
 throttled  paused         26h ago       1         in 58m      0      fetch https://throttled.example/feed.xml: 429 Too Many Requests, retry after 1h0m0s
@@ -90,7 +90,7 @@ legacy     never fetched  -             -         now         0      -
 		{"cut to 100 columns", 100, `NAME       STATUS         LAST SUCCESS  FAILURES  NEXT FETCH  ITEMS  LAST ERROR
 fine       ok             3m ago        -         in 12m      42     -
 broken     failing        2d ago        4         in 2h       0      fetch https://broken.example/…
-removed    gone           9d ago        1         never       0      https://removed.example/feed.…
+removed    gone           22 Apr 2026   1         never       0      https://removed.example/feed.…
 relocated  moved          1m ago        -         due         0      -
 fresh      never fetched  -             -         now         0      -
 throttled  paused         26h ago       1         in 58m      0      fetch https://throttled.examp…
@@ -100,7 +100,7 @@ legacy     never fetched  -             -         now         0      -
 		{"too narrow: errors keep 20 characters", 40, `NAME       STATUS         LAST SUCCESS  FAILURES  NEXT FETCH  ITEMS  LAST ERROR
 fine       ok             3m ago        -         in 12m      42     -
 broken     failing        2d ago        4         in 2h       0      fetch https://broke…
-removed    gone           9d ago        1         never       0      https://removed.exa…
+removed    gone           22 Apr 2026   1         never       0      https://removed.exa…
 relocated  moved          1m ago        -         due         0      -
 fresh      never fetched  -             -         now         0      -
 throttled  paused         26h ago       1         in 58m      0      fetch https://throt…
@@ -173,7 +173,7 @@ func TestSourcesCommand(t *testing.T) {
 	want := map[string][]string{
 		"fine":      {"fine", "ok", "3m ago", "-", "in 12m", "3", "-"},
 		"broken":    {"broken", "failing", "2d ago", "4", "in 2h", "0"},
-		"removed":   {"removed", "gone", "9d ago", "1", "never", "0"},
+		"removed":   {"removed", "gone", now.Add(-9 * 24 * time.Hour).Format("2 Jan 2006"), "1", "never", "0"},
 		"relocated": {"relocated", "moved", "1m ago", "-", "due", "0", "-"},
 		"fresh":     {"fresh", "never fetched", "-", "-", "now", "0", "-"},
 		"throttled": {"throttled", "paused", "26h ago", "1", "in 58m", "0"},

@@ -210,50 +210,66 @@ func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.
 	for _, src := range cfg.Sources {
 		pushed[src.Name] = src.WebSub
 	}
-	norm := scrape.New(normalize.New(normalize.Options{Logger: logger.With("component", "normalize"), TrackingParams: cfg.TrackingParams}),
-		logger.With("component", "scrape"))
 	var coord refresh.Coordinator
 	if coordinated(cfg) {
 		coord = st
 	}
+	opts := refreshOptions(cfg, logger)
+	opts.Coordinator, opts.Owner, opts.Lease = coord, instanceName(), cfg.Storage.Lease
+	opts.OnResult = func(res refresh.Result) {
+		if m != nil {
+			observeResult(m, res)
+		}
+		if p.onResult != nil {
+			p.onResult(res)
+		}
+	}
+	opts.OnChange = func(ctx context.Context) {
+		if err := p.rebuild(ctx); err != nil {
+			logger.Error("publish", "err", err)
+		}
+	}
+	opts.OnHub = func(ctx context.Context, source, hub, topic string) {
+		if !pushed[source] {
+			return
+		}
+		if err := p.subscriber.Subscribe(ctx, source, hub, topic); err != nil {
+			secrets := cfg.Redactor()
+			logger.Warn("websub subscribe", "source", source, "hub", secrets.URL(hub), "topic", secrets.URL(topic), "err", secrets.Error(err))
+		}
+	}
 	var err error
-	p.refresher, err = refresh.New(sources, client, norm, st, refresh.Options{
-		Coordinator:    coord,
-		Owner:          instanceName(),
-		Lease:          cfg.Storage.Lease,
+	p.refresher, err = refresh.New(sources, client, newParser(cfg, logger), st, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// newParser is the parser of feeds and pages that cfg asks for:
+// normalize's rules, with the config's tracking parameters, behind scrape.
+func newParser(cfg *config.Config, logger *slog.Logger) *scrape.Scraper {
+	return scrape.New(newNormalizer(cfg, logger), logger.With("component", "scrape"))
+}
+
+// newNormalizer is normalize with the config's tracking parameters: what
+// the parser builds items with, and what tells two spellings of one link
+// apart or together (explain).
+func newNormalizer(cfg *config.Config, logger *slog.Logger) *normalize.Normalizer {
+	return normalize.New(normalize.Options{Logger: logger.With("component", "normalize"), TrackingParams: cfg.TrackingParams})
+}
+
+// refreshOptions are the refresher's options that come from cfg alone:
+// every refresher, the daemon's and preview's, runs by them.
+func refreshOptions(cfg *config.Config, logger *slog.Logger) refresh.Options {
+	return refresh.Options{
 		Workers:        cfg.Fetch.Concurrency,
 		FullTextLimit:  cfg.Fetch.FullTextLimit,
 		FullTextBudget: cfg.Fetch.FullTextBudget,
 		BackoffMax:     cfg.Fetch.BackoffMax,
 		Logger:         logger.With("component", "refresh"),
 		Redactor:       cfg.Redactor(),
-		OnResult: func(res refresh.Result) {
-			if m != nil {
-				observeResult(m, res)
-			}
-			if p.onResult != nil {
-				p.onResult(res)
-			}
-		},
-		OnChange: func(ctx context.Context) {
-			if err := p.rebuild(ctx); err != nil {
-				logger.Error("publish", "err", err)
-			}
-		},
-		OnHub: func(ctx context.Context, source, hub, topic string) {
-			if !pushed[source] {
-				return
-			}
-			if err := p.subscriber.Subscribe(ctx, source, hub, topic); err != nil {
-				secrets := cfg.Redactor()
-				logger.Warn("websub subscribe", "source", source, "hub", secrets.URL(hub), "topic", secrets.URL(topic), "err", secrets.Error(err))
-			}
-		},
-	})
-	if err != nil {
-		return nil, err
 	}
-	return p, nil
 }
 
 // topicSnapshot finds the current document a WebSub topic (a feed URL of

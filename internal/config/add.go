@@ -37,6 +37,22 @@ func ItemRuleFields(r *feed.ItemRules) [][2]string {
 	}
 }
 
+// sourceNameRule says which names a source may have, in the words of
+// every message about one: the config's own errors and `feedmill add
+// -name`'s.
+const sourceNameRule = `use only letters, digits, '.', '_' and '-' (not "." or "..")`
+
+// CheckSourceName returns nil when name is one that sources: accepts
+// (validSourceName), and otherwise the error the config gives for it:
+// `invalid name "go blog": use only letters, ...`. It is how a command
+// that names a source checks the name before writing it.
+func CheckSourceName(name string) error {
+	if !validSourceName(name) {
+		return fmt.Errorf("invalid name %s: %s", quote(name), sourceNameRule)
+	}
+	return nil
+}
+
 // ErrNameTaken and ErrURLTaken report that the file AddSource was to edit
 // already has a source with the new one's name (ignoring case) or URL.
 var (

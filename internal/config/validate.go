@@ -162,8 +162,7 @@ func (d *decoder) validateSources(sources []Source, secrets feed.Redactor) {
 		if !d.ok(p) {
 			continue
 		}
-		d.checkName(p+".name", s.Name, first, validSourceName,
-			"use only letters, digits, '.', '_' and '-' (not \".\" or \"..\")")
+		d.checkName(p+".name", s.Name, first, validSourceName, sourceNameRule)
 		if s.URL == "" {
 			d.check(p+".url", "required")
 		} else {

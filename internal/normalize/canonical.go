@@ -118,6 +118,32 @@ func (n *Normalizer) Canonical(rawURL string) string {
 	return u.String()
 }
 
+// LinkKey returns the key under which a link a person gives is recognized
+// as a stored item's: the link as Canonical makes it (tracking parameters,
+// fragment, case of scheme and host and the default port do not count),
+// and besides without its scheme and its path's trailing slash, so that
+// http and https, "/a" and "/a/" are one link. It is for finding the item a
+// person means (`feedmill explain`), never for telling stories apart:
+// Canonical keeps those apart, since a server may serve different pages at
+// them. It returns "" for anything but an absolute http(s) URL with a host.
+func (n *Normalizer) LinkKey(rawURL string) string {
+	u := n.cleanURL(rawURL)
+	if u == nil {
+		return ""
+	}
+	path := u.EscapedPath()
+	if trimmed := strings.TrimRight(path, "/"); trimmed != "" {
+		path = trimmed
+	} else {
+		path = "/"
+	}
+	key := "//" + u.Host + path
+	if u.RawQuery != "" {
+		key += "?" + u.RawQuery
+	}
+	return key
+}
+
 // stripTracking returns the absolute http(s) URL rawURL without its tracking
 // parameters and with scheme, host and port normalized as Canonical does,
 // but with its fragment kept: a link to "#comments" or "#section-2" points

@@ -51,6 +51,39 @@ func TestCanonical(t *testing.T) {
 	}
 }
 
+func TestLinkKey(t *testing.T) {
+	n := New(Options{TrackingParams: []string{"src"}})
+	const key = "//news.example/a/b?id=7"
+	tests := []struct {
+		name, in, want string
+	}{
+		{"as stored", "https://news.example/a/b?id=7", key},
+		{"http for https", "http://news.example/a/b?id=7", key},
+		{"trailing slash", "https://news.example/a/b/?id=7", key},
+		{"tracking parameters", "https://news.example/a/b?utm_source=rss&id=7&fbclid=X&src=feed", key},
+		{"fragment", "https://news.example/a/b?id=7#comments", key},
+		{"case of scheme and host", "HTTPS://News.Example/a/b?id=7", key},
+		{"default port", "http://news.example:80/a/b?id=7", key},
+		{"all at once", "  http://NEWS.example:80/a/b//?fbclid=1&id=7#top ", key},
+		{"root", "https://news.example", "//news.example/"},
+		{"root with slash", "http://news.example/", "//news.example/"},
+		{"path case counts", "https://news.example/A/b?id=7", "//news.example/A/b?id=7"},
+		{"other parameters count", "https://news.example/a/b?id=8", "//news.example/a/b?id=8"},
+		{"other port counts", "https://news.example:8443/a/b?id=7", "//news.example:8443/a/b?id=7"},
+		{"an id, not a link", "harbour-101", ""},
+		{"relative", "/a/b", ""},
+		{"not http", "ftp://news.example/a", ""},
+		{"empty", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := n.LinkKey(tc.in); got != tc.want {
+				t.Errorf("LinkKey(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestCanonicalConfiguredParams(t *testing.T) {
 	n := New(Options{TrackingParams: []string{"src", "at_*", " CMP ", "", "*"}})
 	tests := []struct {

@@ -29,6 +29,19 @@ func DisplayTitle(it feed.Item) string {
 	return titleFromHTML(it.Summary, it.Content)
 }
 
+// Excerpt is the text of an item's summary, else of its content, read as
+// DisplayTitle reads it, and cut to at most n characters at a word
+// boundary, with an ellipsis: what a page listing items shows under each
+// title. It is "" for an item without text.
+func Excerpt(it feed.Item, n int) string {
+	for _, f := range []string{it.Summary, it.Content} {
+		if t := htmlText(f); t != "" {
+			return truncate(t, n)
+		}
+	}
+	return ""
+}
+
 // titleFromHTML derives a title for an item without one from the text of
 // the first non-empty HTML fragment: its first derivedTitleLen characters,
 // cut at a word boundary when one is near and marked with an ellipsis. Atom

@@ -1,10 +1,16 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,32 +98,9 @@ func (m *pageMessages) take() []string {
 // without reloading the page (building the same rows as the server), and
 // the page must fit a phone's screen.
 func TestStatusPageInBrowser(t *testing.T) {
-	browser := findBrowser()
-	if browser == "" {
-		t.Skip("no Chromium or Chrome on PATH (nor FEEDMILL_BROWSER): install chromium to run the browser test")
-	}
+	bctx, msgs := newBrowser(t)
 	f := newStatusFixture(t, fixtureOptions{})
-
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Headless,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-extensions", true), chromedp.Flag("no-proxy-server", true),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	var msgs pageMessages
-	// chromedp's own complaints go to the test log while the test runs.
-	var done atomic.Bool
-	defer done.Store(true)
-	logf := func(format string, args ...any) {
-		if !done.Load() {
-			t.Logf("chromedp: "+format, args...)
-		}
-	}
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithListener(msgs.listen), chromedp.WithErrorf(logf))
-	defer cancelBrowser()
+	ctx := bctx
 
 	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -235,7 +218,12 @@ func TestStatusPageInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A last success long ago is told by its day, by the script as by
+	// the server.
+	longAgo := f.now.Add(-400 * 24 * time.Hour)
+	longAgoDay := "last success " + longAgo.UTC().Format("2 Jan 2006")
 	st.LastFetch, st.Failures, st.LastError = f.now.Add(-5*time.Minute), 4, "fetch https://alpha.example/feed: connection refused"
+	st.LastSuccess = longAgo
 	saveState(t, f.store, st)
 	run("choose failing", chromedp.Click(chromedp.CSS(`#filter a[data-status="failing"]`)))
 	run("click reload", chromedp.Click(chromedp.CSS("#reload")))
@@ -246,8 +234,8 @@ func TestStatusPageInBrowser(t *testing.T) {
 	if got, want := strs(visibleRows), []string{srcFailing}; !slices.Equal(got, want) {
 		t.Errorf("rows shown after a refresh with the failing filter %q, want %q", got, want)
 	}
-	if got := eval(`document.querySelector('#rows tr[data-name="alpha-failing"]').innerText`).(string); !strings.Contains(got, "4 attempts in a row") {
-		t.Errorf("refreshed failing row says %q", got)
+	if got := eval(`document.querySelector('#rows tr[data-name="alpha-failing"]').innerText`).(string); !strings.Contains(got, "4 attempts in a row") || !strings.Contains(got, longAgoDay) {
+		t.Errorf("refreshed failing row says %q, want 4 attempts and %q", got, longAgoDay)
 	}
 
 	// Without JavaScript, the header and filter links ask the server for
@@ -268,6 +256,9 @@ func TestStatusPageInBrowser(t *testing.T) {
 	waitLoad("the failing sources", `location.search === "?order=asc&sort=name&status=failing"`)
 	if got, want := strs(allRows), []string{srcFailing}; !slices.Equal(got, want) {
 		t.Errorf("without scripts, rows with the failing filter %q, want %q", got, want)
+	}
+	if got := eval(`document.querySelector('#rows tr[data-name="alpha-failing"]').innerText`).(string); !strings.Contains(got, longAgoDay) {
+		t.Errorf("the server's failing row says %q, want %q", got, longAgoDay)
 	}
 	if _, err := chromedp.Call(bctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false}); err != nil {
 		t.Fatalf("enable scripts: %v", err)
@@ -309,6 +300,113 @@ func TestStatusPageInBrowser(t *testing.T) {
 	}
 	if err := ctx.Err(); errors.Is(err, context.DeadlineExceeded) {
 		t.Error("the browser test ran out of time")
+	}
+}
+
+// newBrowser starts a headless Chromium for the test, or skips the test
+// where there is none. It returns the context to drive the browser with,
+// which ends with the test or after a minute, a safety net, and what the
+// browser's pages report as errors.
+func newBrowser(t *testing.T) (context.Context, *pageMessages) {
+	t.Helper()
+	browser := findBrowser()
+	if browser == "" {
+		t.Skip("no Chromium or Chrome on PATH (nor FEEDMILL_BROWSER): install chromium to run the browser test")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Headless,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-extensions", true), chromedp.Flag("no-proxy-server", true),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	msgs := &pageMessages{}
+	// chromedp's own complaints go to the test log while the test runs.
+	var done atomic.Bool
+	t.Cleanup(func() { done.Store(true) })
+	logf := func(format string, args ...any) {
+		if !done.Load() {
+			t.Logf("chromedp: "+format, args...)
+		}
+	}
+	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithListener(msgs.listen), chromedp.WithErrorf(logf))
+	t.Cleanup(cancelBrowser)
+	return bctx, msgs
+}
+
+// TestFeedPageInBrowser reads a feed's page in a real headless Chromium as
+// a person would: every item with its source, date and excerpt, and the
+// picture loaded from its own host (another origin) under the page's
+// Content-Security-Policy, on a wide screen and on a phone.
+func TestFeedPageInBrowser(t *testing.T) {
+	bctx, msgs := newBrowser(t)
+	// The picture's host: another origin than the pages'.
+	var pic bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 64, 40))
+	for x := range 64 {
+		for y := range 40 {
+			img.Set(x, y, color.RGBA{R: uint8(x * 4), G: 90, B: uint8(y * 6), A: 255})
+		}
+	}
+	if err := png.Encode(&pic, img); err != nil {
+		t.Fatal(err)
+	}
+	pictures := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(pic.Bytes())
+	}))
+	t.Cleanup(pictures.Close)
+	f := newStatusFixture(t, fixtureOptions{
+		itemText:  "<p>The harbour wall <b>repairs</b> finished early, and under budget.</p>",
+		itemImage: pictures.URL + "/wall.png",
+	})
+
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(bctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	eval := func(expr string) any {
+		t.Helper()
+		v, err := chromedp.Run(bctx, chromedp.Evaluate[any](expr))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", expr, err)
+		}
+		return v
+	}
+	const picture = `document.querySelector(".item img.thumb")`
+	for _, screen := range []struct {
+		name string
+		set  chromedp.Action[chromedp.Void]
+	}{
+		{"a wide screen", chromedp.EmulateViewport(1280, 900)},
+		{"a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile)},
+	} {
+		run("load the feed page on "+screen.name, screen.set, chromedp.Navigate(f.ts.URL+"/feeds/all"), chromedp.WaitVisible(chromedp.CSS(".items")))
+		if _, err := chromedp.Run(bctx, chromedp.Poll[bool](picture+` && `+picture+`.complete && `+picture+`.naturalWidth === 64`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+			t.Errorf("on %s the item's picture did not load: %v", screen.name, err)
+		}
+		item := eval(picture + `.closest(".item").innerText`).(string)
+		for _, want := range []string{"Post 3", srcOK + " · ", "ago", "The harbour wall repairs finished early, and under budget."} {
+			if !strings.Contains(item, want) {
+				t.Errorf("on %s the item reads %q, without %q", screen.name, item, want)
+			}
+		}
+		if got := eval(`document.querySelectorAll(".items > .item").length`); got != float64(7) {
+			t.Errorf("on %s the page shows %v items, want 7", screen.name, got)
+		}
+		if got := eval(picture + `.closest(".item").querySelector(".meta a").href`); got != f.base+"/sources/"+srcOK {
+			t.Errorf("the item's source links to %v", got)
+		}
+		if got := eval(`document.documentElement.scrollWidth <= window.innerWidth`); got != true {
+			t.Errorf("on %s the page is wider than the screen", screen.name)
+		}
+	}
+	for _, m := range msgs.take() {
+		t.Errorf("the page reported an error: %s", m)
 	}
 }
 

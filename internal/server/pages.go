@@ -65,6 +65,42 @@ func newEntryView(it feed.Item) entryView {
 	return entryView{Title: publish.DisplayTitle(it), Link: it.Link, Source: it.Source, Date: it.Date().UTC()}
 }
 
+// itemView is an item as the feed page shows it, so that a person can read
+// the feed there: besides its title, link, source and date, the source's
+// page on this server, an excerpt of its text and its picture.
+type itemView struct {
+	entryView
+	SourcePage string
+	// Excerpt is the text of its summary, else its content, cut to
+	// excerptLen; "" when it would only repeat the title.
+	Excerpt string
+	// Image is its lead picture as published: an absolute http(s) URL,
+	// or "" for none.
+	Image string
+}
+
+// excerptLen is about how many characters of an item's text the feed page
+// shows: a few lines, enough to decide whether to read on.
+const excerptLen = 300
+
+func (s *Server) newItemView(it feed.Item) itemView {
+	v := itemView{entryView: newEntryView(it), SourcePage: publish.SourcePageURL(s.opts.BaseURL, it.Source), Image: webImage(it.Image)}
+	if ex := publish.Excerpt(it, excerptLen); ex != v.Title {
+		v.Excerpt = ex
+	}
+	return v
+}
+
+// webImage returns u when it is an absolute http(s) URL with a host, the
+// only pictures a page may show; "" otherwise.
+func webImage(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return ""
+	}
+	return u
+}
+
 // sourceDetail is the per-source page's subject.
 type sourceDetail struct {
 	sourceRow
@@ -102,9 +138,11 @@ type pageData struct {
 	StatusURL string // status.json, relative to the page, which the script reads
 	Self      string // the page's own URL, with its query
 
-	// The feed page.
-	Feed    feedView
-	Entries []entryView
+	// The feed page. RemoteImages lets its items' pictures load from
+	// their own hosts (feedPageCSP).
+	Feed         feedView
+	Entries      []itemView
+	RemoteImages bool
 
 	// The source page.
 	Source sourceDetail
@@ -200,9 +238,9 @@ func (s *Server) feedPage(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	data := s.newPageData(view.Title+" · feedmill", time.Now())
-	data.Feed, data.Alternates = *view, []feedView{*view}
+	data.Feed, data.Alternates, data.RemoteImages = *view, []feedView{*view}, true
 	for _, it := range snap.Entries {
-		data.Entries = append(data.Entries, newEntryView(it))
+		data.Entries = append(data.Entries, s.newItemView(it))
 	}
 	s.render(w, r, http.StatusOK, "feed.html", data)
 }
@@ -304,7 +342,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
-	h.Set("Content-Security-Policy", s.csp)
+	csp := s.csp
+	if data.RemoteImages {
+		csp = feedPageCSP(s.opts.BaseURL)
+	}
+	h.Set("Content-Security-Policy", csp)
 	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(code)
 	if r.Method == http.MethodHead {
@@ -319,14 +361,23 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 // server's own stylesheet, script and JSON, from this origin or the base
 // URL's (which the pages' links use), no inline script or style, no
 // framing, no forms.
-func pageCSP(baseURL string) string {
+func pageCSP(baseURL string) string { return pagePolicy(baseURL, "") }
+
+// feedPageCSP is pageCSP for the feed page, which shows each item's
+// picture from where it is published: images may also come from any
+// http(s) host. Everything else stays this server's; the pages'
+// Referrer-Policy keeps the feed page's address from those hosts.
+func feedPageCSP(baseURL string) string { return pagePolicy(baseURL, " https: http:") }
+
+// pagePolicy is the pages' policy with images from self and images.
+func pagePolicy(baseURL, images string) string {
 	self := "'self'"
 	if u, err := url.Parse(baseURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
 		!strings.ContainsAny(u.Host, " ;,'\"\r\n") {
 		self += " " + u.Scheme + "://" + u.Host
 	}
 	return "default-src 'none'; script-src " + self + "; style-src " + self + "; connect-src " + self +
-		"; img-src " + self + "; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+		"; img-src " + self + images + "; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 }
 
 // writeJSON writes v as an indented JSON document that is not cached.
@@ -369,32 +420,6 @@ func unixAttr(t time.Time) string {
 }
 
 func iso(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-// ago says how long before now t was; the page's script says the same
-// (status.js: human).
-func ago(now, t time.Time) string {
-	return human(now.Sub(t)) + " ago"
-}
-
-func until(now, t time.Time) string {
-	if d := t.Sub(now); d > 0 {
-		return "in " + human(d)
-	}
-	return "due now"
-}
-
-func human(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", max(0, int(d.Seconds())))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	default:
-		return fmt.Sprintf("%dd", int(d.Hours()/24))
-	}
-}
 
 // formatPerDay writes items per day as the table shows it: one decimal
 // under ten, none above; "–" when unknown.

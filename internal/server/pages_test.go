@@ -48,7 +48,10 @@ type fixtureOptions struct {
 	// itemSummary, when set, makes the OK source's newest item untitled,
 	// with this summary.
 	itemSummary string
-	wrap        func(*store.SQLite) states
+	// itemText and itemImage, when set, are the summary and the picture
+	// of the OK source's second newest item ("Post 3").
+	itemText, itemImage string
+	wrap                func(*store.SQLite) states
 }
 
 // newStatusFixture stores the three sources' states, fetch histories and
@@ -90,6 +93,7 @@ func newStatusFixture(t testing.TB, o fixtureOptions) *statusFixture {
 	if o.itemSummary != "" {
 		recent[3].Title, recent[3].Summary = "", o.itemSummary
 	}
+	recent[2].Summary, recent[2].Image = o.itemText, o.itemImage
 	if _, err := st.SaveItems(ctx, srcOK, old, 500, now.Add(-10*24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -722,25 +726,131 @@ func TestLongErrorShortened(t *testing.T) {
 	}
 }
 
-func TestHuman(t *testing.T) {
-	now := time.Date(2025, 3, 6, 12, 0, 0, 0, time.UTC)
+// TestWhen: times are told relative to now within a week, either way,
+// and by their day beyond, never as "1231d ago".
+func TestWhen(t *testing.T) {
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
 	tests := []struct {
+		name  string
 		t     time.Time
 		ago   string
 		until string
 	}{
-		{now.Add(-30 * time.Second), "30s ago", "due now"},
-		{now.Add(-4 * time.Minute), "4m ago", "due now"},
-		{now.Add(12*time.Minute + time.Second), "0s ago", "in 12m"},
-		{now.Add(-(2*time.Hour + 5*time.Minute)), "2h05m ago", "due now"},
-		{now.Add(-72 * time.Hour), "3d ago", "due now"},
+		{"seconds", now.Add(-30 * time.Second), "30s ago", "due now"},
+		{"now", now, "0s ago", "due now"},
+		{"minutes", now.Add(-4 * time.Minute), "4m ago", "due now"},
+		{"hours and minutes", now.Add(-(2*time.Hour + 5*time.Minute)), "2h05m ago", "due now"},
+		{"days", now.Add(-72 * time.Hour), "3d ago", "due now"},
+		{"a minute under a week", now.Add(-(7*day - time.Minute)), "6d ago", "due now"},
+		{"6d23h", now.Add(-(6*day + 23*time.Hour)), "6d ago", "due now"},
+		{"a week", now.Add(-7 * day), "13 Nov 2026", "due now"},
+		{"400 days", now.Add(-400 * day), "16 Oct 2025", "due now"},
+		{"1231 days", now.Add(-1231 * day), "8 Jul 2023", "due now"},
+		{"in 12 minutes", now.Add(12*time.Minute + time.Second), "in 12m", "in 12m"},
+		{"in 6d23h", now.Add(6*day + 23*time.Hour), "in 6d", "in 6d"},
+		{"in a week", now.Add(7 * day), "27 Nov 2026", "27 Nov 2026"},
+		{"in 400 days", now.Add(400 * day), "25 Dec 2027", "25 Dec 2027"},
+		{"a day told in UTC", time.Date(2026, 1, 2, 23, 30, 0, 0, time.FixedZone("east", -5*3600)), "3 Jan 2026", "due now"},
+		{"zero", time.Time{}, "", "due now"},
 	}
 	for _, tt := range tests {
-		if got := ago(now, tt.t); got != tt.ago {
-			t.Errorf("ago(%v) = %q, want %q", now.Sub(tt.t), got, tt.ago)
-		}
-		if got := until(now, tt.t); got != tt.until {
-			t.Errorf("until(%v) = %q, want %q", tt.t.Sub(now), got, tt.until)
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ago(now, tt.t); got != tt.ago {
+				t.Errorf("ago(%v) = %q, want %q", now.Sub(tt.t), got, tt.ago)
+			}
+			if got := until(now, tt.t); got != tt.until {
+				t.Errorf("until(%v) = %q, want %q", tt.t.Sub(now), got, tt.until)
+			}
+		})
+	}
+}
+
+// TestFeedPageItems: the feed's page shows each item so that a person can
+// read the feed there: its title linked to the article, its source linked
+// to the source's page, its date, an excerpt of its text and its picture,
+// which the page's policy lets load from the picture's own host.
+func TestFeedPageItems(t *testing.T) {
+	long := "<p>The harbour wall <b>repairs</b> finished early &amp; under budget.</p><script>alert(1)</script>" + strings.Repeat("<p>More about the stones and the tides.</p>", 20)
+	tests := []struct {
+		name, text, image string
+		want, reject      []string
+	}{
+		{
+			name:  "summary and picture",
+			text:  long,
+			image: "https://images.example/wall.jpg?w=640&h=360",
+			want: []string{
+				`<img class="thumb" src="https://images.example/wall.jpg?w=640&amp;h=360" alt="" loading="lazy" decoding="async"`,
+				`<h3><a href="https://zeta.example/posts/3">Post 3</a></h3>`,
+				`<a href="http://feeds.example/sources/zeta-ok">zeta-ok</a> · <time datetime=`,
+				`<p class="excerpt">The harbour wall repairs finished early &amp; under budget. More about the stones`,
+				"…</p>",
+				">7h00m ago</time>",
+			},
+			reject: []string{"<script>alert", "alert(1)", "<b>repairs</b>"},
+		},
+		{
+			name:   "a picture that is no web address",
+			text:   "Short.",
+			image:  "javascript:alert(1)",
+			want:   []string{`<p class="excerpt">Short.</p>`},
+			reject: []string{"<img", "javascript:"},
+		},
+		{
+			name:   "a relative picture",
+			image:  "/wall.jpg",
+			reject: []string{"<img", `class="excerpt"`},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newStatusFixture(t, fixtureOptions{base: "http://feeds.example", itemText: tc.text, itemImage: tc.image})
+			resp, body := do(t, "GET", f.ts.URL+"/feeds/all")
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %s", resp.Status)
+			}
+			doc := parseHTML(t, body)
+			var post3 string
+			for _, li := range findAll(doc, func(n *html.Node) bool { return n.DataAtom == atom.Li && nodeAttr(n, "class") == "item" }) {
+				var b bytes.Buffer
+				html.Render(&b, li)
+				if strings.Contains(b.String(), "Post 3") {
+					post3 = b.String()
+				}
+			}
+			if post3 == "" {
+				t.Fatalf("no item Post 3 on the page:\n%s", body)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(post3, want) {
+					t.Errorf("item lacks %q:\n%s", want, post3)
+				}
+			}
+			for _, reject := range tc.reject {
+				if strings.Contains(post3, reject) {
+					t.Errorf("item has %q:\n%s", reject, post3)
+				}
+			}
+			// Every item names its source, linked, and its date.
+			if n := strings.Count(body, `<a href="http://feeds.example/sources/zeta-ok">zeta-ok</a> · <time`); n != 7 {
+				t.Errorf("%d items name their source and date, want 7", n)
+			}
+			csp := resp.Header.Get("Content-Security-Policy")
+			for _, want := range []string{"img-src 'self' http://feeds.example https: http:;", "script-src 'self' http://feeds.example;", "default-src 'none'"} {
+				if !strings.Contains(csp, want) {
+					t.Errorf("Content-Security-Policy %q lacks %q", csp, want)
+				}
+			}
+		})
+	}
+	// The other pages show no pictures from elsewhere, and their policy
+	// says so.
+	f := newStatusFixture(t, fixtureOptions{base: "http://feeds.example"})
+	for _, path := range []string{"/", "/sources/" + srcOK} {
+		resp, _ := do(t, "GET", f.ts.URL+path)
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self' http://feeds.example;") {
+			t.Errorf("%s: Content-Security-Policy %q", path, csp)
 		}
 	}
 }

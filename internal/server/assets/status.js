@@ -300,7 +300,11 @@
     return t ? String(Math.floor(Date.parse(t) / 1000)) : "";
   }
 
-  // human, ago and until say durations as pages.go does.
+  // human, when, ago and until say times as the server does (when.go):
+  // relative within a week, by the day (in UTC) beyond.
+  var relativeWithin = 7 * 24 * 3600 * 1000;
+  var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
   function human(ms) {
     var s = Math.trunc(ms / 1000);
     if (s < 60) {
@@ -317,13 +321,22 @@
     return Math.floor(h / 24) + "d";
   }
 
+  function when(now, t) {
+    var at = Date.parse(t);
+    var d = now - at;
+    if (d >= relativeWithin || -d >= relativeWithin) {
+      var day = new Date(at);
+      return day.getUTCDate() + " " + months[day.getUTCMonth()] + " " + day.getUTCFullYear();
+    }
+    return d < 0 ? "in " + human(-d) : human(d) + " ago";
+  }
+
   function ago(now, t) {
-    return human(now - Date.parse(t)) + " ago";
+    return when(now, t);
   }
 
   function until(now, t) {
-    var d = Date.parse(t) - now;
-    return d > 0 ? "in " + human(d) : "due now";
+    return Date.parse(t) > now ? when(now, t) : "due now";
   }
 
   function time(t, text) {
