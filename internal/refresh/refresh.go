@@ -79,8 +79,9 @@ type Options struct {
 	// asks for it.
 	OnHub func(ctx context.Context, source, hub, topic string)
 	// BackoffMax caps the wait between two attempts of a failing source
-	// (default feed.DefaultBackoffMax). The wait starts at the source's normal
-	// interval and doubles with every consecutive failure.
+	// (default feed.DefaultBackoffMax). The wait starts at a quarter of
+	// the source's normal interval and doubles with every consecutive
+	// failure.
 	BackoffMax time.Duration
 	// OnResult, when set, is told the outcome of every refresh of a
 	// source (metrics). It must not block.
@@ -128,6 +129,9 @@ type Result struct {
 	// Failures is the source's count of consecutive failed attempts
 	// after this one (0 after a success).
 	Failures int
+	// Cause classes Err when it is a failure to reach the server (see
+	// fetch.Cause); empty otherwise.
+	Cause feed.Cause
 }
 
 // Refresher refreshes a fixed set of sources. It is safe for concurrent use.
@@ -471,7 +475,7 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time,
 		// The stored next time shows the wait, and keeps it across a
 		// restart.
 		if next := r.schedules[src.Name].At(until); next.After(st.NextFetch) {
-			st.NextFetch = next
+			st.NextFetch, st.NextReason = next, feed.NextHostPaused
 			if err := r.saveState(ctx, st); err != nil {
 				res.Err = fmt.Errorf("save state of %s: %w", src.Name, err)
 			}
@@ -483,6 +487,8 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time,
 	st.LastFetch = now
 	h, err := r.pull(ctx, src, &st, &res, now)
 	res.Err = err
+	res.Cause = fetch.Cause(err)
+	st.LastCause = res.Cause
 	switch {
 	case err == nil:
 		st.LastError = ""
