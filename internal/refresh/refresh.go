@@ -177,6 +177,9 @@ type Refresher struct {
 	hosts     map[string]time.Time
 	feedHints map[string]normalize.Hints
 	swept     map[string]bool // sources a sweep started and not finished
+
+	// outage tells, once, when every source fails the same way.
+	outage outage
 }
 
 // New returns a Refresher for sources. Each source's Schedule must be a
@@ -269,11 +272,15 @@ func (r *Refresher) RefreshAll(ctx context.Context, onlyDue bool) []Result {
 	if r.coord == nil {
 		batch = new(stateBatch)
 	}
+	// The failures of a pass in which every source fails the same way
+	// (no network) are told in one line, not one per source.
+	p := new(pass)
 	var wg sync.WaitGroup
 	for i, src := range todo {
-		wg.Go(func() { results[i] = r.refreshOne(ctx, src, batch, onlyDue) })
+		wg.Go(func() { results[i] = r.refreshOne(ctx, src, batch, onlyDue, p) })
 	}
 	wg.Wait()
+	r.endPass(ctx, p)
 	// The sources that answered 304 are recorded together, in one
 	// transaction: in a pass where most feeds did not change, that is one
 	// commit instead of hundreds. (A WebSub push for one of them between
@@ -350,7 +357,7 @@ func (r *Refresher) latestPlan(src feed.Source, st feed.SourceState) time.Time {
 // outcome in its state. Errors are returned in the Result (and logged), never
 // raised: one failing source must not stop the others.
 func (r *Refresher) RefreshOne(ctx context.Context, src feed.Source) Result {
-	return r.refreshOne(ctx, src, nil, false)
+	return r.refreshOne(ctx, src, nil, false, nil)
 }
 
 // stateBatch collects the states of the sources of a pass that answered
@@ -385,7 +392,7 @@ func (b *stateBatch) take() []feed.SourceState {
 // refreshes the source only if it is still due once its lease is held:
 // another instance may have refreshed it just before. The lease is
 // released only after the state is stored.
-func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stateBatch, onlyDue bool) Result {
+func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stateBatch, onlyDue bool, p *pass) Result {
 	select {
 	case r.workers <- struct{}{}:
 		defer func() { <-r.workers }()
@@ -423,16 +430,7 @@ func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stat
 	// Parsing and discovery errors may name URLs too.
 	res.Err = r.secrets.Error(res.Err)
 	attrs := []any{"source", src.Name, "url", r.redact(res.URL), "status", res.Status, "duration", res.Duration.Round(time.Millisecond)}
-	switch {
-	case res.Skipped != "":
-		r.log.Info("refresh skipped", append(attrs, "reason", res.Skipped)...)
-	case res.Err != nil:
-		r.log.Warn("refresh failed", append(attrs, "err", res.Err)...)
-	case res.NotModified:
-		r.log.Info("refresh not modified", attrs...)
-	default:
-		r.log.Info("refreshed", append(attrs, "new", res.New, "updated", res.Updated, "pruned", res.Pruned)...)
-	}
+	r.logResult(ctx, res, attrs, p)
 	if r.onResult != nil {
 		r.onResult(res)
 	}
