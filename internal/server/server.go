@@ -448,9 +448,9 @@ type health struct {
 	Reason string `json:"reason,omitempty"`
 	// Cause is the feed.Cause every source shares when degraded.
 	Cause   feed.Cause `json:"cause,omitempty"`
-	Version string `json:"version"`
-	Uptime  string `json:"uptime"`
-	Sources int    `json:"sources"`
+	Version string     `json:"version"`
+	Uptime  string     `json:"uptime"`
+	Sources int        `json:"sources"`
 	// Failing counts the sources whose last attempt failed and that are
 	// retried; Gone those that answered 410 and are not polled any more.
 	Failing  int       `json:"failing"`

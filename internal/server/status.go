@@ -201,10 +201,10 @@ type sourceRow struct {
 	// words; both empty when gone or not known.
 	NextReason string `json:"next_reason,omitempty"`
 	NextWhy    string `json:"next_why,omitempty"`
-	Moved       string    `json:"moved,omitempty"`
-	Discovered  string    `json:"discovered,omitempty"`
-	Gone        bool      `json:"gone,omitempty"`
-	Items       int       `json:"items"`
+	Moved      string `json:"moved,omitempty"`
+	Discovered string `json:"discovered,omitempty"`
+	Gone       bool   `json:"gone,omitempty"`
+	Items      int    `json:"items"`
 	// PerDay is the items first seen in the last seven days, per day;
 	// absent when the store could not say.
 	PerDay *float64 `json:"items_per_day,omitempty"`
