@@ -120,7 +120,8 @@ func ago(t, now time.Time) string {
 
 // nextFetch says when the source is fetched next: "in 12m", "due" (at
 // the daemon's next look), "now" for a source never fetched, "never" for
-// a gone one.
+// a gone one. A time set by anything but the schedule says by what: "in
+// 3h (backoff)".
 func nextFetch(st feed.SourceState, status string, now time.Time) string {
 	switch {
 	case status == statusGone:
@@ -130,7 +131,20 @@ func nextFetch(st feed.SourceState, status string, now time.Time) string {
 	case st.NextFetch.IsZero() || !st.NextFetch.After(now):
 		return "due"
 	}
-	return server.When(now, st.NextFetch, span)
+	next := server.When(now, st.NextFetch, span)
+	if why := nextShort[st.NextReason]; why != "" {
+		next += " (" + why + ")"
+	}
+	return next
+}
+
+// nextShort names, for the table, what set a next fetch other than the
+// schedule (see feed.SourceState.NextWords for the long form).
+var nextShort = map[string]string{
+	feed.NextCache:      "cache hints",
+	feed.NextBackoff:    "backoff",
+	feed.NextRetryAfter: "Retry-After",
+	feed.NextHostPaused: "host paused",
 }
 
 // span writes a duration in its largest unit, rounded down.

@@ -357,6 +357,9 @@ type SourceState struct {
 	FirstSuccess time.Time
 	LastError    string // empty after a success
 	LastStatus   int    // HTTP status of the last attempt, 0 if none
+	// LastCause classes the last attempt's failure (see Cause): empty
+	// after a success and for failures of no class.
+	LastCause Cause
 
 	FeedTitle string // the source feed's own title
 	FeedLink  string // the source feed's own site link
@@ -374,6 +377,10 @@ type SourceState struct {
 	// Failures counts consecutive failed attempts (0 after a success);
 	// NextFetch then holds the backed-off time of the next attempt.
 	Failures int
+	// NextReason says why NextFetch is when it is: one of the Next*
+	// values (the schedule, the server's cache hints, a backoff, a
+	// Retry-After, a pause of the host); empty when not known.
+	NextReason string
 	// Moved is where a permanent redirect (301, 308) took the feed; it is
 	// fetched there from then on, and the status page suggests updating
 	// the config. Empty when the feed has not moved.

@@ -350,8 +350,9 @@ func (c *Client) do(ctx context.Context, msg, rawURL string, v feed.Validators) 
 	c.log.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
 	if err != nil {
 		// The causes may name URLs in full: Go's *url.Error quotes them,
-		// query and all, and redirects lead to URLs of their own.
-		return nil, c.opts.Redactor.Error(fmt.Errorf("fetch %s: %w", shown, err))
+		// query and all, and redirects lead to URLs of their own. A
+		// network failure leads with its plain words (see Explain).
+		return nil, c.opts.Redactor.Error(fmt.Errorf("fetch %s: %w", shown, Explain(err)))
 	}
 	return resp, nil
 }
@@ -394,7 +395,7 @@ func (c *Client) fetch(ctx context.Context, rawURL string, v feed.Validators) (*
 			if !errors.Is(err, context.DeadlineExceeded) {
 				err = fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
 			}
-			return fmt.Errorf("timed out after %s: %w", c.opts.Timeout, err)
+			return &NetError{Cause: feed.CauseTimeout, What: fmt.Sprintf("timed out after %s", c.opts.Timeout), Err: err}
 		}
 		return err
 	}
@@ -568,12 +569,12 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	}
 	for _, prev := range via {
 		if prev.URL.String() == req.URL.String() {
-			return fmt.Errorf("redirect loop: %s redirects back to %s",
-				c.redact(via[len(via)-1].URL.String()), target)
+			return &redirectError{fmt.Sprintf("redirect loop: %s redirects back to %s",
+				c.redact(via[len(via)-1].URL.String()), target)}
 		}
 	}
 	if len(via) > c.opts.MaxRedirects {
-		return fmt.Errorf("stopped after %d redirects (next was %s)", c.opts.MaxRedirects, target)
+		return &redirectError{fmt.Sprintf("stopped after %d redirects (next was %s)", c.opts.MaxRedirects, target)}
 	}
 	if via[0].URL.Scheme == "https" && (req.URL.Scheme == "http" || slices.ContainsFunc(via[1:], isPlainHTTP)) {
 		// Credentials that were sent encrypted are not sent in clear,

@@ -117,7 +117,7 @@ func (r *Refresher) sweep(ctx context.Context, changed func()) {
 				delete(r.swept, name)
 				r.mu.Unlock()
 			}()
-			if res := r.refreshOne(ctx, src, nil, true); res.Changed() {
+			if res := r.refreshOne(ctx, src, nil, true, nil); res.Changed() {
 				changed()
 			}
 		})

@@ -30,14 +30,22 @@ const (
 	backoffJitter = 0.2
 )
 
-// backoff is how long to wait after the failures-th consecutive failure:
-// base doubled for every failure after the first, capped at limit, and
-// spread by up to ±20% by a jitter that is stable for a source and attempt
-// (so a test, or a look at the status page, can predict it). A jittered
-// step beyond limit is folded back below it, which keeps capped sources
-// spread too. It never gives up: every failure count has a finite wait.
-func backoff(base, limit time.Duration, failures int, source string) time.Duration {
-	base = max(base, minBackoffBase)
+// backoffStart is the part of a source's normal interval its first
+// backoff step waits: a source that fails once (a DNS hiccup, a server
+// restarting) is tried again well within its own interval, not after a
+// longer wait than if nothing had gone wrong.
+const backoffStart = 4
+
+// backoff is how long to wait after the failures-th consecutive failure of
+// a source fetched every interval: a quarter of the interval (at least
+// minBackoffBase) after the first, doubled for every failure after that,
+// capped at limit, and spread by up to ±20% by a jitter that is stable for
+// a source and attempt (so a test, or a look at the status page, can
+// predict it). A jittered step beyond limit is folded back below it, which
+// keeps capped sources spread too. It never gives up: every failure count
+// has a finite wait.
+func backoff(interval, limit time.Duration, failures int, source string) time.Duration {
+	base := max(interval/backoffStart, minBackoffBase)
 	limit = max(limit, minBackoffBase)
 	d := base
 	for i := 1; i < failures && d < limit; i++ {
@@ -130,38 +138,50 @@ func later(a, b time.Time) time.Time {
 // A success resets the failure count and plans the schedule's next run at
 // least half an interval away (see spreadSchedule.After), or
 // the first run the hints allow (unless the source ignores them). A failure
-// waits a backoff from the source's normal interval, doubled for every
-// consecutive failure and capped at BackoffMax, or as long as a Retry-After
-// says if that is longer (up to maxServerWait). A 429 also pauses every
-// source of the host that sent it: a rate limit is kept per client, so the
-// host's other feeds would only earn more 429s (see pauseHost). A gone
-// source has no next attempt.
+// waits a backoff: a quarter of the source's normal interval at first,
+// doubled for every consecutive failure and capped at BackoffMax, or as
+// long as a Retry-After says if that is longer (up to maxServerWait). A 429
+// also pauses every source of the host that sent it: a rate limit is kept
+// per client, so the host's other feeds would only earn more 429s (see
+// pauseHost). A gone source has no next attempt. st.NextReason records
+// which of these set the next attempt.
 func (r *Refresher) plan(src feed.Source, st *feed.SourceState, h hints, err error, now time.Time) {
 	sched := r.schedules[src.Name]
 	if err == nil {
 		st.Failures = 0
-		next := sched.After(now)
+		next, why := sched.After(now), feed.NextSchedule
 		if !src.IgnoreCache {
 			if e := h.earliest(now, next); e.After(next) {
-				next = sched.At(e)
+				next, why = sched.At(e), feed.NextCache
 			}
 		}
-		st.NextFetch = next
+		st.NextFetch, st.NextReason = next, why
 		return
 	}
 	st.Failures++
 	if st.Gone {
-		st.NextFetch = time.Time{}
+		st.NextFetch, st.NextReason = time.Time{}, ""
 		return
 	}
-	wait := backoff(sched.period, r.backoffMax, st.Failures, src.Name)
+	wait, why := backoff(sched.period, r.backoffMax, st.Failures, src.Name), feed.NextBackoff
 	se, _ := errors.AsType[*fetch.StatusError](err)
 	var asked time.Duration // what the server asked for, bounded
 	if se != nil && se.RetryAfter > 0 {
 		asked = min(se.RetryAfter, maxServerWait)
-		wait = max(wait, asked)
+		if asked > wait {
+			wait, why = asked, feed.NextRetryAfter
+		}
 	}
-	st.NextFetch = sched.At(now.Add(wait))
+	next := sched.At(now.Add(wait))
+	if wait < sched.period && next.Sub(now) > sched.period {
+		// Rounding a short wait up to a run went past a whole interval
+		// (an hourly source failing just before its run): the schedule's
+		// very next run is sooner, and still no hammering.
+		if n := sched.Next(now); !n.IsZero() && n.Sub(now) >= minBackoffBase && n.Before(next) {
+			next = n
+		}
+	}
+	st.NextFetch, st.NextReason = next, why
 	if se != nil && se.Code == http.StatusTooManyRequests {
 		// Without a Retry-After, the host's other sources wait one
 		// normal interval of this one, not its whole backoff: the 429

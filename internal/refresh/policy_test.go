@@ -17,14 +17,14 @@ func TestBackoff(t *testing.T) {
 		failures int
 		want     time.Duration // before jitter
 	}{
-		{"first failure waits one interval", 15 * time.Minute, 1, 15 * time.Minute},
-		{"second doubles", 15 * time.Minute, 2, 30 * time.Minute},
-		{"fifth", 15 * time.Minute, 5, 4 * time.Hour},
-		{"capped", 15 * time.Minute, 8, limit},
-		{"capped for ever", 15 * time.Minute, math.MaxInt, limit},
+		{"first failure waits a quarter interval", time.Hour, 1, 15 * time.Minute},
+		{"second doubles", time.Hour, 2, 30 * time.Minute},
+		{"fifth", time.Hour, 5, 4 * time.Hour},
+		{"capped", time.Hour, 10, limit},
+		{"capped for ever", time.Hour, math.MaxInt, limit},
 		{"a tiny interval starts at a minute", time.Second, 1, time.Minute},
 		{"zero interval", 0, 3, 4 * time.Minute},
-		{"an interval over the cap", 48 * time.Hour, 1, limit},
+		{"an interval over the cap", 192 * time.Hour, 1, limit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -36,6 +36,40 @@ func TestBackoff(t *testing.T) {
 				}
 				if again := backoff(tt.base, limit, tt.failures, source); again != got {
 					t.Errorf("backoff is not stable: %v then %v", got, again)
+				}
+			}
+		})
+	}
+}
+
+// TestBackoffGentle is the promise of the first failures: a source that
+// fails once is tried again within its own interval (a DNS hiccup must
+// not push a 6-hourly source past its next run), and the wait grows with
+// every failure in a row up to the cap, never beyond it.
+func TestBackoffGentle(t *testing.T) {
+	const limit = 24 * time.Hour
+	for _, interval := range []time.Duration{15 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour} {
+		t.Run(interval.String(), func(t *testing.T) {
+			for _, source := range []string{"a", "b", "news", "long-source-name"} {
+				var prev time.Duration
+				for failures := 1; failures <= 10; failures++ {
+					got := backoff(interval, limit, failures, source)
+					if failures == 1 && got >= interval {
+						t.Errorf("%s: first failure waits %v, want less than the interval %v", source, got, interval)
+					}
+					if got > limit || got <= 0 {
+						t.Errorf("%s: failure %d waits %v, want within (0, %v]", source, failures, got, limit)
+					}
+					// Each step doubles and the jitter is ±20%, so a wait
+					// below the cap is always longer than the one before;
+					// at the cap the jitter folds waits back below it.
+					if failures > 1 && got < prev && prev < time.Duration(float64(limit)*0.8) {
+						t.Errorf("%s: failure %d waits %v, less than failure %d's %v", source, failures, got, failures-1, prev)
+					}
+					prev = got
+				}
+				if got := backoff(interval, limit, 10, source); got < time.Duration(float64(limit)*0.8) && interval >= time.Hour {
+					t.Errorf("%s: failure 10 waits %v, want about the cap %v", source, got, limit)
 				}
 			}
 		})

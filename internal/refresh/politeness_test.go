@@ -123,7 +123,9 @@ func TestBackoffGrowsCapsAndResets(t *testing.T) {
 	r, fx := newRefresher(t, []feed.Source{src}, Options{BackoffMax: limit})
 	ctx := t.Context()
 
-	want := []time.Duration{15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, limit, limit, limit, limit, limit, limit}
+	// A quarter of the interval first: one failure is retried within the
+	// source's own interval.
+	want := []time.Duration{15 * time.Minute / 4, 15 * time.Minute / 2, 15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, limit, limit, limit, limit}
 	for i, step := range want {
 		res := r.RefreshOne(ctx, src)
 		if res.Err == nil || res.Status != 500 {
@@ -139,6 +141,9 @@ func TestBackoffGrowsCapsAndResets(t *testing.T) {
 		}
 		if !strings.Contains(st.LastError, "500") {
 			t.Errorf("last error %q does not say 500", st.LastError)
+		}
+		if st.NextReason != feed.NextBackoff || st.LastCause != feed.CauseHTTP {
+			t.Errorf("after failure %d: next reason %q, cause %q; want %q, %q", i+1, st.NextReason, st.LastCause, feed.NextBackoff, feed.CauseHTTP)
 		}
 		// Not due (and skipped by cron) before the backed-off time; due
 		// from it on.
@@ -163,6 +168,9 @@ func TestBackoffGrowsCapsAndResets(t *testing.T) {
 		t.Errorf("after recovery: failures %d, error %q, next attempt %v later; want 0, none, within 15m",
 			st.Failures, st.LastError, st.NextFetch.Sub(st.LastFetch))
 	}
+	if st.NextReason != feed.NextSchedule || st.LastCause != "" {
+		t.Errorf("after recovery: next reason %q, cause %q; want %q and none", st.NextReason, st.LastCause, feed.NextSchedule)
+	}
 }
 
 func TestBackoffDefaultCapIsADay(t *testing.T) {
@@ -186,13 +194,16 @@ func TestRetryAfter(t *testing.T) {
 		code       int
 		retryAfter string
 		min, max   time.Duration // of the wait before the next attempt
+		why        string        // the next attempt's reason
 	}{
-		{"503 with seconds", 503, "7200", 2 * time.Hour, 2*time.Hour + 15*time.Minute},
+		{"503 with seconds", 503, "7200", 2 * time.Hour, 2*time.Hour + 15*time.Minute, feed.NextRetryAfter},
 		// Fetch reads an HTTP date against the real clock.
-		{"503 with a date", 503, time.Now().Add(3 * time.Hour).UTC().Format(http.TimeFormat), 2 * time.Hour, 3*time.Hour + 15*time.Minute},
-		{"429 with seconds", 429, "3600", time.Hour, time.Hour + 15*time.Minute},
-		{"shorter than the backoff", 503, "5", 12 * time.Minute, 30 * time.Minute},
-		{"ten days is a day", 503, "864000", 24 * time.Hour, 24*time.Hour + 15*time.Minute},
+		{"503 with a date", 503, time.Now().Add(3 * time.Hour).UTC().Format(http.TimeFormat), 2 * time.Hour, 3*time.Hour + 15*time.Minute, feed.NextRetryAfter},
+		{"429 with seconds", 429, "3600", time.Hour, time.Hour + 15*time.Minute, feed.NextRetryAfter},
+		// The first backoff step of a 15-minute source is a quarter of
+		// it, rounded to one of its runs, and never past the interval.
+		{"shorter than the backoff", 503, "5", time.Minute, 15 * time.Minute, feed.NextBackoff},
+		{"ten days is a day", 503, "864000", 24 * time.Hour, 24*time.Hour + 15*time.Minute, feed.NextRetryAfter},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,6 +218,9 @@ func TestRetryAfter(t *testing.T) {
 			st := mustState(t, fx, src.Name)
 			if wait := st.NextFetch.Sub(st.LastFetch); wait < tt.min || wait > tt.max || st.Failures != 1 {
 				t.Errorf("next attempt %v after the last (failures %d), want within [%v, %v]", wait, st.Failures, tt.min, tt.max)
+			}
+			if st.NextReason != tt.why {
+				t.Errorf("next reason %q, want %q", st.NextReason, tt.why)
 			}
 		})
 	}
@@ -231,8 +245,8 @@ func Test429PausesTheHost(t *testing.T) {
 		t.Fatalf("a source of the same host: %+v, %d requests; want it skipped without a request", res, busy.count("/two"))
 	}
 	st := mustState(t, fx, "two")
-	if st.Failures != 0 || st.NextFetch.Before(fx.clock.Now().Add(time.Hour)) {
-		t.Errorf("skipped source: failures %d, next attempt %v; want no failure and not before the host's hour is up", st.Failures, st.NextFetch)
+	if st.Failures != 0 || st.NextFetch.Before(fx.clock.Now().Add(time.Hour)) || st.NextReason != feed.NextHostPaused {
+		t.Errorf("skipped source: failures %d, next attempt %v (%q); want no failure and not before the host's hour is up, for its pause", st.Failures, st.NextFetch, st.NextReason)
 	}
 	if mustDue(t, r, two) {
 		t.Error("a source of the paused host is due")
@@ -298,6 +312,15 @@ func TestHintsStretchTheInterval(t *testing.T) {
 				st := mustState(t, fx, src.Name)
 				if wait := st.NextFetch.Sub(st.LastFetch); wait < tt.min || wait > tt.max {
 					t.Errorf("%s refresh: next attempt %v after the last, want within [%v, %v]", attempt, wait, tt.min, tt.max)
+				}
+				// A wait beyond the schedule's (half an hour at most) is
+				// the hints'.
+				why := feed.NextSchedule
+				if tt.min > 30*time.Minute {
+					why = feed.NextCache
+				}
+				if st.NextReason != why {
+					t.Errorf("%s refresh: next reason %q, want %q", attempt, st.NextReason, why)
 				}
 				if mustDue(t, r, src) {
 					t.Errorf("%s refresh: due right after", attempt)
@@ -581,5 +604,28 @@ func TestRunSkipsRunsBeforeTheBackoff(t *testing.T) {
 	}
 	if st := mustState(t, fx, src.Name); st.Failures != 1 {
 		t.Errorf("failures %d, want 1", st.Failures)
+	}
+}
+
+// TestOneFailureRetriedWithinInterval is the DNS hiccup of issue 16: a
+// 6-hourly source that fails once is tried again no later than its next
+// normal run, whatever its schedule's form (it was 9h38m).
+func TestOneFailureRetriedWithinInterval(t *testing.T) {
+	for _, spec := range []string{"@every 6h", "0 */6 * * *", "@hourly", "*/15 * * * *", "@daily"} {
+		t.Run(spec, func(t *testing.T) {
+			src := feed.Source{Name: "hiccup", URL: "http://" + testkit.RefusedAddr(t) + "/feed", Schedule: spec}
+			r, fx := newRefresher(t, []feed.Source{src}, Options{})
+			if res := r.RefreshOne(t.Context(), src); res.Err == nil || res.Cause != feed.CauseRefused {
+				t.Fatalf("refresh of a refused port: %+v", res)
+			}
+			st := mustState(t, fx, src.Name)
+			interval := r.schedules[src.Name].period
+			if wait := st.NextFetch.Sub(st.LastFetch); wait <= 0 || wait > interval {
+				t.Errorf("after one failure the next attempt is %v later, want within the interval %v", wait, interval)
+			}
+			if st.NextReason != feed.NextBackoff || st.LastCause != feed.CauseRefused {
+				t.Errorf("next reason %q, cause %q; want %q, %q", st.NextReason, st.LastCause, feed.NextBackoff, feed.CauseRefused)
+			}
+		})
 	}
 }

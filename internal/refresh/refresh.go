@@ -79,8 +79,9 @@ type Options struct {
 	// asks for it.
 	OnHub func(ctx context.Context, source, hub, topic string)
 	// BackoffMax caps the wait between two attempts of a failing source
-	// (default feed.DefaultBackoffMax). The wait starts at the source's normal
-	// interval and doubles with every consecutive failure.
+	// (default feed.DefaultBackoffMax). The wait starts at a quarter of
+	// the source's normal interval and doubles with every consecutive
+	// failure.
 	BackoffMax time.Duration
 	// OnResult, when set, is told the outcome of every refresh of a
 	// source (metrics). It must not block.
@@ -128,6 +129,9 @@ type Result struct {
 	// Failures is the source's count of consecutive failed attempts
 	// after this one (0 after a success).
 	Failures int
+	// Cause classes Err when it is a failure to reach the server (see
+	// fetch.Cause); empty otherwise.
+	Cause feed.Cause
 }
 
 // Refresher refreshes a fixed set of sources. It is safe for concurrent use.
@@ -176,6 +180,9 @@ type Refresher struct {
 	// reconfigured are the sources whose fetching or processing the
 	// config changed (see Reconfigured), and when that was noticed.
 	reconfigured map[string]time.Time
+
+	// outage tells, once, when every source fails the same way.
+	outage outage
 }
 
 // New returns a Refresher for sources. Each source's Schedule must be a
@@ -268,11 +275,15 @@ func (r *Refresher) RefreshAll(ctx context.Context, onlyDue bool) []Result {
 	if r.coord == nil {
 		batch = new(stateBatch)
 	}
+	// The failures of a pass in which every source fails the same way
+	// (no network) are told in one line, not one per source.
+	p := new(pass)
 	var wg sync.WaitGroup
 	for i, src := range todo {
-		wg.Go(func() { results[i] = r.refreshOne(ctx, src, batch, onlyDue) })
+		wg.Go(func() { results[i] = r.refreshOne(ctx, src, batch, onlyDue, p) })
 	}
 	wg.Wait()
+	r.endPass(ctx, p)
 	// The sources that answered 304 are recorded together, in one
 	// transaction: in a pass where most feeds did not change, that is one
 	// commit instead of hundreds. (A WebSub push for one of them between
@@ -352,7 +363,7 @@ func (r *Refresher) latestPlan(src feed.Source, st feed.SourceState) time.Time {
 // outcome in its state. Errors are returned in the Result (and logged), never
 // raised: one failing source must not stop the others.
 func (r *Refresher) RefreshOne(ctx context.Context, src feed.Source) Result {
-	return r.refreshOne(ctx, src, nil, false)
+	return r.refreshOne(ctx, src, nil, false, nil)
 }
 
 // stateBatch collects the states of the sources of a pass that answered
@@ -387,7 +398,7 @@ func (b *stateBatch) take() []feed.SourceState {
 // refreshes the source only if it is still due once its lease is held:
 // another instance may have refreshed it just before. The lease is
 // released only after the state is stored.
-func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stateBatch, onlyDue bool) Result {
+func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stateBatch, onlyDue bool, p *pass) Result {
 	select {
 	case r.workers <- struct{}{}:
 		defer func() { <-r.workers }()
@@ -425,16 +436,7 @@ func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stat
 	// Parsing and discovery errors may name URLs too.
 	res.Err = r.secrets.Error(res.Err)
 	attrs := []any{"source", src.Name, "url", r.redact(res.URL), "status", res.Status, "duration", res.Duration.Round(time.Millisecond)}
-	switch {
-	case res.Skipped != "":
-		r.log.Info("refresh skipped", append(attrs, "reason", res.Skipped)...)
-	case res.Err != nil:
-		r.log.Warn("refresh failed", append(attrs, "err", res.Err)...)
-	case res.NotModified:
-		r.log.Info("refresh not modified", attrs...)
-	default:
-		r.log.Info("refreshed", append(attrs, "new", res.New, "updated", res.Updated, "pruned", res.Pruned)...)
-	}
+	r.logResult(ctx, res, attrs, p)
 	if r.onResult != nil {
 		r.onResult(res)
 	}
@@ -477,7 +479,7 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time,
 		// The stored next time shows the wait, and keeps it across a
 		// restart.
 		if next := r.schedules[src.Name].At(until); next.After(st.NextFetch) {
-			st.NextFetch = next
+			st.NextFetch, st.NextReason = next, feed.NextHostPaused
 			if err := r.saveState(ctx, st); err != nil {
 				res.Err = fmt.Errorf("save state of %s: %w", src.Name, err)
 			}
@@ -489,6 +491,8 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time,
 	st.LastFetch = now
 	h, err := r.pull(ctx, src, &st, &res, now)
 	res.Err = err
+	res.Cause = fetch.Cause(err)
+	st.LastCause = res.Cause
 	switch {
 	case err == nil:
 		st.LastError = ""

@@ -89,7 +89,7 @@ func (r *Refresher) scheduled(ctx context.Context, src feed.Source) (Result, boo
 		r.log.Debug("scheduled run not due", "source", src.Name)
 		return Result{}, false
 	}
-	return r.refreshOne(ctx, src, nil, true), true
+	return r.refreshOne(ctx, src, nil, true, nil), true
 }
 
 // sweepLoop sweeps (see sweep) until ctx is cancelled. Each instance's

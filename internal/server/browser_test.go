@@ -25,6 +25,8 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/feedmill/feedmill/internal/feed"
 )
 
 var screenshotDocs = flag.Bool("screenshot-docs", false, "also write the phone screenshot of the status page to docs/status-page.png")
@@ -293,6 +295,37 @@ func TestStatusPageInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("wrote %s", docs)
+	}
+
+	// Every source fails the same way (the network is gone): one banner
+	// says so, on the page the server renders and on the page the script
+	// refreshes in place.
+	if got := eval(`document.getElementById("outage").hidden`); got != true {
+		t.Errorf("the outage banner shows while sources work (hidden = %v)", got)
+	}
+	eval(`window.feedmillMarker = "same page"; true`)
+	for _, name := range []string{srcOK, srcFailing} {
+		st, err := f.store.State(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.LastFetch, st.Failures, st.LastStatus = f.now.Add(-time.Minute), st.Failures+1, 0
+		st.LastError, st.LastCause = "fetch https://"+name+".example/feed: "+feed.CauseNoHost.Words()+" (lookup: no such host)", feed.CauseNoHost
+		saveState(t, f.store, st)
+	}
+	run("click reload", chromedp.Click(chromedp.CSS("#reload")))
+	waitFor("the outage banner", `!document.getElementById("outage").hidden`)
+	banner := eval(`document.getElementById("outage").innerText`).(string)
+	if !strings.Contains(banner, "Every source failed the same way") || !strings.Contains(banner, "(2 sources)") ||
+		!strings.Contains(banner, "no such host: check the name, or this machine's network/DNS") {
+		t.Errorf("the refreshed banner says %q", banner)
+	}
+	if got := eval(`window.feedmillMarker`); got != "same page" {
+		t.Errorf("the page was reloaded (marker %v), not refreshed in place", got)
+	}
+	run("load the page again", chromedp.Navigate(f.ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#outage")))
+	if got := eval(`document.getElementById("outage").innerText`).(string); got != banner {
+		t.Errorf("the server's banner says %q, the script's %q", got, banner)
 	}
 
 	for _, m := range msgs.take() {

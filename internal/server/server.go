@@ -441,10 +441,16 @@ func cutLast(s, sep string) (before, after string, found bool) {
 
 // health is the /healthz document.
 type health struct {
-	Status  string `json:"status"`
-	Version string `json:"version"`
-	Uptime  string `json:"uptime"`
-	Sources int    `json:"sources"`
+	// Status is "ok"; "degraded" when every fetched source fails the
+	// same way (Reason says how: no network, no DNS...), which is still
+	// a 200; "store unavailable" with a 503.
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+	// Cause is the feed.Cause every source shares when degraded.
+	Cause   feed.Cause `json:"cause,omitempty"`
+	Version string     `json:"version"`
+	Uptime  string     `json:"uptime"`
+	Sources int        `json:"sources"`
 	// Failing counts the sources whose last attempt failed and that are
 	// retried; Gone those that answered 410 and are not polled any more.
 	Failing  int       `json:"failing"`
@@ -508,6 +514,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		if sh, ok := attention(src, st, now); ok {
 			h.Attention = append(h.Attention, sh)
 		}
+	}
+	if o := outageOf(s.opts.Sources, byName, now); o != nil && err == nil {
+		// Still a 200: what fails is the way out (the network, DNS), and
+		// restarting feedmill would not bring it back.
+		h.Status, h.Reason, h.Cause = "degraded", fmt.Sprintf("every source failed its last attempt the same way: %s", o.Words), o.Cause
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

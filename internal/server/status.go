@@ -90,6 +90,41 @@ type statusDoc struct {
 	// ConfigProblems are those of a changed config file that was
 	// rejected: the daemon still runs the previous one.
 	ConfigProblems []string `json:"config_problems,omitempty"`
+	// Outage is set when every source that was fetched failed its last
+	// attempt the same way (no network, no DNS): the page shows one
+	// banner for it.
+	Outage *outageView `json:"outage,omitempty"`
+}
+
+// outageView is the trouble every source shares.
+type outageView struct {
+	Cause   feed.Cause `json:"cause"`   // a feed.Cause value
+	Words   string     `json:"words"`   // what happened and what to check
+	Sources int        `json:"sources"` // how many sources failed so
+}
+
+// outageOf returns the trouble every fetched source shares at now, if
+// they share one (see feed.CommonCause): each source that was fetched at
+// its configured URL and is not gone counts, with the cause of its last
+// failure, or none after a success.
+func outageOf(sources []feed.Source, byName map[string]feed.SourceState, now time.Time) *outageView {
+	var causes []feed.Cause
+	for _, src := range sources {
+		st := byName[src.Name]
+		switch st.Condition(src.URL, now) {
+		case feed.NeverFetched, feed.Gone:
+			continue
+		case feed.Failing:
+			causes = append(causes, st.LastCause)
+		default:
+			causes = append(causes, "")
+		}
+	}
+	c, ok := feed.CommonCause(causes)
+	if !ok {
+		return nil
+	}
+	return &outageView{Cause: c, Words: c.Words(), Sources: len(causes)}
 }
 
 // statusCounts counts the sources in each status, all of them in All
@@ -152,16 +187,24 @@ type sourceRow struct {
 	HTTPStatus int    `json:"http_status,omitempty"` // of the last attempt
 	// Error is the last attempt's error in words, empty after a success.
 	Error string `json:"error,omitempty"`
+	// Cause classes Error when it is a failure to reach the server (a
+	// feed.Cause value).
+	Cause feed.Cause `json:"cause,omitempty"`
 	// Failures counts consecutive failed attempts; the next fetch is then
 	// a backed-off retry.
 	Failures    int       `json:"failures"`
 	LastFetch   time.Time `json:"last_fetch,omitzero"`
 	LastSuccess time.Time `json:"last_success,omitzero"`
 	NextFetch   time.Time `json:"next_fetch,omitzero"` // zero when gone
-	Moved       string    `json:"moved,omitempty"`
-	Discovered  string    `json:"discovered,omitempty"`
-	Gone        bool      `json:"gone,omitempty"`
-	Items       int       `json:"items"`
+	// NextReason says what set NextFetch (a feed.Next* value: schedule,
+	// cache, backoff, retry_after, host_paused), and NextWhy says it in
+	// words; both empty when gone or not known.
+	NextReason string `json:"next_reason,omitempty"`
+	NextWhy    string `json:"next_why,omitempty"`
+	Moved      string `json:"moved,omitempty"`
+	Discovered string `json:"discovered,omitempty"`
+	Gone       bool   `json:"gone,omitempty"`
+	Items      int    `json:"items"`
 	// PerDay is the items first seen in the last seven days, per day;
 	// absent when the store could not say.
 	PerDay *float64 `json:"items_per_day,omitempty"`
@@ -208,12 +251,13 @@ func (s *Server) newSourceRow(i int, src feed.Source, st feed.SourceState, perDa
 			JSON: publish.SourceFeedURL(s.opts.BaseURL, src.Name, publish.JSON),
 		},
 		Categories: src.Categories, Status: sourceStatus(st, src.URL, now), HTTPStatus: st.LastStatus, Error: st.LastError,
-		Failures: st.Failures, LastFetch: st.LastFetch.UTC(), LastSuccess: st.LastSuccess.UTC(),
+		Cause: st.LastCause, Failures: st.Failures, LastFetch: st.LastFetch.UTC(), LastSuccess: st.LastSuccess.UTC(),
 		Moved: st.Moved, Discovered: st.Discovered, Gone: st.Gone, Items: st.ItemCount, Advice: advice(src, st),
 	}
 	// A gone source has no next fetch, whatever time was stored last.
 	if !st.Gone {
 		r.NextFetch = st.NextFetch.UTC()
+		r.NextReason, r.NextWhy = st.NextReason, st.NextWords()
 	}
 	if perDay != nil {
 		v := float64(perDay[src.Name]) / (perDayWindow.Hours() / 24)
@@ -232,7 +276,8 @@ func (s *Server) status(ctx context.Context, now time.Time) (statusDoc, error) {
 	}
 	byName := s.stateIndex(sts)
 	perDay := s.itemsPerDay(ctx, now)
-	doc := statusDoc{Generated: now.UTC().Truncate(time.Second), Version: s.opts.Version, Feeds: s.feedViews(5), ConfigProblems: s.configProblems()}
+	doc := statusDoc{Generated: now.UTC().Truncate(time.Second), Version: s.opts.Version, Feeds: s.feedViews(5), ConfigProblems: s.configProblems(),
+		Outage: outageOf(s.opts.Sources, byName, now)}
 	doc.Sources = make([]sourceRow, 0, len(s.opts.Sources))
 	for i, src := range s.opts.Sources {
 		row := s.newSourceRow(i, src, byName[src.Name], perDay, now)

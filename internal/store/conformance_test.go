@@ -812,6 +812,8 @@ func testState(t *testing.T, open opener) {
 		LastDuration: 1500*time.Millisecond + 999, // stored to the microsecond
 		LastNew:      3,
 		LastUpdated:  2,
+		LastCause:    feed.CauseHTTP,
+		NextReason:   feed.NextRetryAfter,
 		ItemCount:    42, // ignored: the store counts
 	}
 	tests := []struct {
@@ -832,6 +834,10 @@ func testState(t *testing.T, open opener) {
 		// while the move is kept.
 		{"overwrite resets backoff", []feed.SourceState{full, {Name: "full3", Moved: full.Moved}},
 			feed.SourceState{Name: "full3", Moved: full.Moved}},
+		// Why it failed and why it is tried again when it is: the status
+		// pages read both back.
+		{"cause and next reason", []feed.SourceState{{Name: "offline", LastError: "fetch x: no such host", LastCause: feed.CauseNoHost, Failures: 1, NextFetch: at(1), NextReason: feed.NextBackoff}},
+			feed.SourceState{Name: "offline", LastError: "fetch x: no such host", LastCause: feed.CauseNoHost, Failures: 1, NextFetch: at(1), NextReason: feed.NextBackoff}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

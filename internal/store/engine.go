@@ -377,6 +377,7 @@ const stateColumns = `n.name, coalesce(s.etag, ''), coalesce(s.last_modified, ''
 	coalesce(s.url, ''), coalesce(s.furniture, ''), coalesce(s.rules, ''), s.first_success,
 	coalesce(s.failures, 0), coalesce(s.moved, ''), coalesce(s.discovered, ''), coalesce(s.gone, false),
 	coalesce(s.last_duration, 0), coalesce(s.last_new, 0), coalesce(s.last_updated, 0),
+	coalesce(s.last_cause, ''), coalesce(s.next_reason, ''),
 	coalesce((SELECT c.items FROM item_counts c WHERE c.source = n.name), 0)`
 
 func scanState(sc rowScanner) (feed.SourceState, error) {
@@ -387,7 +388,7 @@ func scanState(sc rowScanner) (feed.SourceState, error) {
 		&lastFetch, &nextFetch, &lastSuccess, &st.LastError, &st.LastStatus,
 		&st.FeedTitle, &st.FeedLink, &st.URL, &st.Furniture, &st.Rules, &firstSuccess,
 		&st.Failures, &st.Moved, &st.Discovered, &st.Gone,
-		&duration, &st.LastNew, &st.LastUpdated, &st.ItemCount); err != nil {
+		&duration, &st.LastNew, &st.LastUpdated, &st.LastCause, &st.NextReason, &st.ItemCount); err != nil {
 		return feed.SourceState{}, err
 	}
 	st.LastDuration = fromDurationMicros(duration)
@@ -479,7 +480,7 @@ func (e *engine) SaveStates(ctx context.Context, sts []feed.SourceState) error {
 				nullMicros(st.LastFetch), nullMicros(st.NextFetch), nullMicros(st.LastSuccess),
 				st.LastError, st.LastStatus, st.FeedTitle, st.FeedLink, st.URL, st.Furniture, st.Rules,
 				nullMicros(st.FirstSuccess), st.Failures, st.Moved, st.Discovered, st.Gone,
-				st.LastDuration.Microseconds(), st.LastNew, st.LastUpdated}
+				st.LastDuration.Microseconds(), st.LastNew, st.LastUpdated, string(st.LastCause), st.NextReason}
 		})
 		if err != nil {
 			if i >= 0 && i < len(sorted) {
@@ -507,8 +508,9 @@ func (e *engine) SaveStates(ctx context.Context, sts []feed.SourceState) error {
 const saveStateSQL = `INSERT INTO source_state
 	(name, etag, last_modified, last_fetch, next_fetch, last_success,
 	 last_error, last_status, feed_title, feed_link, url, furniture, rules, first_success,
-	 failures, moved, discovered, gone, last_duration, last_new, last_updated)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	 failures, moved, discovered, gone, last_duration, last_new, last_updated,
+	 last_cause, next_reason)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (name) DO UPDATE SET
 	etag = excluded.etag, last_modified = excluded.last_modified,
 	last_fetch = excluded.last_fetch, next_fetch = excluded.next_fetch,
@@ -520,7 +522,8 @@ const saveStateSQL = `INSERT INTO source_state
 	failures = excluded.failures, moved = excluded.moved,
 	discovered = excluded.discovered, gone = excluded.gone,
 	last_duration = excluded.last_duration, last_new = excluded.last_new,
-	last_updated = excluded.last_updated`
+	last_updated = excluded.last_updated,
+	last_cause = excluded.last_cause, next_reason = excluded.next_reason`
 
 // checkState refuses a state the store cannot keep faithfully.
 func checkState(st feed.SourceState) error {

@@ -405,6 +405,22 @@ var schemaSteps = []step{
 			`ALTER TABLE articles ADD COLUMN image TEXT NOT NULL DEFAULT ''`,
 		),
 	},
+	{
+		// 12: why a source failed and why its next attempt is when it is,
+		// for the status pages: last_cause is the class of the last
+		// failure (feed.Cause), next_reason what set next_fetch (the
+		// schedule, cache hints, a backoff, a Retry-After, a host's
+		// pause). Rows stored before know neither: empty.
+		name: "failure causes and next reasons",
+		sqlite: execAll(
+			`ALTER TABLE source_state ADD COLUMN last_cause TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE source_state ADD COLUMN next_reason TEXT NOT NULL DEFAULT ''`,
+		),
+		postgres: pgExecAll(
+			`ALTER TABLE source_state ADD COLUMN last_cause TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE source_state ADD COLUMN next_reason TEXT NOT NULL DEFAULT ''`,
+		),
+	},
 }
 
 // execAll is a SQLite step running statements in order.

@@ -666,6 +666,8 @@ func TestSQLiteUpgradeCountsItems(t *testing.T) {
 	// Back to schema 5: the counts (and what later steps added) never
 	// existed.
 	for _, q := range []string{
+		`ALTER TABLE source_state DROP COLUMN last_cause`,
+		`ALTER TABLE source_state DROP COLUMN next_reason`,
 		`ALTER TABLE items DROP COLUMN image`,
 		`ALTER TABLE articles DROP COLUMN image`,
 		`ALTER TABLE hub_subscriptions DROP COLUMN client`,
@@ -1022,6 +1024,8 @@ func TestSQLiteUpgradeArticleDates(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{
+		`ALTER TABLE source_state DROP COLUMN last_cause`,
+		`ALTER TABLE source_state DROP COLUMN next_reason`,
 		`ALTER TABLE items DROP COLUMN image`,
 		`ALTER TABLE articles DROP COLUMN image`,
 		`ALTER TABLE hub_subscriptions DROP COLUMN client`,

@@ -254,6 +254,19 @@
     });
     refreshed.setAttribute("datetime", iso(doc.generated));
     refreshed.textContent = iso(doc.generated).slice(11, 19) + " UTC";
+    outage(doc.outage);
+  }
+
+  // outage shows the banner for trouble every source shares, or hides it,
+  // as index.html's "outage" template does.
+  function outage(o) {
+    var banner = document.getElementById("outage");
+    if (!banner) {
+      return;
+    }
+    banner.hidden = !o;
+    banner.querySelector(".n").textContent = o ? " (" + o.sources + " sources)" : "";
+    banner.querySelector(".words").textContent = o ? o.words : "";
   }
 
   function chip(status, label, n) {
@@ -452,8 +465,10 @@
       td.append(el("span", { class: "muted" }, "not polled"));
     } else if (s.next_fetch) {
       td.append(time(s.next_fetch, until(now, s.next_fetch)));
-      if (s.failures) {
-        td.append(el("br"), el("span", { class: "muted small" },
+      if (s.next_why) {
+        td.append(el("br"), el("span", { class: "muted small why" }, s.next_why));
+      } else if (s.failures) {
+        td.append(el("br"), el("span", { class: "muted small why" },
           "backing off after " + s.failures + (s.failures === 1 ? " failure" : " failures")));
       }
     } else {
