@@ -212,13 +212,17 @@ func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.
 	}
 	norm := scrape.New(normalize.New(normalize.Options{Logger: logger.With("component", "normalize"), TrackingParams: cfg.TrackingParams}),
 		logger.With("component", "scrape"))
-	var coord refresh.Coordinator
-	if coordinated(cfg) {
-		coord = st
-	}
 	var err error
 	p.refresher, err = refresh.New(sources, client, norm, st, refresh.Options{
-		Coordinator:    coord,
+		// Processes on one store always share its sources through
+		// leases: with PostgreSQL several daemons are the point, and on
+		// SQLite a `feedmill fetch` may run beside the daemon; the two
+		// must not fetch one source at once, nor the daemon fetch again
+		// on its next tick what the command just fetched. On SQLite this
+		// costs two short write transactions per refresh (the lease and
+		// its release) and the saving of 304s' states one by one rather
+		// than in one transaction per pass: little beside the fetches.
+		Coordinator:    st,
 		Owner:          instanceName(),
 		Lease:          cfg.Storage.Lease,
 		Workers:        cfg.Fetch.Concurrency,
@@ -311,10 +315,19 @@ func withPipeline(ctx context.Context, path string, stderr io.Writer, logger *sl
 	})
 }
 
-// fetchOnce refreshes every source once and prints a summary; exit status 1
-// when any source failed.
-func fetchOnce(ctx context.Context, p *pipeline, stderr io.Writer) error {
-	results := p.refresher.RefreshAll(ctx, false)
+// fetchOnce refreshes the sources req names once (see
+// refresh.Refresher.RefreshNow) and prints a summary; exit status 1 when
+// any source failed, 2 when a name or glob selects no source.
+func fetchOnce(ctx context.Context, p *pipeline, req fetchRequest, stderr io.Writer) error {
+	names, err := p.cfg.SelectSources(req.sources)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	pass := refresh.Pass{Force: req.force}
+	if len(req.sources) > 0 {
+		pass.Sources = names
+	}
+	results := p.refresher.RefreshNow(ctx, pass)
 	failed := printSummary(stderr, results)
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -330,7 +343,7 @@ func fetchOnce(ctx context.Context, p *pipeline, stderr io.Writer) error {
 func printSummary(w io.Writer, results []refresh.Result) (failed int) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tSTATUS\tNEW\tUPDATED\tRESULT")
-	var changed, unchanged int
+	var changed, unchanged, skipped, waiting int
 	for _, r := range results {
 		status := "-"
 		if r.Status != 0 {
@@ -341,6 +354,12 @@ func printSummary(w io.Writer, results []refresh.Result) (failed int) {
 		case r.Err != nil:
 			failed++
 			outcome = "error: " + r.Err.Error()
+		case r.Skipped != "":
+			skipped++
+			if r.Waiting() {
+				waiting++
+			}
+			outcome = "skipped: " + r.Skipped
 		case r.NotModified:
 			unchanged++
 			outcome = "not modified"
@@ -353,7 +372,14 @@ func printSummary(w io.Writer, results []refresh.Result) (failed int) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", r.Source, status, r.New, r.Updated, outcome)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d sources: %d with new or updated items, %d unchanged, %d failed\n", len(results), changed, unchanged, failed)
+	fmt.Fprintf(w, "%d sources: %d with new or updated items, %d unchanged, %d failed", len(results), changed, unchanged, failed)
+	if skipped > 0 {
+		fmt.Fprintf(w, ", %d skipped", skipped)
+	}
+	fmt.Fprintln(w)
+	if waiting > 0 {
+		fmt.Fprintf(w, "%d waiting after failures or a server's request to wait; -force fetches them now\n", waiting)
+	}
 	return failed
 }
 

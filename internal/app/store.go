@@ -65,12 +65,6 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (St
 	}
 }
 
-// coordinated reports whether instances of cfg share their sources
-// through the store's leases: with PostgreSQL, where several instances
-// are the point. A SQLite store has one daemon; leases there would cost
-// two more synced transactions per refresh for nothing.
-func coordinated(cfg *config.Config) bool { return cfg.Storage.Driver == "postgres" }
-
 // instanceName names this process among the instances sharing a store:
 // host, process id and a random part (a restarted process on the same host
 // and pid must not inherit a dead one's leases).

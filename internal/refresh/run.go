@@ -135,6 +135,11 @@ func (r *Refresher) RefreshNow(ctx context.Context, pass Pass) []Result {
 	return results
 }
 
+// Waiting reports whether the source was skipped for a wait it or its
+// host earned (a backoff, a Retry-After, a 429), which Pass.Force would
+// have overridden, rather than because another instance was refreshing it.
+func (res Result) Waiting() bool { return res.Skipped != "" && res.Skipped != otherInstance }
+
 // pauseStoredHosts takes up the pauses that hosts asked for by a 429 as
 // their sources' stored states record them: a process that starts (a
 // `feedmill fetch` beside a daemon) knows nothing of the 429s the daemon
