@@ -120,12 +120,13 @@ func newFetchClient(opts fetch.Options, logger *slog.Logger) *fetch.Client {
 // build wires the pipeline for cfg on the open store st, fetching with
 // client. ctx bounds the pipeline's own background work (WebSub pings).
 func build(ctx context.Context, cfg *config.Config, st Store, client *fetch.Client, logger *slog.Logger) (*pipeline, error) {
-	return buildWith(ctx, cfg, st, client, logger, nil)
+	return buildWith(ctx, cfg, st, client, logger, nil, instanceName())
 }
 
 // buildWith is build recording what the pipeline does in m (the daemon's
-// metrics), when m is not nil.
-func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.Client, logger *slog.Logger, m *metrics.Metrics) (*pipeline, error) {
+// metrics), when m is not nil, and holding leases on the store's sources
+// as owner (see instanceName and daemonName).
+func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.Client, logger *slog.Logger, m *metrics.Metrics, owner string) (*pipeline, error) {
 	p := &pipeline{cfg: cfg, store: st, client: client}
 	var hubOpts websub.HubOptions
 	if m != nil {
@@ -223,7 +224,7 @@ func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.
 		// its release) and the saving of 304s' states one by one rather
 		// than in one transaction per pass: little beside the fetches.
 		Coordinator:    st,
-		Owner:          instanceName(),
+		Owner:          owner,
 		Lease:          cfg.Storage.Lease,
 		Workers:        cfg.Fetch.Concurrency,
 		FullTextLimit:  cfg.Fetch.FullTextLimit,

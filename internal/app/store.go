@@ -78,6 +78,26 @@ func instanceName() string {
 	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
+// daemonName names a `serve` process among those sharing cfg's store. On
+// PostgreSQL it is instanceName: several daemons share the sources, and a
+// restarted one must not inherit a dead one's leases. A SQLite file is
+// served by the daemons of one host, which never shared its sources among
+// themselves, and one restarted after a crash must take up at once the
+// sources its predecessor died holding, not leave them for the length of
+// a lease: so they share one name, that of the host. The leases still keep
+// a `feedmill fetch` (named by instanceName) and the daemon off each
+// other's sources.
+func daemonName(cfg *config.Config) string {
+	if cfg.Storage.Driver == "postgres" {
+		return instanceName()
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "feedmill"
+	}
+	return host + ":serve"
+}
+
 // rebuild renders the published feeds again from the store, and remembers
 // the store's version it read them at (read first: a change committed
 // during the rebuild then counts as unseen).
