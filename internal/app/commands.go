@@ -340,7 +340,8 @@ func fetchOnce(ctx context.Context, p *pipeline, req fetchRequest, stderr io.Wri
 }
 
 // printSummary writes one line per source and a total; it returns how many
-// sources failed.
+// sources failed, counting those that still wait for their retry after
+// failing.
 func printSummary(w io.Writer, results []refresh.Result) (failed int) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tSTATUS\tNEW\tUPDATED\tRESULT")
@@ -356,7 +357,14 @@ func printSummary(w io.Writer, results []refresh.Result) (failed int) {
 			failed++
 			outcome = "error: " + r.Err.Error()
 		case r.Skipped != "":
-			skipped++
+			// A source waiting for its retry after failures is still a
+			// failing one: the pass's exit status says so, as it did
+			// when every pass tried every source again.
+			if r.Waiting() && r.Failures > 0 {
+				failed++
+			} else {
+				skipped++
+			}
 			if r.Waiting() {
 				waiting++
 			}
@@ -379,7 +387,7 @@ func printSummary(w io.Writer, results []refresh.Result) (failed int) {
 	}
 	fmt.Fprintln(w)
 	if waiting > 0 {
-		fmt.Fprintf(w, "%d waiting after failures or a server's request to wait; -force fetches them now\n", waiting)
+		fmt.Fprintf(w, "%d not fetched: waiting after failures or a server's request to wait; -force fetches them now\n", waiting)
 	}
 	return failed
 }
