@@ -78,8 +78,11 @@ type command struct {
 	// summary is what the command does, as the lines of the usage text's
 	// right-hand column.
 	summary []string
-	// args names the positional arguments; a command takes exactly these.
+	// args names the positional arguments; a command takes exactly these,
+	// and then any number of more when more names them (shown as
+	// "[MORE...]").
 	args []string
+	more string
 	// bare commands take no flags and no config, and ignore any further
 	// arguments.
 	bare bool
@@ -93,6 +96,7 @@ type command struct {
 // options are the values of the commands' own flags.
 type options struct {
 	listen string     // serve -listen
+	force  bool       // fetch -force
 	n      int        // preview -n
 	add    addOptions // add -name, -category
 }
@@ -123,11 +127,16 @@ var commands = []command{
 	},
 	{
 		name:     "fetch",
-		synopsis: []string{"[-log-level info]"},
-		summary:  []string{"refresh every source once, then exit"},
+		synopsis: []string{"[-log-level info]", "[-force]"},
+		summary: []string{"refresh SOURCEs (names or globs; all by", "default) at once, then exit; a source",
+			"backing off or paused by its server waits", "unless -force"},
+		more:     "SOURCE",
 		progress: true,
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.BoolVar(&o.force, "force", false, "fetch even the sources waiting after failures, a Retry-After or a 429")
+		},
 		run: func(ctx context.Context, inv *invocation) error {
-			return fetchCommand(ctx, inv.config, inv.stderr, inv.logger, inv.bar)
+			return fetchCommand(ctx, inv.config, fetchRequest{sources: inv.args, force: inv.force}, inv.stderr, inv.logger, inv.bar)
 		},
 	},
 	{
@@ -226,6 +235,9 @@ func usage() string {
 		}
 		words = append(words, c.synopsis...)
 		words = append(words, c.args...)
+		if c.more != "" {
+			words = append(words, "["+c.more+"...]")
+		}
 		synopsis := wrapWords(words, synopsisWidth)
 		for i := range max(len(synopsis), len(c.summary)) {
 			line := lead
@@ -330,7 +342,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return &ExitError{Code: 2, Err: err}
 	}
-	if fs.NArg() != len(cmd.args) {
+	if fs.NArg() != len(cmd.args) && (cmd.more == "" || fs.NArg() < len(cmd.args)) {
 		return &ExitError{Code: 2, Err: fmt.Errorf("feedmill %s takes %s", cmd.name, argsWanted(cmd.args))}
 	}
 	inv.args = fs.Args()

@@ -263,17 +263,30 @@ func clock(d time.Duration) string {
 	return fmt.Sprintf("%02d:%02d", s/60, s%60)
 }
 
-// fetchCommand is `feedmill fetch`: one refresh of every source and its
-// summary (fetchOnce), under a progress bar when bar is not nil. stderr
-// and the logger must then write through bar.
-func fetchCommand(ctx context.Context, path string, stderr io.Writer, logger *slog.Logger, bar *progress) error {
+// fetchRequest is what `feedmill fetch` was asked for: the sources named
+// on its command line (names or globs; none for every source), and -force.
+type fetchRequest struct {
+	sources []string
+	force   bool
+}
+
+// fetchCommand is `feedmill fetch`: one refresh of the sources req names
+// and its summary (fetchOnce), under a progress bar when bar is not nil.
+// stderr and the logger must then write through bar. A name or glob that
+// selects no source is a command line error (exit status 2), with the
+// source it was probably meant to be.
+func fetchCommand(ctx context.Context, path string, req fetchRequest, stderr io.Writer, logger *slog.Logger, bar *progress) error {
 	if bar == nil {
-		return withPipeline(ctx, path, stderr, logger, func(p *pipeline) error { return fetchOnce(ctx, p, stderr) })
+		return withPipeline(ctx, path, stderr, logger, func(p *pipeline) error { return fetchOnce(ctx, p, req, stderr) })
 	}
 	defer bar.end()
 	return withPipeline(ctx, path, stderr, logger, func(p *pipeline) error {
 		p.onResult = bar.observe
-		bar.begin(len(p.cfg.Sources), time.Second)
-		return fetchOnce(ctx, p, endingWriter{bar})
+		names, err := p.cfg.SelectSources(req.sources)
+		if err != nil {
+			return &ExitError{Code: 2, Err: err}
+		}
+		bar.begin(len(names), time.Second)
+		return fetchOnce(ctx, p, req, endingWriter{bar})
 	})
 }

@@ -305,7 +305,7 @@ func TestFetchProgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = fetchCommand(t.Context(), path, bar, logger, bar)
+	err = fetchCommand(t.Context(), path, fetchRequest{}, bar, logger, bar)
 	if code := ExitCode(err); code != 1 {
 		t.Fatalf("exit status %d (%v), want 1", code, err)
 	}

@@ -120,12 +120,13 @@ func newFetchClient(opts fetch.Options, logger *slog.Logger) *fetch.Client {
 // build wires the pipeline for cfg on the open store st, fetching with
 // client. ctx bounds the pipeline's own background work (WebSub pings).
 func build(ctx context.Context, cfg *config.Config, st Store, client *fetch.Client, logger *slog.Logger) (*pipeline, error) {
-	return buildWith(ctx, cfg, st, client, logger, nil)
+	return buildWith(ctx, cfg, st, client, logger, nil, instanceName())
 }
 
 // buildWith is build recording what the pipeline does in m (the daemon's
-// metrics), when m is not nil.
-func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.Client, logger *slog.Logger, m *metrics.Metrics) (*pipeline, error) {
+// metrics), when m is not nil, and holding leases on the store's sources
+// as owner (see instanceName and daemonName).
+func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.Client, logger *slog.Logger, m *metrics.Metrics, owner string) (*pipeline, error) {
 	p := &pipeline{cfg: cfg, store: st, client: client}
 	var hubOpts websub.HubOptions
 	if m != nil {
@@ -210,12 +211,16 @@ func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.
 	for _, src := range cfg.Sources {
 		pushed[src.Name] = src.WebSub
 	}
-	var coord refresh.Coordinator
-	if coordinated(cfg) {
-		coord = st
-	}
 	opts := refreshOptions(cfg, logger)
-	opts.Coordinator, opts.Owner, opts.Lease = coord, instanceName(), cfg.Storage.Lease
+	// Processes on one store always share its sources through leases:
+	// with PostgreSQL several daemons are the point, and on SQLite a
+	// `feedmill fetch` may run beside the daemon; the two must not fetch
+	// one source at once, nor the daemon fetch again on its next tick what
+	// the command just fetched. On SQLite this costs two short write
+	// transactions per refresh (the lease and its release) and the saving
+	// of 304s' states one by one rather than in one transaction per pass:
+	// little beside the fetches.
+	opts.Coordinator, opts.Owner, opts.Lease = st, owner, cfg.Storage.Lease
 	opts.OnResult = func(res refresh.Result) {
 		if m != nil {
 			observeResult(m, res)
@@ -327,10 +332,19 @@ func withPipeline(ctx context.Context, path string, stderr io.Writer, logger *sl
 	})
 }
 
-// fetchOnce refreshes every source once and prints a summary; exit status 1
-// when any source failed.
-func fetchOnce(ctx context.Context, p *pipeline, stderr io.Writer) error {
-	results := p.refresher.RefreshAll(ctx, false)
+// fetchOnce refreshes the sources req names once (see
+// refresh.Refresher.RefreshNow) and prints a summary; exit status 1 when
+// any source failed, 2 when a name or glob selects no source.
+func fetchOnce(ctx context.Context, p *pipeline, req fetchRequest, stderr io.Writer) error {
+	names, err := p.cfg.SelectSources(req.sources)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	pass := refresh.Pass{Force: req.force}
+	if len(req.sources) > 0 {
+		pass.Sources = names
+	}
+	results := p.refresher.RefreshNow(ctx, pass)
 	failed := printSummary(stderr, results)
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -342,11 +356,12 @@ func fetchOnce(ctx context.Context, p *pipeline, stderr io.Writer) error {
 }
 
 // printSummary writes one line per source and a total; it returns how many
-// sources failed.
+// sources failed, counting those that still wait for their retry after
+// failing.
 func printSummary(w io.Writer, results []refresh.Result) (failed int) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tSTATUS\tNEW\tUPDATED\tRESULT")
-	var changed, unchanged int
+	var changed, unchanged, skipped, waiting int
 	for _, r := range results {
 		status := "-"
 		if r.Status != 0 {
@@ -357,6 +372,19 @@ func printSummary(w io.Writer, results []refresh.Result) (failed int) {
 		case r.Err != nil:
 			failed++
 			outcome = "error: " + r.Err.Error()
+		case r.Skipped != "":
+			// A source waiting for its retry after failures is still a
+			// failing one: the pass's exit status says so, as it did
+			// when every pass tried every source again.
+			if r.Waiting() && r.Failures > 0 {
+				failed++
+			} else {
+				skipped++
+			}
+			if r.Waiting() {
+				waiting++
+			}
+			outcome = "skipped: " + r.Skipped
 		case r.NotModified:
 			unchanged++
 			outcome = "not modified"
@@ -369,7 +397,14 @@ func printSummary(w io.Writer, results []refresh.Result) (failed int) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", r.Source, status, r.New, r.Updated, outcome)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d sources: %d with new or updated items, %d unchanged, %d failed\n", len(results), changed, unchanged, failed)
+	fmt.Fprintf(w, "%d sources: %d with new or updated items, %d unchanged, %d failed", len(results), changed, unchanged, failed)
+	if skipped > 0 {
+		fmt.Fprintf(w, ", %d skipped", skipped)
+	}
+	fmt.Fprintln(w)
+	if waiting > 0 {
+		fmt.Fprintf(w, "%d not fetched: waiting after failures or a server's request to wait; -force fetches them now\n", waiting)
+	}
 	return failed
 }
 

@@ -186,7 +186,7 @@ func (d *daemon) prepare(ctx context.Context, cfg *config.Config) (*generation, 
 	}
 	g := &generation{}
 	g.ctx, g.cancel = context.WithCancel(ctx)
-	p, err := buildWith(g.ctx, cfg, d.store, client, d.logger, d.metrics)
+	p, err := buildWith(g.ctx, cfg, d.store, client, d.logger, d.metrics, daemonName(cfg))
 	if err == nil {
 		// Serve what the store already holds at once; refreshes follow.
 		err = p.rebuild(g.ctx)

@@ -65,12 +65,6 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (St
 	}
 }
 
-// coordinated reports whether instances of cfg share their sources
-// through the store's leases: with PostgreSQL, where several instances
-// are the point. A SQLite store has one daemon; leases there would cost
-// two more synced transactions per refresh for nothing.
-func coordinated(cfg *config.Config) bool { return cfg.Storage.Driver == "postgres" }
-
 // instanceName names this process among the instances sharing a store:
 // host, process id and a random part (a restarted process on the same host
 // and pid must not inherit a dead one's leases).
@@ -82,6 +76,26 @@ func instanceName() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// daemonName names a `serve` process among those sharing cfg's store. On
+// PostgreSQL it is instanceName: several daemons share the sources, and a
+// restarted one must not inherit a dead one's leases. A SQLite file is
+// served by the daemons of one host, which never shared its sources among
+// themselves, and one restarted after a crash must take up at once the
+// sources its predecessor died holding, not leave them for the length of
+// a lease: so they share one name, that of the host. The leases still keep
+// a `feedmill fetch` (named by instanceName) and the daemon off each
+// other's sources.
+func daemonName(cfg *config.Config) string {
+	if cfg.Storage.Driver == "postgres" {
+		return instanceName()
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "feedmill"
+	}
+	return host + ":serve"
 }
 
 // rebuild renders the published feeds again from the store, and remembers

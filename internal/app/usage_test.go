@@ -78,15 +78,27 @@ func TestCommandTable(t *testing.T) {
 			if c.bare {
 				return
 			}
+			if c.more != "" && !strings.Contains(text, "["+c.more+"...]") {
+				t.Errorf("the usage text lacks [%s...]", c.more)
+			}
+			// One argument too many, or, for a command taking more, one
+			// too few (none when it takes only more).
+			n := len(c.args) + 1
+			if c.more != "" {
+				n = len(c.args) - 1
+			}
+			if n < 0 {
+				return
+			}
 			args := []string{c.name, "-config", filepath.Join(t.TempDir(), "absent.yaml")}
-			for range len(c.args) + 1 {
+			for range n {
 				args = append(args, "x")
 			}
 			var stdout, stderr bytes.Buffer
 			err := Run(t.Context(), args, &stdout, &stderr)
 			want := "feedmill " + c.name + " takes " + argsWanted(c.args)
 			if ExitCode(err) != 2 || err.Error() != want {
-				t.Errorf("with %d arguments: %v (exit status %d), want %q and 2", len(c.args)+1, err, ExitCode(err), want)
+				t.Errorf("with %d arguments: %v (exit status %d), want %q and 2", n, err, ExitCode(err), want)
 			}
 		})
 	}

@@ -33,12 +33,14 @@ const (
 	DefaultListen = "127.0.0.1:8080"
 	DefaultDriver = "sqlite"
 	DefaultDSN    = "feedmill.db"
-	// DefaultPoll matters with several instances on one PostgreSQL
-	// store: how often each looks for items another instance stored
-	// when no notification came. (The lease, fetch limits and hub limits
-	// that other packages also need are feed's: feed.DefaultLease and
-	// the rest.)
-	DefaultPoll         = 10 * time.Second
+	// DefaultPoll is how often a daemon looks for items another process
+	// stored: on SQLite, which has no notifications, the only way it
+	// learns of a `feedmill fetch` beside it, so short enough that the
+	// new items are published within seconds (a look is one read of one
+	// row); on PostgreSQL the fallback for a lost notification. (The
+	// lease, fetch limits and hub limits that other packages also need
+	// are feed's: feed.DefaultLease and the rest.)
+	DefaultPoll         = 2 * time.Second
 	DefaultSchedule     = "*/15 * * * *"
 	DefaultFeedLimit    = 50
 	DefaultDedupeWindow = 48 * time.Hour
