@@ -336,16 +336,17 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cmd.flags != nil {
 		cmd.flags(fs, &inv.options)
 	}
-	if err := fs.Parse(rest); err != nil {
+	args, err := parseInterspersed(fs, rest)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return &ExitError{Code: 2, Err: err}
 	}
-	if fs.NArg() != len(cmd.args) && (cmd.more == "" || fs.NArg() < len(cmd.args)) {
+	if len(args) != len(cmd.args) && (cmd.more == "" || len(args) < len(cmd.args)) {
 		return &ExitError{Code: 2, Err: fmt.Errorf("feedmill %s takes %s", cmd.name, argsWanted(cmd.args))}
 	}
-	inv.args = fs.Args()
+	inv.args = args
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return &ExitError{Code: 2, Err: fmt.Errorf("-log-level: %w", err)}
@@ -368,6 +369,29 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	inv.logger = logger
 	return cmd.run(ctx, inv)
+}
+
+// parseInterspersed parses args with fs, taking flags wherever they stand
+// (`feedmill fetch news -force` as `feedmill fetch -force news`), and
+// returns the other arguments in order. After "--" every argument is one
+// of those, whatever it looks like. The flag package alone stops at the
+// first argument that is not a flag.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var after []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, after = args[:i], args[i+1:]
+	}
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return append(rest, after...), nil
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 // printConfigErrors writes each config problem on its own line

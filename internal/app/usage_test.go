@@ -2,6 +2,8 @@ package app
 
 import (
 	"bytes"
+	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -117,6 +119,38 @@ func TestArgsWanted(t *testing.T) {
 	for _, tt := range tests {
 		if got := argsWanted(tt.args); got != tt.want {
 			t.Errorf("argsWanted(%q) = %q, want %q", tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestParseInterspersed: flags count wherever they stand among the
+// arguments (`feedmill fetch news -force`); after "--" nothing is a flag.
+func TestParseInterspersed(t *testing.T) {
+	for _, tc := range []struct {
+		args      []string
+		wantArgs  []string
+		wantForce bool
+		wantErr   bool
+	}{
+		{[]string{"news", "-force"}, []string{"news"}, true, false},
+		{[]string{"-force", "news", "sport"}, []string{"news", "sport"}, true, false},
+		{[]string{"news", "sport"}, []string{"news", "sport"}, false, false},
+		{[]string{"news", "-force", "sport"}, []string{"news", "sport"}, true, false},
+		{[]string{"news", "--", "-odd-name"}, []string{"news", "-odd-name"}, false, false},
+		{[]string{"--", "-force"}, []string{"-force"}, false, false},
+		{[]string{"news", "-nope"}, nil, false, true},
+		{nil, nil, false, false},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		force := fs.Bool("force", false, "")
+		got, err := parseInterspersed(fs, tc.args)
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%q: err %v, want error %v", tc.args, err, tc.wantErr)
+			continue
+		}
+		if err == nil && (!slices.Equal(got, tc.wantArgs) || *force != tc.wantForce) {
+			t.Errorf("%q: args %q force %v, want %q %v", tc.args, got, *force, tc.wantArgs, tc.wantForce)
 		}
 	}
 }
