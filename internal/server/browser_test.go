@@ -226,6 +226,9 @@ func TestStatusPageInBrowser(t *testing.T) {
 	longAgoDay := "last success " + longAgo.UTC().Format("2 Jan 2006")
 	st.LastFetch, st.Failures, st.LastError = f.now.Add(-5*time.Minute), 4, "fetch https://alpha.example/feed: connection refused"
 	st.LastSuccess = longAgo
+	// When the source is tried again, and why.
+	st.NextFetch, st.NextReason = f.now.Add(2*time.Hour+30*time.Minute), feed.NextBackoff
+	nextWhy := "backing off after 4 failures in a row"
 	saveState(t, f.store, st)
 	run("choose failing", chromedp.Click(chromedp.CSS(`#filter a[data-status="failing"]`)))
 	run("click reload", chromedp.Click(chromedp.CSS("#reload")))
@@ -236,8 +239,8 @@ func TestStatusPageInBrowser(t *testing.T) {
 	if got, want := strs(visibleRows), []string{srcFailing}; !slices.Equal(got, want) {
 		t.Errorf("rows shown after a refresh with the failing filter %q, want %q", got, want)
 	}
-	if got := eval(`document.querySelector('#rows tr[data-name="alpha-failing"]').innerText`).(string); !strings.Contains(got, "4 attempts in a row") || !strings.Contains(got, longAgoDay) {
-		t.Errorf("refreshed failing row says %q, want 4 attempts and %q", got, longAgoDay)
+	if got := eval(`document.querySelector('#rows tr[data-name="alpha-failing"]').innerText`).(string); !strings.Contains(got, "4 attempts in a row") || !strings.Contains(got, longAgoDay) || !strings.Contains(got, "in 2h") || !strings.Contains(got, nextWhy) {
+		t.Errorf("refreshed failing row says %q, want 4 attempts, %q, and next fetch in 2h…, %q", got, longAgoDay, nextWhy)
 	}
 
 	// Without JavaScript, the header and filter links ask the server for
@@ -259,8 +262,8 @@ func TestStatusPageInBrowser(t *testing.T) {
 	if got, want := strs(allRows), []string{srcFailing}; !slices.Equal(got, want) {
 		t.Errorf("without scripts, rows with the failing filter %q, want %q", got, want)
 	}
-	if got := eval(`document.querySelector('#rows tr[data-name="alpha-failing"]').innerText`).(string); !strings.Contains(got, longAgoDay) {
-		t.Errorf("the server's failing row says %q, want %q", got, longAgoDay)
+	if got := eval(`document.querySelector('#rows tr[data-name="alpha-failing"]').innerText`).(string); !strings.Contains(got, longAgoDay) || !strings.Contains(got, "in 2h") || !strings.Contains(got, nextWhy) {
+		t.Errorf("the server's failing row says %q, want %q and next fetch in 2h…, %q", got, longAgoDay, nextWhy)
 	}
 	if _, err := chromedp.Call(bctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false}); err != nil {
 		t.Fatalf("enable scripts: %v", err)
