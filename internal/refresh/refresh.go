@@ -573,7 +573,7 @@ func (r *Refresher) pull(ctx context.Context, src feed.Source, st *feed.SourceSt
 	}
 	parsed := got.parsed
 	h.feed = parsed.Hints
-	prep, err := r.prepare(ctx, pageSource(src, got), parsed, now, true)
+	prep, err := r.prepare(ctx, pageSource(src, got), parsed, now, true, st.ItemCount)
 	if err != nil {
 		// Validators are not kept: the next attempt must get the whole body
 		// again, not a 304 for a body we could not read.
@@ -613,11 +613,15 @@ func (r *Refresher) save(ctx context.Context, src feed.Source, st *feed.SourceSt
 		return saved, fmt.Errorf("store %s: %w", src.Name, err)
 	}
 	if key := prep.model.Key(); key != st.Furniture {
-		n, err := r.reclean(ctx, src, prep.model, prep.cleaned, now)
-		if err != nil {
-			return saved, err
+		// When nothing was stored before, every stored item is one just
+		// cleaned with the model: there is nothing to read back.
+		if !prep.first {
+			n, err := r.reclean(ctx, src, prep.model, prep.cleaned, now)
+			if err != nil {
+				return saved, err
+			}
+			saved.Updated += n
 		}
-		saved.Updated += n
 		st.Furniture = key
 	}
 	st.FeedTitle = parsed.Title
@@ -628,20 +632,25 @@ func (r *Refresher) save(ctx context.Context, src feed.Source, st *feed.SourceSt
 // prepare turns a normalized feed's items into the items to store: with
 // full text where the source asks for it, and cleaned of the furniture the
 // source's recent articles share. It returns the model it cleaned with.
-func (r *Refresher) prepare(ctx context.Context, src feed.Source, parsed *normalize.Feed, now time.Time, useCache bool) (*prepared, error) {
+// storedItems is how many items the source's state says are stored: none
+// spares reading them (a source's first refresh).
+func (r *Refresher) prepare(ctx context.Context, src feed.Source, parsed *normalize.Feed, now time.Time, useCache bool, storedItems int) (*prepared, error) {
 	derived := derivedSummaries(parsed.Items)
 	r.fullText(ctx, src, parsed.Items, now, useCache)
 	for i := range parsed.Items {
 		setRaw(&parsed.Items[i], derived[i])
 	}
-	stored, err := r.recent(ctx, src.Name)
-	if err != nil {
-		return nil, err
+	var stored []feed.Item
+	if storedItems > 0 {
+		var err error
+		if stored, err = r.recent(ctx, src.Name); err != nil {
+			return nil, err
+		}
 	}
 	var prep *prepared
-	err = r.withCPU(ctx, func() {
+	err := r.withCPU(ctx, func() {
 		model := boilerplate.Learn(window(parsed.Items, stored))
-		prep = &prepared{model: model, cleaned: cleanFresh(model, parsed.Items, stored)}
+		prep = &prepared{model: model, cleaned: cleanFresh(model, parsed.Items, stored), first: len(stored) == 0}
 	})
 	return prep, err
 }
@@ -672,6 +681,9 @@ func (r *Refresher) normalize(ctx context.Context, src feed.Source, body []byte,
 type prepared struct {
 	model   *boilerplate.Model
 	cleaned map[string]bool
+	// first says that the source had no stored items: every item it
+	// will have is one of those cleaned.
+	first bool
 }
 
 // pageSource is src as its items are made: the items of a web page's
