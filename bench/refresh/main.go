@@ -280,7 +280,9 @@ func run(ctx context.Context, n, items int, delay time.Duration, cpuprofile stri
 	defer st.Close()
 	client := fetch.New(fetch.Options{Concurrency: concurrency, PerHost: perHost, MinGap: -1})
 	defer client.CloseIdleConnections()
-	r, err := refresh.New(sources, client, scrape.New(normalize.New(normalize.Options{}), nil), st, refresh.Options{Workers: concurrency})
+	// Leases as the daemon and `feedmill fetch` always take them.
+	opts := refresh.Options{Workers: concurrency, Coordinator: st, Owner: "bench"}
+	r, err := refresh.New(sources, client, scrape.New(normalize.New(normalize.Options{}), nil), st, opts)
 	if err != nil {
 		return fmt.Errorf("refresher: %w", err)
 	}

@@ -216,10 +216,9 @@ func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.
 	// with PostgreSQL several daemons are the point, and on SQLite a
 	// `feedmill fetch` may run beside the daemon; the two must not fetch
 	// one source at once, nor the daemon fetch again on its next tick what
-	// the command just fetched. On SQLite this costs two short write
-	// transactions per refresh (the lease and its release) and the saving
-	// of 304s' states one by one rather than in one transaction per pass:
-	// little beside the fetches.
+	// the command just fetched. The refresher claims, saves and releases
+	// the sources finishing at the same moment in shared transactions, so
+	// the leases cost little beside the fetches.
 	opts.Coordinator, opts.Owner, opts.Lease = st, owner, cfg.Storage.Lease
 	opts.OnResult = func(res refresh.Result) {
 		if m != nil {

@@ -2,7 +2,11 @@ package refresh
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"time"
+
+	"github.com/feedmill/feedmill/internal/feed"
 )
 
 // Coordinator lets several feedmill instances share one store and its
@@ -18,8 +22,14 @@ type Coordinator interface {
 	ClaimDue(ctx context.Context, owner string, names []string, now time.Time, lease time.Duration, limit int) ([]string, error)
 	// Claim leases one source to owner unless another owner holds it.
 	Claim(ctx context.Context, owner, name string, now time.Time, lease time.Duration) (bool, error)
+	// ClaimAll does what Claim does for several sources, in one
+	// transaction, and returns those it leased.
+	ClaimAll(ctx context.Context, owner string, names []string, now time.Time, lease time.Duration) ([]string, error)
 	// Release ends owner's lease on a source.
 	Release(ctx context.Context, owner, name string) error
+	// SaveStatesAndRelease saves states and then ends owner's leases on
+	// the named sources, in one transaction.
+	SaveStatesAndRelease(ctx context.Context, owner string, sts []feed.SourceState, release []string) error
 	// ClaimKey and ReleaseKey do the same for any other piece of work.
 	ClaimKey(ctx context.Context, owner, key string, now time.Time, lease time.Duration) (bool, error)
 	ReleaseKey(ctx context.Context, owner, key string) error
@@ -30,12 +40,59 @@ const otherInstance = "refreshed by another instance"
 
 // claim leases src to this instance when instances are coordinated; it
 // reports whether this instance may refresh it. Without a coordinator every
-// source is this instance's.
+// source is this instance's. The sources claimed at the same moment by
+// the workers are claimed together, in one transaction (see group).
 func (r *Refresher) claim(ctx context.Context, name string) (bool, error) {
 	if r.coord == nil {
 		return true, nil
 	}
-	return r.coord.Claim(ctx, r.owner, name, r.now().UTC(), r.lease)
+	return r.claims.do(name, func(names []string) ([]bool, error) {
+		got, err := r.coord.ClaimAll(ctx, r.owner, names, r.now().UTC(), r.lease)
+		if err != nil {
+			return nil, err
+		}
+		oks := make([]bool, len(names))
+		for i, name := range names {
+			_, oks[i] = slices.BinarySearch(got, name)
+		}
+		return oks, nil
+	})
+}
+
+// ending is a source whose lease ends, with the state to save first (nil
+// for none).
+type ending struct {
+	name string
+	st   *feed.SourceState
+}
+
+// settle saves st, when not nil, and ends this instance's lease on the
+// source name, in one transaction with the other sources whose refreshes
+// end at the same moment; the lease is never ended before the state is
+// stored. Like saveState it runs on a context a shutdown does not cancel.
+// When the save fails, the leases are still ended, one by one.
+func (r *Refresher) settle(ctx context.Context, name string, st *feed.SourceState) error {
+	_, err := r.endings.do(ending{name, st}, func(es []ending) ([]struct{}, error) {
+		sts := make([]feed.SourceState, 0, len(es))
+		names := make([]string, len(es))
+		for i, e := range es {
+			names[i] = e.name
+			if e.st != nil {
+				sts = append(sts, *e.st)
+			}
+		}
+		sctx, cancel := saveContext(ctx)
+		defer cancel()
+		err := r.coord.SaveStatesAndRelease(sctx, r.owner, sts, names)
+		if err != nil {
+			for _, name := range names {
+				r.release(ctx, name)
+			}
+			return nil, err
+		}
+		return make([]struct{}, len(es)), nil
+	})
+	return err
 }
 
 // release ends this instance's lease on a source, on a context of its own:
@@ -122,4 +179,65 @@ func (r *Refresher) sweep(ctx context.Context, changed func()) {
 			}
 		})
 	}
+}
+
+// group runs the calls that arrive while one is running together, as one
+// (a group commit): the first caller to find the group idle runs what is
+// waiting, its own call with the others, with one call of run, and hands
+// the turn to the first of those that arrived meanwhile, so that no
+// caller serves others for long. A caller waits at most for the run
+// before its own and its own. run gets the inputs in their order of
+// arrival and returns one output each, or one error for them all.
+type group[In, Out any] struct {
+	mu      sync.Mutex
+	busy    bool
+	pending []*groupCall[In, Out]
+}
+
+type groupCall[In, Out any] struct {
+	in  In
+	out Out
+	err error
+	// wake says true when this call is to run the waiting ones, false
+	// when its result is in.
+	wake chan bool
+}
+
+func (g *group[In, Out]) do(in In, run func([]In) ([]Out, error)) (Out, error) {
+	c := &groupCall[In, Out]{in: in, wake: make(chan bool, 1)}
+	g.mu.Lock()
+	g.pending = append(g.pending, c)
+	lead := !g.busy
+	g.busy = true
+	g.mu.Unlock()
+	if !lead && !<-c.wake {
+		return c.out, c.err
+	}
+	// This call runs the waiting ones, its own among them.
+	g.mu.Lock()
+	calls := g.pending
+	g.pending = nil
+	g.mu.Unlock()
+	ins := make([]In, len(calls))
+	for i, call := range calls {
+		ins[i] = call.in
+	}
+	outs, err := run(ins)
+	for i, call := range calls {
+		call.err = err
+		if err == nil && i < len(outs) {
+			call.out = outs[i]
+		}
+		if call != c {
+			call.wake <- false
+		}
+	}
+	g.mu.Lock()
+	if len(g.pending) > 0 {
+		g.pending[0].wake <- true
+	} else {
+		g.busy = false
+	}
+	g.mu.Unlock()
+	return c.out, c.err
 }

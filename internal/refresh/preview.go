@@ -111,11 +111,15 @@ func (r *Refresher) Explain(ctx context.Context, name, item string) (*Explanatio
 func cleaned(m *boilerplate.Model, it feed.Item) Cleaned {
 	keepRaw(&it)
 	content, removed := m.Clean(it.RawContent)
-	summary := normalize.DeriveSummary(content)
+	var summary string
 	if it.RawSummary != "" {
 		var removedS []boilerplate.Removal
 		summary, removedS = m.Clean(it.RawSummary)
 		removed = append(removedS, removed...)
+	} else {
+		// Only here: an excerpt is another HTML parse of the content,
+		// wasted on an item whose feed gave a summary.
+		summary = normalize.DeriveSummary(content)
 	}
 	it.Summary, it.Content = summary, content
 	return Cleaned{Item: it, Removed: removed}

@@ -58,7 +58,7 @@ func (r *Refresher) ingest(ctx context.Context, src feed.Source, body []byte, co
 	if err != nil {
 		return fmt.Errorf("pushed content: %w", err)
 	}
-	prep, err := r.prepare(ctx, src, parsed, now, true)
+	prep, err := r.prepare(ctx, src, parsed, now, true, st.ItemCount)
 	if err != nil {
 		return fmt.Errorf("pushed content: %w", err)
 	}

@@ -164,6 +164,10 @@ type Refresher struct {
 
 	onResult func(Result)
 	coord    Coordinator
+	// claims and endings gather the leases taken and ended at the same
+	// moment by the workers into one transaction each.
+	claims   group[string, bool]
+	endings  group[ending, struct{}]
 	owner    string
 	lease    time.Duration
 	sweeping sync.WaitGroup // refreshes started by sweep
@@ -422,7 +426,7 @@ func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stat
 		// tick or sweep tries again.
 		due, err := r.due(ctx, src)
 		if err != nil || !due {
-			r.release(ctx, src.Name)
+			r.settle(ctx, src.Name, nil) // a release only: nothing to save
 			if err != nil {
 				return Result{Source: src.Name, URL: src.URL, Err: fmt.Errorf("read state of %s: %w", src.Name, err)}
 			}
@@ -430,8 +434,14 @@ func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stat
 		}
 	}
 	start := r.now()
-	res := r.refresh(ctx, src, start.UTC(), batch)
-	r.release(ctx, src.Name)
+	res, st := r.refresh(ctx, src, start.UTC(), batch)
+	if r.coord != nil {
+		// The state left to save is saved with the lease's end, in one
+		// transaction shared with the other sources finishing now.
+		if err := r.settle(ctx, src.Name, st); err != nil {
+			res.Err = errors.Join(res.Err, fmt.Errorf("save state of %s: %w", src.Name, err))
+		}
+	}
 	res.Duration = r.now().Sub(start)
 	// Parsing and discovery errors may name URLs too.
 	res.Err = r.secrets.Error(res.Err)
@@ -443,12 +453,15 @@ func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stat
 	return res
 }
 
-func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time, batch *stateBatch) Result {
+// refresh saves the source's state itself, except when instances are
+// coordinated: then it returns the state it leaves to refreshOne to save
+// with the end of the lease (nil when there is none to save).
+func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time, batch *stateBatch) (Result, *feed.SourceState) {
 	res := Result{Source: src.Name, URL: src.URL}
 	st, err := r.store.State(ctx, src.Name)
 	if err != nil {
 		res.Err = err
-		return res
+		return res, nil
 	}
 	st.Name = src.Name
 	if st.URL != src.URL {
@@ -466,7 +479,7 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time,
 		// state already says so; only a new URL brings the source back.
 		res.Status = http.StatusGone
 		res.Err = fmt.Errorf("%s: %w", r.redact(res.URL), ErrGone)
-		return res
+		return res, nil
 	}
 	if st.Rules != processingKey(src) {
 		// The way items are made changed (full text, selectors,
@@ -484,7 +497,7 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time,
 				res.Err = fmt.Errorf("save state of %s: %w", src.Name, err)
 			}
 		}
-		return res
+		return res, nil
 	}
 
 	due := st.NextFetch
@@ -519,12 +532,15 @@ func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time,
 	st.LastNew, st.LastUpdated = res.New, res.Updated
 	if batch != nil && res.NotModified && res.Err == nil {
 		batch.add(st)
-		return res
+		return res, nil
+	}
+	if r.coord != nil {
+		return res, &st
 	}
 	if err := r.saveState(ctx, st); err != nil {
 		res.Err = errors.Join(res.Err, fmt.Errorf("save state of %s: %w", src.Name, err))
 	}
-	return res
+	return res, nil
 }
 
 // saveTimeout bounds the saving of what a refresh found. It is counted from
@@ -573,7 +589,7 @@ func (r *Refresher) pull(ctx context.Context, src feed.Source, st *feed.SourceSt
 	}
 	parsed := got.parsed
 	h.feed = parsed.Hints
-	prep, err := r.prepare(ctx, pageSource(src, got), parsed, now, true)
+	prep, err := r.prepare(ctx, pageSource(src, got), parsed, now, true, st.ItemCount)
 	if err != nil {
 		// Validators are not kept: the next attempt must get the whole body
 		// again, not a 304 for a body we could not read.
@@ -613,11 +629,15 @@ func (r *Refresher) save(ctx context.Context, src feed.Source, st *feed.SourceSt
 		return saved, fmt.Errorf("store %s: %w", src.Name, err)
 	}
 	if key := prep.model.Key(); key != st.Furniture {
-		n, err := r.reclean(ctx, src, prep.model, prep.cleaned, now)
-		if err != nil {
-			return saved, err
+		// When nothing was stored before, every stored item is one just
+		// cleaned with the model: there is nothing to read back.
+		if !prep.first {
+			n, err := r.reclean(ctx, src, prep.model, prep.cleaned, now)
+			if err != nil {
+				return saved, err
+			}
+			saved.Updated += n
 		}
-		saved.Updated += n
 		st.Furniture = key
 	}
 	st.FeedTitle = parsed.Title
@@ -628,20 +648,25 @@ func (r *Refresher) save(ctx context.Context, src feed.Source, st *feed.SourceSt
 // prepare turns a normalized feed's items into the items to store: with
 // full text where the source asks for it, and cleaned of the furniture the
 // source's recent articles share. It returns the model it cleaned with.
-func (r *Refresher) prepare(ctx context.Context, src feed.Source, parsed *normalize.Feed, now time.Time, useCache bool) (*prepared, error) {
+// storedItems is how many items the source's state says are stored: none
+// spares reading them (a source's first refresh).
+func (r *Refresher) prepare(ctx context.Context, src feed.Source, parsed *normalize.Feed, now time.Time, useCache bool, storedItems int) (*prepared, error) {
 	derived := derivedSummaries(parsed.Items)
 	r.fullText(ctx, src, parsed.Items, now, useCache)
 	for i := range parsed.Items {
 		setRaw(&parsed.Items[i], derived[i])
 	}
-	stored, err := r.recent(ctx, src.Name)
-	if err != nil {
-		return nil, err
+	var stored []feed.Item
+	if storedItems > 0 {
+		var err error
+		if stored, err = r.recent(ctx, src.Name); err != nil {
+			return nil, err
+		}
 	}
 	var prep *prepared
-	err = r.withCPU(ctx, func() {
+	err := r.withCPU(ctx, func() {
 		model := boilerplate.Learn(window(parsed.Items, stored))
-		prep = &prepared{model: model, cleaned: cleanFresh(model, parsed.Items, stored)}
+		prep = &prepared{model: model, cleaned: cleanFresh(model, parsed.Items, stored), first: len(stored) == 0}
 	})
 	return prep, err
 }
@@ -672,6 +697,9 @@ func (r *Refresher) normalize(ctx context.Context, src feed.Source, body []byte,
 type prepared struct {
 	model   *boilerplate.Model
 	cleaned map[string]bool
+	// first says that the source had no stored items: every item it
+	// will have is one of those cleaned.
+	first bool
 }
 
 // pageSource is src as its items are made: the items of a web page's

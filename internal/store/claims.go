@@ -196,20 +196,82 @@ func (e *engine) Claim(ctx context.Context, owner, name string, now time.Time, l
 	var n int64
 	err := e.write(ctx, func(q querier) error {
 		var err error
-		n, err = q.exec(ctx, `INSERT INTO source_state
-			(name, etag, last_modified, last_error, last_status, feed_title, feed_link, lease_owner, lease_until)
-			VALUES (?, '', '', '', 0, '', '', ?, ?)
-			ON CONFLICT (name) DO UPDATE SET
-			lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
-			WHERE source_state.lease_until IS NULL OR source_state.lease_until <= ?
-			OR source_state.lease_owner = excluded.lease_owner`,
-			name, owner, toMicros(now.Add(lease)), toMicros(now))
+		n, err = q.exec(ctx, claimSQL, name, owner, toMicros(now.Add(lease)), toMicros(now))
 		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("claim source %q for %s: %w", name, owner, err)
 	}
 	return n > 0, nil
+}
+
+// claimSQL leases the source ? to the owner ? until ? unless another
+// owner's lease ends after ? (now); it changes a row when it leased.
+const claimSQL = `INSERT INTO source_state
+	(name, etag, last_modified, last_error, last_status, feed_title, feed_link, lease_owner, lease_until)
+	VALUES (?, '', '', '', 0, '', '', ?, ?)
+	ON CONFLICT (name) DO UPDATE SET
+	lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
+	WHERE source_state.lease_until IS NULL OR source_state.lease_until <= ?
+	OR source_state.lease_owner = excluded.lease_owner`
+
+// releaseSQL ends the owner ?'s lease on the source ?.
+const releaseSQL = `UPDATE source_state SET lease_owner = '', lease_until = NULL
+	WHERE name = ? AND lease_owner = ?`
+
+// ClaimAll is Claim for several sources in one transaction: it leases to
+// owner until now+lease each of names that no other owner holds an
+// unexpired lease on, and returns those it leased, sorted, each once.
+// A coordinated refresher claims the sources it is about to refresh
+// together, with one commit instead of one each.
+func (e *engine) ClaimAll(ctx context.Context, owner string, names []string, now time.Time, lease time.Duration) ([]string, error) {
+	if err := checkLease(owner, now, lease); err != nil {
+		return nil, fmt.Errorf("claim sources: %w", err)
+	}
+	if err := checkSources(names); err != nil {
+		return nil, fmt.Errorf("claim sources: %w", err)
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	// Sorted: the one order every transaction takes source rows in.
+	names = slices.Clone(names)
+	slices.Sort(names)
+	names = slices.Compact(names)
+	nowM, until := toMicros(now), toMicros(now.Add(lease))
+	var claimed []string
+	err := e.write(ctx, func(q querier) error {
+		claimed = claimed[:0]
+		if i, err := q.execEach(ctx, claimSQL, len(names), func(i int) []any {
+			return []any{names[i], owner, until, nowM}
+		}); err != nil {
+			if i >= 0 && i < len(names) {
+				return fmt.Errorf("lease source %q: %w", names[i], err)
+			}
+			return fmt.Errorf("lease sources: %w", err)
+		}
+		// A source is owner's when this claim's lease is on it: taken
+		// now, or owner's own one extended to the same end.
+		args := append(e.sql.inArgs(names), owner, until)
+		rows, err := q.query(ctx, `SELECT name FROM source_state WHERE `+e.sql.in("name", len(names))+
+			` AND lease_owner = ? AND lease_until = ? ORDER BY name`, args...)
+		if err != nil {
+			return fmt.Errorf("select leased sources: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				return fmt.Errorf("select leased sources: %w", err)
+			}
+			claimed = append(claimed, name)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim sources for %s: %w", owner, err)
+	}
+	return claimed, nil
 }
 
 // Release ends owner's lease on the source name. It does nothing when
@@ -223,8 +285,7 @@ func (e *engine) Release(ctx context.Context, owner, name string) error {
 		return fmt.Errorf("release source %q: empty owner", name)
 	}
 	err := e.write(ctx, func(q querier) error {
-		_, err := q.exec(ctx, `UPDATE source_state SET lease_owner = '', lease_until = NULL
-			WHERE name = ? AND lease_owner = ?`, name, owner)
+		_, err := q.exec(ctx, releaseSQL, name, owner)
 		return err
 	})
 	if err != nil {

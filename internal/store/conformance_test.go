@@ -31,6 +31,8 @@ type conformanceStore interface {
 	ClaimDue(ctx context.Context, owner string, names []string, now time.Time, lease time.Duration, limit int) ([]string, error)
 	Claim(ctx context.Context, owner, name string, now time.Time, lease time.Duration) (bool, error)
 	Release(ctx context.Context, owner, name string) error
+	ClaimAll(ctx context.Context, owner string, names []string, now time.Time, lease time.Duration) ([]string, error)
+	SaveStatesAndRelease(ctx context.Context, owner string, sts []feed.SourceState, release []string) error
 	ClaimKey(ctx context.Context, owner, key string, now time.Time, lease time.Duration) (bool, error)
 	ReleaseKey(ctx context.Context, owner, key string) error
 	Fetches(ctx context.Context, source string, limit int) ([]feed.Fetch, error)
@@ -205,6 +207,7 @@ func testConformance(t *testing.T, fresh func(t *testing.T) opener) {
 		{"version", testVersion},
 		{"claim due sources", testClaimDue},
 		{"claim, release and take over", testClaimRelease},
+		{"claims and releases in groups", testClaimAllRelease},
 		{"claims survive saved states", testClaimAndState},
 		{"concurrent claims of due sources", testClaimDueConcurrent},
 		{"claim keys", testClaimKey},

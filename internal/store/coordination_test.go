@@ -170,6 +170,68 @@ func testClaimRelease(t *testing.T, open opener) {
 	}
 }
 
+// testClaimAllRelease: ClaimAll takes what Claim would take, source by
+// source, in one transaction; SaveStatesAndRelease stores states and ends
+// only the owner's own leases, together.
+func testClaimAllRelease(t *testing.T, open opener) {
+	h1, h2 := mustOpen(t, open), mustOpen(t, open)
+	ctx := context.Background()
+	const lease = 24 * time.Hour // outlasts every step
+	claimAll := func(s conformanceStore, owner string, now time.Time, names ...string) []string {
+		t.Helper()
+		got, err := s.ClaimAll(ctx, owner, names, now, lease)
+		if err != nil {
+			t.Fatalf("ClaimAll(%s, %q): %v", owner, names, err)
+		}
+		return got
+	}
+	if !mustClaim(t, h2, "y", "b", at(1), lease) {
+		t.Fatal("Claim(b) failed")
+	}
+	checkClaimed(t, "free, new and held by another", claimAll(h1, "x", at(1), "c", "b", "a", "a"), "a", "c")
+	checkClaimed(t, "own leases renewed", claimAll(h1, "x", at(2), "a", "c"), "a", "c")
+	checkClaimed(t, "held by the other", claimAll(h2, "y", at(2), "a", "b", "c"), "b")
+	checkClaimed(t, "nothing asked", claimAll(h2, "y", at(2)))
+
+	sts := []feed.SourceState{
+		{Name: "c", LastFetch: at(3), NextFetch: at(100), LastStatus: 304},
+		{Name: "a", LastFetch: at(3), NextFetch: at(100), LastStatus: 200},
+	}
+	// y's release of a and c (x's) ends nothing; x's of b (y's) neither.
+	if err := h1.SaveStatesAndRelease(ctx, "y", nil, []string{"a", "c"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h1.SaveStatesAndRelease(ctx, "x", sts, []string{"c", "a", "b", "unknown"}); err != nil {
+		t.Fatalf("SaveStatesAndRelease: %v", err)
+	}
+	for _, want := range sts {
+		got, err := h2.State(ctx, want.Name)
+		if err != nil || got.LastStatus != want.LastStatus || !got.NextFetch.Equal(want.NextFetch) {
+			t.Errorf("State(%s) = %+v, %v; want it saved", want.Name, got, err)
+		}
+	}
+	if fs, err := h2.Fetches(ctx, "a", 10); err != nil || len(fs) != 1 {
+		t.Errorf("Fetches(a) = %+v, %v; want the attempt appended", fs, err)
+	}
+	checkClaimed(t, "after the release", claimAll(h2, "z", at(4), "a", "b", "c"), "a", "c")
+	for _, tc := range []struct {
+		name    string
+		owner   string
+		release []string
+		want    string
+	}{
+		{"release without owner", " ", []string{"a"}, "empty owner"},
+		{"release of an empty name", "x", []string{""}, "empty source name"},
+	} {
+		if err := h1.SaveStatesAndRelease(ctx, tc.owner, nil, tc.release); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := h1.ClaimAll(ctx, "", []string{"a"}, at(5), lease); err == nil || !strings.Contains(err.Error(), "empty owner") {
+		t.Errorf("ClaimAll without owner: err = %v", err)
+	}
+}
+
 // testClaimAndState: saving a state keeps the lease, and the lease does
 // not show in the state.
 func testClaimAndState(t *testing.T, open opener) {

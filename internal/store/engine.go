@@ -448,6 +448,27 @@ func (e *engine) SaveState(ctx context.Context, st feed.SourceState) error {
 // and each of them that records a new attempt, compared with the one
 // before it, is appended to the history.
 func (e *engine) SaveStates(ctx context.Context, sts []feed.SourceState) error {
+	return e.SaveStatesAndRelease(ctx, "", sts, nil)
+}
+
+// SaveStatesAndRelease is SaveStates followed, in the same transaction, by
+// the end of owner's leases on the sources release names (see Release): a
+// coordinated refresher records what it found about a group of sources
+// and hands them back with one commit, and no other instance can take one
+// of them before its state is stored. A name owner holds no lease on is
+// left alone. With no names to release, owner may be empty.
+func (e *engine) SaveStatesAndRelease(ctx context.Context, owner string, sts []feed.SourceState, release []string) error {
+	if len(release) > 0 && strings.TrimSpace(owner) == "" {
+		return errors.New("save states: release with an empty owner")
+	}
+	for _, name := range release {
+		if strings.TrimSpace(name) == "" {
+			return errors.New("save states: release of an empty source name")
+		}
+	}
+	release = slices.Clone(release)
+	slices.Sort(release)
+	release = slices.Compact(release)
 	for _, st := range sts {
 		if err := checkState(st); err != nil {
 			return err
@@ -488,10 +509,23 @@ func (e *engine) SaveStates(ctx context.Context, sts []feed.SourceState) error {
 			}
 			return err
 		}
-		appended, err = appendFetches(ctx, q, newAttempts(sorted, stored))
-		return err
+		if appended, err = appendFetches(ctx, q, newAttempts(sorted, stored)); err != nil {
+			return err
+		}
+		if i, err := q.execEach(ctx, releaseSQL, len(release), func(i int) []any {
+			return []any{release[i], owner}
+		}); err != nil {
+			if i >= 0 && i < len(release) {
+				return fmt.Errorf("release source %q: %w", release[i], err)
+			}
+			return fmt.Errorf("release: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
+		if len(sts) == 0 {
+			return fmt.Errorf("release %d sources for %s: %w", len(release), owner, err)
+		}
 		if len(sts) == 1 {
 			return fmt.Errorf("save state of source %q: %w", sts[0].Name, err)
 		}

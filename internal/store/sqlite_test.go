@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -919,6 +920,17 @@ func BenchmarkSaveItems(b *testing.B) {
 			}
 			return items
 		}},
+		// A source's first refresh (a cold pass): perBatch new items of
+		// about 2 KB each into a source of their own, beside the others.
+		{"new source", func(n int) []feed.Item {
+			items := make([]feed.Item, perBatch)
+			for i := range items {
+				items[i] = testItem(fmt.Sprintf("%d-%d", n, i), t0.Add(time.Duration(n*perBatch+i)*time.Second))
+				items[i].Source = fmt.Sprintf("src%d", n)
+				items[i].Content = strings.Repeat("<p>content</p>", 150)
+			}
+			return items
+		}},
 		// The common refresh: nothing changed.
 		{"unchanged", func(int) []feed.Item {
 			items := make([]feed.Item, perBatch)
@@ -934,11 +946,13 @@ func BenchmarkSaveItems(b *testing.B) {
 			s := openSQLite(b, filepath.Join(b.TempDir(), "feedmill.db"))
 			ctx := context.Background()
 			for n := range feed.DefaultRetention / perBatch {
-				mustSave(b, s, "src", bm.batch(n), 0, at(n))
+				batch := bm.batch(n)
+				mustSave(b, s, cmp.Or(batch[0].Source, "src"), batch, 0, at(n))
 			}
 			n := feed.DefaultRetention / perBatch
 			for b.Loop() {
-				if _, err := s.SaveItems(ctx, "src", bm.batch(n), 0, at(n)); err != nil {
+				batch := bm.batch(n)
+				if _, err := s.SaveItems(ctx, cmp.Or(batch[0].Source, "src"), batch, 0, at(n)); err != nil {
 					b.Fatal(err)
 				}
 				n++
