@@ -355,11 +355,7 @@ func report(results []result, out string) {
 	fmt.Println(" status page | status.json | peak RSS |")
 	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range results {
-		if r.Failed != "" {
-			fmt.Printf("| %d | %d | %s | %s |\n", r.Items, r.Sources, benchenv.MiB(r.StoreBytes), r.Failed)
-			continue
-		}
-		fmt.Printf("| %d | %d | %s | %v | %v | %v |", r.Items, r.Sources, benchenv.MiB(r.StoreBytes), ms(r.Open), ms(r.Startup), ms(r.Rebuild))
+		fmt.Printf("| %d | %d | %s | %v | %s | %s |", r.Items, r.Sources, benchenv.MiB(r.StoreBytes), ms(r.Open), orFailed(r.Startup, r.Failed), orFailed(r.Rebuild, r.Failed))
 		for _, n := range feedSizes {
 			fmt.Printf(" %v |", ms(r.FeedRender[n]))
 		}
@@ -367,14 +363,13 @@ func report(results []result, out string) {
 	}
 	fmt.Println()
 	for _, r := range results {
+		fmt.Printf("At %d items, %d sources: start-up %s (target < %v: %s), peak RSS %s (target < %s: %s), status page %v (target < %v: %s)\n",
+			r.Items, r.Sources, orFailed(r.Startup, r.Failed), TargetStartup, verdict(r.Startup > 0 && r.Startup < TargetStartup),
+			benchenv.MiB(r.PeakRSS), benchenv.MiB(TargetRSS), verdict(r.PeakRSS > 0 && r.PeakRSS < TargetRSS),
+			ms(r.Status), TargetStatus, verdict(r.Status > 0 && r.Status < TargetStatus))
 		if r.Failed != "" {
-			fmt.Printf("At %d items: **missed** (%s)\n", r.Items, r.Failed)
-			continue
+			fmt.Printf("  (%s: the steps after the last one shown did not finish)\n", r.Failed)
 		}
-		fmt.Printf("At %d items, %d sources: start-up %v (target < %v: %s), peak RSS %s (target < %s: %s), status page %v (target < %v: %s)\n",
-			r.Items, r.Sources, ms(r.Startup), TargetStartup, verdict(r.Startup < TargetStartup),
-			benchenv.MiB(r.PeakRSS), benchenv.MiB(TargetRSS), verdict(r.PeakRSS < TargetRSS),
-			ms(r.Status), TargetStatus, verdict(r.Status < TargetStatus))
 		// Logarithmic in the sources: from 100 to 10,000 sources (100×),
 		// log2 grows 6.6 → 13.3, so at most about 2× (3× allowed for noise).
 		lo, hi := r.FeedRender[feedSizes[0]], r.FeedRender[feedSizes[len(feedSizes)-1]]
@@ -383,7 +378,7 @@ func report(results []result, out string) {
 		fmt.Printf("  render of a feed, %d → %d sources (%.0f×): %.2f× (target at most logarithmic, ≤ %.1f×: %s)\n",
 			feedSizes[0], feedSizes[len(feedSizes)-1], float64(feedSizes[len(feedSizes)-1])/float64(feedSizes[0]), growth, logBound, verdict(growth <= logBound))
 	}
-	if len(results) > 1 && results[0].Failed == "" && results[len(results)-1].Failed == "" {
+	if len(results) > 1 && results[0].FeedRender[feedSizes[0]] > 0 && results[len(results)-1].FeedRender[feedSizes[0]] > 0 {
 		first, last := results[0], results[len(results)-1]
 		growth := float64(last.Items) / float64(first.Items)
 		fmt.Printf("Over %.0f× the items (same sources): render of each feed", growth)
@@ -398,6 +393,17 @@ func report(results []result, out string) {
 			verdict(worst <= 1.5), ratio(last.Rebuild, first.Rebuild), ratio(last.Startup, first.Startup), float64(last.PeakRSS)/float64(first.PeakRSS))
 	}
 	fmt.Printf("Profiles of the Rebuild after a change: %s/scale-<items>.cpu.prof\n", out)
+}
+
+// orFailed is a duration measured, or why it was not.
+func orFailed(d time.Duration, failed string) string {
+	if d == 0 {
+		if failed == "" {
+			failed = "not measured"
+		}
+		return "**" + failed + "**"
+	}
+	return ms(d).String()
 }
 
 func ms(d time.Duration) time.Duration {
@@ -415,16 +421,21 @@ func measureChild(ctx context.Context, self, path string, n int, prefix string, 
 	cmd := exec.CommandContext(ctx, self, "-measure", path, "-sources", strconv.Itoa(n), "-profile", prefix)
 	cmd.Stderr = os.Stderr
 	data, err := cmd.Output()
+	// The child prints what it measured so far after each step, one JSON
+	// line each: a step that does not finish in time leaves the others.
 	var r result
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if last := lines[len(lines)-1]; last != "" {
+		if err := json.Unmarshal([]byte(last), &r); err != nil {
+			r.Failed = fmt.Sprintf("measuring failed: %v", err)
+			return r
+		}
+	}
 	switch {
 	case ctx.Err() != nil:
 		r.Failed = fmt.Sprintf("gave up after %v", limit)
 	case err != nil:
 		r.Failed = fmt.Sprintf("measuring failed: %v", err)
-	default:
-		if err := json.Unmarshal(data, &r); err != nil {
-			r.Failed = fmt.Sprintf("measuring failed: %v", err)
-		}
 	}
 	return r
 }
@@ -449,10 +460,20 @@ func probe(ctx context.Context, st *store.SQLite, name string, seq int) error {
 	return nil
 }
 
-// measure is the child: start-up, rebuild, the render of each feed and the
-// status page of the store at path, printed as JSON.
+// measure is the child: the render of each feed, the status page, the
+// start-up and the rebuild of the store at path, printed as one JSON line
+// after each step (the parent keeps the last), each step with the peak
+// RSS so far.
 func measure(ctx context.Context, path string, n int, profile string) error {
 	r := result{FeedRender: make(map[int]time.Duration)}
+	enc := json.NewEncoder(os.Stdout)
+	emit := func() error {
+		var err error
+		if r.PeakRSS, err = benchenv.PeakRSS(); err != nil {
+			return err
+		}
+		return enc.Encode(r)
+	}
 	start := time.Now()
 	st, err := store.OpenSQLite(ctx, path, nil)
 	if err != nil {
@@ -477,34 +498,11 @@ func measure(ctx context.Context, path string, n int, profile string) error {
 		specs = append(specs, publish.FeedSpec{Name: fmt.Sprintf("f%d", k), Title: fmt.Sprintf("%d sources", k), Sources: sub, Limit: publish.DefaultLimit, Backfill: -1})
 	}
 	opts := publish.Options{BaseURL: "http://127.0.0.1:8080"}
-	p := publish.New(opts, specs, srcs, st)
-	if err := p.Rebuild(ctx); err != nil {
-		return fmt.Errorf("first rebuild: %w", err)
-	}
-	r.Startup = time.Since(start)
 
+	// Each feed alone: a publisher that publishes only it (no source's
+	// own feed), rebuilt after a change of one of its sources; the best
+	// of three.
 	seq := 0
-	if err := probe(ctx, st, names[0], seq); err != nil {
-		return err
-	}
-	cpu, err := os.Create(profile + ".cpu.prof")
-	if err != nil {
-		return fmt.Errorf("create profile: %w", err)
-	}
-	defer cpu.Close()
-	if err := pprof.StartCPUProfile(cpu); err != nil {
-		return fmt.Errorf("start profile: %w", err)
-	}
-	t := time.Now()
-	err = p.Rebuild(ctx)
-	r.Rebuild = time.Since(t)
-	pprof.StopCPUProfile()
-	if err != nil {
-		return fmt.Errorf("rebuild: %w", err)
-	}
-
-	// Each feed alone: a publisher that publishes only it, rebuilt after
-	// a change of one of its sources; the best of three.
 	for i, spec := range specs {
 		one := publish.New(opts, []publish.FeedSpec{spec}, nil, st)
 		if err := one.Rebuild(ctx); err != nil {
@@ -524,8 +522,16 @@ func measure(ctx context.Context, path string, n int, profile string) error {
 		}
 		r.FeedRender[feedSizes[i]] = best
 	}
+	if err := emit(); err != nil {
+		return err
+	}
 
-	srv := server.New(server.Options{BaseURL: "http://127.0.0.1:8080", Sources: srcs}, p, st)
+	// The status page of every source, beside the feeds.
+	feeds := publish.New(opts, specs, nil, st)
+	if err := feeds.Rebuild(ctx); err != nil {
+		return fmt.Errorf("rebuild feeds: %w", err)
+	}
+	srv := server.New(server.Options{BaseURL: "http://127.0.0.1:8080", Sources: srcs}, feeds, st)
 	get := func(target string) (time.Duration, int, error) {
 		best, size := time.Duration(math.MaxInt64), 0
 		for range 3 {
@@ -547,8 +553,39 @@ func measure(ctx context.Context, path string, n int, profile string) error {
 	if r.StatusJSON, _, err = get("/status.json"); err != nil {
 		return err
 	}
-	if r.PeakRSS, err = benchenv.PeakRSS(); err != nil {
+	if err := emit(); err != nil {
 		return err
 	}
-	return json.NewEncoder(os.Stdout).Encode(r)
+
+	// Start-up: the whole configuration, every source with its own feed.
+	p := publish.New(opts, specs, srcs, st)
+	t := time.Now()
+	if err := p.Rebuild(ctx); err != nil {
+		return fmt.Errorf("first rebuild: %w", err)
+	}
+	r.Startup = r.Open + time.Since(t)
+	if err := emit(); err != nil {
+		return err
+	}
+
+	seq++
+	if err := probe(ctx, st, names[0], seq); err != nil {
+		return err
+	}
+	cpu, err := os.Create(profile + ".cpu.prof")
+	if err != nil {
+		return fmt.Errorf("create profile: %w", err)
+	}
+	defer cpu.Close()
+	if err := pprof.StartCPUProfile(cpu); err != nil {
+		return fmt.Errorf("start profile: %w", err)
+	}
+	t = time.Now()
+	err = p.Rebuild(ctx)
+	r.Rebuild = time.Since(t)
+	pprof.StopCPUProfile()
+	if err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	return emit()
 }
