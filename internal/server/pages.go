@@ -131,7 +131,8 @@ type pageData struct {
 
 	// The index page.
 	Status    statusDoc
-	Rows      []sourceRow // the sources as filtered and sorted by View
+	Rows      []sourceRow // the sources as filtered and sorted by View, one page of them
+	Pager     pager       // where Rows stand among the pages
 	View      listView
 	Columns   []columnView
 	Chips     []chipView
@@ -189,8 +190,24 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	// The script reads the JSON from wherever the page was loaded (a
 	// relative URL): same origin, whatever host name the browser used.
 	data.StatusURL = "status.json"
-	data.Self = s.opts.BaseURL + "/" + view.query(view.Sort, view.Desc)
-	data.Rows = view.apply(append([]sourceRow(nil), doc.Sources...))
+	data.Rows, data.Pager = view.paginate(view.apply(append([]sourceRow(nil), doc.Sources...)))
+	view.Page = data.Pager.Number
+	data.View = view
+	data.Self = s.opts.BaseURL + "/" + view.pageQuery(view.Sort, view.Desc, view.Page)
+	if data.Pager.Pages > 1 {
+		// The script refreshes the page it shows, and leaves sorting and
+		// filtering to the server's links (see status.js: paged).
+		data.StatusURL = "status.json" + view.pageQuery(view.Sort, view.Desc, max(view.Page, 1))
+		if !strings.Contains(data.StatusURL, "page=") {
+			data.StatusURL += map[bool]string{false: "?", true: "&"}[strings.Contains(data.StatusURL, "?")] + "page=1"
+		}
+		if n := data.Pager.Number; n > 1 {
+			data.Pager.Prev = s.opts.BaseURL + "/" + view.pageQuery(view.Sort, view.Desc, n-1) + "#sources"
+		}
+		if n := data.Pager.Number; n < data.Pager.Pages {
+			data.Pager.Next = s.opts.BaseURL + "/" + view.pageQuery(view.Sort, view.Desc, n+1) + "#sources"
+		}
+	}
 	for _, k := range sortKeys {
 		c := columnView{Key: k.key, Label: k.label, Num: k.num, First: k.desc, Desc: k.desc}
 		if view.Sort == k.key {

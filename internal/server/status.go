@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -87,6 +88,9 @@ type statusDoc struct {
 	Feeds     []feedView   `json:"feeds"`
 	Sources   []sourceRow  `json:"sources"`
 	Counts    statusCounts `json:"counts"`
+	// Page is set when status.json was asked for one page of the
+	// sources (?page=).
+	Page *pager `json:"page,omitempty"`
 	// ConfigProblems are those of a changed config file that was
 	// rejected: the daemon still runs the previous one.
 	ConfigProblems []string `json:"config_problems,omitempty"`
@@ -331,6 +335,43 @@ type listView struct {
 	Status string // a status word, or "" for all
 	Sort   string // a sortKeys key, or "" for the config's order
 	Desc   bool
+	// Page is the page of statusPageSize rows shown, from 1; 0 is the
+	// first for the page and every row for status.json.
+	Page int
+}
+
+// statusPageSize is how many sources one page of the table shows: with
+// ten thousand sources a page of all of them takes seconds to render and
+// to load, and the sources that need an operator sort first anyway.
+const statusPageSize = 100
+
+// pager is where a page of the sources table stands among the others.
+type pager struct {
+	Number int `json:"number"` // this page, from 1
+	Pages  int `json:"pages"`  // how many pages the view has (at least 1)
+	Size   int `json:"size"`   // rows per page
+	Total  int `json:"total"`  // rows of the view, over every page
+	// From and To number the rows shown, from 1 (both 0 when none).
+	From int `json:"-"`
+	To   int `json:"-"`
+	// Prev and Next link the neighbouring pages; "" at either end.
+	Prev string `json:"-"`
+	Next string `json:"-"`
+}
+
+// paginate cuts rows (already filtered and sorted) to the view's page,
+// statusPageSize of them; page 0 is the first. A page past the last shows
+// the last.
+func (v listView) paginate(rows []sourceRow) ([]sourceRow, pager) {
+	p := pager{Number: max(v.Page, 1), Size: statusPageSize, Total: len(rows)}
+	p.Pages = max((len(rows)+statusPageSize-1)/statusPageSize, 1)
+	p.Number = min(p.Number, p.Pages)
+	lo := (p.Number - 1) * statusPageSize
+	hi := min(lo+statusPageSize, len(rows))
+	if hi > lo {
+		p.From, p.To = lo+1, hi
+	}
+	return rows[lo:hi], p
 }
 
 // sortKeys are the columns the table sorts by, each with its first order
@@ -370,6 +411,9 @@ func parseListView(q url.Values) listView {
 			v.Desc = true
 		}
 	}
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 0 {
+		v.Page = n
+	}
 	return v
 }
 
@@ -378,8 +422,14 @@ func statusRankOK(st string) bool {
 	return ok
 }
 
-// query is the view as query parameters, with sort and order replaced.
+// query is the view as query parameters, with sort and order replaced;
+// a new order starts again at the first page, so the page is left out.
 func (v listView) query(sort string, desc bool) string {
+	return v.pageQuery(sort, desc, 0)
+}
+
+// pageQuery is query with the page number page (none when below 2).
+func (v listView) pageQuery(sort string, desc bool, page int) string {
 	q := url.Values{}
 	if v.Status != "" {
 		q.Set("status", v.Status)
@@ -387,6 +437,9 @@ func (v listView) query(sort string, desc bool) string {
 	if sort != "" {
 		q.Set("sort", sort)
 		q.Set("order", map[bool]string{false: "asc", true: "desc"}[desc])
+	}
+	if page > 1 {
+		q.Set("page", strconv.Itoa(page))
 	}
 	if len(q) == 0 {
 		return ""
@@ -454,7 +507,9 @@ func perDayOr(p *float64) float64 {
 
 // statusJSON serves GET /status.json: the status page's data, which its
 // script reads every 30 seconds. It takes the page's status, sort and
-// order parameters.
+// order parameters, and page: with it, sources holds that page of
+// statusPageSize rows and page says where it stands; without it, every
+// source.
 func (s *Server) statusJSON(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
@@ -464,7 +519,13 @@ func (s *Server) statusJSON(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the store is unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	doc.Sources = parseListView(r.URL.Query()).apply(doc.Sources)
+	view := parseListView(r.URL.Query())
+	doc.Sources = view.apply(doc.Sources)
+	if view.Page > 0 {
+		var p pager
+		doc.Sources, p = view.paginate(doc.Sources)
+		doc.Page = &p
+	}
 	writeJSON(w, r, s.log, http.StatusOK, doc)
 }
 

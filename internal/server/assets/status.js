@@ -37,6 +37,11 @@
   // complete is false while the table holds only the rows of a filter the
   // server applied: showing another status needs all rows first.
   var complete = table.dataset.complete === "true";
+  // paged is true when the table shows one page of many (status.go:
+  // statusPageSize): the server sorts, filters and pages, so the header,
+  // filter and page links are followed as they are, and a refresh reads
+  // status.json for the same page (data-status-url says which).
+  var paged = table.dataset.paged === "true";
   var view = parseView(new URLSearchParams(location.search));
   var lastRefresh = Date.now();
   var inflight = null;
@@ -160,7 +165,7 @@
   table.querySelector("thead").addEventListener("click", function (e) {
     var a = e.target.closest("a");
     var th = a && a.closest("th[data-key]");
-    if (!th || !plainClick(e)) {
+    if (paged || !th || !plainClick(e)) {
       return;
     }
     e.preventDefault();
@@ -176,7 +181,7 @@
 
   filter.addEventListener("click", function (e) {
     var a = e.target.closest("a[data-status]");
-    if (!a || !plainClick(e)) {
+    if (paged || !a || !plainClick(e)) {
       return;
     }
     e.preventDefault();
@@ -210,9 +215,11 @@
       })
       .then(function (doc) {
         render(doc);
-        complete = true;
         note.textContent = "";
-        apply();
+        if (!paged) {
+          complete = true;
+          apply();
+        }
       })
       .catch(function (err) {
         note.textContent = " · could not refresh: " + err.message;
@@ -243,8 +250,18 @@
     (doc.sources || []).forEach(function (s, i) {
       tbody.insertBefore(row(s, i, now), empty);
     });
-    filter.replaceChildren();
     var counts = doc.counts || {};
+    if (paged) {
+      // The chips link to the server's views: only their counts change.
+      Array.prototype.forEach.call(filter.querySelectorAll("a[data-status]"), function (a) {
+        a.querySelector(".n").textContent = String(counts[a.dataset.status || "all"] || 0);
+      });
+      refreshed.setAttribute("datetime", iso(doc.generated));
+      refreshed.textContent = iso(doc.generated).slice(11, 19) + " UTC";
+      outage(doc.outage);
+      return;
+    }
+    filter.replaceChildren();
     chip("", "all", counts.all || 0);
     LABELS.forEach(function (l) {
       var n = counts[l[0]] || 0;
