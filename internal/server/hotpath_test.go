@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/feedmill/feedmill/internal/metrics"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // TestServeDoesNotAllocate: every answer to a feed document, through the
@@ -171,7 +172,6 @@ func TestFeedRequestsCounted(t *testing.T) {
 			t.Fatalf("%s: status %d, want %d", r.path, resp.StatusCode, r.status)
 		}
 	}
-	_, body := do(t, "GET", ts.URL+"/metrics")
 	want := []string{
 		`feedmill_http_feed_requests_total{code="200",feed="all",format="atom"} 2`,
 		`feedmill_http_feed_requests_total{code="304",feed="all",format="atom"} 1`,
@@ -180,11 +180,18 @@ func TestFeedRequestsCounted(t *testing.T) {
 		`feedmill_http_source_feed_requests_total{code="304",format="atom",source="blog"} 2`,
 		`feedmill_http_source_feed_request_duration_seconds_count{format="atom",source="blog"} 3`,
 	}
-	for _, line := range want {
-		if !strings.Contains(body, "\n"+line+"\n") {
-			t.Errorf("/metrics lacks %s", line)
+	// A request is counted once answered, so the client can see its
+	// answer a moment before the count: wait for the counts.
+	var body string
+	testkit.WaitFor(t, "every request counted in /metrics", func() bool {
+		_, body = do(t, "GET", ts.URL+"/metrics")
+		for _, line := range want {
+			if !strings.Contains(body, "\n"+line+"\n") {
+				return false
+			}
 		}
-	}
+		return true
+	})
 	for _, line := range strings.Split(body, "\n") {
 		if strings.Contains(line, `format="rss"`) && strings.HasPrefix(line, "feedmill_http_") {
 			t.Errorf("a request that served no document was counted: %s", line)
