@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# bench/serve.sh: issue 6, part 3 (serving). Measures GET /feeds/all.{atom,rss,json}
+# bench/serve.sh: issues 6 and 17 (serving). Measures GET /feeds/all.{atom,rss,json}
 # on feedmill against two references serving the very same bytes with the
 # same headers: bench/serveref (a bare net/http handler of precomputed bytes,
 # the limit of Go's HTTP stack) and nginx (sendfile, gzip_static, etag: the
-# outside anchor). Each server is pinned to core 0 and wrk to core 1; the
-# servers take turns within every round. Then one run against a feedmill
-# doing its initial refresh of a 1,000-feed farm, for p99 under load.
+# outside anchor). feedmill runs a production config (base_url, the built-in
+# WebSub hub, so every answer carries the hub and self Link lines; /metrics
+# counting every request), and before each bare run the script checks that
+# serveref answers with exactly feedmill's header fields. Each server is
+# pinned to core 0 and wrk to core 1; the servers take turns within every
+# round. Then one run against a feedmill doing its initial refresh of a
+# 1,000-feed farm, for p99 under load.
 #
 # Usage: bench/serve.sh            (from anywhere; needs root for apt-get, or
 #                                   wrk, nginx and taskset already installed)
@@ -104,6 +108,7 @@ for f in atom rss json; do
 	curl -sf -D "$DOCS/all.$f.hdr" -o "$DOCS/all.$f" "http://127.0.0.1:$P_FEEDMILL/feeds/all.$f"
 	curl -sf -H 'Accept-Encoding: gzip' -D "$DOCS/all.$f.gz.hdr" -o "$DOCS/all.$f.gz" "http://127.0.0.1:$P_FEEDMILL/feeds/all.$f"
 	grep -qi '^content-encoding: gzip' "$DOCS/all.$f.gz.hdr" || die "feedmill sent all.$f without gzip to a gzip client"
+	grep -qi '^link: .*rel="hub"' "$DOCS/all.$f.hdr" || die "feedmill sent all.$f without the WebSub hub's Link: not a production config"
 	cp "$DOCS/all.$f" "$DOCS/all.$f.gz" "$WORK/nginx/feeds/"
 	lm=$(sed -n 's/^[Ll]ast-[Mm]odified: *\(.*\)\r$/\1/p' "$DOCS/all.$f.hdr")
 	touch -d "$lm" "$WORK/nginx/feeds/all.$f" "$WORK/nginx/feeds/all.$f.gz"
@@ -182,9 +187,22 @@ done = function(summary, latency, requests)
 end
 LUA
 
-# check SERVER FORMAT PATH: print the wrk header flags for the cell, after
-# checking with curl that the server answers it as expected (status and
-# byte count), so that no fast number comes from a wrong answer.
+# header_fields URL [CURL ARGS]: the header fields of the answer, one a
+# line, names in lower case, sorted, without Date (which differs by the
+# second) and without the status line.
+header_fields() {
+	local url=$1
+	shift
+	curl -s -o /dev/null -D - "$@" "$url" | tr -d '\r' | sed '1d; /^$/d; /^[Dd]ate:/d' |
+		awk '{ i = index($0, ":"); printf "%s:%s\n", tolower(substr($0, 1, i - 1)), substr($0, i + 1) }' | sort
+}
+
+# headers_for SERVER FORMAT PATH: set HDRS, the wrk header flags for the
+# cell, after checking with curl that the server answers it as expected
+# (status and byte count), so that no fast number comes from a wrong
+# answer; for the bare reference, also that it answers with exactly
+# feedmill's header fields, so that the ratio measures feedmill's work
+# and not a difference in what is sent.
 headers_for() {
 	local server=$1 f=$2 path=$3 url="http://127.0.0.1:${PORT[$1]}/feeds/all.$2" etag want got
 	case $path in
@@ -198,6 +216,10 @@ headers_for() {
 	esac
 	got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "${HDRS[@]}" "$url")
 	[ "$got" = "$want" ] || die "$server all.$f $path: got $got, want $want"
+	if [ "$server" = bare ]; then
+		diff <(header_fields "http://127.0.0.1:$P_FEEDMILL/feeds/all.$f" "${HDRS[@]}") <(header_fields "$url" "${HDRS[@]}") >"$WORK/header.diff" ||
+			die "bare all.$f $path: not feedmill's header fields (< feedmill, > bare): $(cat "$WORK/header.diff")"
+	fi
 }
 
 # run SERVER FORMAT PATH ROUND: one wrk run, one line in results.
@@ -232,6 +254,11 @@ for ((round = 0; round < ROUNDS; round++)); do
 	done
 done
 
+# Metrics were on: feedmill counted what wrk asked of it.
+COUNTED=$(curl -s "http://127.0.0.1:$P_FEEDMILL/metrics" |
+	awk '/^feedmill_http_feed_requests_total\{/ { n += $NF } END { printf "%.0f", n }')
+[ "${COUNTED:-0}" -gt 0 ] || [ "$ROUNDS" = 0 ] || die "feedmill's /metrics counted no feed request: metrics are not on"
+
 # --- under load: feedmill doing its first refresh of a 1,000-feed farm -------
 log "starting the $FARM_FEEDS-feed farm and a fresh feedmill"
 taskset -c 1 "$WORK/servefarm" -feeds "$FARM_FEEDS" -items "$FARM_ITEMS" -content 1024 -hosts 5 -port $P_BIGFARM -delay 20ms \
@@ -264,6 +291,7 @@ mkdir -p "$(dirname "$OUT")"
 	echo "Serve benchmark, $(date -u +%F), $(nproc) cores: $(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -1)"
 	echo "$(go version), $("$NGINX" -v 2>&1), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
 	echo "wrk -t2 -c$CONNS -d$DURATION on core 1, server on core 0; median of $ROUNDS alternating rounds"
+	echo "feedmill: base_url, built-in WebSub hub (Link: hub and self on every answer), metrics on ($COUNTED feed requests counted in /metrics); serveref checked to send feedmill's header fields in every cell"
 	echo "all.atom: $ENTRIES entries, $(stat -c %s "$DOCS/all.atom") bytes ($(stat -c %s "$DOCS/all.atom.gz") gzipped); rss $(stat -c %s "$DOCS/all.rss") ($(stat -c %s "$DOCS/all.rss.gz")); json $(stat -c %s "$DOCS/all.json") ($(stat -c %s "$DOCS/all.json.gz"))"
 	echo
 	echo "| request | server | req/s | p50 ms | p99 ms | CPU µs/req |"
@@ -286,7 +314,14 @@ mkdir -p "$(dirname "$OUT")"
 			for (j = 1; j <= m; j++) { k = order[j]; split(k, p, "|"); if (p[2] != "feedmill") continue
 				c = p[1]; f = rps[c "|feedmill"]; b = rps[c "|bare"]; x = rps[c "|nginx"]
 				t = (c ~ /200gz|304/) ? " (>= 0.95)" : " (none)"
-				printf "| %s | %.2f%s%s | %.2f | %.2f |\n", c, f / b, t, (c ~ /200gz|304/ && f / b < 0.95) ? " MISSED" : "", f / x, b / x }
+				printf "| %s | %.2f%s%s | %.2f | %.2f |\n", c, f / b, t, (c ~ /200gz|304/ && f / b < 0.95) ? " MISSED" : "", f / x, b / x
+				for (q = 1; q <= 2; q++) { pat = q == 1 ? "200gz" : "304"; if (c !~ pat) continue
+					r = f / b; if (!(q in lo) || r < lo[q]) lo[q] = r; if (!(q in hi) || r > hi[q]) hi[q] = r
+					nx[q] += f / x; cnt[q]++ } }
+			print ""
+			for (q = 1; q <= 2; q++) { if (!cnt[q]) continue
+				printf "%s: feedmill/bare %.2f to %.2f over %d cells (target >= 0.95 in every cell: %s); feedmill/nginx %.2f on average\n",
+					q == 1 ? "200 gzip" : "304", lo[q], hi[q], cnt[q], lo[q] >= 0.95 ? "met" : "MISSED", nx[q] / cnt[q] }
 		}' "$RESULTS"
 	echo
 	echo "During the initial refresh of $FARM_FEEDS feeds x $FARM_ITEMS items (5 hosts, 20 ms each; farm on core 1 beside wrk):"

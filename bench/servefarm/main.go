@@ -178,13 +178,18 @@ func render(o farmOptions) []doc {
 
 // config is a feedmill config fetching every feed of the farm, publishing
 // one feed "all" of the newest 100 items; no gap between requests to one
-// host, since the farm is the only server asked.
+// host, since the farm is the only server asked. It is a production
+// config in what serving does: a base_url and the built-in WebSub hub
+// (so every feed response carries the hub and self Link lines), and
+// /metrics counting every request, which feedmill always serves.
 func config(o farmOptions, listen, dsn string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `# written by bench/servefarm
 server:
   listen: %s
   base_url: http://%s
+  websub:
+    hub: builtin
 storage:
   dsn: %s
 schedule: "@every 24h"

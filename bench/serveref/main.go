@@ -8,7 +8,11 @@
 // body), and FILE.hdr and FILE.gz.hdr: the response headers feedmill sent
 // for them, as `curl -D` writes them. Every header of those dumps is sent
 // again except the ones net/http computes itself (Date, Content-Length,
-// Transfer-Encoding, Connection), so both servers send the same headers.
+// Transfer-Encoding, Connection), so both servers send the same headers:
+// with feedmill's production config that is Content-Type, ETag,
+// Last-Modified, Vary, Cache-Control, X-Content-Type-Options, the WebSub
+// hub and self Link lines and Content-Encoding; bench/serve.sh checks
+// that the two answer every cell with the same fields.
 package main
 
 import (
@@ -25,6 +29,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -75,11 +80,33 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 
 // variant is one coding of one file, ready to send.
 type variant struct {
-	header    http.Header // the 200's, Content-Length included
-	notMod    http.Header // the 304's: the 200's minus what RFC 9110 leaves out
+	header    []field // the 200's, Content-Length included
+	notMod    []field // the 304's: the 200's minus what RFC 9110 leaves out
 	etag      string
 	body      []byte
 	available bool
+}
+
+// field is one header field, assigned into a response's header map as is
+// (no canonicalization, no allocation): the least a handler can do, so
+// the reference is the floor feedmill is measured against.
+type field struct {
+	key   string
+	value []string
+}
+
+// fields lists h's fields in a fixed order.
+func fields(h http.Header) []field {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]field, len(keys))
+	for i, k := range keys {
+		out[i] = field{k, h[k]}
+	}
+	return out
 }
 
 type file struct{ plain, gzip variant }
@@ -99,14 +126,14 @@ func (fs files) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	out := w.Header()
 	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == v.etag {
-		for k, vals := range v.notMod {
-			out[k] = vals
+		for _, f := range v.notMod {
+			out[f.key] = f.value
 		}
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	for k, vals := range v.header {
-		out[k] = vals
+	for _, f := range v.header {
+		out[f.key] = f.value
 	}
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
@@ -164,7 +191,7 @@ func loadVariant(path string) (variant, error) {
 		notMod.Del(k)
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	return variant{header: h, notMod: notMod, etag: h.Get("ETag"), body: body, available: true}, nil
+	return variant{header: fields(h), notMod: fields(notMod), etag: h.Get("ETag"), body: body, available: true}, nil
 }
 
 // parseDump reads the header block of a `curl -D` dump: a status line,

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -98,38 +99,24 @@ type Metrics struct {
 	publishedItems *prometheus.GaugeVec
 	renders        *prometheus.CounterVec
 
-	feedRequests *prometheus.CounterVec
-	feedDuration *prometheus.HistogramVec
+	feedRequests       *prometheus.CounterVec
+	feedDuration       *prometheus.HistogramVec
+	sourceFeedRequests *prometheus.CounterVec
+	sourceFeedDuration *prometheus.HistogramVec
 
 	hubSubscribers prometheus.Gauge
 	deliveries     *prometheus.CounterVec
 
-	// feedMu guards feedSeries, the resolved children of feedRequests and
-	// feedDuration per label set, so that ObserveFeed, on the hottest
-	// path, makes one map lookup and no allocation once a label set was
-	// seen, instead of WithLabelValues (which formats the status code and
-	// hashes every label value). Children are resolved, and deleted, under the write lock,
-	// so that a cached child is always the one the vector exports.
-	feedMu     sync.RWMutex
-	feedSeries map[feedKey]feedChildren
+	// forgets counts the calls of Forget and ForgetFeeds. A Requests
+	// handle keeps the series it resolved for as long as this count stays
+	// the same, and resolves them again once it moved, so that it never
+	// counts into a series the vector no longer exports.
+	forgets atomic.Uint64
 
 	// sourceMu guards sources, the sources whose outcome series were
 	// initialized.
 	sourceMu sync.Mutex
 	sources  map[string]bool
-}
-
-// feedKey is a label set of the per-document series: comparable and
-// small, so a map lookup with it does not allocate.
-type feedKey struct {
-	feed   string
-	format publish.Format
-	status int
-}
-
-type feedChildren struct {
-	requests prometheus.Counter
-	duration prometheus.Observer
 }
 
 // New returns a Metrics with its own registry, holding feedmill's metrics
@@ -140,11 +127,10 @@ func New(opts Options) *Metrics {
 		log = slog.New(slog.DiscardHandler)
 	}
 	m := &Metrics{
-		reg:        prometheus.NewRegistry(),
-		log:        log,
-		now:        time.Now,
-		feedSeries: make(map[feedKey]feedChildren),
-		sources:    make(map[string]bool),
+		reg:     prometheus.NewRegistry(),
+		log:     log,
+		now:     time.Now,
+		sources: make(map[string]bool),
 
 		fetchDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "feedmill_fetch_duration_seconds",
@@ -194,6 +180,15 @@ func New(opts Options) *Metrics {
 			Help:    "Time taken to answer a request for a published feed document, by feed and format.",
 			Buckets: serveBuckets,
 		}, []string{"feed", "format"}),
+		sourceFeedRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "feedmill_http_source_feed_requests_total",
+			Help: "HTTP requests for a source's own feed document (/sources/NAME.EXT), by source, format and status code (304 for a conditional request that matched).",
+		}, []string{"source", "format", "code"}),
+		sourceFeedDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "feedmill_http_source_feed_request_duration_seconds",
+			Help:    "Time taken to answer a request for a source's own feed document, by source and format.",
+			Buckets: serveBuckets,
+		}, []string{"source", "format"}),
 
 		hubSubscribers: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "feedmill_websub_hub_subscribers",
@@ -225,7 +220,7 @@ func New(opts Options) *Metrics {
 		buildInfo,
 		m.fetchDuration, m.fetches, m.responses, m.itemsNew, m.itemsUpdated, m.lastSuccess, m.failures,
 		m.publishedItems, m.renders,
-		m.feedRequests, m.feedDuration,
+		m.feedRequests, m.feedDuration, m.sourceFeedRequests, m.sourceFeedDuration,
 		m.hubSubscribers, m.deliveries,
 	)
 	if opts.StoreSize != nil {
@@ -331,43 +326,108 @@ func (m *Metrics) Forget(sources []string) {
 		m.itemsUpdated.DeletePartialMatch(match)
 		m.lastSuccess.DeletePartialMatch(match)
 		m.failures.DeletePartialMatch(match)
+		m.sourceFeedRequests.DeletePartialMatch(match)
+		m.sourceFeedDuration.DeletePartialMatch(match)
 	}
+	m.forgets.Add(1)
 }
 
-// ObserveFeed implements the server's FeedObserver: one request for a
-// published document, answered with status after d. feed must be the name
-// of a published feed (the server observes only requests it matched to
-// one), which keeps the series bounded.
+// FeedRequests returns the counter of requests for the current document
+// of a published feed in one format, for the server to take once per
+// document (snapshot) and call on every request with the status it
+// answered and the time it took. feed must be the name of a published
+// feed (the server counts only requests it matched to one), which keeps
+// the series bounded: feeds × formats × the statuses a document is
+// answered with (200, 304, 206).
 //
-// It does not allocate once the label set was seen: the resolved series
-// are cached.
-func (m *Metrics) ObserveFeed(feed string, format publish.Format, status int, d time.Duration) {
-	k := feedKey{feed: feed, format: format, status: status}
-	m.feedMu.RLock()
-	c, ok := m.feedSeries[k]
-	m.feedMu.RUnlock()
-	if !ok {
-		c = m.resolveFeed(k)
-	}
-	c.requests.Inc()
-	c.duration.Observe(d.Seconds())
+// The function returned neither locks nor allocates once it has counted
+// each status once (see Requests.Observe).
+func (m *Metrics) FeedRequests(feed string, format publish.Format) func(status int, d time.Duration) {
+	return m.requests(m.feedRequests, m.feedDuration, feed, format).Observe
 }
 
-// resolveFeed returns the series of k, resolving and caching them.
-func (m *Metrics) resolveFeed(k feedKey) feedChildren {
-	m.feedMu.Lock()
-	defer m.feedMu.Unlock()
-	if c, ok := m.feedSeries[k]; ok {
-		return c // resolved meanwhile
+// SourceFeedRequests is FeedRequests for a source's own feed
+// (/sources/NAME.EXT), counted in feedmill_http_source_feed_requests_total
+// and its duration histogram by source and format: at most sources ×
+// formats × statuses series, deleted by Forget with the source's others.
+func (m *Metrics) SourceFeedRequests(source string, format publish.Format) func(status int, d time.Duration) {
+	return m.requests(m.sourceFeedRequests, m.sourceFeedDuration, source, format).Observe
+}
+
+func (m *Metrics) requests(counts *prometheus.CounterVec, durations *prometheus.HistogramVec, name string, format publish.Format) *Requests {
+	return &Requests{m: m, counts: counts, durations: durations, name: label(name), format: format.String()}
+}
+
+// Requests counts the requests for one document. The series it counts
+// into are resolved on first use, not per request: WithLabelValues
+// formats the status code, hashes every label value and locks the
+// vector, which Observe, on the hottest path of the server, must not do.
+type Requests struct {
+	m            *Metrics
+	counts       *prometheus.CounterVec
+	durations    *prometheus.HistogramVec
+	name, format string
+	cur          atomic.Pointer[resolvedRequests]
+}
+
+// The statuses a document is answered with, each with a series slot;
+// anything else (which the server never answers with) is counted through
+// the vector, allocating.
+var servedCodes = [...]int{http.StatusOK, http.StatusNotModified, http.StatusPartialContent}
+
+func codeSlot(status int) int {
+	for i, c := range servedCodes {
+		if c == status {
+			return i
+		}
 	}
-	format := k.format.String()
-	feed := label(k.feed)
-	c := feedChildren{
-		requests: m.feedRequests.WithLabelValues(feed, format, strconv.Itoa(k.status)),
-		duration: m.feedDuration.WithLabelValues(feed, format),
+	return -1
+}
+
+// resolvedRequests are the series of a Requests as of one forgets count.
+// The counter of a status is resolved the first time it is answered, so
+// that no series of a status never answered is exported at 0.
+type resolvedRequests struct {
+	forgets  uint64
+	duration prometheus.Observer
+	codes    [len(servedCodes)]atomic.Pointer[prometheus.Counter]
+}
+
+// Observe counts one request answered with status after d. Once each
+// status was counted once it takes no lock and allocates nothing: two
+// atomic loads find the series, and the Prometheus counter and histogram
+// are lock-free.
+func (r *Requests) Observe(status int, d time.Duration) {
+	res := r.cur.Load()
+	if res == nil || res.forgets != r.m.forgets.Load() {
+		res = r.resolve()
 	}
-	m.feedSeries[k] = c
-	return c
+	res.duration.Observe(d.Seconds())
+	i := codeSlot(status)
+	if i < 0 {
+		r.counts.WithLabelValues(r.name, r.format, strconv.Itoa(status)).Inc()
+		return
+	}
+	c := res.codes[i].Load()
+	if c == nil {
+		counter := r.counts.WithLabelValues(r.name, r.format, strconv.Itoa(status))
+		if !res.codes[i].CompareAndSwap(nil, &counter) {
+			c = res.codes[i].Load()
+		} else {
+			c = &counter
+		}
+	}
+	(*c).Inc()
+}
+
+// resolve looks the series up again, after a Forget or ForgetFeeds (or
+// the first time). The forgets count is read before the lookup, so a
+// Forget that runs meanwhile makes the next Observe resolve once more.
+func (r *Requests) resolve() *resolvedRequests {
+	res := &resolvedRequests{forgets: r.m.forgets.Load()}
+	res.duration = r.durations.WithLabelValues(r.name, r.format)
+	r.cur.Store(res)
+	return res
 }
 
 // Published records the item count of a published feed after a render,
@@ -381,20 +441,14 @@ func (m *Metrics) Published(feed string, items int) {
 // ForgetFeeds deletes the series of published feeds that a config reload
 // removed.
 func (m *Metrics) ForgetFeeds(feeds []string) {
-	m.feedMu.Lock()
-	defer m.feedMu.Unlock()
 	for _, f := range feeds {
-		for k := range m.feedSeries {
-			if k.feed == f {
-				delete(m.feedSeries, k)
-			}
-		}
 		match := prometheus.Labels{"feed": label(f)}
 		m.feedRequests.DeletePartialMatch(match)
 		m.feedDuration.DeletePartialMatch(match)
 		m.publishedItems.DeletePartialMatch(match)
 		m.renders.DeletePartialMatch(match)
 	}
+	m.forgets.Add(1)
 }
 
 // Subscribers sets the number of subscriptions our hub holds (websub's

@@ -236,13 +236,15 @@ func TestForget(t *testing.T) {
 	}
 }
 
-func TestObserveFeed(t *testing.T) {
+func TestFeedRequests(t *testing.T) {
 	m := New(Options{})
-	m.ObserveFeed("all", publish.Atom, 200, 2*time.Millisecond)
-	m.ObserveFeed("all", publish.Atom, 200, 4*time.Millisecond)
-	m.ObserveFeed("all", publish.Atom, 304, time.Millisecond)
-	m.ObserveFeed("all", publish.RSS, 200, 8*time.Millisecond)
-	m.ObserveFeed("tech", publish.JSON, 200, 16*time.Millisecond)
+	// A handle taken for each observation, as the server takes one per
+	// snapshot, counts into the same series as a kept one.
+	observeFeed(m, "all", publish.Atom, 200, 2*time.Millisecond)
+	observeFeed(m, "all", publish.Atom, 200, 4*time.Millisecond)
+	observeFeed(m, "all", publish.Atom, 304, time.Millisecond)
+	observeFeed(m, "all", publish.RSS, 200, 8*time.Millisecond)
+	observeFeed(m, "tech", publish.JSON, 200, 16*time.Millisecond)
 	fams := scrape(t, m)
 
 	counts := []struct {
@@ -278,51 +280,84 @@ func TestObserveFeed(t *testing.T) {
 	}
 }
 
-func TestObserveFeedDoesNotAllocate(t *testing.T) {
+// TestRequestsDoNotAllocate: the handles the server takes once per
+// document count a request without allocating (and, by construction,
+// without a lock: see Requests.Observe) once each status was seen.
+func TestRequestsDoNotAllocate(t *testing.T) {
 	m := New(Options{})
-	keys := []struct {
-		feed   string
-		format publish.Format
-		status int
-	}{
-		{"all", publish.RSS, 200},
-		{"all", publish.Atom, 304},
-		{"tech", publish.JSON, 200},
-		{"tech", publish.JSON, 412},
+	type call struct {
+		observe func(int, time.Duration)
+		status  int
 	}
-	for _, k := range keys { // warm-up: resolve each label set once
-		m.ObserveFeed(k.feed, k.format, k.status, time.Millisecond)
+	all, tech, src := m.FeedRequests("all", publish.RSS), m.FeedRequests("tech", publish.JSON), m.SourceFeedRequests("blog", publish.Atom)
+	calls := []call{{all, 200}, {all, 304}, {tech, 200}, {tech, 206}, {src, 200}, {src, 304}}
+	for _, c := range calls { // warm-up: resolve each series once
+		c.observe(c.status, time.Millisecond)
 	}
-	// A feed name built at run time, as the server's is (cut from the
-	// request path), not the same string pointer as the cached one.
-	name := strings.Repeat("t", 1) + "ech"
 	const runs = 1000
 	allocs := testing.AllocsPerRun(runs, func() {
-		for _, k := range keys {
-			m.ObserveFeed(k.feed, k.format, k.status, 3*time.Millisecond)
+		for _, c := range calls {
+			c.observe(c.status, 3*time.Millisecond)
 		}
-		m.ObserveFeed(name, publish.JSON, 200, time.Millisecond)
 	})
 	if allocs != 0 {
-		t.Errorf("ObserveFeed allocates %g times per run of %d calls after warm-up, want 0", allocs, len(keys)+1)
+		t.Errorf("Observe allocates %g times per run of %d calls after warm-up, want 0", allocs, len(calls))
 	}
 	// The observations were made: AllocsPerRun runs the function runs+1
 	// times.
 	fams := scrape(t, m)
-	if got := value(t, fams, "feedmill_http_feed_requests_total", "feed=all", "format=rss", "code=200"); got != runs+2 {
+	if got := value(t, fams, "feedmill_http_feed_requests_total", "feed=all", "format=rss", "code=304"); got != runs+2 {
 		t.Errorf("requests = %g, want %d", got, runs+2)
 	}
-	if got := value(t, fams, "feedmill_http_feed_requests_total", "feed=tech", "format=json", "code=200"); got != 2*(runs+1)+1 {
-		t.Errorf("requests = %g, want %d", got, 2*(runs+1)+1)
+	if got := value(t, fams, "feedmill_http_source_feed_requests_total", "source=blog", "format=atom", "code=200"); got != runs+2 {
+		t.Errorf("source feed requests = %g, want %d", got, runs+2)
+	}
+}
+
+// TestSourceFeedRequests: a source's own feed is counted in series of its
+// own, by source and format, and Forget drops them with the source's
+// other series.
+func TestSourceFeedRequests(t *testing.T) {
+	m := New(Options{})
+	m.SourceFeedRequests("blog", publish.Atom)(200, 2*time.Millisecond)
+	m.SourceFeedRequests("blog", publish.Atom)(304, time.Millisecond)
+	m.SourceFeedRequests("news", publish.JSON)(200, time.Millisecond)
+	fams := scrape(t, m)
+	for _, c := range []struct {
+		labels []string
+		want   float64
+	}{
+		{[]string{"source=blog", "format=atom", "code=200"}, 1},
+		{[]string{"source=blog", "format=atom", "code=304"}, 1},
+		{[]string{"source=news", "format=json", "code=200"}, 1},
+	} {
+		if got := value(t, fams, "feedmill_http_source_feed_requests_total", c.labels...); got != c.want {
+			t.Errorf("requests{%s} = %g, want %g", strings.Join(c.labels, ","), got, c.want)
+		}
+	}
+	if n, sum := histogram(t, fams, "feedmill_http_source_feed_request_duration_seconds", "source=blog", "format=atom"); n != 2 || !near(sum, 0.003) {
+		t.Errorf("duration of blog: count %d, sum %g; want 2, 0.003", n, sum)
+	}
+	if fams["feedmill_http_feed_requests_total"] != nil {
+		t.Error("a source's feed was counted as a published feed")
+	}
+	m.Forget([]string{"blog"})
+	fams = scrape(t, m)
+	for _, name := range []string{"feedmill_http_source_feed_requests_total", "feedmill_http_source_feed_request_duration_seconds"} {
+		if vals := labelValues(fams, name, "source"); len(vals) == 0 || vals[0] != "news" || vals[len(vals)-1] != "news" {
+			t.Errorf("%s has sources %q after Forget(blog), want only news", name, vals)
+		}
 	}
 }
 
 func TestForgetFeeds(t *testing.T) {
 	m := New(Options{})
+	handles := map[string]func(int, time.Duration){}
 	for _, f := range []string{"gone", "kept"} {
 		m.Published(f, 10)
-		m.ObserveFeed(f, publish.RSS, 200, time.Millisecond)
-		m.ObserveFeed(f, publish.Atom, 200, time.Millisecond)
+		handles[f] = m.FeedRequests(f, publish.RSS)
+		handles[f](200, time.Millisecond)
+		observeFeed(m, f, publish.Atom, 200, time.Millisecond)
 	}
 	m.ForgetFeeds([]string{"gone"})
 	fams := scrape(t, m)
@@ -332,15 +367,20 @@ func TestForgetFeeds(t *testing.T) {
 			t.Errorf("%s has feeds %q, want only kept", name, vals)
 		}
 	}
-	// A feed that comes back is counted again: its cached series were
-	// dropped with the exported ones.
-	m.ObserveFeed("gone", publish.RSS, 200, time.Millisecond)
+	// A feed that comes back is counted again from zero, also through a
+	// handle taken before it was forgotten: the handle resolves its
+	// series again rather than count into the deleted ones.
+	handles["gone"](200, time.Millisecond)
+	handles["kept"](200, time.Millisecond)
 	fams = scrape(t, m)
 	if got := value(t, fams, "feedmill_http_feed_requests_total", "feed=gone", "format=rss", "code=200"); got != 1 {
 		t.Errorf("requests of a returning feed = %g, want 1", got)
 	}
 	if n, _ := histogram(t, fams, "feedmill_http_feed_request_duration_seconds", "feed=gone", "format=rss"); n != 1 {
 		t.Errorf("duration count of a returning feed = %d, want 1", n)
+	}
+	if got := value(t, fams, "feedmill_http_feed_requests_total", "feed=kept", "format=rss", "code=200"); got != 2 {
+		t.Errorf("requests of a kept feed = %g, want 2", got)
 	}
 }
 
@@ -498,7 +538,7 @@ func TestInvalidUTF8Names(t *testing.T) {
 	m := New(Options{})
 	bad := "caf\xe9"
 	m.ObserveFetch(bad, time.Second, 200, OutcomeOK, 1, 0, 0, t0)
-	m.ObserveFeed(bad, publish.RSS, 200, time.Millisecond)
+	observeFeed(m, bad, publish.RSS, 200, time.Millisecond)
 	m.Published(bad, 1)
 	fams := scrape(t, m)
 	if got := value(t, fams, "feedmill_fetches_total", "source=caf\uFFFD", "outcome=ok"); got != 1 {
@@ -522,8 +562,8 @@ func TestConcurrentUse(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := range rounds {
-				m.ObserveFeed("all", publish.Format(i%3), 200, time.Millisecond)
-				m.ObserveFeed(fmt.Sprintf("churn%d", i%4), publish.RSS, 200+i%2, time.Millisecond)
+				observeFeed(m, "all", publish.Format(i%3), 200, time.Millisecond)
+				observeFeed(m, fmt.Sprintf("churn%d", i%4), publish.RSS, 200+i%2, time.Millisecond)
 				m.ObserveFetch(fmt.Sprintf("s%d", w%3), time.Millisecond, 200, OutcomeOK, 1, 0, 0, t0)
 				m.Published("all", i)
 				m.Delivery("ok")
@@ -560,28 +600,34 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	// A churned feed observed after its last ForgetFeeds is exported: no
 	// observation went to a cached series the vector no longer holds.
-	m.ObserveFeed("churn1", publish.RSS, 200, time.Millisecond)
+	observeFeed(m, "churn1", publish.RSS, 200, time.Millisecond)
 	if series(scrape(t, m), "feedmill_http_feed_requests_total", "feed=churn1", "format=rss", "code=200") == nil {
 		t.Error("a feed observed after ForgetFeeds is not exported")
 	}
 }
 
-func BenchmarkObserveFeed(b *testing.B) {
-	m := New(Options{})
-	m.ObserveFeed("all", publish.Atom, 200, time.Millisecond)
+func BenchmarkFeedRequests(b *testing.B) {
+	observe := New(Options{}).FeedRequests("all", publish.Atom)
+	observe(200, time.Millisecond)
 	b.ReportAllocs()
 	for b.Loop() {
-		m.ObserveFeed("all", publish.Atom, 200, time.Millisecond)
+		observe(200, time.Millisecond)
 	}
 }
 
-func BenchmarkObserveFeedParallel(b *testing.B) {
-	m := New(Options{})
-	m.ObserveFeed("all", publish.Atom, 200, time.Millisecond)
+func BenchmarkFeedRequestsParallel(b *testing.B) {
+	observe := New(Options{}).FeedRequests("all", publish.Atom)
+	observe(200, time.Millisecond)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			m.ObserveFeed("all", publish.Atom, 200, time.Millisecond)
+			observe(200, time.Millisecond)
 		}
 	})
+}
+
+// observeFeed counts one request through a handle of its own, as a server
+// does with the first request for a new snapshot.
+func observeFeed(m *Metrics, feed string, format publish.Format, status int, d time.Duration) {
+	m.FeedRequests(feed, format)(status, d)
 }

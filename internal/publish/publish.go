@@ -243,6 +243,11 @@ type Snapshot struct {
 	// copy shown), newest first, for the HTML view of the feed. They are
 	// shared: do not modify them.
 	Entries []feed.Item
+
+	// memo holds what consumers derive from the snapshot once and reuse
+	// for as long as it is served (see Memo): the server's response
+	// headers and metric series.
+	memo atomic.Pointer[memoEntry]
 }
 
 // itemStore is what the publisher needs from a store. Items must honour

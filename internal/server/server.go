@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/feedmill/feedmill/internal/feed"
@@ -74,15 +73,24 @@ type Options struct {
 	Redactor feed.Redactor
 
 	// Metrics, when set, serves GET /metrics (Prometheus). Observer,
-	// when set, is told of every request for a published document.
+	// when set, is told of every request for the current document of a
+	// published feed or of a source's own feed.
 	Metrics  http.Handler
 	Observer FeedObserver
 }
 
-// FeedObserver records the requests for published documents (metrics). It
-// is called on the hottest path of the server: it must not allocate.
+// FeedObserver gives the counters of requests for published documents
+// (metrics). The server asks once per snapshot, when it first serves it,
+// and calls the function returned on every request for that snapshot with
+// the status answered and the time taken: that call is on the hottest
+// path of the server and must neither lock nor allocate.
 type FeedObserver interface {
-	ObserveFeed(feed string, format publish.Format, status int, d time.Duration)
+	// FeedRequests counts the requests for a published feed's current
+	// document in one format (/feeds/NAME.EXT).
+	FeedRequests(feed string, format publish.Format) func(status int, d time.Duration)
+	// SourceFeedRequests counts those for a source's own feed
+	// (/sources/NAME.EXT).
+	SourceFeedRequests(source string, format publish.Format) func(status int, d time.Duration)
 }
 
 // Server is feedmill's HTTP handler.
@@ -94,8 +102,10 @@ type Server struct {
 	started time.Time
 	mux     *http.ServeMux
 	pages   *template.Template
-	reps    repCache
 	nosniff []string // the header value, allocated once
+	// isSource holds the configured source names, so that a request for
+	// /sources/NAME.EXT finds its source without a scan of the list.
+	isSource map[string]bool
 
 	// hist is the store's history, when it keeps one (see history);
 	// perDay caches its recent item counts; csp is the pages' policy.
@@ -119,8 +129,10 @@ func New(opts Options, snaps snapshots, st states) *Server {
 	s.opts.BaseURL = strings.TrimRight(s.opts.BaseURL, "/")
 	// The server only shows sources: it never needs their secrets.
 	s.opts.Sources = slices.Clone(s.opts.Sources)
+	s.isSource = make(map[string]bool, len(s.opts.Sources))
 	for i := range s.opts.Sources {
 		s.opts.Sources[i].URL = s.opts.Redactor.URL(s.opts.Sources[i].URL)
+		s.isSource[s.opts.Sources[i].Name] = true
 	}
 	s.csp = pageCSP(s.opts.BaseURL)
 	// GET patterns also answer HEAD.
@@ -149,14 +161,38 @@ func New(opts Options, snaps snapshots, st states) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header()["X-Content-Type-Options"] = s.nosniff
 	// Feed documents are what readers poll, over and over: they skip the
-	// router's pattern matching (the same route, GET /feeds/{file}, is
-	// registered with the mux for everything else, e.g. a 405 to POST).
-	if file, ok := strings.CutPrefix(r.URL.Path, "/feeds/"); ok && file != "" &&
-		(r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.Contains(file, "/") {
-		s.serveFeed(w, r, file)
-		return
+	// router's pattern matching (the same routes, GET /feeds/{file} and
+	// GET /sources/{name}, are registered with the mux for everything
+	// else, e.g. a 405 to POST).
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		if file, ok := strings.CutPrefix(r.URL.Path, "/feeds/"); ok && file != "" && !strings.Contains(file, "/") {
+			s.serveFeed(w, r, file)
+			return
+		}
+		if file, ok := strings.CutPrefix(r.URL.Path, "/sources/"); ok && !strings.Contains(file, "/") {
+			// The same rule as the source page's route: NAME.EXT is the
+			// source NAME's own feed when EXT is a feed format and NAME a
+			// source; anything else is a page, for the router.
+			if name, ext, ok := cutLast(file, "."); ok && s.isSource[name] {
+				if f, isFeed := publish.ParseFormat(ext); isFeed {
+					s.serveSourceFeed(w, r, name, f)
+					return
+				}
+			}
+		}
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// serveSourceFeed serves /sources/NAME.{rss,atom,json}: the source's own
+// feed, from its snapshot like the combined feeds.
+func (s *Server) serveSourceFeed(w http.ResponseWriter, r *http.Request, name string, f publish.Format) {
+	snap, ok := s.snaps.SourceSnapshot(name, f)
+	if !ok {
+		http.Error(w, "the feed of source "+name+" is not rendered yet", http.StatusServiceUnavailable)
+		return
+	}
+	s.serveSnapshot(w, r, snap, doc{name: name, format: f, source: true})
 }
 
 // feed serves /feeds/{name}.{rss,atom,json} and the HTML page /feeds/{name}.
@@ -189,11 +225,7 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, file string) 
 		http.Error(w, "no published feed named "+name, http.StatusNotFound)
 		return
 	}
-	start := time.Now()
-	status := s.serveSnapshot(w, r, snap, doc{name: name, format: format})
-	if s.opts.Observer != nil {
-		s.opts.Observer.ObserveFeed(name, format, status, time.Since(start))
-	}
+	s.serveSnapshot(w, r, snap, doc{name: name, format: format})
 }
 
 // archive serves /feeds/{name}/archive/{k}.{rss,atom,json}: the RFC 5005
@@ -235,42 +267,56 @@ func (s *Server) opml(w http.ResponseWriter, r *http.Request) {
 // asks of different content codings, and Vary tells caches so; a client
 // holding either ETag has the current content. d names a feed document,
 // whose URL is advertised beside the WebSub hub in Link headers; the zero
-// doc (OPML) has none.
+// doc (OPML) has none. A request for the current document of a feed or of
+// a source's own feed is counted by the Observer.
 //
 // This is the hot path of the whole server, so everything a response
-// carries is computed once per snapshot (see representation) and a 200 is
-// one Write with a Content-Length. http.ServeContent is kept for Range
-// requests, which feed readers do not send.
+// carries that is the same for every request of a snapshot (header
+// values, the Link lines, the metric series) is computed once per
+// snapshot (see representation) and found with a pointer load; a 200 is
+// one Write with a Content-Length. Nothing here locks or allocates.
+// http.ServeContent is kept for Range requests, which feed readers do not
+// send.
 //
 // It returns the status it answered with.
 func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request, snap *publish.Snapshot, d doc) int {
-	rep, ok := s.reps.lookup(snap)
-	if !ok {
-		rep = s.reps.add(snap, newRepresentation(snap, s.opts.Hub, s.selfURL(d)))
+	rep := s.representation(snap, d)
+	if rep.observe == nil {
+		return rep.serve(w, r, snap)
 	}
+	start := time.Now()
+	status := rep.serve(w, r, snap)
+	rep.observe(status, time.Since(start))
+	return status
+}
+
+// serve answers r from the representation of snap.
+func (rep *representation) serve(w http.ResponseWriter, r *http.Request, snap *publish.Snapshot) int {
 	v := &rep.identity
 	if len(snap.Gzip) > 0 && acceptsGzip(r) {
 		v = &rep.gzip
 	}
 	h := w.Header()
-	if r.Header.Get("Range") != "" {
-		for k, vals := range v.header {
-			if k != "Content-Length" {
-				h[k] = vals
+	// net/http canonicalizes the keys of a request's header: indexing the
+	// map skips Get's canonicalization of a constant key.
+	if rng := r.Header["Range"]; len(rng) > 0 && rng[0] != "" {
+		for _, f := range v.header {
+			if f.key != "Content-Length" {
+				h[f.key] = f.value
 			}
 		}
 		http.ServeContent(w, r, "", snap.LastModified, bytes.NewReader(v.body))
 		return http.StatusPartialContent
 	}
-	if notModified(r, snap, rep.gzipETag) {
-		for k, vals := range v.notModified {
-			h[k] = vals
+	if rep.notModified(r) {
+		for _, f := range v.notModified {
+			h[f.key] = f.value
 		}
 		w.WriteHeader(http.StatusNotModified)
 		return http.StatusNotModified
 	}
-	for k, vals := range v.header {
-		h[k] = vals
+	for _, f := range v.header {
+		h[f.key] = f.value
 	}
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
@@ -281,16 +327,24 @@ func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request, snap *pub
 
 // notModified decides a conditional request: If-None-Match when present
 // (either coding's ETag matches), else If-Modified-Since.
-func notModified(r *http.Request, snap *publish.Snapshot, gzipETag string) bool {
-	if inm := r.Header.Get("If-None-Match"); inm != "" {
-		return etagListHas(inm, snap.ETag, gzipETag)
+func (rep *representation) notModified(r *http.Request) bool {
+	if inm := first(r.Header["If-None-Match"]); inm != "" {
+		return etagListHas(inm, rep.etag, rep.gzipETag)
 	}
-	ims := r.Header.Get("If-Modified-Since")
-	if ims == "" || snap.LastModified.IsZero() {
+	ims := first(r.Header["If-Modified-Since"])
+	if ims == "" || rep.lastModified.IsZero() {
 		return false
 	}
 	t, err := http.ParseTime(ims)
-	return err == nil && !snap.LastModified.Truncate(time.Second).After(t)
+	return err == nil && !rep.lastModified.Truncate(time.Second).After(t)
+}
+
+// first is the first value of a header field, or "".
+func first(vals []string) string {
+	if len(vals) == 0 {
+		return ""
+	}
+	return vals[0]
 }
 
 // doc names a published document: a feed's current document (page 0) or
@@ -315,81 +369,90 @@ func (s *Server) selfURL(d doc) string {
 	return publish.FeedURL(s.opts.BaseURL, d.name, d.format)
 }
 
-// representation holds a snapshot's response headers, ready to copy into
-// a response: one set per content coding, for 200 and for 304.
+// representation holds what every response for one snapshot carries,
+// ready to copy into a response: the header fields of each content
+// coding, for 200 and for 304, the validators to compare, and the
+// counter of its requests.
 type representation struct {
+	doc            doc // the document it was built for
 	identity, gzip variant
-	gzipETag       string
+	etag, gzipETag string
+	lastModified   time.Time
+	// observe counts a request (see FeedObserver); nil when the document
+	// is not counted (archive pages, OPML) or no Observer is set.
+	observe func(status int, d time.Duration)
 }
 
 type variant struct {
 	body        []byte
-	header      http.Header // a 200's
-	notModified http.Header // a 304's
+	header      []field // a 200's
+	notModified []field // a 304's
 }
 
-func newRepresentation(snap *publish.Snapshot, hub, self string) *representation {
-	one := func(v string) []string { return []string{v} }
-	rep := &representation{gzipETag: gzipETag(snap.ETag)}
-	build := func(body []byte, etag, encoding string) variant {
-		// A 304 repeats the ETag and caching fields, not Last-Modified,
-		// as RFC 9110 (15.4.5) asks when there is an ETag.
-		common := http.Header{
-			"Etag":          one(etag),
-			"Vary":          one("Accept-Encoding"),
-			"Cache-Control": one("public, max-age=60"),
-		}
-		if hub != "" && self != "" {
-			common["Link"] = []string{"<" + hub + `>; rel="hub"`, "<" + self + `>; rel="self"`}
-		}
-		full := common.Clone()
-		if !snap.LastModified.IsZero() {
-			full["Last-Modified"] = one(snap.LastModified.UTC().Format(http.TimeFormat))
-		}
-		full["Content-Type"] = one(snap.ContentType)
-		full["Content-Length"] = one(strconv.Itoa(len(body)))
-		if encoding != "" {
-			full["Content-Encoding"] = one(encoding)
-		}
-		return variant{body: body, header: full, notModified: common}
+// field is one header field with its canonical key, assigned into a
+// response's header map as is: no canonicalization, no allocation.
+type field struct {
+	key   string
+	value []string
+}
+
+// representation returns the representation of snap served as d, built
+// on the first request for the snapshot and kept on it (publish.Snapshot's
+// memo, keyed by the server), so that later requests find it with a
+// pointer load: no lock, no map, no allocation.
+func (s *Server) representation(snap *publish.Snapshot, d doc) *representation {
+	if rep, ok := snap.Memo(s).(*representation); ok && rep.doc == d {
+		return rep
 	}
-	rep.identity = build(snap.Body, snap.ETag, "")
-	rep.gzip = build(snap.Gzip, rep.gzipETag, "gzip")
+	rep := s.newRepresentation(snap, d)
+	if kept, ok := snap.Remember(s, rep).(*representation); ok && kept.doc == d {
+		return kept
+	}
+	// Every snapshot is served at one URL, so a kept representation for
+	// another doc does not happen; should it, this one is still right,
+	// only not kept.
 	return rep
 }
 
-// repCache keeps the representations of the snapshots being served. A
-// snapshot is immutable and replaced, not changed, when its feed changes,
-// so its pointer is the key; the cache is emptied when it grows past what
-// the published documents can account for, which drops the replaced ones.
-type repCache struct {
-	mu sync.Mutex
-	m  map[*publish.Snapshot]*representation
-}
-
-const maxReps = 512
-
-// lookup returns the representation of snap, if built. Every snapshot is
-// served at one URL, so the snapshot alone is the key.
-func (c *repCache) lookup(snap *publish.Snapshot) (*representation, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	rep, ok := c.m[snap]
-	return rep, ok
-}
-
-// add keeps rep for snap and returns it (or the one another request added
-// first, so all requests share one).
-func (c *repCache) add(snap *publish.Snapshot, rep *representation) *representation {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if have, ok := c.m[snap]; ok {
-		return have
+func (s *Server) newRepresentation(snap *publish.Snapshot, d doc) *representation {
+	one := func(v string) []string { return []string{v} }
+	rep := &representation{doc: d, etag: snap.ETag, gzipETag: gzipETag(snap.ETag), lastModified: snap.LastModified}
+	var link []string
+	if self := s.selfURL(d); self != "" {
+		link = []string{"<" + s.opts.Hub + `>; rel="hub"`, "<" + self + `>; rel="self"`}
 	}
-	if c.m == nil || len(c.m) >= maxReps {
-		c.m = make(map[*publish.Snapshot]*representation)
+	vary, cacheControl := one("Accept-Encoding"), one("public, max-age=60")
+	var lastModified []string
+	if !snap.LastModified.IsZero() {
+		lastModified = one(snap.LastModified.UTC().Format(http.TimeFormat))
 	}
-	c.m[snap] = rep
+	contentType := one(snap.ContentType)
+	build := func(body []byte, etag, encoding string) variant {
+		// A 304 repeats the ETag and caching fields, not Last-Modified,
+		// as RFC 9110 (15.4.5) asks when there is an ETag.
+		common := []field{{"Etag", one(etag)}, {"Vary", vary}, {"Cache-Control", cacheControl}}
+		if link != nil {
+			common = append(common, field{"Link", link})
+		}
+		full := slices.Clone(common)
+		if lastModified != nil {
+			full = append(full, field{"Last-Modified", lastModified})
+		}
+		full = append(full, field{"Content-Type", contentType}, field{"Content-Length", one(strconv.Itoa(len(body)))})
+		if encoding != "" {
+			full = append(full, field{"Content-Encoding", one(encoding)})
+		}
+		return variant{body: body, header: full, notModified: common}
+	}
+	rep.identity = build(snap.Body, rep.etag, "")
+	rep.gzip = build(snap.Gzip, rep.gzipETag, "gzip")
+	if o := s.opts.Observer; o != nil && d.name != "" && d.page == 0 {
+		if d.source {
+			rep.observe = o.SourceFeedRequests(d.name, d.format)
+		} else {
+			rep.observe = o.FeedRequests(d.name, d.format)
+		}
+	}
 	return rep
 }
 
