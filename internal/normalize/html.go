@@ -107,6 +107,9 @@ func (n *Normalizer) sanitizeHTML(fragment string, base, page *url.URL) string {
 // (deriveSummary) without parsing the result again. The caller must not
 // change the tree.
 //
+// URLs are resolved on the first tree, before sanitizing, deliberately:
+// the sanitizer is then the last step to change the HTML and judges the
+// URLs as they will be published, and it only has to accept absolute ones.
 // Each fragment is parsed once, and the sanitizer's output read back as a
 // tree once: by buildSimple in all but odd cases, which costs a fraction
 // of a parse. The rendering of the first tree and the sanitizer's output
