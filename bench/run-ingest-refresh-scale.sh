@@ -19,7 +19,7 @@ $GO build -o "$out/ingest" ./bench/ingest
 $GO build -o "$out/refresh" ./bench/refresh
 $GO build -o "$out/scale" ./bench/scale
 
-echo "== 1. Parse + normalize (target: ingest <= 1.5x gofeed's bare parse)"
+echo "== 1. Parse + normalize (targets: <= 1.2x the sanitizing floor, allocations per item <= 2x its)"
 "$out/ingest" -benchtime "${INGEST_BENCHTIME:-1s}" -cpuprofile "$out/ingest.cpu.prof" | tee "$out/ingest.txt"
 echo
 echo "== 2. Refresh (targets: warm <= 1.2x, cold <= 2x the bare-GET baseline)"

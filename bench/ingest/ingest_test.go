@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-// BenchmarkIngest runs each mix through feedmill's ingest path and through
-// gofeed's bare parse; compare the two sub-benchmarks of a mix, or run
+// BenchmarkIngest runs each mix through feedmill's ingest path, through
+// gofeed's bare parse and through the sanitizing floor (gofeed and
+// bluemonday); compare the sub-benchmarks of a mix, or run
 // `go run ./bench/ingest` for the ratios.
 func BenchmarkIngest(b *testing.B) {
 	ms, err := mixes()
@@ -21,6 +22,7 @@ func BenchmarkIngest(b *testing.B) {
 		}
 		b.Run(name+"/feedmill", func(b *testing.B) { ingestFeedmill(b, m) })
 		b.Run(name+"/gofeed", func(b *testing.B) { ingestGofeed(b, m) })
+		b.Run(name+"/floor", func(b *testing.B) { ingestFloor(b, m) })
 	}
 }
 

@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"bytes"
 	"html"
 	"net/url"
 	"regexp"
@@ -97,16 +98,74 @@ var (
 //
 // It returns "" for a fragment with no visible content left.
 func (n *Normalizer) sanitizeHTML(fragment string, base, page *url.URL) string {
-	if strings.TrimSpace(fragment) == "" {
-		return ""
-	}
-	prepared := n.prepare(fragment, base, page)
-	out := tidy(n.policy.Sanitize(prepared))
-	if !hasVisibleContent(out) {
-		return ""
-	}
+	out, _ := n.sanitizeTree(fragment, base, page)
 	return out
 }
+
+// sanitizeTree is sanitizeHTML, also returning the tree its result was
+// rendered from (nil with ""), so that the text can be read from it
+// (deriveSummary) without parsing the result again. The caller must not
+// change the tree.
+//
+// URLs are resolved on the first tree, before sanitizing, deliberately:
+// the sanitizer is then the last step to change the HTML and judges the
+// URLs as they will be published, and it only has to accept absolute ones.
+// Each fragment is parsed once, and the sanitizer's output read back as a
+// tree once: by buildSimple in all but odd cases, which costs a fraction
+// of a parse. The rendering of the first tree and the sanitizer's output
+// go through buffers the Normalizer reuses.
+func (n *Normalizer) sanitizeTree(fragment string, base, page *url.URL) (string, *nethtml.Node) {
+	if strings.TrimSpace(fragment) == "" {
+		return "", nil
+	}
+	root := parseFragment(fragment)
+	unlazy(root, true)
+	n.fixURLs(root, base, page)
+
+	bufs := n.buffers()
+	defer n.bufs.Put(bufs)
+	renderChildrenTo(&bufs.prepared, root)
+	if err := n.policy.SanitizeReaderToWriter(bytes.NewReader(bufs.prepared.Bytes()), &bufs.sanitized); err != nil {
+		// As Policy.Sanitize: a fragment it cannot read leaves nothing.
+		bufs.sanitized.Reset()
+	}
+	return finish(tidyTree(bufs.sanitized.Bytes()), &bufs.prepared)
+}
+
+// finish renders a tidied tree (nil for nothing) with buf as scratch and
+// returns the HTML, or "" and nil when it shows nothing (hasVisible).
+func finish(root *nethtml.Node, buf *bytes.Buffer) (string, *nethtml.Node) {
+	if root == nil {
+		return "", nil
+	}
+	renderChildrenTo(buf, root)
+	out := string(bytes.TrimSpace(buf.Bytes()))
+	if out == "" || !hasVisible(root, out) {
+		return "", nil
+	}
+	return out, root
+}
+
+// scratch holds the buffers of one sanitizeTree call.
+type scratch struct {
+	prepared, sanitized bytes.Buffer
+}
+
+// buffers returns empty buffers from the Normalizer's pool. Their
+// capacity is kept between items, which is what saves the allocations;
+// a buffer grown by a huge fragment is not kept.
+func (n *Normalizer) buffers() *scratch {
+	s, _ := n.bufs.Get().(*scratch)
+	if s == nil || s.prepared.Cap()+s.sanitized.Cap() > maxPooledBytes {
+		s = new(scratch)
+	}
+	s.prepared.Reset()
+	s.sanitized.Reset()
+	return s
+}
+
+// maxPooledBytes bounds the buffers a pooled scratch keeps.
+const maxPooledBytes = 1 << 20
 
 // parseFragment parses an HTML fragment as the content of a <div>, which it
 // returns, with no element nested more than MaxHTMLDepth deep below it
@@ -215,26 +274,24 @@ func fragmentText(fragment string) string {
 
 // renderChildren renders the children of root.
 func renderChildren(root *nethtml.Node) string {
-	var b strings.Builder
-	for c := root.FirstChild; c != nil; c = c.NextSibling {
-		if err := nethtml.Render(&b, c); err != nil {
-			// Render only fails on writer errors, which a strings.Builder
-			// has none of; keep the text rather than half a tree.
-			return html.EscapeString(textContent(root))
-		}
-	}
+	var b bytes.Buffer
+	renderChildrenTo(&b, root)
 	return b.String()
 }
 
-// prepare parses fragment, does the hygiene of step 1 of sanitizeHTML and
-// renders it back. URLs are resolved before sanitizing, deliberately: the
-// sanitizer is then the last step and judges the URLs as they will be
-// published, and it only has to accept absolute ones.
-func (n *Normalizer) prepare(fragment string, base, page *url.URL) string {
-	root := parseFragment(fragment)
-	unlazy(root, true)
-	n.fixURLs(root, base, page)
-	return renderChildren(root)
+// renderChildrenTo renders the children of root into buf, replacing what
+// it held.
+func renderChildrenTo(buf *bytes.Buffer, root *nethtml.Node) {
+	buf.Reset()
+	for c := root.FirstChild; c != nil; c = c.NextSibling {
+		if err := nethtml.Render(buf, c); err != nil {
+			// Render only fails on writer errors, which a bytes.Buffer
+			// has none of; keep the text rather than half a tree.
+			buf.Reset()
+			buf.WriteString(html.EscapeString(textContent(root)))
+			return
+		}
+	}
 }
 
 // fixURLs rewrites the URL attributes of the descendants of node to
@@ -387,6 +444,58 @@ func hasVisibleContent(s string) bool {
 	return cleanText(s) != ""
 }
 
+// hasVisible is hasVisibleContent(out) read from root, the tree out was
+// rendered from, without scanning the markup: an element of the media
+// hasVisibleContent looks for, or text that cleanText keeps. The text is
+// what cleanText reads once the tags are stripped and the entities
+// decoded (a space for each tag of a block element, nothing for an inline
+// one). A tree holding what that reading does not cover (a comment, an
+// element cleanText does not know, raw text rendered unescaped) is judged
+// on out itself.
+func hasVisible(root *nethtml.Node, out string) bool {
+	var b strings.Builder
+	exact := true
+	var walk func(*nethtml.Node) bool
+	walk = func(n *nethtml.Node) bool {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch c.Type {
+			case nethtml.TextNode:
+				b.WriteString(c.Data)
+			case nethtml.ElementNode:
+				switch c.DataAtom {
+				case atom.Img, atom.Video, atom.Audio, atom.Picture, atom.Iframe:
+					return true
+				case atom.Script, atom.Style, atom.Xmp, atom.Noembed, atom.Noframes, atom.Noscript, atom.Plaintext:
+					exact = false
+				}
+				kind := htmlElements[c.Data]
+				if kind == notAnElement || c.Namespace != "" {
+					exact = false
+				}
+				if kind == blockElement {
+					b.WriteByte(' ')
+				}
+				if walk(c) {
+					return true
+				}
+				if kind == blockElement {
+					b.WriteByte(' ')
+				}
+			default:
+				exact = false
+			}
+		}
+		return false
+	}
+	if walk(root) {
+		return true
+	}
+	if !exact {
+		return cleanText(out) != ""
+	}
+	return cleanDecoded(strings.ToValidUTF8(b.String(), "\uFFFD")) != ""
+}
+
 // textToHTML turns plain text into HTML that reads the same: escaped, with
 // blank lines as paragraph breaks and single newlines as line breaks.
 func textToHTML(s string) string {
@@ -466,27 +575,83 @@ func looksLikeHTML(s string) bool {
 	if strings.Contains(s, "<!--") {
 		return true
 	}
-	for _, m := range tagPattern.FindAllStringSubmatch(s, -1) {
-		if isKnownTag(m[2]) {
+	// Match by match, stopping at the first known tag: an article's HTML
+	// holds hundreds of tags, and the first one decides.
+	for rest := s; ; {
+		m := tagPattern.FindStringSubmatchIndex(rest)
+		if m == nil {
+			return false
+		}
+		if isKnownTag(rest[m[4]:m[5]]) {
 			return true
 		}
+		rest = rest[m[1]:]
 	}
-	return false
 }
 
 // htmlOrText converts feed text of unknown kind to sanitized HTML: markup is
 // sanitized as HTML; anything else is plain text whose entities are decoded
 // once (feeds escape their text as if it were HTML) and then escaped.
 func (n *Normalizer) htmlOrText(s string, base, page *url.URL) string {
-	if looksLikeHTML(s) {
-		return n.sanitizeHTML(s, base, page)
-	}
-	return n.plainText(html.UnescapeString(s))
+	out, _ := n.htmlOrTextTree(s, base, page)
+	return out
 }
 
-// plainText converts text known to be plain to sanitized HTML.
+// htmlOrTextTree is htmlOrText, also returning the tree (see sanitizeTree).
+func (n *Normalizer) htmlOrTextTree(s string, base, page *url.URL) (string, *nethtml.Node) {
+	if looksLikeHTML(s) {
+		return n.sanitizeTree(s, base, page)
+	}
+	return n.plainTextTree(html.UnescapeString(s))
+}
+
+// plainText converts text known to be plain to sanitized HTML: what
+// sanitizeHTML(textToHTML(s), nil, nil) gives.
 func (n *Normalizer) plainText(s string) string {
-	return n.sanitizeHTML(textToHTML(s), nil, nil)
+	out, _ := n.plainTextTree(s)
+	return out
+}
+
+// plainTextTree is plainText, also returning the tree (see sanitizeTree).
+// It builds the tree sanitizeHTML would read from textToHTML(s) directly:
+// paragraphs of text and line breaks, which no step before the tidy pass
+// changes (they hold no URL, and the policy keeps them as they are) but
+// the parser's dropping of NUL characters. TestPlainTextTree holds it to
+// sanitizeHTML(textToHTML(s), nil, nil).
+func (n *Normalizer) plainTextTree(s string) (string, *nethtml.Node) {
+	root := textTree(s)
+	if root.FirstChild == nil {
+		return "", nil
+	}
+	pruneEmpty(root)
+	collapseSpace(root, false)
+	trimSpace(root, true)
+	bufs := n.buffers()
+	defer n.bufs.Put(bufs)
+	return finish(root, &bufs.prepared)
+}
+
+// textTree returns the tree of textToHTML(s) under a <div>, as
+// parseFragment builds it.
+func textTree(s string) *nethtml.Node {
+	root := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	for _, para := range blankLines.Split(s, -1) {
+		para = strings.TrimSpace(para)
+		if para == "" {
+			continue
+		}
+		p := &nethtml.Node{Type: nethtml.ElementNode, Data: "p", DataAtom: atom.P}
+		for i, line := range strings.Split(para, "\n") {
+			if i > 0 {
+				p.AppendChild(&nethtml.Node{Type: nethtml.ElementNode, Data: "br", DataAtom: atom.Br})
+			}
+			appendText(p, strings.ReplaceAll(strings.TrimSpace(line), "\x00", ""))
+		}
+		root.AppendChild(p)
+	}
+	return root
 }
 
 // cleanText turns feed text that may hold markup into plain text: scripts,
@@ -513,7 +678,13 @@ func cleanText(s string) string {
 		s = commentPattern.ReplaceAllString(s, " ")
 		s = stripTags(s)
 	}
-	s = defuse(html.UnescapeString(s))
+	return cleanDecoded(html.UnescapeString(s))
+}
+
+// cleanDecoded is the end of cleanText, on text whose tags are stripped and
+// entities decoded.
+func cleanDecoded(s string) string {
+	s = defuse(s)
 	s = strings.Map(func(r rune) rune {
 		if (unicode.IsControl(r) && !unicode.IsSpace(r)) || r == '\u200b' || r == '\ufeff' {
 			return -1

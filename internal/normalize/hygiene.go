@@ -1,10 +1,12 @@
 package normalize
 
 import (
+	"bytes"
 	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	nethtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -262,17 +264,18 @@ func fixIframe(e *nethtml.Node) bool {
 	return true
 }
 
-// tidy parses sanitized HTML, removes the elements left empty and collapses
-// whitespace (see pruneEmpty and collapseSpace), and renders it back.
-func tidy(sanitized string) string {
-	if strings.TrimSpace(sanitized) == "" {
-		return ""
+// tidyTree reads sanitized HTML as a tree (parseSanitized), removes the
+// elements left empty and collapses whitespace (see pruneEmpty and
+// collapseSpace). It returns nil for blank HTML.
+func tidyTree(sanitized []byte) *nethtml.Node {
+	if len(bytes.TrimSpace(sanitized)) == 0 {
+		return nil
 	}
-	root := parseFragment(sanitized)
+	root := parseSanitized(sanitized)
 	pruneEmpty(root)
 	collapseSpace(root, false)
 	trimSpace(root, true)
-	return strings.TrimSpace(renderChildren(root))
+	return root
 }
 
 // prunable elements are removed when they hold neither text nor media:
@@ -366,6 +369,9 @@ func collapseSpace(n *nethtml.Node, inPre bool) {
 }
 
 func collapseRuns(s string) string {
+	if !hasRun(s) && utf8.ValidString(s) {
+		return s // as the loop below would write it
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
@@ -411,6 +417,22 @@ func trimSpace(n *nethtml.Node, block bool) {
 		}
 		c = next
 	}
+}
+
+// hasRun reports whether collapseRuns would change s: whether it holds
+// whitespace other than single spaces.
+func hasRun(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\t', '\n', '\r', '\f':
+			return true
+		case ' ':
+			if i+1 < len(s) && (s[i+1] == ' ' || s[i+1] == '\t' || s[i+1] == '\n' || s[i+1] == '\r' || s[i+1] == '\f') {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isBlockNode(n *nethtml.Node) bool {

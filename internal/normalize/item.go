@@ -11,6 +11,7 @@ import (
 	"github.com/mmcdole/gofeed/atom"
 	gjson "github.com/mmcdole/gofeed/json"
 	"github.com/mmcdole/gofeed/rss"
+	nethtml "golang.org/x/net/html"
 
 	"github.com/feedmill/feedmill/internal/feed"
 )
@@ -56,7 +57,8 @@ func (b *itemBuilder) build(i int, gi *gofeed.Item) feed.Item {
 	it.Canonical = b.n.Canonical(it.Link)
 
 	it.Summary = b.n.htmlOrText(gi.Description, b.base, page)
-	it.Content = b.content(gi, atomEntry, jsonItem, page)
+	var contentTree *nethtml.Node // what it.Content was rendered from
+	it.Content, contentTree = b.content(gi, atomEntry, jsonItem, page)
 
 	pub, upd := gi.PublishedParsed, gi.UpdatedParsed
 	switch {
@@ -97,9 +99,17 @@ func (b *itemBuilder) build(i int, gi *gofeed.Item) feed.Item {
 
 	it.Title = applyText(b.rewrites, feed.FieldTitle, it.Title)
 	it.Summary = b.n.applyHTML(b.rewrites, feed.FieldSummary, it.Summary, b.base, page)
-	it.Content = b.n.applyHTML(b.rewrites, feed.FieldContent, it.Content, b.base, page)
+	if rewritten := b.n.applyHTML(b.rewrites, feed.FieldContent, it.Content, b.base, page); rewritten != it.Content {
+		it.Content, contentTree = rewritten, nil
+	}
 	if it.Summary == "" {
-		it.Summary = DeriveSummary(it.Content)
+		// DeriveSummary(it.Content), from the tree the content was
+		// rendered from rather than a parse of it.
+		if contentTree != nil {
+			it.Summary = deriveSummary(contentTree)
+		} else {
+			it.Summary = DeriveSummary(it.Content)
+		}
 	}
 	return it
 }
@@ -123,33 +133,34 @@ func (b *itemBuilder) link(gi *gofeed.Item, rssItem *rss.Item, jsonItem *gjson.I
 	return ""
 }
 
-// content returns the item's full content as sanitized HTML. gofeed's
-// universal item flattens what says how to read it: an Atom content's type
-// and a JSON item's content_text (plain) versus content_html, so those come
-// from the original item.
-func (b *itemBuilder) content(gi *gofeed.Item, entry *atom.Entry, jsonItem *gjson.Item, page *url.URL) string {
+// content returns the item's full content as sanitized HTML, and the
+// tree it was rendered from (nil for ""). gofeed's universal item
+// flattens what says how to read it: an Atom content's type and a JSON
+// item's content_text (plain) versus content_html, so those come from the
+// original item.
+func (b *itemBuilder) content(gi *gofeed.Item, entry *atom.Entry, jsonItem *gjson.Item, page *url.URL) (string, *nethtml.Node) {
 	switch {
 	case jsonItem != nil:
 		if strings.TrimSpace(jsonItem.ContentHTML) != "" {
-			return b.n.sanitizeHTML(jsonItem.ContentHTML, b.base, page)
+			return b.n.sanitizeTree(jsonItem.ContentHTML, b.base, page)
 		}
-		return b.n.plainText(jsonItem.ContentText)
+		return b.n.plainTextTree(jsonItem.ContentText)
 	case entry != nil:
 		if entry.Content == nil {
-			return ""
+			return "", nil
 		}
 		switch t := strings.ToLower(strings.TrimSpace(entry.Content.Type)); {
 		case t == "":
-			return b.n.htmlOrText(entry.Content.Value, b.base, page)
+			return b.n.htmlOrTextTree(entry.Content.Value, b.base, page)
 		case t == "html" || t == "xhtml" || strings.Contains(t, "html"):
-			return b.n.sanitizeHTML(entry.Content.Value, b.base, page)
+			return b.n.sanitizeTree(entry.Content.Value, b.base, page)
 		case t == "text" || strings.HasPrefix(t, "text/"):
-			return b.n.plainText(entry.Content.Value)
+			return b.n.plainTextTree(entry.Content.Value)
 		default:
-			return "" // out-of-line or binary content: nothing to show inline
+			return "", nil // out-of-line or binary content: nothing to show inline
 		}
 	}
-	return b.n.htmlOrText(gi.Content, b.base, page)
+	return b.n.htmlOrTextTree(gi.Content, b.base, page)
 }
 
 // cleanDates applies the date rules: feed.SaneDate's (UTC; a placeholder

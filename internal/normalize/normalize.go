@@ -48,6 +48,9 @@ type Normalizer struct {
 	policy   *bluemonday.Policy // built once: building it compiles regexps
 	tracking *trackingParams
 
+	// Scratch buffers of sanitizeTree (*scratch), reused across items.
+	bufs sync.Pool
+
 	// Compiled rewrite patterns, by their source text. They come from the
 	// configuration, so the cache stays as small as it is.
 	patterns sync.Map // string -> *regexp.Regexp

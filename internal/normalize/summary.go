@@ -27,7 +27,14 @@ func DeriveSummary(contentHTML string) string {
 	if strings.TrimSpace(contentHTML) == "" {
 		return ""
 	}
-	root := parseFragment(contentHTML)
+	return deriveSummary(parseFragment(contentHTML))
+}
+
+// deriveSummary is DeriveSummary of the HTML under root.
+func deriveSummary(root *nethtml.Node) string {
+	if root == nil {
+		return ""
+	}
 	text := excerptText(root, true)
 	if text == "" {
 		text = excerptText(root, false)
