@@ -209,7 +209,7 @@ func capHTML(s string, max int) string {
 	root := parseFragment(s)
 	cutTree(root, max)
 	pruneEmpty(root)
-	out := strings.TrimSpace(renderChildren(root))
+	out := strings.TrimSpace(RenderChildren(root))
 	if len(out) > max {
 		// Rendering differed from what cutTree measured (it should
 		// not): plain text is safe to cut at any character.

@@ -272,8 +272,9 @@ func fragmentText(fragment string) string {
 	}
 }
 
-// renderChildren renders the children of root.
-func renderChildren(root *nethtml.Node) string {
+// RenderChildren renders the children of root: the inner HTML of an
+// element, or a parsed fragment.
+func RenderChildren(root *nethtml.Node) string {
 	var b bytes.Buffer
 	renderChildrenTo(&b, root)
 	return b.String()

@@ -129,7 +129,7 @@ func TestBuildSimpleOnSanitized(t *testing.T) {
 		root := parseFragment(in)
 		unlazy(root, true)
 		n.fixURLs(root, base, nil)
-		sanitized := n.policy.Sanitize(renderChildren(root))
+		sanitized := n.policy.Sanitize(RenderChildren(root))
 		if checkSimple(t, sanitized) {
 			built++
 		}
@@ -179,11 +179,11 @@ func TestOneTree(t *testing.T) {
 		root := parseFragment(in)
 		unlazy(root, true)
 		n.fixURLs(root, base, nil)
-		tree := tidyTree([]byte(n.policy.Sanitize(renderChildren(root))))
+		tree := tidyTree([]byte(n.policy.Sanitize(RenderChildren(root))))
 		if tree == nil {
 			continue
 		}
-		out := strings.TrimSpace(renderChildren(tree))
+		out := strings.TrimSpace(RenderChildren(tree))
 		if got, want := out != "" && hasVisible(tree, out), hasVisibleContent(out); got != want {
 			t.Errorf("hasVisible(%q) = %v, hasVisibleContent = %v", out, got, want)
 		}

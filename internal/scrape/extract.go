@@ -261,7 +261,7 @@ func articleHTML(doc *nethtml.Node, sel cascadia.Selector, removes []cascadia.Se
 	}
 	// a.Node is readability's own wrapper (div#readability-page-1): only
 	// its content is the article's.
-	f.raw = renderChildren(a.Node)
+	f.raw = normalize.RenderChildren(a.Node)
 	f.title = squash(a.Title())
 	f.byline = squash(a.Byline())
 	return f, nil
@@ -278,7 +278,7 @@ func (art *Article) takeByline(f found, meta Meta) string {
 	b, ok := byline{}, false
 	if root := fragmentRoot(raw); root != nil {
 		if b, ok = takeByline(root); ok {
-			raw = renderChildren(root)
+			raw = normalize.RenderChildren(root)
 		}
 	}
 	if !ok && f.byline != "" {

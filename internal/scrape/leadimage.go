@@ -187,7 +187,7 @@ func withoutCredits(fragment string) string {
 	for _, m := range marked {
 		m.Parent.RemoveChild(m)
 	}
-	return renderChildren(root)
+	return normalize.RenderChildren(root)
 }
 
 // chromeWords are the class, id and alt words of a site's chrome: logos,
@@ -320,15 +320,4 @@ func fragmentRoot(fragment string) *nethtml.Node {
 		ctx.AppendChild(n)
 	}
 	return ctx
-}
-
-// renderChildren renders the children of root.
-func renderChildren(root *nethtml.Node) string {
-	var b strings.Builder
-	for c := root.FirstChild; c != nil; c = c.NextSibling {
-		if err := nethtml.Render(&b, c); err != nil {
-			return "" // a strings.Builder does not fail
-		}
-	}
-	return b.String()
 }

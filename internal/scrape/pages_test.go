@@ -267,7 +267,7 @@ func TestTakeByline(t *testing.T) {
 			if ok != (tc.names != nil) || !reflect.DeepEqual(b.names, tc.names) {
 				t.Fatalf("takeByline = %q %v, want %q", b.names, ok, tc.names)
 			}
-			if got := renderChildren(root); ok && got != tc.left {
+			if got := normalize.RenderChildren(root); ok && got != tc.left {
 				t.Errorf("left\n%s\nwant\n%s", got, tc.left)
 			} else if !ok && got != tc.html {
 				t.Errorf("changed without a byline:\n%s", got)
