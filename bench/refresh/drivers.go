@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -85,7 +86,12 @@ func newPGSchema(ctx context.Context, dsn string) (*pgSchema, error) {
 	rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	s := &pgSchema{admin: dsn, name: "feedmill_bench_" + hex.EncodeToString(b[:])}
 	var err error
+	// The connections name themselves after the schema too, so that the
+	// server's backends serving them can be told from others (backendCPU).
 	if s.DSN, err = withParam(dsn, "search_path", s.name); err != nil {
+		return nil, err
+	}
+	if s.DSN, err = withParam(s.DSN, "application_name", s.name); err != nil {
 		return nil, err
 	}
 	if err := s.exec(ctx, "CREATE SCHEMA "+s.name); err != nil {
@@ -116,6 +122,78 @@ func (s *pgSchema) exec(ctx context.Context, stmt string) error {
 	return nil
 }
 
+// cpuSnapshot is the CPU time each of a server's processes (by pid) had
+// used when it was taken.
+type cpuSnapshot map[int]time.Duration
+
+// since is the CPU time used between b and a: by the processes of a, less
+// what each had used at b (nothing for one that started since).
+func (a cpuSnapshot) since(b cpuSnapshot) time.Duration {
+	var d time.Duration
+	for pid, t := range a {
+		d += t - b[pid]
+	}
+	return d
+}
+
+// backendCPU reads the CPU time used so far by the server's backends
+// serving the schema's connections (which carry its name as their
+// application_name), from /proc: PostgreSQL's work for the store is done
+// there, not in the bench's process. It fails when the server runs on
+// another machine (no such processes here), or where /proc is not
+// readable.
+func (s *pgSchema) backendCPU(ctx context.Context) (cpuSnapshot, error) {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(cctx, s.admin)
+	if err != nil {
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	rows, err := conn.Query(cctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, s.name)
+	if err != nil {
+		return nil, fmt.Errorf("list backends: %w", err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return nil, fmt.Errorf("list backends: %w", err)
+	}
+	snap := make(cpuSnapshot, len(pids))
+	for _, pid := range pids {
+		t, err := processCPU(int(pid))
+		if err != nil {
+			return nil, err
+		}
+		snap[int(pid)] = t
+	}
+	return snap, nil
+}
+
+// processCPU is the user plus system CPU time process pid has used, from
+// /proc/PID/stat (in clock ticks of 1/100 s, as on every Linux
+// platform Go supports).
+func processCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("backend CPU: %w", err)
+	}
+	// The command name, second, may hold spaces: count fields after it.
+	_, rest, ok := strings.Cut(string(data), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, fmt.Errorf("backend CPU: /proc/%d/stat: unexpected %q", pid, data)
+	}
+	var ticks int64
+	for _, s := range f[11:13] { // utime, stime: fields 14 and 15
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("backend CPU: /proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
 // withParam adds a connection parameter to a DSN of either form (a URL or
 // key=value pairs).
 func withParam(dsn, key, value string) (string, error) {
@@ -132,28 +210,49 @@ func withParam(dsn, key, value string) (string, error) {
 	return dsn + " " + key + "=" + value, nil
 }
 
+// errNoPostgres says where the bench looks for a PostgreSQL server.
+var errNoPostgres = errors.New("no PostgreSQL server: set " + pgBenchEnv + " or " + pgTestEnv +
+	", for example postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+
 // openPostgres opens a PostgreSQL store in a fresh schema on the server
 // dsn names; the returned function closes it and drops the schema.
-func openPostgres(ctx context.Context, dsn string) (benchStore, func(), error) {
+func openPostgres(ctx context.Context, dsn string) (benchStore, *pgSchema, func(), error) {
 	if dsn == "" {
-		return nil, nil, errors.New("no PostgreSQL server: set " + pgBenchEnv + " or " + pgTestEnv +
-			", for example postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+		return nil, nil, nil, errNoPostgres
 	}
 	schema, err := newPGSchema(ctx, dsn)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	st, err := store.OpenPostgres(ctx, schema.DSN, nil)
 	if err != nil {
 		schema.Drop(ctx)
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return st, func() {
+	return st, schema, func() {
 		st.Close()
 		if err := schema.Drop(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "refresh bench: drop schema:", err)
 		}
 	}, nil
+}
+
+// serverPhase runs fn as phase does and, when schema is not nil, adds
+// the CPU time its server's backends spent meanwhile (when it can be
+// read: see backendCPU).
+func serverPhase(ctx context.Context, admin string, schema *pgSchema, fn func() measure) (measure, error) {
+	if schema == nil {
+		return phase(ctx, admin, fn)
+	}
+	before, cpuErr := schema.backendCPU(ctx)
+	m, err := phase(ctx, admin, fn)
+	if err != nil || cpuErr != nil {
+		return m, err
+	}
+	if after, err := schema.backendCPU(ctx); err == nil {
+		m.serverCPU, m.serverKnown = after.since(before), true
+	}
+	return m, nil
 }
 
 // benchClock is the refreshers' clock: the wall clock moved forward by

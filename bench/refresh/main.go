@@ -119,6 +119,18 @@ type measure struct {
 	updatedItems int
 	refreshed    int // sources refreshed by this process
 	skipped      int // left to another instance
+	// serverCPU is what PostgreSQL's backends serving the store spent
+	// (serverKnown: when it could be read); SQLite works in this process.
+	serverCPU   time.Duration
+	serverKnown bool
+}
+
+// serverCPUText shows m's server CPU in a table cell.
+func (m measure) serverCPUText() string {
+	if !m.serverKnown {
+		return ""
+	}
+	return m.serverCPU.Round(time.Millisecond).String()
 }
 
 // phase runs fn and measures it; admin is the farm's control URL.
@@ -329,15 +341,15 @@ func run(ctx context.Context, cfg config) error {
 		runs = append(runs, dr)
 	}
 
-	fmt.Println("| phase | wall | CPU | allocs | alloc bytes | requests | with validators | 304 | body bytes | new items | errors | stored |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| phase | wall | CPU | server CPU | allocs | alloc bytes | requests | with validators | 304 | body bytes | new items | errors | stored |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	row := func(name string, m measure) {
 		stored := ""
 		if m.storedBytes > 0 {
 			stored = benchenv.MiB(m.storedBytes)
 		}
-		fmt.Printf("| %s | %v | %v | %d | %s | %d | %d | %d | %s | %d | %d | %s |\n", name, m.wall.Round(time.Millisecond), m.cpu.Round(time.Millisecond),
-			m.mallocs, benchenv.MiB(int64(m.allocBytes)), m.farm.Requests, m.farm.Conditional, m.farm.NotModified, benchenv.MiB(m.farm.BodyBytes), m.newItems, m.errs, stored)
+		fmt.Printf("| %s | %v | %v | %s | %d | %s | %d | %d | %d | %s | %d | %d | %s |\n", name, m.wall.Round(time.Millisecond), m.cpu.Round(time.Millisecond),
+			m.serverCPUText(), m.mallocs, benchenv.MiB(int64(m.allocBytes)), m.farm.Requests, m.farm.Conditional, m.farm.NotModified, benchenv.MiB(m.farm.BodyBytes), m.newItems, m.errs, stored)
 	}
 	all := []measure{bareCold}
 	row("bare GET, cold", bareCold)
@@ -371,12 +383,13 @@ func run(ctx context.Context, cfg config) error {
 	sqlite, pg := findRun(runs, "sqlite"), findRun(runs, "postgres")
 	if sqlite != nil && pg != nil {
 		w := pg.warm.wall.Seconds() / sqlite.warm.wall.Seconds()
-		fmt.Printf("PostgreSQL vs SQLite, warm refresh: wall %.2f× (%v against %v; target ≤ %.1f× %s), CPU %.2f×\n",
+		fmt.Printf("PostgreSQL vs SQLite, warm refresh: wall %.2f× (%v against %v; target ≤ %.1f× %s), CPU %s\n",
 			w, pg.warm.wall.Round(time.Millisecond), sqlite.warm.wall.Round(time.Millisecond), TargetPostgresWarm, verdict(w, TargetPostgresWarm),
-			pg.warm.cpu.Seconds()/sqlite.warm.cpu.Seconds())
-		fmt.Printf("PostgreSQL vs SQLite, cold refresh: wall %.2f×, CPU %.2f× (no target); nothing changed: wall %.2f×, CPU %.2f× (no target)\n",
-			pg.cold.wall.Seconds()/sqlite.cold.wall.Seconds(), pg.cold.cpu.Seconds()/sqlite.cold.cpu.Seconds(),
-			pg.idle.wall.Seconds()/sqlite.idle.wall.Seconds(), pg.idle.cpu.Seconds()/sqlite.idle.cpu.Seconds())
+			cpuRatio(pg.warm, sqlite.warm))
+		fmt.Printf("PostgreSQL vs SQLite, cold refresh: wall %.2f×, CPU %s (no target)\n",
+			pg.cold.wall.Seconds()/sqlite.cold.wall.Seconds(), cpuRatio(pg.cold, sqlite.cold))
+		fmt.Printf("PostgreSQL vs SQLite, nothing changed: wall %.2f×, CPU %s (no target)\n",
+			pg.idle.wall.Seconds()/sqlite.idle.wall.Seconds(), cpuRatio(pg.idle, sqlite.idle))
 	}
 	if cfg.cpuprofile != "" {
 		fmt.Printf("CPU profiles: %s.cold, %s.warm (SQLite), %s.postgres.cold, %s.postgres.warm\n", cfg.cpuprofile, cfg.cpuprofile, cfg.cpuprofile, cfg.cpuprofile)
@@ -388,6 +401,17 @@ func run(ctx context.Context, cfg config) error {
 		}
 	}
 	return nil
+}
+
+// cpuRatio compares the CPU time of a PostgreSQL pass with a SQLite one:
+// this process's alone, and with the server's backends, which do the
+// work SQLite does in this process.
+func cpuRatio(pg, sqlite measure) string {
+	r := fmt.Sprintf("%.2f× in this process", pg.cpu.Seconds()/sqlite.cpu.Seconds())
+	if pg.serverKnown {
+		r += fmt.Sprintf(", %.2f× with the server's backends", (pg.cpu+pg.serverCPU).Seconds()/sqlite.cpu.Seconds())
+	}
+	return r
 }
 
 func findRun(runs []driverRun, driver string) *driverRun {
@@ -407,13 +431,14 @@ func findRun(runs []driverRun, driver string) *driverRun {
 func runDriver(ctx context.Context, cfg config, driver string, sources []feed.Source, admin string, b *bare, urls []string) (driverRun, error) {
 	dr := driverRun{driver: driver}
 	var st benchStore
+	var schema *pgSchema
 	var closeStore func()
 	var err error
 	switch driver {
 	case "sqlite":
 		st, closeStore, err = openSQLite(ctx)
 	case "postgres":
-		st, closeStore, err = openPostgres(ctx, cfg.pgDSN)
+		st, schema, closeStore, err = openPostgres(ctx, cfg.pgDSN)
 	default:
 		err = fmt.Errorf("unknown driver %q (want sqlite or postgres)", driver)
 	}
@@ -437,7 +462,7 @@ func runDriver(ctx context.Context, cfg config, driver string, sources []feed.So
 		}
 	}
 	pass := func() measure { return refreshAll(ctx, r) }
-	if dr.cold, err = phase(ctx, admin, profiled(prefix, "cold", pass)); err != nil {
+	if dr.cold, err = serverPhase(ctx, admin, schema, profiled(prefix, "cold", pass)); err != nil {
 		return dr, err
 	}
 	size(&dr.cold)
@@ -448,7 +473,7 @@ func runDriver(ctx context.Context, cfg config, driver string, sources []feed.So
 		return dr, err
 	}
 	clock.advance(phaseStep)
-	if dr.warm, err = phase(ctx, admin, profiled(prefix, "warm", pass)); err != nil {
+	if dr.warm, err = serverPhase(ctx, admin, schema, profiled(prefix, "warm", pass)); err != nil {
 		return dr, err
 	}
 	size(&dr.warm)
@@ -459,7 +484,7 @@ func runDriver(ctx context.Context, cfg config, driver string, sources []feed.So
 		return dr, err
 	}
 	clock.advance(phaseStep)
-	if dr.idle, err = phase(ctx, admin, pass); err != nil {
+	if dr.idle, err = serverPhase(ctx, admin, schema, pass); err != nil {
 		return dr, err
 	}
 	return dr, nil

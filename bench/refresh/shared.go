@@ -61,7 +61,8 @@ func serveInstance(n int, portsArg, owner string, offset time.Duration) error {
 	}
 	defer client.CloseIdleConnections()
 	fmt.Println("ready")
-	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+	in := bufio.NewReader(os.Stdin)
+	if _, err := in.ReadString('\n'); err != nil {
 		return fmt.Errorf("instance %s: no start signal: %w", owner, err)
 	}
 	cpu0, t0 := benchenv.CPUTime(), time.Now()
@@ -71,13 +72,21 @@ func serveInstance(n int, portsArg, owner string, offset time.Duration) error {
 		Refreshed: m.refreshed, Skipped: m.skipped, NotModified: m.notModified, New: m.newItems,
 		Errors: m.errs, FirstErr: m.firstErr,
 	}
-	return json.NewEncoder(os.Stdout).Encode(res)
+	if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
+		return fmt.Errorf("instance %s: report: %w", owner, err)
+	}
+	// The store stays open until the parent has read what its backends
+	// spent, and then closes stdin.
+	io.Copy(io.Discard, in)
+	return nil
 }
 
 // sharedRun is what a pass of several instances over one store cost.
 type sharedRun struct {
 	wall      time.Duration // from the start signal to the last report
 	cpu       time.Duration // of all instances together
+	serverCPU time.Duration // of the server's backends serving them
+	serverOK  bool          // whether serverCPU could be read
 	instances []instanceResult
 	farm      farmStats
 }
@@ -85,7 +94,7 @@ type sharedRun struct {
 // runInstances starts k instances on the store dsn names, each in a
 // process of its own with its clock offset ahead, waits until every one
 // is ready, starts their passes together and waits for every report.
-func runInstances(ctx context.Context, k, n int, dsn string, ports []string, admin string, offset time.Duration) (sharedRun, error) {
+func runInstances(ctx context.Context, k, n int, schema *pgSchema, ports []string, admin string, offset time.Duration) (sharedRun, error) {
 	var sr sharedRun
 	self, err := os.Executable()
 	if err != nil {
@@ -108,7 +117,7 @@ func runInstances(ctx context.Context, k, n int, dsn string, ports []string, adm
 		owner := fmt.Sprintf("bench-%d-instance-%d", os.Getpid(), i+1)
 		cmd := exec.CommandContext(ctx, self, "-instance", "-owner", owner, "-offset", offset.String(),
 			"-ports", strings.Join(ports, " "), "-feeds", strconv.Itoa(n))
-		cmd.Env = append(os.Environ(), instanceDSNEnv+"="+dsn)
+		cmd.Env = append(os.Environ(), instanceDSNEnv+"="+schema.DSN)
 		cmd.Stderr = os.Stderr
 		stdin, err := cmd.StdinPipe()
 		if err != nil {
@@ -132,6 +141,7 @@ func runInstances(ctx context.Context, k, n int, dsn string, ports []string, adm
 	if _, err := stats(ctx, admin); err != nil { // reset the counters
 		return sr, err
 	}
+	before, cpuErr := schema.backendCPU(ctx)
 	t0 := time.Now()
 	for _, c := range children {
 		if _, err := io.WriteString(c.stdin, "go\n"); err != nil {
@@ -160,6 +170,11 @@ func runInstances(ctx context.Context, k, n int, dsn string, ports []string, adm
 	}
 	for _, res := range sr.instances {
 		sr.cpu += res.CPU
+	}
+	if cpuErr == nil {
+		if after, err := schema.backendCPU(ctx); err == nil {
+			sr.serverCPU, sr.serverOK = after.since(before), true
+		}
 	}
 	sr.farm, err = stats(ctx, admin)
 	return sr, err
@@ -190,24 +205,24 @@ func runShared(ctx context.Context, cfg config, ports []string, admin string, pg
 	}
 	defer st.Close()
 	k := cfg.instances
-	cold, err := runInstances(ctx, k, cfg.feeds, schema.DSN, ports, admin, 0)
+	cold, err := runInstances(ctx, k, cfg.feeds, schema, ports, admin, 0)
 	if err != nil {
 		return err
 	}
 	if err := bump(ctx, admin, 10); err != nil {
 		return err
 	}
-	warm, err := runInstances(ctx, k, cfg.feeds, schema.DSN, ports, admin, phaseStep)
+	warm, err := runInstances(ctx, k, cfg.feeds, schema, ports, admin, phaseStep)
 	if err != nil {
 		return err
 	}
 
 	fmt.Printf("%d instances (processes) sharing one PostgreSQL store and the %d sources, all due, started together; against one instance (the PostgreSQL passes above):\n\n", k, cfg.feeds)
-	fmt.Println("| pass | instances | wall | CPU (all) | requests | feeds fetched | most requests of one feed | feeds fetched twice | refreshed per instance | left to another | new items | errors |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|")
+	fmt.Println("| pass | instances | wall | CPU (all) | server CPU | requests | feeds fetched | most requests of one feed | feeds fetched twice | refreshed per instance | left to another | new items | errors |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|")
 	one := func(name string, m measure) {
-		fmt.Printf("| %s | 1 | %v | %v | %d | %d | %d | %d | %d | %d | %d | %d |\n", name, m.wall.Round(time.Millisecond), m.cpu.Round(time.Millisecond),
-			m.farm.Requests, m.farm.Feeds, m.farm.MaxPerFeed, m.farm.Doubles, m.refreshed, m.skipped, m.newItems, m.errs)
+		fmt.Printf("| %s | 1 | %v | %v | %s | %d | %d | %d | %d | %d | %d | %d | %d |\n", name, m.wall.Round(time.Millisecond), m.cpu.Round(time.Millisecond),
+			m.serverCPUText(), m.farm.Requests, m.farm.Feeds, m.farm.MaxPerFeed, m.farm.Doubles, m.refreshed, m.skipped, m.newItems, m.errs)
 	}
 	many := func(name string, sr sharedRun) {
 		per := make([]string, len(sr.instances))
@@ -218,8 +233,12 @@ func runShared(ctx context.Context, cfg config, ports []string, admin string, pg
 			newItems += res.New
 			errs += res.Errors
 		}
-		fmt.Printf("| %s | %d | %v | %v | %d | %d | %d | %d | %s | %d | %d | %d |\n", name, len(sr.instances), sr.wall.Round(time.Millisecond), sr.cpu.Round(time.Millisecond),
-			sr.farm.Requests, sr.farm.Feeds, sr.farm.MaxPerFeed, sr.farm.Doubles, strings.Join(per, " + "), skipped, newItems, errs)
+		server := ""
+		if sr.serverOK {
+			server = sr.serverCPU.Round(time.Millisecond).String()
+		}
+		fmt.Printf("| %s | %d | %v | %v | %s | %d | %d | %d | %d | %s | %d | %d | %d |\n", name, len(sr.instances), sr.wall.Round(time.Millisecond), sr.cpu.Round(time.Millisecond),
+			server, sr.farm.Requests, sr.farm.Feeds, sr.farm.MaxPerFeed, sr.farm.Doubles, strings.Join(per, " + "), skipped, newItems, errs)
 	}
 	one("cold", pg.cold)
 	many("cold", cold)
