@@ -40,6 +40,25 @@ func pgDSNFromEnv() string {
 	return os.Getenv(pgTestEnv)
 }
 
+// probePostgres checks that the server dsn names answers, within a few
+// seconds.
+func probePostgres(dsn string) error {
+	if dsn == "" {
+		return errNoPostgres
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("PostgreSQL does not answer: %w", err)
+	}
+	defer conn.Close(context.Background())
+	if err := conn.Ping(ctx); err != nil {
+		return fmt.Errorf("PostgreSQL does not answer: %w", err)
+	}
+	return nil
+}
+
 // benchStore is what the bench needs of a store, which both drivers
 // have: what the refresher reads and writes, the leases the daemon takes
 // (refresh.Coordinator), and the store's size.

@@ -75,9 +75,12 @@ func main() {
 	drivers := flag.String("drivers", "sqlite", "the stores to measure, in order: sqlite, postgres, or sqlite,postgres (PostgreSQL in a schema of its own, dropped after)")
 	pgDSN := flag.String("postgres", pgDSNFromEnv(), "the PostgreSQL server's DSN (default $"+pgBenchEnv+", else $"+pgTestEnv+")")
 	instances := flag.Int("instances", 3, "with postgres: instances (processes) sharing one store and the sources, measured against one; below 2 none")
+	probe := flag.Bool("probe-postgres", false, "only check that the PostgreSQL server (-postgres) answers: exit status 0 if so, else 1 and why")
 	flag.Parse()
 	var err error
 	switch {
+	case *probe:
+		err = probePostgres(*pgDSN)
 	case *isFarm:
 		err = serveFarm(*n, *items, *delay)
 	case *isInstance:
