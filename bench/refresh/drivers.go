@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/fetch"
@@ -40,6 +41,21 @@ func pgDSNFromEnv() string {
 	return os.Getenv(pgTestEnv)
 }
 
+// adminConnect opens one connection to the server dsn names, outside any
+// pool: the pool's own parameters a DSN may carry (pool_max_conns...)
+// are read as such, not sent to the server.
+func adminConnect(ctx context.Context, dsn string) (*pgx.Conn, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("PostgreSQL DSN: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
+	if err != nil {
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	return conn, nil
+}
+
 // probePostgres checks that the server dsn names answers, within a few
 // seconds.
 func probePostgres(dsn string) error {
@@ -48,7 +64,7 @@ func probePostgres(dsn string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
+	conn, err := adminConnect(ctx, dsn)
 	if err != nil {
 		return fmt.Errorf("PostgreSQL does not answer: %w", err)
 	}
@@ -130,9 +146,9 @@ func (s *pgSchema) Drop(ctx context.Context) error {
 func (s *pgSchema) exec(ctx context.Context, stmt string) error {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(cctx, s.admin)
+	conn, err := adminConnect(cctx, s.admin)
 	if err != nil {
-		return fmt.Errorf("connect to PostgreSQL: %w", err)
+		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, stmt); err != nil {
@@ -164,9 +180,9 @@ func (a cpuSnapshot) since(b cpuSnapshot) time.Duration {
 func (s *pgSchema) backendCPU(ctx context.Context) (cpuSnapshot, error) {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(cctx, s.admin)
+	conn, err := adminConnect(cctx, s.admin)
 	if err != nil {
-		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+		return nil, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	rows, err := conn.Query(cctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, s.name)
