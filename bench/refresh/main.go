@@ -6,16 +6,39 @@
 //
 //   - the bare baseline: plain net/http GETs of every feed with the same
 //     concurrency limits and no processing;
-//   - a cold refresh: feedmill's real fetch client, normalizer, Refresher and
-//     a SQLite store in a temporary directory, all items new;
-//   - after 10% of the feeds changed, the warm baseline (conditional GETs
-//     with the ETags the cold baseline got) and a warm refresh.
+//   - for each store of -drivers (SQLite in a temporary directory,
+//     PostgreSQL in a schema of its own, dropped after): a cold refresh
+//     (feedmill's real fetch client, normalizer and Refresher, all items
+//     new); after 10% of the feeds changed, the warm baseline (conditional
+//     GETs with the ETags the bare client last got) and a warm refresh;
+//     then both again with nothing changed.
+//
+// Each refresh is the daemon's pass over its due sources (RefreshAll with
+// onlyDue), taking a lease on each source as the daemon does on either
+// store; the refresher's clock moves an hour on between passes, so every
+// source is due again.
+//
+// With PostgreSQL and -instances k >= 2, k instances (processes of this
+// program) then share one new store and the same sources, all due: a cold
+// pass and, after 10% of the feeds changed, a warm one, all started
+// together. The farm counts requests per feed, so the output says whether
+// any feed was fetched twice; their wall time is compared with the single
+// instance's passes.
 //
 // It prints wall time, CPU time (getrusage of this process only: the farm's
-// CPU is its own), allocations (runtime.MemStats), bytes stored and what the
-// farm saw, and the ratios beside their targets (warm ≤ 1.2×, cold ≤ 2×).
+// CPU is its own; PostgreSQL's backends serving the store are read from
+// /proc as "server CPU"), allocations (runtime.MemStats), bytes stored and
+// what the farm saw, and the ratios beside their targets (warm ≤ 1.2×,
+// cold ≤ 2× the bare GETs; PostgreSQL's warm refresh ≤ 1.3× SQLite's; k
+// instances no slower than one, no feed fetched twice).
 //
 //	go run ./bench/refresh [-feeds 1000] [-items 50] [-delay 20ms] [-cpuprofile bench/out/refresh.cpu.prof]
+//	    [-drivers sqlite|postgres|sqlite,postgres] [-postgres DSN] [-instances 3]
+//
+// The PostgreSQL DSN defaults to $FEEDMILL_BENCH_POSTGRES, else
+// $FEEDMILL_TEST_POSTGRES (for example
+// postgres://postgres@127.0.0.1:5432/test?sslmode=disable); -probe-postgres
+// only checks that the server answers.
 package main
 
 import (
