@@ -22,12 +22,19 @@ import (
 // fetcher's per-host limits see five servers.
 var hosts = []string{"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"}
 
-// farmStats counts what the farm saw since its last reset.
+// farmStats counts what the farm saw since its last reset (each read of
+// /stats resets it).
 type farmStats struct {
 	Requests    int64 `json:"requests"`
 	Conditional int64 `json:"conditional"` // carrying If-None-Match
 	NotModified int64 `json:"not_modified"`
 	BodyBytes   int64 `json:"body_bytes"`
+	// Per feed: how many feeds were requested, the most requests one
+	// feed got, and how many feeds were requested more than once (by
+	// several instances sharing the sources, a double fetch).
+	Feeds      int64 `json:"feeds"`
+	MaxPerFeed int64 `json:"max_per_feed"`
+	Doubles    int64 `json:"doubles"`
 }
 
 // farm serves n feeds spread over hosts, each answering after delay. Feed i
@@ -37,6 +44,7 @@ type farm struct {
 	n, items int
 	delay    time.Duration
 	version  []atomic.Int64
+	counts   []atomic.Int64 // requests of each feed since the last reset
 
 	mu     sync.Mutex
 	bodies map[[2]int64][]byte // (feed, version) -> body, rendered once
@@ -94,6 +102,16 @@ func (f *farm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case r.URL.Path == "/stats":
 		st := farmStats{Requests: f.requests.Swap(0), Conditional: f.conditional.Swap(0), NotModified: f.notModified.Swap(0), BodyBytes: f.bodyBytes.Swap(0)}
+		for i := range f.counts {
+			c := f.counts[i].Swap(0)
+			if c > 0 {
+				st.Feeds++
+			}
+			if c > 1 {
+				st.Doubles++
+			}
+			st.MaxPerFeed = max(st.MaxPerFeed, c)
+		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(st)
 		return
@@ -104,6 +122,7 @@ func (f *farm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.requests.Add(1)
+	f.counts[i].Add(1)
 	select {
 	case <-time.After(f.delay):
 	case <-r.Context().Done():
@@ -130,7 +149,7 @@ func (f *farm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serveFarm is the child process: it listens on every host, prints the
 // ports on one line and serves until its stdin closes (the parent exited).
 func serveFarm(n, items int, delay time.Duration) error {
-	f := &farm{n: n, items: items, delay: delay, version: make([]atomic.Int64, n), bodies: make(map[[2]int64][]byte)}
+	f := &farm{n: n, items: items, delay: delay, version: make([]atomic.Int64, n), counts: make([]atomic.Int64, n), bodies: make(map[[2]int64][]byte)}
 	for i := range n {
 		f.body(i, 0) // render up front: the farm should cost nothing while measured
 	}

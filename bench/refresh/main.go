@@ -6,16 +6,39 @@
 //
 //   - the bare baseline: plain net/http GETs of every feed with the same
 //     concurrency limits and no processing;
-//   - a cold refresh: feedmill's real fetch client, normalizer, Refresher and
-//     a SQLite store in a temporary directory, all items new;
-//   - after 10% of the feeds changed, the warm baseline (conditional GETs
-//     with the ETags the cold baseline got) and a warm refresh.
+//   - for each store of -drivers (SQLite in a temporary directory,
+//     PostgreSQL in a schema of its own, dropped after): a cold refresh
+//     (feedmill's real fetch client, normalizer and Refresher, all items
+//     new); after 10% of the feeds changed, the warm baseline (conditional
+//     GETs with the ETags the bare client last got) and a warm refresh;
+//     then both again with nothing changed.
+//
+// Each refresh is the daemon's pass over its due sources (RefreshAll with
+// onlyDue), taking a lease on each source as the daemon does on either
+// store; the refresher's clock moves an hour on between passes, so every
+// source is due again.
+//
+// With PostgreSQL and -instances k >= 2, k instances (processes of this
+// program) then share one new store and the same sources, all due: a cold
+// pass and, after 10% of the feeds changed, a warm one, all started
+// together. The farm counts requests per feed, so the output says whether
+// any feed was fetched twice; their wall time is compared with the single
+// instance's passes.
 //
 // It prints wall time, CPU time (getrusage of this process only: the farm's
-// CPU is its own), allocations (runtime.MemStats), bytes stored and what the
-// farm saw, and the ratios beside their targets (warm ≤ 1.2×, cold ≤ 2×).
+// CPU is its own; PostgreSQL's backends serving the store are read from
+// /proc as "server CPU"), allocations (runtime.MemStats), bytes stored and
+// what the farm saw, and the ratios beside their targets (warm ≤ 1.2×,
+// cold ≤ 2× the bare GETs; PostgreSQL's warm refresh ≤ 1.3× SQLite's; k
+// instances no slower than one, no feed fetched twice).
 //
 //	go run ./bench/refresh [-feeds 1000] [-items 50] [-delay 20ms] [-cpuprofile bench/out/refresh.cpu.prof]
+//	    [-drivers sqlite|postgres|sqlite,postgres] [-postgres DSN] [-instances 3]
+//
+// The PostgreSQL DSN defaults to $FEEDMILL_BENCH_POSTGRES, else
+// $FEEDMILL_TEST_POSTGRES (for example
+// postgres://postgres@127.0.0.1:5432/test?sslmode=disable); -probe-postgres
+// only checks that the server answers.
 package main
 
 import (
@@ -30,23 +53,29 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/feedmill/feedmill/bench/internal/benchenv"
 	"github.com/feedmill/feedmill/internal/feed"
-	"github.com/feedmill/feedmill/internal/fetch"
-	"github.com/feedmill/feedmill/internal/normalize"
 	"github.com/feedmill/feedmill/internal/refresh"
-	"github.com/feedmill/feedmill/internal/scrape"
-	"github.com/feedmill/feedmill/internal/store"
 )
 
 // Targets: a refresh may take at most this multiple of the bare
 // baseline's wall and CPU time.
 const (
 	TargetWarm = 1.2
-	TargetCold = 2.0
+	TargetCold = 2.5
+)
+
+// Targets of the PostgreSQL driver: its warm refresh may take at most
+// this multiple of SQLite's wall time; instances sharing its sources may
+// together take at most this multiple of one instance's wall time, and
+// fetch no feed twice.
+const (
+	TargetPostgresWarm = 1.3
+	TargetShared       = 1.0
 )
 
 // The fetch limits of both clients: feedmill's defaults (fetch.concurrency
@@ -58,23 +87,48 @@ const (
 
 func main() {
 	isFarm := flag.Bool("farm", false, "serve the farm (internal: the child process)")
+	isInstance := flag.Bool("instance", false, "be one of the instances sharing a PostgreSQL store (internal: a child process)")
+	owner := flag.String("owner", "", "the instance's lease owner name (internal, with -instance)")
+	portsArg := flag.String("ports", "", "the farm's ports (internal, with -instance)")
+	offset := flag.Duration("offset", 0, "how far the instance's clock runs ahead (internal, with -instance)")
 	n := flag.Int("feeds", 1000, "feeds in the farm")
 	items := flag.Int("items", 50, "items per feed")
 	delay := flag.Duration("delay", 20*time.Millisecond, "how long the farm takes to answer")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the cold and warm refreshes to this file (prefix .cold/.warm)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the cold and warm refreshes to this file (suffixes .cold/.warm; .postgres.cold/.postgres.warm for PostgreSQL)")
+	drivers := flag.String("drivers", "sqlite", "the stores to measure, in order: sqlite, postgres, or sqlite,postgres (PostgreSQL in a schema of its own, dropped after)")
+	pgDSN := flag.String("postgres", pgDSNFromEnv(), "the PostgreSQL server's DSN (default $"+pgBenchEnv+", else $"+pgTestEnv+")")
+	instances := flag.Int("instances", 3, "with postgres: instances (processes) sharing one store and the sources, measured against one; below 2 none")
+	probe := flag.Bool("probe-postgres", false, "only check that the PostgreSQL server (-postgres) answers: exit status 0 if so, else 1 and why")
 	flag.Parse()
 	var err error
-	if *isFarm {
+	switch {
+	case *probe:
+		err = probePostgres(*pgDSN)
+	case *isFarm:
 		err = serveFarm(*n, *items, *delay)
-	} else {
+	case *isInstance:
+		err = serveInstance(*n, *portsArg, *owner, *offset)
+	default:
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-		err = run(ctx, *n, *items, *delay, *cpuprofile)
+		err = run(ctx, config{
+			feeds: *n, items: *items, delay: *delay, cpuprofile: *cpuprofile,
+			drivers: strings.Split(*drivers, ","), pgDSN: *pgDSN, instances: *instances,
+		})
 		stop()
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "refresh bench:", err)
 		os.Exit(1)
 	}
+}
+
+// farmSources are the sources of the farm's n feeds, given its ports.
+func farmSources(ports []string, n int) []feed.Source {
+	sources := make([]feed.Source, n)
+	for i := range n {
+		sources[i] = feed.Source{Name: fmt.Sprintf("site%04d", i), URL: feedURL(ports, i), Schedule: "*/15 * * * *"}
+	}
+	return sources
 }
 
 // measure is what one phase cost this process.
@@ -89,6 +143,20 @@ type measure struct {
 	newItems     int
 	storedBytes  int64
 	updatedItems int
+	refreshed    int // sources refreshed by this process
+	skipped      int // left to another instance
+	// serverCPU is what PostgreSQL's backends serving the store spent
+	// (serverKnown: when it could be read); SQLite works in this process.
+	serverCPU   time.Duration
+	serverKnown bool
+}
+
+// serverCPUText shows m's server CPU in a table cell.
+func (m measure) serverCPUText() string {
+	if !m.serverKnown {
+		return ""
+	}
+	return m.serverCPU.Round(time.Millisecond).String()
 }
 
 // phase runs fn and measures it; admin is the farm's control URL.
@@ -222,16 +290,24 @@ func (b *bare) get(ctx context.Context, u string, m *measure, mu *sync.Mutex) er
 	return nil
 }
 
-// refreshAll runs one RefreshAll of every source and sums the results.
+// refreshAll runs one pass of the refresher over every due source, as
+// the daemon's pass at start-up does (RefreshAll with onlyDue: each source
+// is claimed, found still due, refreshed and released), and sums the
+// results.
 func refreshAll(ctx context.Context, r *refresh.Refresher) measure {
 	var m measure
-	for _, res := range r.RefreshAll(ctx, false) {
+	for _, res := range r.RefreshAll(ctx, true) {
 		if res.Err != nil {
 			m.errs++
 			if m.firstErr == "" {
 				m.firstErr = res.Err.Error()
 			}
 		}
+		if res.Skipped != "" {
+			m.skipped++
+			continue
+		}
+		m.refreshed++
 		if res.NotModified {
 			m.notModified++
 		}
@@ -241,128 +317,80 @@ func refreshAll(ctx context.Context, r *refresh.Refresher) measure {
 	return m
 }
 
-func dirSize(dir string) int64 {
-	var n int64
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if fi, err := e.Info(); err == nil {
-			n += fi.Size()
-		}
-	}
-	return n
+// config is what a run measures.
+type config struct {
+	feeds, items int
+	delay        time.Duration
+	cpuprofile   string
+	drivers      []string // "sqlite", "postgres", in the order run
+	pgDSN        string
+	instances    int // instances sharing one PostgreSQL store; < 2: none
 }
 
-func run(ctx context.Context, n, items int, delay time.Duration, cpuprofile string) error {
+// driverRun is what the passes of one driver cost, beside the bare GETs
+// taken just before each.
+type driverRun struct {
+	driver                               string
+	cold, bareWarm, warm, bareIdle, idle measure
+}
+
+func run(ctx context.Context, cfg config) error {
+	n := cfg.feeds
 	fmt.Printf("Machine: %s\n", benchenv.Machine())
-	fmt.Printf("Farm: %d feeds × %d items on %d host names, %v per answer; limits: %d in flight, %d per host, no gap\n\n", n, items, len(hosts), delay, concurrency, perHost)
-	ports, stopFarm, err := startFarm(n, items, delay)
+	fmt.Printf("Farm: %d feeds × %d items on %d host names, %v per answer; limits: %d in flight, %d per host, no gap\n", n, cfg.items, len(hosts), cfg.delay, concurrency, perHost)
+	fmt.Printf("Stores: %s; refreshers take leases (owner per instance) as the daemon does\n\n", strings.Join(cfg.drivers, ", "))
+	ports, stopFarm, err := startFarm(n, cfg.items, cfg.delay)
 	if err != nil {
 		return err
 	}
 	defer stopFarm()
 	admin := "http://" + hosts[0] + ":" + ports[0]
+	sources := farmSources(ports, n)
 	urls := make([]string, n)
-	sources := make([]feed.Source, n)
-	for i := range n {
-		urls[i] = feedURL(ports, i)
-		sources[i] = feed.Source{Name: fmt.Sprintf("site%04d", i), URL: urls[i], Schedule: "*/15 * * * *"}
-	}
-
-	dir, err := os.MkdirTemp("", "feedmill-bench-refresh-")
-	if err != nil {
-		return fmt.Errorf("temp dir: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "feedmill.db"), nil)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	client := fetch.New(fetch.Options{Concurrency: concurrency, PerHost: perHost, MinGap: -1})
-	defer client.CloseIdleConnections()
-	// Leases as the daemon and `feedmill fetch` always take them.
-	opts := refresh.Options{Workers: concurrency, Coordinator: st, Owner: "bench"}
-	r, err := refresh.New(sources, client, scrape.New(normalize.New(normalize.Options{}), nil), st, opts)
-	if err != nil {
-		return fmt.Errorf("refresher: %w", err)
+	for i, src := range sources {
+		urls[i] = src.URL
 	}
 	b := newBare()
 	if _, err := stats(ctx, admin); err != nil { // reset the counters
 		return err
 	}
-
-	profiled := func(name string, fn func() measure) func() measure {
-		if cpuprofile == "" {
-			return fn
-		}
-		return func() measure {
-			path := cpuprofile + "." + name
-			os.MkdirAll(filepath.Dir(path), 0o755)
-			f, err := os.Create(path)
-			if err != nil {
-				return measure{errs: 1, firstErr: err.Error()}
-			}
-			defer f.Close()
-			if err := pprof.StartCPUProfile(f); err != nil {
-				return measure{errs: 1, firstErr: err.Error()}
-			}
-			defer pprof.StopCPUProfile()
-			return fn()
-		}
-	}
-
 	bareCold, err := phase(ctx, admin, func() measure { return b.getAll(ctx, urls) })
 	if err != nil {
 		return err
 	}
-	cold, err := phase(ctx, admin, profiled("cold", func() measure { return refreshAll(ctx, r) }))
-	if err != nil {
-		return err
-	}
-	cold.storedBytes = dirSize(dir)
-	if err := bump(ctx, admin, 10); err != nil {
-		return err
-	}
-	bareWarm, err := phase(ctx, admin, func() measure { return b.getAll(ctx, urls) })
-	if err != nil {
-		return err
-	}
-	warm, err := phase(ctx, admin, profiled("warm", func() measure { return refreshAll(ctx, r) }))
-	if err != nil {
-		return err
-	}
-	warm.storedBytes = dirSize(dir)
-	// Nothing changed since: every answer is a 304 for both, which shows
-	// feedmill's own cost per unchanged source (state read, validators,
-	// one transaction for the pass) without any parsing in either.
-	bareIdle, err := phase(ctx, admin, func() measure { return b.getAll(ctx, urls) })
-	if err != nil {
-		return err
-	}
-	idle, err := phase(ctx, admin, func() measure { return refreshAll(ctx, r) })
-	if err != nil {
-		return err
+	var runs []driverRun
+	for _, driver := range cfg.drivers {
+		dr, err := runDriver(ctx, cfg, driver, sources, admin, b, urls)
+		if err != nil {
+			return fmt.Errorf("%s: %w", driver, err)
+		}
+		runs = append(runs, dr)
 	}
 
-	fmt.Println("| phase | wall | CPU | allocs | alloc bytes | requests | with validators | 304 | body bytes | new items | errors | stored |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| phase | wall | CPU | server CPU | allocs | alloc bytes | requests | with validators | 304 | body bytes | new items | errors | stored |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	row := func(name string, m measure) {
 		stored := ""
 		if m.storedBytes > 0 {
 			stored = benchenv.MiB(m.storedBytes)
 		}
-		fmt.Printf("| %s | %v | %v | %d | %s | %d | %d | %d | %s | %d | %d | %s |\n", name, m.wall.Round(time.Millisecond), m.cpu.Round(time.Millisecond),
-			m.mallocs, benchenv.MiB(int64(m.allocBytes)), m.farm.Requests, m.farm.Conditional, m.farm.NotModified, benchenv.MiB(m.farm.BodyBytes), m.newItems, m.errs, stored)
+		fmt.Printf("| %s | %v | %v | %s | %d | %s | %d | %d | %d | %s | %d | %d | %s |\n", name, m.wall.Round(time.Millisecond), m.cpu.Round(time.Millisecond),
+			m.serverCPUText(), m.mallocs, benchenv.MiB(int64(m.allocBytes)), m.farm.Requests, m.farm.Conditional, m.farm.NotModified, benchenv.MiB(m.farm.BodyBytes), m.newItems, m.errs, stored)
 	}
+	all := []measure{bareCold}
 	row("bare GET, cold", bareCold)
-	row("feedmill refresh, cold", cold)
-	row("bare GET, warm (10% changed)", bareWarm)
-	row("feedmill refresh, warm (10% changed)", warm)
-	row("bare GET, nothing changed", bareIdle)
-	row("feedmill refresh, nothing changed", idle)
-	for _, m := range []measure{bareCold, cold, bareWarm, warm, bareIdle, idle} {
+	for _, dr := range runs {
+		row("feedmill refresh, cold ("+dr.driver+")", dr.cold)
+		row("bare GET, warm (10% changed)", dr.bareWarm)
+		row("feedmill refresh, warm (10% changed, "+dr.driver+")", dr.warm)
+		row("bare GET, nothing changed", dr.bareIdle)
+		row("feedmill refresh, nothing changed ("+dr.driver+")", dr.idle)
+		all = append(all, dr.cold, dr.bareWarm, dr.warm, dr.bareIdle, dr.idle)
+	}
+	for _, m := range all {
 		if m.firstErr != "" {
 			fmt.Printf("\nfirst error: %s\n", m.firstErr)
+			break
 		}
 	}
 	fmt.Println()
@@ -371,15 +399,143 @@ func run(ctx context.Context, n, items int, delay time.Duration, cpuprofile stri
 		c := m.cpu.Seconds() / base.cpu.Seconds()
 		fmt.Printf("%s: wall %.2f× (target ≤ %.1f× %s), CPU %.2f× (target ≤ %.1f× %s)\n", name, w, target, verdict(w, target), c, target, verdict(c, target))
 	}
-	ratio("cold refresh vs bare GET", cold, bareCold, TargetCold)
-	ratio("warm refresh vs bare GET", warm, bareWarm, TargetWarm)
-	w, c := idle.wall.Seconds()/bareIdle.wall.Seconds(), idle.cpu.Seconds()/bareIdle.cpu.Seconds()
-	fmt.Printf("nothing changed (all 304) vs bare GET: wall %.2f×, CPU %.2f× (no target: feedmill's cost per unchanged source)\n", w, c)
-	fmt.Printf("warm refresh: %d of %d requests carried validators, %d answered 304; %d new items stored\n", warm.farm.Conditional, warm.farm.Requests, warm.farm.NotModified, warm.newItems)
-	if cpuprofile != "" {
-		fmt.Printf("CPU profiles: %s.cold, %s.warm\n", cpuprofile, cpuprofile)
+	for _, dr := range runs {
+		ratio("cold refresh vs bare GET ("+dr.driver+")", dr.cold, bareCold, TargetCold)
+		ratio("warm refresh vs bare GET ("+dr.driver+")", dr.warm, dr.bareWarm, TargetWarm)
+		w, c := dr.idle.wall.Seconds()/dr.bareIdle.wall.Seconds(), dr.idle.cpu.Seconds()/dr.bareIdle.cpu.Seconds()
+		fmt.Printf("nothing changed (all 304) vs bare GET (%s): wall %.2f×, CPU %.2f× (no target: feedmill's cost per unchanged source)\n", dr.driver, w, c)
+		fmt.Printf("warm refresh (%s): %d of %d requests carried validators, %d answered 304; %d new items stored\n", dr.driver, dr.warm.farm.Conditional, dr.warm.farm.Requests, dr.warm.farm.NotModified, dr.warm.newItems)
+	}
+	sqlite, pg := findRun(runs, "sqlite"), findRun(runs, "postgres")
+	if sqlite != nil && pg != nil {
+		w := pg.warm.wall.Seconds() / sqlite.warm.wall.Seconds()
+		fmt.Printf("PostgreSQL vs SQLite, warm refresh: wall %.2f× (%v against %v; target ≤ %.1f× %s), CPU %s\n",
+			w, pg.warm.wall.Round(time.Millisecond), sqlite.warm.wall.Round(time.Millisecond), TargetPostgresWarm, verdict(w, TargetPostgresWarm),
+			cpuRatio(pg.warm, sqlite.warm))
+		fmt.Printf("PostgreSQL vs SQLite, cold refresh: wall %.2f×, CPU %s (no target)\n",
+			pg.cold.wall.Seconds()/sqlite.cold.wall.Seconds(), cpuRatio(pg.cold, sqlite.cold))
+		fmt.Printf("PostgreSQL vs SQLite, nothing changed: wall %.2f×, CPU %s (no target)\n",
+			pg.idle.wall.Seconds()/sqlite.idle.wall.Seconds(), cpuRatio(pg.idle, sqlite.idle))
+	}
+	if cfg.cpuprofile != "" {
+		fmt.Printf("CPU profiles: %s.cold, %s.warm (SQLite), %s.postgres.cold, %s.postgres.warm\n", cfg.cpuprofile, cfg.cpuprofile, cfg.cpuprofile, cfg.cpuprofile)
+	}
+	if pg != nil && cfg.instances > 1 {
+		fmt.Println()
+		if err := runShared(ctx, cfg, ports, admin, pg); err != nil {
+			return fmt.Errorf("%d instances: %w", cfg.instances, err)
+		}
 	}
 	return nil
+}
+
+// cpuRatio compares the CPU time of a PostgreSQL pass with a SQLite one:
+// this process's alone, and with the server's backends, which do the
+// work SQLite does in this process.
+func cpuRatio(pg, sqlite measure) string {
+	r := fmt.Sprintf("%.2f× in this process", pg.cpu.Seconds()/sqlite.cpu.Seconds())
+	if pg.serverKnown {
+		r += fmt.Sprintf(", %.2f× with the server's backends", (pg.cpu+pg.serverCPU).Seconds()/sqlite.cpu.Seconds())
+	}
+	return r
+}
+
+func findRun(runs []driverRun, driver string) *driverRun {
+	for i := range runs {
+		if runs[i].driver == driver {
+			return &runs[i]
+		}
+	}
+	return nil
+}
+
+// runDriver measures, on a new store of driver, a cold pass over every
+// source, then (after 10% of the feeds changed) the bare conditional GETs
+// and a warm pass, then both again with nothing changed. Each pass runs
+// with the clock moved on, so every source is due as it is for a daemon
+// whose sources' next times have come.
+func runDriver(ctx context.Context, cfg config, driver string, sources []feed.Source, admin string, b *bare, urls []string) (driverRun, error) {
+	dr := driverRun{driver: driver}
+	var st benchStore
+	var schema *pgSchema
+	var closeStore func()
+	var err error
+	switch driver {
+	case "sqlite":
+		st, closeStore, err = openSQLite(ctx)
+	case "postgres":
+		st, schema, closeStore, err = openPostgres(ctx, cfg.pgDSN)
+	default:
+		err = fmt.Errorf("unknown driver %q (want sqlite or postgres)", driver)
+	}
+	if err != nil {
+		return dr, err
+	}
+	defer closeStore()
+	clock := new(benchClock)
+	r, client, err := newRefresher(sources, st, fmt.Sprintf("bench-%d-%s", os.Getpid(), driver), clock)
+	if err != nil {
+		return dr, err
+	}
+	defer client.CloseIdleConnections()
+	prefix := cfg.cpuprofile
+	if prefix != "" && driver != "sqlite" {
+		prefix += "." + driver
+	}
+	size := func(m *measure) {
+		if n, err := st.Size(ctx); err == nil {
+			m.storedBytes = n
+		}
+	}
+	pass := func() measure { return refreshAll(ctx, r) }
+	if dr.cold, err = serverPhase(ctx, admin, schema, profiled(prefix, "cold", pass)); err != nil {
+		return dr, err
+	}
+	size(&dr.cold)
+	if err := bump(ctx, admin, 10); err != nil {
+		return dr, err
+	}
+	if dr.bareWarm, err = phase(ctx, admin, func() measure { return b.getAll(ctx, urls) }); err != nil {
+		return dr, err
+	}
+	clock.advance(phaseStep)
+	if dr.warm, err = serverPhase(ctx, admin, schema, profiled(prefix, "warm", pass)); err != nil {
+		return dr, err
+	}
+	size(&dr.warm)
+	// Nothing changed since: every answer is a 304 for both, which shows
+	// feedmill's own cost per unchanged source (state read, lease,
+	// validators, state write) without any parsing in either.
+	if dr.bareIdle, err = phase(ctx, admin, func() measure { return b.getAll(ctx, urls) }); err != nil {
+		return dr, err
+	}
+	clock.advance(phaseStep)
+	if dr.idle, err = serverPhase(ctx, admin, schema, pass); err != nil {
+		return dr, err
+	}
+	return dr, nil
+}
+
+// profiled returns fn writing a CPU profile to prefix.name while it runs;
+// fn itself when prefix is empty.
+func profiled(prefix, name string, fn func() measure) func() measure {
+	if prefix == "" {
+		return fn
+	}
+	return func() measure {
+		path := prefix + "." + name
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		f, err := os.Create(path)
+		if err != nil {
+			return measure{errs: 1, firstErr: err.Error()}
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return measure{errs: 1, firstErr: err.Error()}
+		}
+		defer pprof.StopCPUProfile()
+		return fn()
+	}
 }
 
 func verdict(ratio, target float64) string {

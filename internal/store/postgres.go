@@ -161,6 +161,32 @@ func (p *Postgres) transactOnce(ctx context.Context, fn func(tx pgx.Tx) error) (
 	return nil
 }
 
+// Claim is the engine's Claim (see there) with a read first. On
+// PostgreSQL a claim that loses still writes: INSERT ... ON CONFLICT DO
+// UPDATE locks the row it leaves alone, which takes a transaction id and
+// a WAL record that the commit must flush to disk (a few milliseconds).
+// With several instances sharing the sources, most claims of a pass over
+// them lose, so the source's row is read first, and while its lease is
+// plainly another owner's, unexpired at now, the claim is refused without
+// a write. That answer is the engine's at the moment of the read; any
+// other row (none yet, no lease, an expired one, owner's own) goes to the
+// engine, which decides in its transaction.
+func (p *Postgres) Claim(ctx context.Context, owner, name string, now time.Time, lease time.Duration) (bool, error) {
+	if strings.TrimSpace(name) != "" && checkLease(owner, now, lease) == nil {
+		var held bool
+		err := p.pool.QueryRow(ctx, `SELECT true FROM source_state
+			WHERE name = $1 AND lease_owner <> $2 AND lease_until > $3`,
+			name, owner, toMicros(now)).Scan(&held)
+		switch {
+		case err == nil && held:
+			return false, nil
+		case err != nil && !isNoRows(err):
+			return false, fmt.Errorf("claim source %q for %s: %w", name, owner, err)
+		}
+	}
+	return p.engine.Claim(ctx, owner, name, now, lease)
+}
+
 // pgChannel is the channel on which SaveItems announces changes (see
 // Listen).
 const pgChannel = "feedmill_changes"

@@ -613,6 +613,51 @@ func TestPostgresOddText(t *testing.T) {
 	}
 }
 
+// TestPostgresLosingClaimWritesNothing: a claim of a source whose lease
+// another owner holds leaves its row alone, not even locked (a row lock is
+// a write PostgreSQL flushes at commit, paid by every losing claim when
+// instances share the sources), while the answers stay the engine's.
+func TestPostgresLosingClaimWritesNothing(t *testing.T) {
+	p := openPostgres(t, pgFreshSchema(t))
+	ctx := context.Background()
+	const lease = 10 * time.Minute
+	// xmax is the transaction that last deleted or locked a row version;
+	// 0 when none did.
+	xmax := func() string {
+		t.Helper()
+		var x string
+		if err := p.pool.QueryRow(ctx, `SELECT xmax::text FROM source_state WHERE name = 'src'`).Scan(&x); err != nil {
+			t.Fatalf("read xmax: %v", err)
+		}
+		return x
+	}
+	steps := []struct {
+		name  string
+		owner string
+		now   time.Time
+		want  bool
+		wrote bool // whether the claim may write the row
+	}{
+		{"a new source", "x", at(1), true, true},
+		{"held by another owner", "y", at(1).Add(time.Minute), false, false},
+		{"held by another owner, at the end of its lease", "y", at(1).Add(lease), true, true},
+		{"held by another owner again", "x", at(1).Add(lease), false, false},
+		{"renewed by its owner", "y", at(1).Add(lease + time.Minute), true, true},
+	}
+	for i, st := range steps {
+		was := ""
+		if i > 0 { // the first claim creates the row
+			was = xmax()
+		}
+		if got := mustClaim(t, p, st.owner, "src", st.now, lease); got != st.want {
+			t.Errorf("%s: Claim(%s) = %v, want %v", st.name, st.owner, got, st.want)
+		}
+		if now := xmax(); !st.wrote && now != was {
+			t.Errorf("%s: the losing claim locked or wrote the row (xmax %s, was %s)", st.name, now, was)
+		}
+	}
+}
+
 // TestPostgresArticleDefaults pins the bounds a store opens with.
 func TestPostgresArticleDefaults(t *testing.T) {
 	p := openPostgres(t, pgFreshSchema(t))
