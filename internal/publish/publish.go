@@ -13,8 +13,8 @@
 // Serving is reading a snapshot: Rebuild renders every feed once into an
 // immutable Snapshot (body, gzip body, ETag, Last-Modified) and swaps the
 // whole set in atomically, so a request for a current document never
-// touches the store or the renderer; archive pages are rendered on first
-// request and cached. Neither depends on how many items the store holds:
+// touches the store or the renderer; archive pages and the sources' own
+// feeds are rendered on first request and cached (see SourceSnapshot). Neither depends on how many items the store holds:
 // a Rebuild reads a window of each feed's newest items and counts the
 // rest, and an archive page reads its own items only. The bytes of a feed
 // depend only on its items, the source metadata and the number of its
