@@ -148,18 +148,16 @@ func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.
 		hubOpts.HubURL = p.hubURL
 		hubOpts.Client = websubClient
 		hubOpts.Logger = logger.With("component", "websub-hub")
-		// Only the documents the publisher renders can be subscribed to.
-		hubOpts.Topics = func(topic string) bool {
-			_, ok := p.topicSnapshot(topic)
-			return ok
-		}
+		// Only the documents the publisher publishes can be subscribed
+		// to: every configured feed's and source's, rendered or not.
+		hubOpts.Topics = func(topic string) bool { return p.publisher.IsTopic(topic) }
 		hubOpts.Limits = websub.HubLimits{
 			ClientPending: cfg.Hub.ClientPending, ClientActive: cfg.Hub.ClientSubscriptions,
 			HostPending: cfg.Hub.HostPending, HostActive: cfg.Hub.HostSubscriptions,
 			Pending: cfg.Hub.MaxPending, Active: cfg.Hub.MaxSubscriptions,
 		}
-		hubOpts.Content = func(topic string) ([]byte, string, bool) {
-			snap, ok := p.topicSnapshot(topic)
+		hubOpts.Content = func(ctx context.Context, topic string) ([]byte, string, bool) {
+			snap, ok := p.publisher.Topic(ctx, topic)
 			if !ok {
 				return nil, "", false
 			}
@@ -182,12 +180,20 @@ func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.
 			MaxAge: f.MaxAge, PerSourceLimit: f.PerSourceLimit, Backfill: f.Backfill,
 		})
 	}
+	var subscribed func(context.Context) ([]string, error)
+	if p.hub != nil {
+		// The sources' own feeds are rendered on request; at a change,
+		// only those the hub has subscribers for are rendered to be
+		// delivered.
+		subscribed = p.hub.SubscribedTopics
+	}
 	p.publisher = publish.New(publish.Options{
-		BaseURL:  cfg.Server.BaseURL,
-		Version:  Version(),
-		Hub:      p.hubURL,
-		Logger:   logger.With("component", "publish"),
-		Redactor: cfg.Redactor(),
+		Subscribed: subscribed,
+		BaseURL:    cfg.Server.BaseURL,
+		Version:    Version(),
+		Hub:        p.hubURL,
+		Logger:     logger.With("component", "publish"),
+		Redactor:   cfg.Redactor(),
 		OnPublish: func(changed []publish.Change) {
 			if m != nil {
 				for _, c := range changed {
@@ -274,12 +280,6 @@ func refreshOptions(cfg *config.Config, logger *slog.Logger) refresh.Options {
 		Logger:         logger.With("component", "refresh"),
 		Redactor:       cfg.Redactor(),
 	}
-}
-
-// topicSnapshot finds the current document a WebSub topic (a feed URL of
-// ours) names.
-func (p *pipeline) topicSnapshot(topic string) (*publish.Snapshot, bool) {
-	return p.publisher.Topic(topic)
 }
 
 // announce tells WebSub subscribers about changed feeds: the built-in hub

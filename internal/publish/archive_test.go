@@ -622,12 +622,17 @@ func TestOnPublish(t *testing.T) {
 	st := &memStore{items: testItems(), states: testStates()}
 	var p *Publisher
 	var calls [][]Change
-	p = New(Options{BaseURL: testBase, OnPublish: func(changed []Change) {
+	// Every source's own feed has WebSub subscribers: those a Rebuild
+	// renders and reports.
+	p = New(Options{BaseURL: testBase, Subscribed: allSourceTopics, OnPublish: func(changed []Change) {
 		for _, c := range changed {
 			// The new snapshots are visible: the hub serves them.
 			lookup := p.Snapshot
 			if c.Source {
-				lookup = p.SourceSnapshot
+				lookup = func(name string, f Format) (*Snapshot, bool) {
+					s, err := p.SourceSnapshot(t.Context(), name, f)
+					return s, err == nil
+				}
 			}
 			if s, ok := lookup(c.Name, c.Format); !ok || s != c.Snapshot {
 				t.Errorf("%s.%s: Snapshot() is not the changed snapshot", c.Name, c.Format)
@@ -678,7 +683,7 @@ func TestOnPublish(t *testing.T) {
 	t.Run("a feed first rendered after the start is new content", func(t *testing.T) {
 		st := &memStore{items: testItems(), states: testStates(), itemsErr: errors.New("locked")}
 		var changed []string
-		p := New(Options{BaseURL: testBase, OnPublish: func(c []Change) {
+		p := New(Options{BaseURL: testBase, Subscribed: allSourceTopics, OnPublish: func(c []Change) {
 			for _, c := range c {
 				changed = append(changed, changeName(c))
 			}
@@ -697,6 +702,18 @@ func TestOnPublish(t *testing.T) {
 			t.Errorf("changed = %q, want %q", changed, want)
 		}
 	})
+}
+
+// allSourceTopics is Options.Subscribed when every source's own feed, in
+// every format, has WebSub subscribers.
+func allSourceTopics(context.Context) ([]string, error) {
+	var topics []string
+	for _, s := range testSources() {
+		for _, f := range formats {
+			topics = append(topics, SourceFeedURL(testBase, s.Name, f))
+		}
+	}
+	return topics, nil
 }
 
 // changeName names a Change by its path: "all.rss", "sources/alpha.rss".

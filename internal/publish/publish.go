@@ -13,8 +13,8 @@
 // Serving is reading a snapshot: Rebuild renders every feed once into an
 // immutable Snapshot (body, gzip body, ETag, Last-Modified) and swaps the
 // whole set in atomically, so a request for a current document never
-// touches the store or the renderer; archive pages are rendered on first
-// request and cached. Neither depends on how many items the store holds:
+// touches the store or the renderer; archive pages and the sources' own
+// feeds are rendered on first request and cached (see SourceSnapshot). Neither depends on how many items the store holds:
 // a Rebuild reads a window of each feed's newest items and counts the
 // rest, and an archive page reads its own items only. The bytes of a feed
 // depend only on its items, the source metadata and the number of its
@@ -209,6 +209,13 @@ type Options struct {
 	// and before Rebuild returns; it must not call Rebuild and should hand
 	// slow work (deliveries) off rather than do it.
 	OnPublish func(changed []Change)
+	// Subscribed, when not nil, lists the WebSub topics that have
+	// subscribers (the built-in hub's). The sources' own feeds are
+	// rendered on request, not by Rebuild (see SourceSnapshot); at the end
+	// of every Rebuild those of them listed here are rendered and passed
+	// to OnPublish when they changed since they were last delivered. Nil
+	// renders none of them at a Rebuild and reports none of them changed.
+	Subscribed func(ctx context.Context) ([]string, error)
 }
 
 // publicSources copies sources with their URLs as they may be published.
@@ -279,18 +286,29 @@ type Publisher struct {
 	cur     atomic.Pointer[snapshotSet]
 
 	archives archiveCache
+
+	// The sources' own feeds: rendered on request into sourceDocs; topics
+	// maps every current document's public URL to what it names;
+	// subscribed and delivered decide which of them a Rebuild reports.
+	sourceDocs *sourceCache
+	topics     map[string]topic
+	subscribed func(ctx context.Context) ([]string, error)
+	delivered  deliveredETags
+	// onSourceRender, when not nil, is told of every rendering of a
+	// source's own feed (for tests).
+	onSourceRender func(name string, f Format)
 }
 
 // snapshotSet is everything one Rebuild published; it is never modified
 // after being stored.
 type snapshotSet struct {
-	feeds map[string]*feedState
-	// sourceFeeds are the sources' own feeds, by source name; their
-	// feedStates have no OPML and no archive pages.
-	sourceFeeds map[string]*feedState
-	opml        *Snapshot
-	srcs        map[string]sourceInfo // as of that Rebuild, for archive pages
-	expires     time.Time             // earliest Expires of the feeds
+	feeds   map[string]*feedState
+	opml    *Snapshot
+	srcs    map[string]sourceInfo // as of that Rebuild, for archive pages and the sources' own feeds
+	expires time.Time             // earliest Expires of the feeds
+	// gen counts the Rebuilds: a source's own feed rendered under an
+	// older one is stale (see SourceSnapshot).
+	gen uint64
 }
 
 // feedState is one published feed as a Rebuild left it. A Rebuild that
@@ -332,6 +350,9 @@ func New(opts Options, specs []FeedSpec, sources []feed.Source, st itemStore) *P
 		onPublish: opts.OnPublish,
 		seed:      maphash.MakeSeed(),
 		archives:  newArchiveCache(archiveCacheSize),
+
+		sourceDocs: newSourceCache(sourceCacheEntries, sourceCacheBytes, sourceRenders),
+		subscribed: opts.Subscribed,
 	}
 	for _, s := range sources {
 		p.prio[s.Name] = s.Priority
@@ -358,6 +379,7 @@ func New(opts Options, specs []FeedSpec, sources []feed.Source, st itemStore) *P
 		s.Exclude = slices.DeleteFunc(slices.Clone(s.Exclude), isNilRegexp)
 		p.specs = append(p.specs, s)
 	}
+	p.topics = topicMap(p.base, p.specs, p.sources)
 	return p
 }
 
@@ -467,7 +489,10 @@ func (p *Publisher) Rebuild(ctx context.Context) error {
 	srcs := p.sourceInfos(states)
 	now := p.now()
 	prev := p.cur.Load()
-	next := &snapshotSet{feeds: make(map[string]*feedState, len(p.specs)), srcs: srcs}
+	next := &snapshotSet{feeds: make(map[string]*feedState, len(p.specs)), srcs: srcs, gen: 1}
+	if prev != nil {
+		next.gen = prev.gen + 1
+	}
 
 	var errs []error
 	var changes []Change
@@ -507,34 +532,6 @@ func (p *Publisher) Rebuild(ctx context.Context) error {
 		}
 	}
 
-	next.sourceFeeds = make(map[string]*feedState, len(p.sources))
-	for _, src := range p.sources {
-		var old *feedState
-		if prev != nil {
-			old = prev.sourceFeeds[src.Name]
-		}
-		fs, err := p.buildSourceFeed(ctx, src.Name, srcs, old, now)
-		if err == nil {
-			err = ctx.Err()
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("publish source %s: %w", src.Name, err))
-			if old != nil {
-				next.sourceFeeds[src.Name] = old
-			}
-			continue
-		}
-		next.sourceFeeds[src.Name] = fs
-		if !p.rebuilt {
-			continue
-		}
-		for f := range numFormats {
-			if old == nil || fs.snaps[f] != old.snaps[f] {
-				changes = append(changes, Change{Name: src.Name, Source: true, Format: f, URL: SourceFeedURL(p.base, src.Name, f), Snapshot: fs.snaps[f]})
-			}
-		}
-	}
-
 	var oldOPML *Snapshot
 	if prev != nil {
 		oldOPML = prev.opml
@@ -546,8 +543,10 @@ func (p *Publisher) Rebuild(ctx context.Context) error {
 	}
 
 	p.cur.Store(next)
+	first := !p.rebuilt
 	p.rebuilt = true
 	p.archives.retain(next)
+	changes = append(changes, p.sourceChanges(ctx, next, first)...)
 	p.log.Debug("feeds rebuilt", "feeds", len(p.specs), "changed", len(changes),
 		"failed", len(errs), "duration", time.Since(start))
 	if len(changes) > 0 && p.onPublish != nil {

@@ -571,16 +571,13 @@ func TestChangedItemsChangeETag(t *testing.T) {
 
 // TestRebuildReadsWindow: a Rebuild reads each feed's newest items, a
 // window of W = max(4×limit, 200), one query per feed with sources, and
-// for each source's own feed its newest DefaultLimit items.
+// nothing for the sources' own feeds, which are read on request.
 func TestRebuildReadsWindow(t *testing.T) {
 	st := &memStore{}
 	rebuilt(t, st)
 	want := []feed.Query{
 		{Sources: []string{"alpha", "beta", "gamma"}, Limit: 200},
 		{Sources: []string{"alpha"}, Limit: 200},
-		{Sources: []string{"alpha"}, Limit: DefaultLimit},
-		{Sources: []string{"beta"}, Limit: DefaultLimit},
-		{Sources: []string{"gamma"}, Limit: DefaultLimit},
 	}
 	if len(st.queries) != len(want) {
 		t.Fatalf("queries = %+v, want %+v", st.queries, want)

@@ -2,6 +2,7 @@ package publish
 
 import (
 	"bytes"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -12,9 +13,9 @@ import (
 
 func mustSourceSnapshot(t *testing.T, p *Publisher, name string, f Format) *Snapshot {
 	t.Helper()
-	s, ok := p.SourceSnapshot(name, f)
-	if !ok {
-		t.Fatalf("SourceSnapshot(%q, %s): not found", name, f)
+	s, err := p.SourceSnapshot(t.Context(), name, f)
+	if err != nil {
+		t.Fatalf("SourceSnapshot(%q, %s): %v", name, f, err)
 	}
 	return s
 }
@@ -55,14 +56,14 @@ func TestSourceFeeds(t *testing.T) {
 			feedcheck(t, f, mustSourceSnapshot(t, p, name, f).Body)
 		}
 	}
-	if _, ok := p.SourceSnapshot("nope", Atom); ok {
-		t.Error("unknown source reported true")
-	}
-	if _, ok := p.SourceSnapshot("alpha", numFormats); ok {
-		t.Error("unknown format reported true")
-	}
-	if _, ok := p.SourceSnapshot("all", Atom); ok {
-		t.Error("a combined feed's name reported as a source")
+	for _, c := range []struct {
+		name string
+		f    Format
+		why  string
+	}{{"nope", Atom, "unknown source"}, {"alpha", numFormats, "unknown format"}, {"all", Atom, "a combined feed's name"}} {
+		if _, err := p.SourceSnapshot(t.Context(), c.name, c.f); !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s: err = %v, want ErrNotFound", c.why, err)
+		}
 	}
 }
 
@@ -102,10 +103,10 @@ func TestSourceFeedsKeptUnlessChanged(t *testing.T) {
 func TestTopic(t *testing.T) {
 	p := rebuilt(t, &memStore{})
 	for _, f := range formats {
-		if s, ok := p.Topic(FeedURL(testBase, "all", f)); !ok || s != mustSnapshot(t, p, "all", f) {
+		if s, ok := p.Topic(t.Context(), FeedURL(testBase, "all", f)); !ok || s != mustSnapshot(t, p, "all", f) {
 			t.Errorf("Topic(all.%s) = %v, %v", f, s, ok)
 		}
-		if s, ok := p.Topic(SourceFeedURL(testBase, "gamma", f)); !ok || s != mustSourceSnapshot(t, p, "gamma", f) {
+		if s, ok := p.Topic(t.Context(), SourceFeedURL(testBase, "gamma", f)); !ok || s != mustSourceSnapshot(t, p, "gamma", f) {
 			t.Errorf("Topic(sources/gamma.%s) = %v, %v", f, s, ok)
 		}
 	}
@@ -116,8 +117,11 @@ func TestTopic(t *testing.T) {
 		ArchiveURL(testBase, "all", Atom, 1),
 		"https://elsewhere.example/sources/alpha.atom",
 	} {
-		if _, ok := p.Topic(bad); ok {
+		if _, ok := p.Topic(t.Context(), bad); ok {
 			t.Errorf("Topic(%s) reported true", bad)
+		}
+		if p.IsTopic(bad) {
+			t.Errorf("IsTopic(%s) reported true", bad)
 		}
 	}
 }

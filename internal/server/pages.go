@@ -5,6 +5,7 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -337,10 +338,18 @@ func (s *Server) sourceIndex(name string) int {
 }
 
 // sourceFeed serves /sources/NAME.{rss,atom,json}: the source's own feed,
-// from its snapshot like the combined feeds.
+// from its snapshot like the combined feeds; the publisher renders it on
+// request when it holds none of the current one.
 func (s *Server) sourceFeed(w http.ResponseWriter, r *http.Request, name string, f publish.Format) {
-	snap, ok := s.snaps.SourceSnapshot(name, f)
-	if !ok {
+	snap, err := s.snaps.SourceSnapshot(r.Context(), name, f)
+	switch {
+	case errors.Is(err, publish.ErrNotFound):
+		http.Error(w, "no source named "+name, http.StatusNotFound)
+		return
+	case err != nil:
+		if r.Context().Err() == nil && !errors.Is(err, publish.ErrNotReady) {
+			s.log.Error("source feed", "source", name, "format", f, "err", err)
+		}
 		http.Error(w, "the feed of source "+name+" is not rendered yet", http.StatusServiceUnavailable)
 		return
 	}

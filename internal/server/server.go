@@ -26,7 +26,7 @@ import (
 // snapshots is what the server needs from the publisher.
 type snapshots interface {
 	Snapshot(name string, f publish.Format) (*publish.Snapshot, bool)
-	SourceSnapshot(name string, f publish.Format) (*publish.Snapshot, bool)
+	SourceSnapshot(ctx context.Context, name string, f publish.Format) (*publish.Snapshot, error)
 	Archive(ctx context.Context, name string, f publish.Format, page int) (*publish.Snapshot, error)
 	FeedOPML(name string) (*publish.Snapshot, bool)
 	OPML() *publish.Snapshot

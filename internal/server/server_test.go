@@ -28,9 +28,12 @@ func (f fixedSnapshots) Snapshot(name string, format publish.Format) (*publish.S
 	return s, ok
 }
 
-func (f fixedSnapshots) SourceSnapshot(name string, format publish.Format) (*publish.Snapshot, bool) {
+func (f fixedSnapshots) SourceSnapshot(_ context.Context, name string, format publish.Format) (*publish.Snapshot, error) {
 	s, ok := f["sources/"+name+"."+format.String()]
-	return s, ok
+	if !ok {
+		return nil, publish.ErrNotReady
+	}
+	return s, nil
 }
 
 func (f fixedSnapshots) OPML() *publish.Snapshot { return f["opml"] }

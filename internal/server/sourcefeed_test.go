@@ -1,10 +1,14 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/publish"
@@ -120,5 +124,88 @@ func TestSourceFeedLinks(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("source page lacks %s", want)
 		}
+	}
+}
+
+// itemList is a publisher's store over a list of items the test changes.
+type itemList struct {
+	mu    sync.Mutex
+	items []feed.Item
+}
+
+func (l *itemList) Items(_ context.Context, q feed.Query) ([]feed.Item, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []feed.Item
+	for _, it := range l.items {
+		if slices.Contains(q.Sources, it.Source) && (q.Limit <= 0 || len(out) < q.Limit) {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+func (l *itemList) CountItems(_ context.Context, sources []string) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, it := range l.items {
+		if slices.Contains(sources, it.Source) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (l *itemList) States(context.Context) ([]feed.SourceState, error) { return nil, nil }
+
+// TestSourceFeedOnDemandRevalidates: a source's feed rendered on request
+// keeps its ETag across a change of the store that does not touch it (its
+// cached document is stale and rendered again into the same bytes), so a
+// reader revalidating gets a 304; a change of its own items is a 200.
+func TestSourceFeedOnDemandRevalidates(t *testing.T) {
+	t0 := time.Date(2024, time.March, 1, 12, 0, 0, 0, time.UTC)
+	st := &itemList{items: []feed.Item{
+		{Source: "a", ID: "a1", Link: "https://a.example/1", Title: "A one", Published: t0, FirstSeen: t0},
+		{Source: "b", ID: "b1", Link: "https://b.example/1", Title: "B one", Published: t0, FirstSeen: t0},
+	}}
+	sources := []feed.Source{{Name: "a", URL: "https://a.example/feed"}, {Name: "b", URL: "https://b.example/feed"}}
+	pub := publish.New(publish.Options{BaseURL: "http://feeds.example"}, []publish.FeedSpec{{Name: "all", Sources: []string{"a", "b"}}}, sources, st)
+	ts := httptest.NewServer(New(Options{BaseURL: "http://feeds.example", Sources: sources}, pub, fixedStates{}))
+	t.Cleanup(ts.Close)
+	if resp, _ := do(t, "GET", ts.URL+"/sources/a.atom"); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("before the first Rebuild: %d, want 503", resp.StatusCode)
+	}
+	rebuild := func() {
+		t.Helper()
+		if err := pub.Rebuild(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rebuild()
+	resp, _ := do(t, "GET", ts.URL+"/sources/a.atom")
+	etag := resp.Header.Get("ETag")
+	if resp.StatusCode != http.StatusOK || etag == "" {
+		t.Fatalf("GET: %d, ETag %q", resp.StatusCode, etag)
+	}
+
+	st.mu.Lock()
+	st.items = append(st.items, feed.Item{Source: "b", ID: "b2", Link: "https://b.example/2", Title: "B two", Published: t0.Add(time.Hour), FirstSeen: t0})
+	st.mu.Unlock()
+	rebuild()
+	if resp, _ := do(t, "GET", ts.URL+"/sources/a.atom", "If-None-Match", etag); resp.StatusCode != http.StatusNotModified {
+		t.Errorf("after a change of another source: %d, want 304", resp.StatusCode)
+	}
+
+	st.mu.Lock()
+	st.items = append([]feed.Item{{Source: "a", ID: "a2", Link: "https://a.example/2", Title: "A two", Published: t0.Add(2 * time.Hour), FirstSeen: t0}}, st.items...)
+	st.mu.Unlock()
+	rebuild()
+	resp, body := do(t, "GET", ts.URL+"/sources/a.atom", "If-None-Match", etag)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("ETag") == etag || !strings.Contains(body, "A two") {
+		t.Errorf("after a change of its own items: %d, ETag %q", resp.StatusCode, resp.Header.Get("ETag"))
+	}
+	if resp, _ := do(t, "GET", ts.URL+"/sources/nope.atom"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown source: %d, want 404", resp.StatusCode)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ type websubStore interface {
 	HubSubscriptions(ctx context.Context, topic string, now time.Time) ([]feed.HubSubscription, error)
 	ExpireHubSubscriptions(ctx context.Context, now time.Time) (int, error)
 	CountHubSubscriptions(ctx context.Context, now time.Time) (int, error)
+	HubTopics(ctx context.Context, now time.Time) ([]string, error)
 	HubSubscriptionCounts(ctx context.Context, client, host string, now time.Time) (feed.HubCounts, error)
 	PutSourceSubscription(ctx context.Context, sub feed.SourceSubscription) error
 	SourceSubscription(ctx context.Context, source string) (feed.SourceSubscription, bool, error)
@@ -272,6 +274,17 @@ func testHubSubscriptionExpiry(t *testing.T, open websubOpener) {
 	}{{at(0), 4}, {at(1), 3}, {at(2), 2}, {at(3), 0}} {
 		if n, err := s.CountHubSubscriptions(ctx, tc.now); err != nil || n != tc.want {
 			t.Errorf("CountHubSubscriptions(%v) = %d, %v; want %d", tc.now, n, err, tc.want)
+		}
+	}
+	// Topics are listed once each, while one of their subscriptions lasts.
+	for _, tc := range []struct {
+		now  time.Time
+		want []string
+	}{{at(0), []string{topicAtom, topicRSS}}, {at(2), []string{topicAtom, topicRSS}}, {at(3), nil}} {
+		want := slices.Clone(tc.want)
+		slices.Sort(want)
+		if got, err := s.HubTopics(ctx, tc.now); err != nil || !slices.Equal(got, want) {
+			t.Errorf("HubTopics(%v) = %q, %v; want %q", tc.now, got, err, want)
 		}
 	}
 	n, err := s.ExpireHubSubscriptions(ctx, at(2))

@@ -79,6 +79,16 @@ type hubCounter interface {
 	CountHubSubscriptions(ctx context.Context, now time.Time) (int, error)
 }
 
+// hubTopicLister is what a store needs for SubscribedTopics. It is
+// optional, so that a store without it still serves a hub.
+type hubTopicLister interface {
+	HubTopics(ctx context.Context, now time.Time) ([]string, error)
+}
+
+// ErrNoTopics is returned by SubscribedTopics when the hub's store cannot
+// list topics (it has no HubTopics method).
+var ErrNoTopics = errors.New("websub hub: the store cannot list subscribed topics")
+
 // ErrNoCount is returned by Subscribers when the hub's store cannot count
 // subscriptions (it has no CountHubSubscriptions method).
 var ErrNoCount = errors.New("websub hub: the store cannot count subscriptions")
@@ -158,7 +168,8 @@ type HubOptions struct {
 	// then delivered to each new subscriber right after its verification,
 	// so that a reader has content at once instead of at the next change.
 	// The Recommendation does not ask for this; it is a courtesy.
-	Content func(topic string) (body []byte, contentType string, ok bool)
+	// It is called from a verification worker with that worker's context.
+	Content func(ctx context.Context, topic string) (body []byte, contentType string, ok bool)
 
 	// OnDelivery, if set, is told the outcome of each delivery attempt:
 	// DeliveryOK, DeliveryRetry or DeliveryFailed. An attempt cut short
@@ -692,7 +703,7 @@ func (h *Hub) verify(ctx context.Context, req request) {
 	log.Info("websub hub: subscribed", "lease", req.lease, "signed", req.secret != "")
 	h.recount(ctx)
 	if h.opts.Content != nil {
-		if body, ct, ok := h.opts.Content(req.topic); ok {
+		if body, ct, ok := h.opts.Content(ctx, req.topic); ok {
 			h.enqueue(key, req.secret, publication{body: body, contentType: ct})
 		}
 	}
@@ -978,4 +989,20 @@ func (h *Hub) recount(ctx context.Context) {
 		h.lastCount = n
 		h.opts.OnSubscribers(n)
 	}
+}
+
+// SubscribedTopics returns the topics that have subscriptions whose lease
+// has not ended, each once: the documents a publisher must render at a
+// change to deliver them. It needs a store with a HubTopics method, else
+// it returns ErrNoTopics.
+func (h *Hub) SubscribedTopics(ctx context.Context) ([]string, error) {
+	st, ok := h.st.(hubTopicLister)
+	if !ok {
+		return nil, ErrNoTopics
+	}
+	topics, err := st.HubTopics(ctx, h.opts.Now())
+	if err != nil {
+		return nil, fmt.Errorf("websub hub: %w", err)
+	}
+	return topics, nil
 }

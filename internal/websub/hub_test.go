@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -492,7 +493,7 @@ func TestHubSurvivesRestart(t *testing.T) {
 }
 
 func TestHubSendsCurrentContentToNewSubscriber(t *testing.T) {
-	f := newHub(t, nil, HubOptions{Content: func(topic string) ([]byte, string, bool) {
+	f := newHub(t, nil, HubOptions{Content: func(_ context.Context, topic string) ([]byte, string, bool) {
 		if topic != topicRSS {
 			return nil, "", false
 		}
@@ -528,5 +529,29 @@ func TestHubPublishBeforeRun(t *testing.T) {
 	time.Sleep(30 * time.Millisecond)
 	if posts := cb.Posts(); len(posts) != 1 || string(posts[0].Body) != "v3" {
 		t.Errorf("deliveries = %d, first %q; want only v3", len(posts), posts[0].Body)
+	}
+}
+
+// TestHubSubscribedTopics: the hub lists each topic with a live
+// subscription once; an unsubscribed topic leaves the list.
+func TestHubSubscribedTopics(t *testing.T) {
+	f := newHub(t, nil, HubOptions{})
+	run(t, f.hub.Run)
+	if topics, err := f.hub.SubscribedTopics(t.Context()); err != nil || len(topics) != 0 {
+		t.Fatalf("no subscription: %q, %v", topics, err)
+	}
+	cb := newCallback(t, echo)
+	f.subscribe(t, cb.URL+"/a", topicRSS, "")
+	f.subscribe(t, cb.URL+"/b", topicRSS, "")
+	f.subscribe(t, cb.URL+"/c", topicAtom, "")
+	want := []string{topicAtom, topicRSS}
+	slices.Sort(want)
+	if topics, err := f.hub.SubscribedTopics(t.Context()); err != nil || !slices.Equal(topics, want) {
+		t.Errorf("topics = %q, %v; want %q", topics, err, want)
+	}
+	f.mustAccept(t, subscribeForm("unsubscribe", cb.URL+"/c", topicAtom))
+	f.settled(t)
+	if topics, err := f.hub.SubscribedTopics(t.Context()); err != nil || !slices.Equal(topics, []string{topicRSS}) {
+		t.Errorf("after unsubscribing: %q, %v", topics, err)
 	}
 }
