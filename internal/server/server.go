@@ -175,24 +175,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// source; anything else is a page, for the router.
 			if name, ext, ok := cutLast(file, "."); ok && s.isSource[name] {
 				if f, isFeed := publish.ParseFormat(ext); isFeed {
-					s.serveSourceFeed(w, r, name, f)
+					s.sourceFeed(w, r, name, f)
 					return
 				}
 			}
 		}
 	}
 	s.mux.ServeHTTP(w, r)
-}
-
-// serveSourceFeed serves /sources/NAME.{rss,atom,json}: the source's own
-// feed, from its snapshot like the combined feeds.
-func (s *Server) serveSourceFeed(w http.ResponseWriter, r *http.Request, name string, f publish.Format) {
-	snap, ok := s.snaps.SourceSnapshot(name, f)
-	if !ok {
-		http.Error(w, "the feed of source "+name+" is not rendered yet", http.StatusServiceUnavailable)
-		return
-	}
-	s.serveSnapshot(w, r, snap, doc{name: name, format: f, source: true})
 }
 
 // feed serves /feeds/{name}.{rss,atom,json} and the HTML page /feeds/{name}.
