@@ -230,6 +230,22 @@ func buildWith(ctx context.Context, cfg *config.Config, st Store, client *fetch.
 		if m != nil {
 			observeResult(m, res)
 		}
+		// A source's own feeds are rendered on request, not at each
+		// rebuild, so no rebuild tells which of them changed: an
+		// external hub is pinged for a source's feeds when its refresh
+		// changed items. (The built-in hub renders the subscribed ones.)
+		if p.hub == nil && p.hubURL != "" && res.Changed() {
+			topics := []string{
+				publish.SourceFeedURL(cfg.Server.BaseURL, res.Source, publish.RSS),
+				publish.SourceFeedURL(cfg.Server.BaseURL, res.Source, publish.Atom),
+				publish.SourceFeedURL(cfg.Server.BaseURL, res.Source, publish.JSON),
+			}
+			go func() {
+				if err := websub.Ping(ctx, pingClient, p.hubURL, topics...); err != nil {
+					logger.Warn("websub ping", "hub", p.hubURL, "source", res.Source, "err", err)
+				}
+			}()
+		}
 		if p.onResult != nil {
 			p.onResult(res)
 		}

@@ -627,3 +627,48 @@ func TestWebSubGuard(t *testing.T) {
 		})
 	}
 }
+
+// TestExternalHubPingedForSourceFeeds: with an external hub, a refresh
+// that changes a source's items pings the hub for that source's own feeds
+// (rendered on request, so no rebuild names them) as well as for the
+// combined feeds; a refresh that changes nothing pings nothing for it.
+func TestExternalHubPingedForSourceFeeds(t *testing.T) {
+	src := newMutableFeed(t)
+	var mu sync.Mutex
+	pinged := map[string]int{}
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.PostForm.Get("hub.mode") != "publish" {
+			http.Error(w, "bad ping", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		for _, u := range r.PostForm["hub.url"] {
+			pinged[u]++
+		}
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hub.Close()
+	const base = "http://feeds.example"
+	p := pipelineFor(t, fmt.Sprintf("server:\n  base_url: %s\n  websub:\n    hub: %s/hub\nstorage:\n  dsn: feedmill.db\nsources:\n  - name: blog\n    url: %s\n", base, hub.URL, src.topic()))
+	count := func(u string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return pinged[u]
+	}
+	p.refresher.RefreshAll(t.Context(), false)
+	for _, f := range []string{"rss", "atom", "json"} {
+		u := base + "/sources/blog." + f
+		testkit.WaitFor(t, "a ping for "+u, func() bool { return count(u) == 1 })
+	}
+	src.add("Another post")
+	p.refresher.RefreshAll(t.Context(), false)
+	testkit.WaitFor(t, "a second ping for the source's Atom feed", func() bool { return count(base+"/sources/blog.atom") == 2 })
+	// Nothing changed: no ping for the source. (A ping is sent after the
+	// refresh returns, so this check could miss a late one, never invent
+	// one.)
+	p.refresher.RefreshAll(t.Context(), false)
+	if n := count(base + "/sources/blog.atom"); n != 2 {
+		t.Errorf("pings for the source's feed after an unchanged refresh: %d, want 2", n)
+	}
+}
