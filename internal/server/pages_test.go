@@ -21,6 +21,7 @@ import (
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/publish"
 	"github.com/feedmill/feedmill/internal/store"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // The status pages' fixture: three sources over a real SQLite store, in
@@ -52,6 +53,24 @@ type fixtureOptions struct {
 	// of the OK source's second newest item ("Post 3").
 	itemText, itemImage string
 	wrap                func(*store.SQLite) states
+	// noCount leaves the server's Run to the test (it runs it and waits
+	// for its first count otherwise).
+	noCount bool
+}
+
+// runServer runs srv's background work until the test ends.
+func runServer(t testing.TB, srv *Server) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
 }
 
 // newStatusFixture stores the three sources' states, fetch histories and
@@ -134,9 +153,14 @@ func newStatusFixture(t testing.TB, o fixtureOptions) *statusFixture {
 	if o.wrap != nil {
 		states = o.wrap(st)
 	}
-	ts.Config.Handler = New(Options{BaseURL: base, Version: "test", Sources: sources}, pub, states)
+	srv := New(Options{BaseURL: base, Version: "test", Sources: sources}, pub, states)
+	ts.Config.Handler = srv
 	ts.Start()
 	t.Cleanup(ts.Close)
+	if !o.noCount {
+		runServer(t, srv)
+		testkit.WaitFor(t, "the first count of items per day", func() bool { return srv.perDay.last.Load() != nil })
+	}
 	return &statusFixture{store: st, ts: ts, base: base, now: now}
 }
 

@@ -98,7 +98,8 @@ type Server struct {
 	nosniff []string // the header value, allocated once
 
 	// hist is the store's history, when it keeps one (see history);
-	// perDay caches its recent item counts; csp is the pages' policy.
+	// perDay holds its recent item counts, which Run keeps; csp is the
+	// pages' policy.
 	hist   history
 	perDay perDayCache
 	csp    string
@@ -110,6 +111,7 @@ type Server struct {
 func New(opts Options, snaps snapshots, st states) *Server {
 	s := &Server{opts: opts, snaps: snaps, states: st, log: opts.Logger, started: opts.Started, mux: http.NewServeMux(), pages: parsePages(), nosniff: []string{"nosniff"}}
 	s.hist, _ = st.(history)
+	s.perDay.kick = make(chan struct{}, 1)
 	if s.started.IsZero() {
 		s.started = time.Now()
 	}
