@@ -102,7 +102,9 @@ type Server struct {
 	// pages' policy.
 	hist   history
 	perDay perDayCache
-	csp    string
+	// urls are the configured sources' redacted URLs by name.
+	urls map[string]string
+	csp  string
 }
 
 // New returns a Server reading feeds from snaps and source states from st.
@@ -121,8 +123,10 @@ func New(opts Options, snaps snapshots, st states) *Server {
 	s.opts.BaseURL = strings.TrimRight(s.opts.BaseURL, "/")
 	// The server only shows sources: it never needs their secrets.
 	s.opts.Sources = slices.Clone(s.opts.Sources)
+	s.urls = make(map[string]string, len(s.opts.Sources))
 	for i := range s.opts.Sources {
 		s.opts.Sources[i].URL = s.opts.Redactor.URL(s.opts.Sources[i].URL)
+		s.urls[s.opts.Sources[i].Name] = s.opts.Sources[i].URL
 	}
 	s.csp = pageCSP(s.opts.BaseURL)
 	// GET patterns also answer HEAD.
@@ -580,18 +584,18 @@ func (s *Server) configProblems() []string {
 // the server keeps them: a URL whose only change is a secret counts as
 // the same one until the refresh it makes due at once records it.
 func (s *Server) stateIndex(sts []feed.SourceState) map[string]feed.SourceState {
-	stored := make(map[string]feed.SourceState, len(sts))
+	// One map, of the configured sources only: a state is large, and the
+	// status page reads ten thousand of them on every request.
+	m := make(map[string]feed.SourceState, len(s.opts.Sources))
 	red := s.opts.Redactor
 	for _, st := range sts {
+		url, ok := s.urls[st.Name]
+		if !ok {
+			continue
+		}
 		st.URL, st.Moved, st.Discovered = red.URL(st.URL), red.URL(st.Moved), red.URL(st.Discovered)
 		st.LastError = red.Text(st.LastError)
-		stored[st.Name] = st
-	}
-	m := make(map[string]feed.SourceState, len(s.opts.Sources))
-	for _, src := range s.opts.Sources {
-		if st, ok := stored[src.Name]; ok {
-			m[src.Name] = st.For(src.URL)
-		}
+		m[st.Name] = st.For(url)
 	}
 	return m
 }
