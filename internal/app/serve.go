@@ -230,6 +230,7 @@ func (d *daemon) run(g *generation) {
 	g.wg.Go(func() { p.subscriber.Run(ctx) })
 	g.wg.Go(func() { p.expire(ctx, d.logger) })
 	g.wg.Go(func() { p.watchChanges(ctx, p.cfg.Storage.Poll, d.logger) })
+	g.wg.Go(func() { g.srv.Run(ctx) }) // the status page's items per day
 	if p.hub != nil {
 		g.wg.Go(func() { p.hub.Run(ctx) })
 	}

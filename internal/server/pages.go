@@ -132,7 +132,7 @@ type pageData struct {
 
 	// The index page.
 	Status    statusDoc
-	Rows      []sourceRow // the sources as filtered and sorted by View, one page of them
+	Rows      []sourceRow // the sources as filtered and sorted by View, one page of them (Status.Sources)
 	Pager     pager       // where Rows stand among the pages
 	View      listView
 	Columns   []columnView
@@ -177,13 +177,13 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	now := time.Now()
-	doc, err := s.status(ctx, now)
+	view := parseListView(r.URL.Query())
+	doc, err := s.status(ctx, now, view, true)
 	if err != nil {
 		s.log.Error("index: read states", "err", err)
 		http.Error(w, "the store is unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	view := parseListView(r.URL.Query())
 	data := s.newPageData("feedmill", now)
 	data.Alternates, data.AutoRefresh = doc.Feeds, true
 	data.JS = s.opts.BaseURL + "/assets/" + pageAssets().js.name
@@ -191,7 +191,7 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	// The script reads the JSON from wherever the page was loaded (a
 	// relative URL): same origin, whatever host name the browser used.
 	data.StatusURL = "status.json"
-	data.Rows, data.Pager = view.paginate(view.apply(append([]sourceRow(nil), doc.Sources...)))
+	data.Rows, data.Pager = doc.Sources, *doc.Page
 	view.Page = data.Pager.Number
 	data.View = view
 	data.Self = s.opts.BaseURL + "/" + view.pageQuery(view.Sort, view.Desc, view.Page)
@@ -299,7 +299,7 @@ func (s *Server) sourcePage(w http.ResponseWriter, r *http.Request) {
 	}
 	st := s.stateIndex(sts)[name]
 	d := sourceDetail{
-		sourceRow: s.newSourceRow(idx, src, st, s.itemsPerDay(ctx, now), now),
+		sourceRow: s.newSourceRow(idx, src, st, s.itemsPerDay(now), now),
 		Schedule:  src.Schedule, FullText: src.FullText, Retention: src.Keep(),
 		LastDuration: st.LastDuration, LastNew: st.LastNew, LastUpdated: st.LastUpdated,
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/publish"
 	"github.com/feedmill/feedmill/internal/store"
+	"github.com/feedmill/feedmill/internal/testkit"
 )
 
 // The status pages' fixture: three sources over a real SQLite store, in
@@ -33,6 +34,7 @@ const (
 )
 
 type statusFixture struct {
+	srv   *Server
 	store *store.SQLite
 	ts    *httptest.Server
 	base  string
@@ -52,6 +54,24 @@ type fixtureOptions struct {
 	// of the OK source's second newest item ("Post 3").
 	itemText, itemImage string
 	wrap                func(*store.SQLite) states
+	// noCount leaves the server's Run to the test (it runs it and waits
+	// for its first count otherwise).
+	noCount bool
+}
+
+// runServer runs srv's background work until the test ends.
+func runServer(t testing.TB, srv *Server) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
 }
 
 // newStatusFixture stores the three sources' states, fetch histories and
@@ -134,10 +154,15 @@ func newStatusFixture(t testing.TB, o fixtureOptions) *statusFixture {
 	if o.wrap != nil {
 		states = o.wrap(st)
 	}
-	ts.Config.Handler = New(Options{BaseURL: base, Version: "test", Sources: sources}, pub, states)
+	srv := New(Options{BaseURL: base, Version: "test", Sources: sources}, pub, states)
+	ts.Config.Handler = srv
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &statusFixture{store: st, ts: ts, base: base, now: now}
+	if !o.noCount {
+		runServer(t, srv)
+		testkit.WaitFor(t, "the first count of items per day", func() bool { return srv.perDay.last.Load() != nil })
+	}
+	return &statusFixture{srv: srv, store: st, ts: ts, base: base, now: now}
 }
 
 func saveState(t testing.TB, st *store.SQLite, s feed.SourceState) {
@@ -662,7 +687,8 @@ func (c countingStates) RecentItemCounts(ctx context.Context, since time.Time) (
 }
 
 // TestItemsPerDayCached: the recent item counts, which may scan the items,
-// are taken at most once a minute however often the page is loaded.
+// are taken once by Run, not by the pages, however often they load within
+// perDayTTL.
 func TestItemsPerDayCached(t *testing.T) {
 	var n atomic.Int32
 	f := newStatusFixture(t, fixtureOptions{wrap: func(s *store.SQLite) states { return countingStates{s, &n} }})
@@ -675,6 +701,91 @@ func TestItemsPerDayCached(t *testing.T) {
 	}
 	if got := n.Load(); got != 1 {
 		t.Errorf("recent items counted %d times, want once", got)
+	}
+}
+
+// blockedStates' count of recent items waits for release, whatever its
+// context says: a page that waited for it would never answer.
+type blockedStates struct {
+	*store.SQLite
+	started chan struct{}
+	release chan struct{}
+}
+
+func (b blockedStates) RecentItemCounts(ctx context.Context, since time.Time) (map[string]int, error) {
+	close(b.started)
+	<-b.release
+	return b.SQLite.RecentItemCounts(ctx, since)
+}
+
+// TestItemsPerDayNotOnRequest: the pages never wait for the count of
+// recent items. While the first count runs they answer without the
+// per-day figures ("–", no items_per_day), and show them once it is done.
+func TestItemsPerDayNotOnRequest(t *testing.T) {
+	b := blockedStates{started: make(chan struct{}), release: make(chan struct{})}
+	f := newStatusFixture(t, fixtureOptions{noCount: true, wrap: func(s *store.SQLite) states { b.SQLite = s; return b }})
+	released := false
+	t.Cleanup(func() {
+		if !released {
+			close(b.release) // lets Run end
+		}
+	})
+	runServer(t, f.srv)
+	<-b.started
+	perDay := func() []*float64 {
+		var doc statusJSONDoc
+		resp, body := do(t, "GET", f.ts.URL+"/status.json")
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET /status.json: %s", resp.Status)
+		}
+		if err := json.Unmarshal([]byte(body), &doc); err != nil {
+			t.Fatal(err)
+		}
+		var out []*float64
+		for _, src := range doc.Sources {
+			out = append(out, src.PerDay)
+		}
+		return out
+	}
+	answered := make(chan []*float64, 1)
+	go func() { answered <- perDay() }()
+	select {
+	case got := <-answered:
+		if slices.ContainsFunc(got, func(p *float64) bool { return p != nil }) {
+			t.Errorf("items per day %v before any count", got)
+		}
+	case <-time.After(testkit.WaitLimit):
+		t.Fatal("status.json waited for the count of recent items")
+	}
+	if resp, body := do(t, "GET", f.ts.URL+"/"); resp.StatusCode != 200 || !strings.Contains(body, `data-per-day="-1"`) {
+		t.Errorf("GET / during the first count: %s, want the per-day column empty", resp.Status)
+	}
+	close(b.release)
+	released = true
+	testkit.WaitFor(t, "the count's items per day on status.json", func() bool {
+		got := perDay()
+		return got[0] != nil && *got[0] == 4.0/7
+	})
+}
+
+// TestPerDayStale: when a count is due again.
+func TestPerDayStale(t *testing.T) {
+	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		now  time.Time
+		want bool
+	}{
+		{"just counted", at, false},
+		{"within the TTL", at.Add(perDayTTL - time.Second), false},
+		{"at the TTL", at.Add(perDayTTL), true},
+		{"long after", at.Add(time.Hour), true},
+		{"clock set back", at.Add(-time.Second), true},
+	}
+	for _, tt := range tests {
+		if got := perDayStale(at, tt.now); got != tt.want {
+			t.Errorf("%s: stale %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
 

@@ -17,6 +17,13 @@ import (
 // seventh failing.
 func pagedServer(t *testing.T, n int) *httptest.Server {
 	t.Helper()
+	ts := httptest.NewServer(pagedHandler(n))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// pagedHandler is pagedServer's handler.
+func pagedHandler(n int) *Server {
 	now := time.Now().UTC()
 	var sources []feed.Source
 	var states []feed.SourceState
@@ -29,9 +36,26 @@ func pagedServer(t *testing.T, n int) *httptest.Server {
 		}
 		states = append(states, st)
 	}
-	ts := httptest.NewServer(New(Options{BaseURL: "http://feeds.example", Version: "test", Sources: sources}, fixedSnapshots{}, fixedStates{states: states}))
-	t.Cleanup(ts.Close)
-	return ts
+	return New(Options{BaseURL: "http://feeds.example", Version: "test", Sources: sources}, fixedSnapshots{}, fixedStates{states: states})
+}
+
+// BenchmarkStatusPage serves a page of the status of 10,000 sources from
+// states in memory: what the server adds to reading the states
+// (bench/scale measures it over a real store).
+func BenchmarkStatusPage(b *testing.B) {
+	srv := pagedHandler(10_000)
+	for _, target := range []string{"/", "/?sort=name&order=desc&page=7", "/status.json?page=1"} {
+		b.Run(target, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				srv.ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
+				if rec.Code != 200 {
+					b.Fatalf("GET %s: %d", target, rec.Code)
+				}
+			}
+		})
+	}
 }
 
 func TestStatusPagePaginated(t *testing.T) {

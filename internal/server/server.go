@@ -103,15 +103,16 @@ type Server struct {
 	mux     *http.ServeMux
 	pages   *template.Template
 	nosniff []string // the header value, allocated once
-	// isSource holds the configured source names, so that a request for
-	// /sources/NAME.EXT finds its source without a scan of the list.
-	isSource map[string]bool
 
 	// hist is the store's history, when it keeps one (see history);
-	// perDay caches its recent item counts; csp is the pages' policy.
+	// perDay holds its recent item counts, which Run keeps; csp is the
+	// pages' policy.
 	hist   history
 	perDay perDayCache
-	csp    string
+	// urls are the configured sources' redacted URLs by name; a request
+	// for /sources/NAME.EXT finds its source there without a scan.
+	urls map[string]string
+	csp  string
 }
 
 // New returns a Server reading feeds from snaps and source states from st.
@@ -120,6 +121,7 @@ type Server struct {
 func New(opts Options, snaps snapshots, st states) *Server {
 	s := &Server{opts: opts, snaps: snaps, states: st, log: opts.Logger, started: opts.Started, mux: http.NewServeMux(), pages: parsePages(), nosniff: []string{"nosniff"}}
 	s.hist, _ = st.(history)
+	s.perDay.kick = make(chan struct{}, 1)
 	if s.started.IsZero() {
 		s.started = time.Now()
 	}
@@ -129,10 +131,10 @@ func New(opts Options, snaps snapshots, st states) *Server {
 	s.opts.BaseURL = strings.TrimRight(s.opts.BaseURL, "/")
 	// The server only shows sources: it never needs their secrets.
 	s.opts.Sources = slices.Clone(s.opts.Sources)
-	s.isSource = make(map[string]bool, len(s.opts.Sources))
+	s.urls = make(map[string]string, len(s.opts.Sources))
 	for i := range s.opts.Sources {
 		s.opts.Sources[i].URL = s.opts.Redactor.URL(s.opts.Sources[i].URL)
-		s.isSource[s.opts.Sources[i].Name] = true
+		s.urls[s.opts.Sources[i].Name] = s.opts.Sources[i].URL
 	}
 	s.csp = pageCSP(s.opts.BaseURL)
 	// GET patterns also answer HEAD.
@@ -173,7 +175,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// The same rule as the source page's route: NAME.EXT is the
 			// source NAME's own feed when EXT is a feed format and NAME a
 			// source; anything else is a page, for the router.
-			if name, ext, ok := cutLast(file, "."); ok && s.isSource[name] {
+			if name, ext, ok := cutLast(file, "."); ok && s.urls[name] != "" {
 				if f, isFeed := publish.ParseFormat(ext); isFeed {
 					s.sourceFeed(w, r, name, f)
 					return
@@ -630,18 +632,18 @@ func (s *Server) configProblems() []string {
 // the server keeps them: a URL whose only change is a secret counts as
 // the same one until the refresh it makes due at once records it.
 func (s *Server) stateIndex(sts []feed.SourceState) map[string]feed.SourceState {
-	stored := make(map[string]feed.SourceState, len(sts))
+	// One map, of the configured sources only: a state is large, and the
+	// status page reads ten thousand of them on every request.
+	m := make(map[string]feed.SourceState, len(s.opts.Sources))
 	red := s.opts.Redactor
 	for _, st := range sts {
+		url, ok := s.urls[st.Name]
+		if !ok {
+			continue
+		}
 		st.URL, st.Moved, st.Discovered = red.URL(st.URL), red.URL(st.Moved), red.URL(st.Discovered)
 		st.LastError = red.Text(st.LastError)
-		stored[st.Name] = st
-	}
-	m := make(map[string]feed.SourceState, len(s.opts.Sources))
-	for _, src := range s.opts.Sources {
-		if st, ok := stored[src.Name]; ok {
-			m[src.Name] = st.For(src.URL)
-		}
+		m[st.Name] = st.For(url)
 	}
 	return m
 }

@@ -3,12 +3,13 @@ package server
 import (
 	"cmp"
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -74,10 +75,13 @@ func sourceStatus(st feed.SourceState, url string, now time.Time) string {
 }
 
 // perDayWindow is how far back items per day are counted; perDayTTL how
-// long a count is reused (counting may scan the items).
+// long a count is reused before a page asks for a new one (counting may
+// step through every item of the window: seconds at millions of items);
+// perDayTimeout bounds one count.
 const (
-	perDayWindow = 7 * 24 * time.Hour
-	perDayTTL    = time.Minute
+	perDayWindow  = 7 * 24 * time.Hour
+	perDayTTL     = time.Minute
+	perDayTimeout = 2 * time.Minute
 )
 
 // statusDoc is the status of the whole daemon: what the status page shows
@@ -264,68 +268,162 @@ func (s *Server) newSourceRow(i int, src feed.Source, st feed.SourceState, perDa
 		r.NextReason, r.NextWhy = st.NextReason, st.NextWords()
 	}
 	if perDay != nil {
-		v := float64(perDay[src.Name]) / (perDayWindow.Hours() / 24)
+		v := perDayRate(perDay[src.Name])
 		r.PerDay = &v
 	}
 	return r
 }
 
 // status gathers the status of every configured source and published
-// feed. Only reading the states may fail it: without the items per day it
-// is still worth showing.
-func (s *Server) status(ctx context.Context, now time.Time) (statusDoc, error) {
+// feed, with the sources view shows: filtered and sorted, then cut to its
+// page when paged (else every one). Only what sorting, filtering and the
+// counts need is made for every source (a rowKey); the full rows only for
+// the sources shown, which at ten thousand sources is most of the page's
+// cost. Only reading the states may fail it; the items per day are the
+// last counted (see Run), absent before the first count.
+func (s *Server) status(ctx context.Context, now time.Time, view listView, paged bool) (statusDoc, error) {
 	sts, err := s.states.States(ctx)
 	if err != nil {
 		return statusDoc{}, err
 	}
 	byName := s.stateIndex(sts)
-	perDay := s.itemsPerDay(ctx, now)
+	perDay := s.itemsPerDay(now)
 	doc := statusDoc{Generated: now.UTC().Truncate(time.Second), Version: s.opts.Version, Feeds: s.feedViews(5), ConfigProblems: s.configProblems(),
 		Outage: outageOf(s.opts.Sources, byName, now)}
-	doc.Sources = make([]sourceRow, 0, len(s.opts.Sources))
+	keys := make([]rowKey, 0, len(s.opts.Sources))
 	for i, src := range s.opts.Sources {
-		row := s.newSourceRow(i, src, byName[src.Name], perDay, now)
-		doc.Counts.add(row.Status)
-		doc.Sources = append(doc.Sources, row)
+		k := newRowKey(i, src, byName[src.Name], perDay, now)
+		doc.Counts.add(k.status)
+		keys = append(keys, k)
+	}
+	keys = view.apply(keys)
+	if paged {
+		var p pager
+		keys, p = view.paginate(keys)
+		doc.Page = &p
+	}
+	doc.Sources = make([]sourceRow, 0, len(keys))
+	for _, k := range keys {
+		src := s.opts.Sources[k.index]
+		doc.Sources = append(doc.Sources, s.newSourceRow(k.index, src, byName[src.Name], perDay, now))
 	}
 	return doc, nil
 }
 
-// perDayCache keeps the last count of recent items per source.
+// rowKey is what filtering and sorting the sources table read of one
+// source, as its sourceRow would show it (newRowKey and newSourceRow read
+// the same fields).
+type rowKey struct {
+	index  int    // its place in the config
+	lower  string // its name in lower case
+	status string
+	// lastSuccess and next are Unix seconds; never successful is the
+	// stalest of all (0), no next fetch (gone) after every scheduled one.
+	lastSuccess, next int64
+	failures, items   int
+	perDay            float64 // -1 when not counted
+}
+
+func newRowKey(i int, src feed.Source, st feed.SourceState, perDay map[string]int, now time.Time) rowKey {
+	k := rowKey{index: i, lower: strings.ToLower(src.Name), status: sourceStatus(st, src.URL, now),
+		lastSuccess: unixOr(st.LastSuccess, 0), next: 1 << 62, failures: st.Failures, items: st.ItemCount, perDay: -1}
+	if !st.Gone {
+		k.next = unixOr(st.NextFetch, 1<<62)
+	}
+	if perDay != nil {
+		k.perDay = perDayRate(perDay[src.Name])
+	}
+	return k
+}
+
+// perDayRate is n items over perDayWindow, per day.
+func perDayRate(n int) float64 { return float64(n) / (perDayWindow.Hours() / 24) }
+
+// perDayCache holds the last count of recent items per source, which the
+// pages read without waiting, and the pages' requests for a new one.
 type perDayCache struct {
-	mu     sync.Mutex
+	last atomic.Pointer[perDayCount]
+	// kick asks Run for a new count; its one slot makes any number of
+	// requests one count (a single flight).
+	kick chan struct{}
+}
+
+// perDayCount is one count: the items each source brought in the
+// perDayWindow before at.
+type perDayCount struct {
 	at     time.Time
 	counts map[string]int
 }
 
-// itemsPerDay returns how many items each source brought in the last
-// perDayWindow, counted at most perDayTTL ago; nil when the store cannot
-// say (which is logged, not fatal to the page).
-func (s *Server) itemsPerDay(ctx context.Context, now time.Time) map[string]int {
+// stale reports whether a count made at at is due again at now (a clock
+// set back makes it due too).
+func perDayStale(at, now time.Time) bool {
+	return now.Sub(at) >= perDayTTL || now.Before(at)
+}
+
+// itemsPerDay returns the last count of the items each source brought in
+// the last perDayWindow, without ever counting: nil before Run's first
+// count (and when the store keeps no history), when the pages show no
+// per-day figures. A count older than perDayTTL is still returned, and
+// Run is asked for a new one.
+func (s *Server) itemsPerDay(now time.Time) map[string]int {
 	if s.hist == nil {
 		return nil
 	}
-	c := &s.perDay
-	c.mu.Lock()
-	counts, at := c.counts, c.at
-	c.mu.Unlock()
-	if counts != nil && now.Sub(at) < perDayTTL && !now.Before(at) {
-		return counts
+	last := s.perDay.last.Load()
+	if last == nil || perDayStale(last.at, now) {
+		select {
+		case s.perDay.kick <- struct{}{}:
+		default: // a count is asked for already
+		}
 	}
-	// Concurrent requests may both count when the cache expires; that is
-	// cheaper than making them queue behind one another's query.
+	if last == nil {
+		return nil
+	}
+	return last.counts
+}
+
+// Run keeps the status pages' items per day up to date until ctx ends:
+// it counts at once, then again when a page finds the last count older
+// than perDayTTL, so an idle daemon does not count and no request waits
+// for a count. One count runs at a time, each bounded by perDayTimeout;
+// a failed one is logged, the last count kept, and not tried again
+// before perDayTTL. Without a store history it returns at once.
+func (s *Server) Run(ctx context.Context) {
+	if s.hist == nil {
+		return
+	}
+	tried := time.Now()
+	s.countPerDay(ctx, tried)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.perDay.kick:
+		}
+		if now := time.Now(); perDayStale(tried, now) {
+			tried = now
+			s.countPerDay(ctx, now)
+		}
+	}
+}
+
+// countPerDay counts the items per source first seen in the perDayWindow
+// before now and keeps the count for the pages.
+func (s *Server) countPerDay(ctx context.Context, now time.Time) {
+	ctx, cancel := context.WithTimeout(ctx, perDayTimeout)
+	defer cancel()
 	counts, err := s.hist.RecentItemCounts(ctx, now.Add(-perDayWindow))
 	if err != nil {
-		s.log.Warn("status: count recent items", "err", err)
-		return nil
+		if !errors.Is(ctx.Err(), context.Canceled) { // not the daemon stopping
+			s.log.Warn("status: count recent items", "err", err)
+		}
+		return
 	}
 	if counts == nil {
 		counts = map[string]int{}
 	}
-	c.mu.Lock()
-	c.counts, c.at = counts, now
-	c.mu.Unlock()
-	return counts
+	s.perDay.last.Store(&perDayCount{at: now, counts: counts})
 }
 
 // listView is how the sources table is filtered and sorted: the query
@@ -362,7 +460,7 @@ type pager struct {
 // paginate cuts rows (already filtered and sorted) to the view's page,
 // statusPageSize of them; page 0 is the first. A page past the last shows
 // the last.
-func (v listView) paginate(rows []sourceRow) ([]sourceRow, pager) {
+func (v listView) paginate(rows []rowKey) ([]rowKey, pager) {
 	p := pager{Number: max(v.Page, 1), Size: statusPageSize, Total: len(rows)}
 	p.Pages = max((len(rows)+statusPageSize-1)/statusPageSize, 1)
 	p.Number = min(p.Number, p.Pages)
@@ -448,9 +546,9 @@ func (v listView) pageQuery(sort string, desc bool, page int) string {
 }
 
 // apply filters and sorts rows (in place: rows is the caller's).
-func (v listView) apply(rows []sourceRow) []sourceRow {
+func (v listView) apply(rows []rowKey) []rowKey {
 	if v.Status != "" {
-		rows = slices.DeleteFunc(rows, func(r sourceRow) bool { return r.Status != v.Status })
+		rows = slices.DeleteFunc(rows, func(r rowKey) bool { return r.status != v.Status })
 	}
 	sortRows(rows, v.Sort, v.Desc)
 	return rows
@@ -459,34 +557,35 @@ func (v listView) apply(rows []sourceRow) []sourceRow {
 // sortRows orders rows by key, ties (and an empty key) in config order.
 // The page's script sorts the same way (status.js: compare): keep them
 // in step.
-func sortRows(rows []sourceRow, key string, desc bool) {
-	slices.SortStableFunc(rows, func(a, b sourceRow) int {
+func sortRows(rows []rowKey, key string, desc bool) {
+	if key == "" {
+		return // the config's order, which rows are in
+	}
+	slices.SortStableFunc(rows, func(a, b rowKey) int {
 		c := compareRows(a, b, key)
 		if desc {
 			c = -c
 		}
-		return cmp.Or(c, cmp.Compare(a.Index, b.Index))
+		return cmp.Or(c, cmp.Compare(a.index, b.index))
 	})
 }
 
-func compareRows(a, b sourceRow, key string) int {
+func compareRows(a, b rowKey, key string) int {
 	switch key {
 	case "name":
-		return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+		return cmp.Compare(a.lower, b.lower)
 	case "status":
-		return cmp.Compare(statusRank[a.Status], statusRank[b.Status])
+		return cmp.Compare(statusRank[a.status], statusRank[b.status])
 	case "last_success":
-		// Never successful is the stalest of all.
-		return cmp.Compare(unixOr(a.LastSuccess, 0), unixOr(b.LastSuccess, 0))
+		return cmp.Compare(a.lastSuccess, b.lastSuccess)
 	case "failures":
-		return cmp.Compare(a.Failures, b.Failures)
+		return cmp.Compare(a.failures, b.failures)
 	case "next":
-		// No next fetch (gone) comes after every scheduled one.
-		return cmp.Compare(unixOr(a.NextFetch, 1<<62), unixOr(b.NextFetch, 1<<62))
+		return cmp.Compare(a.next, b.next)
 	case "items":
-		return cmp.Compare(a.Items, b.Items)
+		return cmp.Compare(a.items, b.items)
 	case "per_day":
-		return cmp.Compare(perDayOr(a.PerDay), perDayOr(b.PerDay))
+		return cmp.Compare(a.perDay, b.perDay)
 	}
 	return 0
 }
@@ -513,18 +612,12 @@ func perDayOr(p *float64) float64 {
 func (s *Server) statusJSON(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	doc, err := s.status(ctx, time.Now())
+	view := parseListView(r.URL.Query())
+	doc, err := s.status(ctx, time.Now(), view, view.Page > 0)
 	if err != nil {
 		s.log.Error("status.json: read states", "err", err)
 		http.Error(w, "the store is unavailable", http.StatusServiceUnavailable)
 		return
-	}
-	view := parseListView(r.URL.Query())
-	doc.Sources = view.apply(doc.Sources)
-	if view.Page > 0 {
-		var p pager
-		doc.Sources, p = view.paginate(doc.Sources)
-		doc.Page = &p
 	}
 	writeJSON(w, r, s.log, http.StatusOK, doc)
 }
