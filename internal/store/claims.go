@@ -97,11 +97,7 @@ func (e *engine) ClaimDue(ctx context.Context, owner string, names []string, now
 	if limit == 0 || len(names) == 0 {
 		return nil, nil
 	}
-	// Sorted, so that rows are created in the one order every
-	// transaction of the store takes source rows in (see SaveStates).
-	names = slices.Clone(names)
-	slices.Sort(names)
-	names = slices.Compact(names)
+	names = lockOrder(names)
 	nowM, until := toMicros(now), toMicros(now.Add(lease))
 	var claimed []string
 	err := e.write(ctx, func(q querier) error {
@@ -234,10 +230,7 @@ func (e *engine) ClaimAll(ctx context.Context, owner string, names []string, now
 	if len(names) == 0 {
 		return nil, nil
 	}
-	// Sorted: the one order every transaction takes source rows in.
-	names = slices.Clone(names)
-	slices.Sort(names)
-	names = slices.Compact(names)
+	names = lockOrder(names)
 	nowM, until := toMicros(now), toMicros(now.Add(lease))
 	var claimed []string
 	err := e.write(ctx, func(q querier) error {
@@ -339,4 +332,13 @@ func (e *engine) ReleaseKey(ctx context.Context, owner, key string) error {
 		return fmt.Errorf("release key %q for %s: %w", key, owner, err)
 	}
 	return nil
+}
+
+// lockOrder returns names sorted and without repeats, in a new slice: the
+// one order in which every transaction of the store takes source rows
+// (see SaveStates), so that two transactions never wait on each other.
+func lockOrder(names []string) []string {
+	names = slices.Clone(names)
+	slices.Sort(names)
+	return slices.Compact(names)
 }
