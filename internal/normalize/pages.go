@@ -95,6 +95,19 @@ func (r Rewrites) HTML(field, s string, base, page *url.URL) string {
 	return r.n.applyHTML(r.list, field, s, base, page)
 }
 
+// Item applies the rewrites of an item's title, summary and content to it,
+// then gives an item left without a summary the excerpt of its content,
+// as Normalize does for a feed's items: the last step of an item a web
+// page or a JSON API gave.
+func (r Rewrites) Item(it *feed.Item, base, page *url.URL) {
+	it.Title = r.Text(feed.FieldTitle, it.Title)
+	it.Summary = r.HTML(feed.FieldSummary, it.Summary, base, page)
+	it.Content = r.HTML(feed.FieldContent, it.Content, base, page)
+	if it.Summary == "" {
+		it.Summary = DeriveSummary(it.Content)
+	}
+}
+
 // CleanPeople makes names plain text, keeps only plausible email addresses
 // and absolute http(s) URIs (resolved against base), and drops empty and
 // repeated people.

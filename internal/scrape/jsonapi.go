@@ -235,11 +235,6 @@ func (j *jsonItems) item(e gjson.Result) (feed.Item, bool) {
 		it.Authors = normalize.CleanPeople(j.base, []feed.Person{normalize.ParsePerson(name)})
 	}
 
-	it.Title = j.rewrites.Text(feed.FieldTitle, it.Title)
-	it.Summary = j.rewrites.HTML(feed.FieldSummary, it.Summary, j.base, page)
-	it.Content = j.rewrites.HTML(feed.FieldContent, it.Content, j.base, page)
-	if it.Summary == "" {
-		it.Summary = normalize.DeriveSummary(it.Content)
-	}
+	j.rewrites.Item(&it, j.base, page)
 	return it, true
 }

@@ -622,12 +622,7 @@ func (s *scraper) item(e *nethtml.Node, f *rulesFields, dateFormat string) (feed
 		}
 	}
 
-	it.Title = s.rewrites.Text(feed.FieldTitle, it.Title)
-	it.Summary = s.rewrites.HTML(feed.FieldSummary, it.Summary, s.base, itemPage)
-	it.Content = s.rewrites.HTML(feed.FieldContent, it.Content, s.base, itemPage)
-	if it.Summary == "" {
-		it.Summary = normalize.DeriveSummary(it.Content)
-	}
+	s.rewrites.Item(&it, s.base, itemPage)
 	return it, true
 }
 
