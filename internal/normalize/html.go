@@ -433,21 +433,9 @@ func resolveSrcset(base, page *url.URL, srcset string) string {
 
 var descriptorPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?[wx]$`)
 
-// hasVisibleContent reports whether sanitized HTML shows anything: text or
-// an image, media element or video player.
-func hasVisibleContent(s string) bool {
-	if s == "" {
-		return false
-	}
-	if strings.Contains(s, "<img") || strings.Contains(s, "<video") || strings.Contains(s, "<audio") || strings.Contains(s, "<picture") || strings.Contains(s, "<iframe") {
-		return true
-	}
-	return cleanText(s) != ""
-}
-
-// hasVisible is hasVisibleContent(out) read from root, the tree out was
-// rendered from, without scanning the markup: an element of the media
-// hasVisibleContent looks for, or text that cleanText keeps. The text is
+// hasVisible reports whether out, rendered from root, shows anything,
+// read from root without scanning the markup: an image, media element or
+// video player, or text that cleanText keeps. The text is
 // what cleanText reads once the tags are stripped and the entities
 // decoded (a space for each tag of a block element, nothing for an inline
 // one). A tree holding what that reading does not cover (a comment, an
@@ -495,29 +483,6 @@ func hasVisible(root *nethtml.Node, out string) bool {
 		return cleanText(out) != ""
 	}
 	return cleanDecoded(strings.ToValidUTF8(b.String(), "\uFFFD")) != ""
-}
-
-// textToHTML turns plain text into HTML that reads the same: escaped, with
-// blank lines as paragraph breaks and single newlines as line breaks.
-func textToHTML(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	var b strings.Builder
-	for _, para := range blankLines.Split(s, -1) {
-		para = strings.TrimSpace(para)
-		if para == "" {
-			continue
-		}
-		b.WriteString("<p>")
-		for i, line := range strings.Split(para, "\n") {
-			if i > 0 {
-				b.WriteString("<br>")
-			}
-			b.WriteString(html.EscapeString(strings.TrimSpace(line)))
-		}
-		b.WriteString("</p>")
-	}
-	return b.String()
 }
 
 var blankLines = regexp.MustCompile(`\n[ \t\f\v]*\n\s*`)
@@ -606,19 +571,20 @@ func (n *Normalizer) htmlOrTextTree(s string, base, page *url.URL) (string, *net
 	return n.plainTextTree(html.UnescapeString(s))
 }
 
-// plainText converts text known to be plain to sanitized HTML: what
-// sanitizeHTML(textToHTML(s), nil, nil) gives.
+// plainText converts text known to be plain to sanitized HTML: escaped,
+// a paragraph for each run of text between blank lines, a line break for
+// each single newline; what sanitizing that HTML would give.
 func (n *Normalizer) plainText(s string) string {
 	out, _ := n.plainTextTree(s)
 	return out
 }
 
 // plainTextTree is plainText, also returning the tree (see sanitizeTree).
-// It builds the tree sanitizeHTML would read from textToHTML(s) directly:
+// It builds the tree sanitizeHTML would read from that HTML directly:
 // paragraphs of text and line breaks, which no step before the tidy pass
 // changes (they hold no URL, and the policy keeps them as they are) but
 // the parser's dropping of NUL characters. TestPlainTextTree holds it to
-// sanitizeHTML(textToHTML(s), nil, nil).
+// sanitizing the HTML the tests' textToHTML writes.
 func (n *Normalizer) plainTextTree(s string) (string, *nethtml.Node) {
 	root := textTree(s)
 	if root.FirstChild == nil {
@@ -632,8 +598,8 @@ func (n *Normalizer) plainTextTree(s string) (string, *nethtml.Node) {
 	return finish(root, &bufs.prepared)
 }
 
-// textTree returns the tree of textToHTML(s) under a <div>, as
-// parseFragment builds it.
+// textTree returns, under a <div>, the tree parseFragment builds from the
+// HTML form of plain text s (see plainText).
 func textTree(s string) *nethtml.Node {
 	root := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
 	s = strings.ReplaceAll(s, "\r\n", "\n")
