@@ -75,6 +75,15 @@ func (m *hostileStore) States(context.Context) ([]feed.SourceState, error) {
 	return slices.Clone(m.states), nil
 }
 
+func (m *hostileStore) State(_ context.Context, name string) (feed.SourceState, error) {
+	for _, st := range m.states {
+		if st.Name == name {
+			return st, nil
+		}
+	}
+	return feed.SourceState{Name: name}, nil
+}
+
 // TestHostileFeedsEverywhere takes feeds that carry the standard XSS
 // vectors in every field through the whole pipeline (normalize, publish,
 // serve) and checks every output a reader or a browser gets: the RSS, Atom

@@ -291,13 +291,15 @@ func (s *Server) sourcePage(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	now := time.Now()
-	sts, err := s.states.States(ctx)
+	// This source's state alone: the page must not cost a read of every
+	// source's.
+	st, err := s.states.State(ctx, name)
 	if err != nil {
-		s.log.Error("source page: read states", "source", name, "err", err)
+		s.log.Error("source page: read state", "source", name, "err", err)
 		http.Error(w, "the store is unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	st := s.stateIndex(sts)[name]
+	st, _ = s.shown(st)
 	d := sourceDetail{
 		sourceRow: s.newSourceRow(idx, src, st, s.itemsPerDay(now), now),
 		Schedule:  src.Schedule, FullText: src.FullText, Retention: src.Keep(),

@@ -33,9 +33,11 @@ type snapshots interface {
 	Feeds() []publish.FeedSpec
 }
 
-// states lists the sources' fetch states for the status page.
+// states reads the sources' fetch states: all of them for the status
+// page, one for a source's page.
 type states interface {
 	States(ctx context.Context) ([]feed.SourceState, error)
+	State(ctx context.Context, source string) (feed.SourceState, error)
 }
 
 // Options configure a Server.
@@ -635,15 +637,23 @@ func (s *Server) stateIndex(sts []feed.SourceState) map[string]feed.SourceState 
 	// One map, of the configured sources only: a state is large, and the
 	// status page reads ten thousand of them on every request.
 	m := make(map[string]feed.SourceState, len(s.opts.Sources))
-	red := s.opts.Redactor
 	for _, st := range sts {
-		url, ok := s.urls[st.Name]
-		if !ok {
-			continue
+		if st, ok := s.shown(st); ok {
+			m[st.Name] = st
 		}
-		st.URL, st.Moved, st.Discovered = red.URL(st.URL), red.URL(st.Moved), red.URL(st.Discovered)
-		st.LastError = red.Text(st.LastError)
-		m[st.Name] = st.For(url)
 	}
 	return m
+}
+
+// shown is st as the pages show it (see stateIndex); false for the state
+// of a source that is not configured.
+func (s *Server) shown(st feed.SourceState) (feed.SourceState, bool) {
+	url, ok := s.urls[st.Name]
+	if !ok {
+		return feed.SourceState{}, false
+	}
+	red := s.opts.Redactor
+	st.URL, st.Moved, st.Discovered = red.URL(st.URL), red.URL(st.Moved), red.URL(st.Discovered)
+	st.LastError = red.Text(st.LastError)
+	return st.For(url), true
 }

@@ -61,6 +61,15 @@ type fixedStates struct {
 
 func (f fixedStates) States(context.Context) ([]feed.SourceState, error) { return f.states, f.err }
 
+func (f fixedStates) State(_ context.Context, name string) (feed.SourceState, error) {
+	for _, st := range f.states {
+		if st.Name == name {
+			return st, f.err
+		}
+	}
+	return feed.SourceState{Name: name}, f.err
+}
+
 func snapshot(body, contentType string) *publish.Snapshot {
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
