@@ -21,25 +21,36 @@ import (
 	"github.com/feedmill/feedmill/internal/testkit"
 )
 
-// publishedBySource counts the items of the daemon's /feeds/all.json per
-// source, read from the _feedmill attribution.
-func publishedBySource(t *testing.T, base string) map[string]int {
+// publishedItem is an item of the daemon's /feeds/all.json: its title and
+// its source, read from the _feedmill attribution.
+type publishedItem struct {
+	Title    string `json:"title"`
+	Feedmill struct {
+		Source struct {
+			Name string `json:"name"`
+		} `json:"source"`
+	} `json:"_feedmill"`
+}
+
+// publishedAll returns the items of the daemon's /feeds/all.json.
+func publishedAll(t *testing.T, base string) []publishedItem {
 	t.Helper()
 	_, body := get(t, base+"/feeds/all.json")
 	var doc struct {
-		Items []struct {
-			Feedmill struct {
-				Source struct {
-					Name string `json:"name"`
-				} `json:"source"`
-			} `json:"_feedmill"`
-		} `json:"items"`
+		Items []publishedItem `json:"items"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
 		t.Fatalf("/feeds/all.json: %v\n%s", err, body)
 	}
+	return doc.Items
+}
+
+// publishedBySource counts the items of the daemon's /feeds/all.json per
+// source.
+func publishedBySource(t *testing.T, base string) map[string]int {
+	t.Helper()
 	out := map[string]int{}
-	for _, it := range doc.Items {
+	for _, it := range publishedAll(t, base) {
 		out[it.Feedmill.Source.Name]++
 	}
 	return out
@@ -192,22 +203,8 @@ func TestHotReload(t *testing.T) {
 // from source.
 func publishedTitles(t *testing.T, base, source string) []string {
 	t.Helper()
-	_, body := get(t, base+"/feeds/all.json")
-	var doc struct {
-		Items []struct {
-			Title    string `json:"title"`
-			Feedmill struct {
-				Source struct {
-					Name string `json:"name"`
-				} `json:"source"`
-			} `json:"_feedmill"`
-		} `json:"items"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		t.Fatalf("/feeds/all.json: %v\n%s", err, body)
-	}
 	var out []string
-	for _, it := range doc.Items {
+	for _, it := range publishedAll(t, base) {
 		if it.Feedmill.Source.Name == source {
 			out = append(out, it.Title)
 		}
