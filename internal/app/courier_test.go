@@ -48,20 +48,6 @@ func courierSite(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// courierItem is an item of our JSON Feed output, with what this test reads.
-type courierItem struct {
-	ID            string `json:"id"`
-	URL           string `json:"url"`
-	Title         string `json:"title"`
-	Summary       string `json:"summary"`
-	ContentHTML   string `json:"content_html"`
-	Image         string `json:"image"`
-	DatePublished string `json:"date_published"`
-	Authors       []struct {
-		Name string `json:"name"`
-	} `json:"authors"`
-}
-
 // TestSmallPaper is the small paper of issue 15 read as a person reads it:
 // from a front page and no selectors, exactly its five stories, the lead
 // among them, each dated and credited by its own page, its byline taken
@@ -103,7 +89,7 @@ feeds:
 
 	_, body := get(t, base+"/sources/courier.json")
 	var doc struct {
-		Items []courierItem `json:"items"`
+		Items []jsonItem `json:"items"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
 		t.Fatalf("courier.json: %v\n%s", err, body)

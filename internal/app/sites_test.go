@@ -103,7 +103,9 @@ type jsonItem struct {
 	ID            string `json:"id"`
 	URL           string `json:"url"`
 	Title         string `json:"title"`
+	Summary       string `json:"summary"`
 	ContentHTML   string `json:"content_html"`
+	Image         string `json:"image"`
 	DatePublished string `json:"date_published"`
 	Authors       []struct {
 		Name string `json:"name"`
