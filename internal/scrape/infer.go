@@ -628,22 +628,8 @@ func (in *inferrer) groups() []*scoredGroup {
 			if e.Parent == nil {
 				break
 			}
-			sk := siblingKey{e.Parent, e.Data}
-			g := siblings[sk]
-			if g == nil {
-				g = &group{seen: make(map[*nethtml.Node]bool)}
-				siblings[sk] = g
-				keysSib = append(keysSib, sk)
-			}
-			g.add(e)
-			pk := in.path(e)
-			p := paths[pk]
-			if p == nil {
-				p = &group{seen: make(map[*nethtml.Node]bool)}
-				paths[pk] = p
-				keysPath = append(keysPath, pk)
-			}
-			p.add(e)
+			addToGroup(siblings, &keysSib, siblingKey{e.Parent, e.Data}, e)
+			addToGroup(paths, &keysPath, in.path(e), e)
 		}
 	}
 	var out []*scoredGroup
@@ -678,6 +664,19 @@ func (in *inferrer) groups() []*scoredGroup {
 		return a.depth - b.depth
 	})
 	return out
+}
+
+// addToGroup adds e to the group of groups under k, making the group (and
+// recording k in keys, which keeps the groups' first-seen order) when it
+// is the first.
+func addToGroup[K comparable](groups map[K]*group, keys *[]K, k K, e *nethtml.Node) {
+	g := groups[k]
+	if g == nil {
+		g = &group{seen: make(map[*nethtml.Node]bool)}
+		groups[k] = g
+		*keys = append(*keys, k)
+	}
+	g.add(e)
 }
 
 // path returns the structural signature of e: the descriptors (tag and
