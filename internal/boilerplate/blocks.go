@@ -31,23 +31,6 @@ type block struct {
 	sig         string     // what is compared: see signature
 }
 
-// parseFragment parses fragment as the content of a <div> and returns a
-// synthetic root holding the result, so that every node has a parent to be
-// removed from. The context element needs its DataAtom, or x/net/html
-// refuses it.
-func parseFragment(fragment string) (*html.Node, error) {
-	ctx := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
-	nodes, err := html.ParseFragment(strings.NewReader(fragment), ctx)
-	if err != nil {
-		return nil, err
-	}
-	root := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
-	for _, n := range nodes {
-		root.AppendChild(n)
-	}
-	return root, nil
-}
-
 // blocks returns the blocks of the tree under root that carry text or media,
 // in document order.
 func blocks(root *html.Node) []block {

@@ -56,6 +56,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/feedmill/feedmill/internal/normalize"
+
 	"github.com/feedmill/feedmill/internal/feed"
 )
 
@@ -151,10 +153,7 @@ func (l *learner) read(it feed.Item) {
 		firstNonEmpty(it.RawContent, it.Content),
 		firstNonEmpty(it.RawSummary, it.Summary),
 	} {
-		root, err := parseFragment(fragment)
-		if err != nil {
-			continue // unreachable with a strings.Reader; an unparsable fragment teaches nothing
-		}
+		root := normalize.ParseFragment(fragment)
 		bs := blocks(root)
 		for i, b := range bs {
 			if !mediaOnly(b.sig) {

@@ -3,6 +3,8 @@ package boilerplate
 import (
 	"strings"
 
+	"github.com/feedmill/feedmill/internal/normalize"
+
 	"golang.org/x/net/html"
 )
 
@@ -30,10 +32,7 @@ func (m *Model) Clean(fragment string) (string, []Removal) {
 	if m == nil || len(m.furniture) == 0 || strings.TrimSpace(fragment) == "" {
 		return fragment, nil
 	}
-	root, err := parseFragment(fragment)
-	if err != nil {
-		return fragment, nil // unreachable with a strings.Reader
-	}
+	root := normalize.ParseFragment(fragment)
 	var removals []Removal
 	// Removing blocks can join two runs of inline text into one, which can
 	// itself be furniture: repeat until nothing is, so that Clean is

@@ -8,9 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
-
 	"github.com/feedmill/feedmill/internal/feed"
 )
 
@@ -519,25 +516,6 @@ func TestConcurrentClean(t *testing.T) {
 		})
 	}
 	wg.Wait()
-}
-
-// TestParseFragmentContext pins the x/net/html behaviour parseFragment
-// relies on: a context element without its DataAtom is refused, and the
-// nodes returned with one are detached, ready to be adopted by a root.
-func TestParseFragmentContext(t *testing.T) {
-	_, err := html.ParseFragment(strings.NewReader("<p>x</p>"), &html.Node{Type: html.ElementNode, Data: "div"})
-	if err == nil {
-		t.Error("ParseFragment accepted a context without DataAtom; parseFragment's comment is stale")
-	}
-	nodes, err := html.ParseFragment(strings.NewReader("<p>x</p><p>y</p>"), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div})
-	if err != nil || len(nodes) != 2 {
-		t.Fatalf("ParseFragment = %d nodes, %v", len(nodes), err)
-	}
-	for _, n := range nodes {
-		if n.Parent != nil || n.PrevSibling != nil || n.NextSibling != nil {
-			t.Error("ParseFragment returned attached nodes")
-		}
-	}
 }
 
 // TestLargeFragment cleans a fragment of many thousands of blocks: every

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/feedmill/feedmill/internal/normalize"
+
 	"golang.org/x/net/html"
 
 	"github.com/feedmill/feedmill/internal/feed"
@@ -206,10 +208,7 @@ func flatten(fragment string) string {
 // balanced, quoted, escaped.
 func checkWellFormed(t *testing.T, fragment string) {
 	t.Helper()
-	root, err := parseFragment(fragment)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := normalize.ParseFragment(fragment)
 	var b strings.Builder
 	for c := root.FirstChild; c != nil; c = c.NextSibling {
 		if err := html.Render(&b, c); err != nil {

@@ -206,7 +206,7 @@ func capHTML(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}
-	root := parseFragment(s)
+	root := ParseFragment(s)
 	cutTree(root, max)
 	pruneEmpty(root)
 	out := strings.TrimSpace(RenderChildren(root))

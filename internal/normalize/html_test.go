@@ -217,7 +217,7 @@ func TestHTMLOrText(t *testing.T) {
 }
 
 // htmlDepth returns how deeply the elements of fragment nest, as
-// x/net/html parses it (not parseFragment, which flattens).
+// x/net/html parses it (not ParseFragment, which flattens).
 func htmlDepth(t *testing.T, fragment string) int {
 	t.Helper()
 	root := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}

@@ -91,7 +91,7 @@ func useNoscript(parent, ns *nethtml.Node) {
 			text.WriteString(c.Data)
 		}
 	}
-	fallback := parseFragment(text.String())
+	fallback := ParseFragment(text.String())
 	unlazy(fallback, false)
 	if len(findAll(fallback, atom.Img)) == 0 {
 		parent.RemoveChild(ns)

@@ -27,7 +27,7 @@ func DeriveSummary(contentHTML string) string {
 	if strings.TrimSpace(contentHTML) == "" {
 		return ""
 	}
-	return deriveSummary(parseFragment(contentHTML))
+	return deriveSummary(ParseFragment(contentHTML))
 }
 
 // deriveSummary is DeriveSummary of the HTML under root.
@@ -163,7 +163,7 @@ func isFullArticle(bodyHTML string) bool {
 	if len(bodyHTML) < fullArticleRunes {
 		return false // cheap: fewer bytes than characters needed
 	}
-	text := excerptText(parseFragment(bodyHTML), false)
+	text := excerptText(ParseFragment(bodyHTML), false)
 	if utf8.RuneCountInString(text) < fullArticleRunes {
 		return false
 	}

@@ -19,23 +19,23 @@ import (
 // adoption agency, foster parenting, implied tbody) never has to act.
 // buildSimple builds that tree straight from the tokens, and hands every
 // case where the HTML5 algorithm could act back to x/net/html's parser, so
-// the tree is the one parseFragment would build (FuzzBuildSimple holds the
+// the tree is the one ParseFragment would build (FuzzBuildSimple holds the
 // two to that on any input).
 
 // maxSimpleDepth is how deep buildSimple nests before it hands a fragment
-// to parseFragment, which flattens deeper ones (see there).
+// to ParseFragment, which flattens deeper ones (see there).
 const maxSimpleDepth = 2 * MaxHTMLDepth
 
 // buildSimple returns the children of a <div> holding the HTML fragment
-// src, as parseFragment builds them (before flattenDepth), or nil when src
+// src, as ParseFragment builds them (before flattenDepth), or nil when src
 // holds anything whose tree the HTML5 parsing algorithm would build
 // otherwise than its tags read: an end tag that does not close the current
 // element, an element that would close another one implicitly, content a
-// table would foster out, comments, doctypes, foreign or unknown elements.
+// table would foster out, doctypes, foreign or unknown elements.
 // The caller then parses src in full.
-func buildSimple(src []byte) *nethtml.Node {
+func buildSimple(src io.Reader) *nethtml.Node {
 	root := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
-	z := nethtml.NewTokenizerFragment(bytes.NewReader(src), "div")
+	z := nethtml.NewTokenizerFragment(src, "div")
 	stack := make([]*nethtml.Node, 1, 16)
 	stack[0] = root
 	// How many p, a and nobr elements are open: where one is, a start tag
@@ -144,7 +144,11 @@ func buildSimple(src []byte) *nethtml.Node {
 			if stack = append(stack, e); len(stack) > maxSimpleDepth {
 				return nil
 			}
-		default: // comments, doctypes
+		case nethtml.CommentToken:
+			// The parser puts a comment in the current node, in a
+			// table's structure too (a publisher's <!-- wp:paragraph -->).
+			top.AppendChild(&nethtml.Node{Type: nethtml.CommentNode, Data: string(z.Text())})
+		default: // doctypes
 			return nil
 		}
 	}
@@ -277,13 +281,13 @@ var specialElements = map[atom.Atom]bool{
 	atom.Th: true, atom.Thead: true, atom.Tr: true, atom.Track: true, atom.Ul: true, atom.Wbr: true,
 }
 
-// parseSanitized returns the tree of bluemonday's output, as parseFragment
+// parseSanitized returns the tree of bluemonday's output, as ParseFragment
 // would: built from its tokens where that is exact (buildSimple), else
 // parsed, with no element nested more than MaxHTMLDepth deep.
 func parseSanitized(src []byte) *nethtml.Node {
-	root := buildSimple(src)
+	root := buildSimple(bytes.NewReader(src))
 	if root == nil {
-		return parseFragment(string(src))
+		return parseFull(string(src))
 	}
 	flattenDepth(root, MaxHTMLDepth)
 	return root

@@ -43,7 +43,7 @@ func parsedTree(s string) (*nethtml.Node, bool) {
 // parser's. It reports whether buildSimple built one.
 func checkSimple(t *testing.T, s string) bool {
 	t.Helper()
-	got := buildSimple([]byte(s))
+	got := buildSimple(strings.NewReader(s))
 	if got == nil {
 		return false
 	}
@@ -126,7 +126,7 @@ func TestBuildSimpleOnSanitized(t *testing.T) {
 	)
 	built := 0
 	for _, in := range inputs {
-		root := parseFragment(in)
+		root := ParseFragment(in)
 		unlazy(root, true)
 		n.fixURLs(root, base, nil)
 		sanitized := n.policy.Sanitize(RenderChildren(root))
@@ -176,7 +176,7 @@ func TestOneTree(t *testing.T) {
 	n := New(Options{})
 	base := parseBase("https://example.org/feed.xml")
 	for _, in := range oneTreeInputs(t) {
-		root := parseFragment(in)
+		root := ParseFragment(in)
 		unlazy(root, true)
 		n.fixURLs(root, base, nil)
 		tree := tidyTree([]byte(n.policy.Sanitize(RenderChildren(root))))
