@@ -177,7 +177,7 @@ func New(opts Options) *Metrics {
 		}, []string{"feed", "format", "code"}),
 		feedDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "feedmill_http_feed_request_duration_seconds",
-			Help:    "Time taken to answer a request for a published feed document, by feed and format.",
+			Help:    "Time taken to answer a request for a published feed document, by feed and format; one request in 8 is timed.",
 			Buckets: serveBuckets,
 		}, []string{"feed", "format"}),
 		sourceFeedRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -186,7 +186,7 @@ func New(opts Options) *Metrics {
 		}, []string{"source", "format", "code"}),
 		sourceFeedDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "feedmill_http_source_feed_request_duration_seconds",
-			Help:    "Time taken to answer a request for a source's own feed document, by source and format.",
+			Help:    "Time taken to answer a request for a source's own feed document, by source and format; one request in 8 is timed.",
 			Buckets: serveBuckets,
 		}, []string{"source", "format"}),
 
@@ -393,7 +393,9 @@ type resolvedRequests struct {
 	codes    [len(servedCodes)]atomic.Pointer[prometheus.Counter]
 }
 
-// Observe counts one request answered with status after d. Once each
+// Observe counts one request answered with status after d, a negative d
+// for a request that was not timed (the server times one in
+// server.TimedEvery: the counts are exact, the histogram a sample). Once each
 // status was counted once it takes no lock and allocates nothing: two
 // atomic loads find the series, and the Prometheus counter and histogram
 // are lock-free.
@@ -402,7 +404,9 @@ func (r *Requests) Observe(status int, d time.Duration) {
 	if res == nil || res.forgets != r.m.forgets.Load() {
 		res = r.resolve()
 	}
-	res.duration.Observe(d.Seconds())
+	if d >= 0 {
+		res.duration.Observe(d.Seconds())
+	}
 	i := codeSlot(status)
 	if i < 0 {
 		r.counts.WithLabelValues(r.name, r.format, strconv.Itoa(status)).Inc()
