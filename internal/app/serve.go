@@ -133,14 +133,7 @@ func serve(ctx context.Context, path, listen string, stderr io.Writer, logger *s
 		g.cancel()
 		return fmt.Errorf("serve: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           d,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
-	}
+	srv := server.HTTPServer(d, slog.NewLogLogger(logger.Handler(), slog.LevelDebug))
 	logger.Info("serving", "listen", ln.Addr().String(), "url", cfg.Server.BaseURL+"/", "sources", len(cfg.Sources), "feeds", len(cfg.Feeds), "version", Version(), "config", path)
 
 	serveErr := make(chan error, 1)
