@@ -82,6 +82,7 @@ type benchStore interface {
 	SaveItems(ctx context.Context, source string, items []feed.Item, keep int, now time.Time) (feed.SaveResult, error)
 	Items(ctx context.Context, q feed.Query) ([]feed.Item, error)
 	State(ctx context.Context, source string) (feed.SourceState, error)
+	States(ctx context.Context) ([]feed.SourceState, error)
 	SaveState(ctx context.Context, st feed.SourceState) error
 	SaveStates(ctx context.Context, sts []feed.SourceState) error
 	GetArticle(ctx context.Context, url, rulesKey string) (feed.Article, bool, error)
@@ -313,7 +314,7 @@ const phaseStep = time.Hour
 func newRefresher(sources []feed.Source, st benchStore, owner string, clock *benchClock) (*refresh.Refresher, *fetch.Client, error) {
 	client := fetch.New(fetch.Options{Concurrency: concurrency, PerHost: perHost, MinGap: -1})
 	r, err := refresh.New(sources, client, scrape.New(normalize.New(normalize.Options{}), nil), st, refresh.Options{
-		Workers:     concurrency,
+		Workers:     refresh.Workers(concurrency),
 		Coordinator: st,
 		Owner:       owner,
 		Now:         clock.now,

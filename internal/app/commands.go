@@ -289,7 +289,7 @@ func newNormalizer(cfg *config.Config, logger *slog.Logger) *normalize.Normalize
 // every refresher, the daemon's and preview's, runs by them.
 func refreshOptions(cfg *config.Config, logger *slog.Logger) refresh.Options {
 	return refresh.Options{
-		Workers:        cfg.Fetch.Concurrency,
+		Workers:        refresh.Workers(cfg.Fetch.Concurrency),
 		FullTextLimit:  cfg.Fetch.FullTextLimit,
 		FullTextBudget: cfg.Fetch.FullTextBudget,
 		BackoffMax:     cfg.Fetch.BackoffMax,

@@ -77,6 +77,9 @@ func (noStore) State(_ context.Context, source string) (feed.SourceState, error)
 	return feed.SourceState{Name: source}, nil
 }
 
+// States knows no source: each is never fetched, as State says.
+func (noStore) States(context.Context) ([]feed.SourceState, error) { return nil, nil }
+
 func (noStore) SaveState(context.Context, feed.SourceState) error { return errNoStore }
 
 func (noStore) SaveStates(context.Context, []feed.SourceState) error { return errNoStore }

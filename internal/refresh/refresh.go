@@ -53,14 +53,24 @@ type itemStore interface {
 	SaveItems(ctx context.Context, source string, items []feed.Item, keep int, now time.Time) (feed.SaveResult, error)
 	Items(ctx context.Context, q feed.Query) ([]feed.Item, error)
 	State(ctx context.Context, source string) (feed.SourceState, error)
+	States(ctx context.Context) ([]feed.SourceState, error)
 	SaveState(ctx context.Context, st feed.SourceState) error
 	SaveStates(ctx context.Context, sts []feed.SourceState) error
 	articleCache
 }
 
+// Workers is how many sources to refresh at once for a fetch client that
+// allows fetchConcurrency requests in flight: twice as many. A source
+// spends part of its refresh off the network (its lease and state, the
+// parsing, the store), and with one worker per request slot the slots sat
+// idle meanwhile; the client still bounds the requests in flight, in all
+// and per host.
+func Workers(fetchConcurrency int) int { return 2 * max(fetchConcurrency, 1) }
+
 // Options tune a Refresher. The zero value works.
 type Options struct {
-	// Workers bounds how many sources are refreshed at once (default 4).
+	// Workers bounds how many sources are refreshed at once (default 4):
+	// see Workers for a fetch client's concurrency.
 	Workers int
 	// OnChange is called after items were stored or pruned. Calls are
 	// coalesced: while one runs, further changes make one more call, not
@@ -257,15 +267,23 @@ func New(sources []feed.Source, f fetcher, p parser, s itemStore, opts Options) 
 // returns if anything changed.
 func (r *Refresher) RefreshAll(ctx context.Context, onlyDue bool) []Result {
 	var todo []feed.Source
+	// Which sources are due is read from one query of every state, not
+	// one per source; a refresh reads its source's state again anyway,
+	// once it holds the source.
+	var states map[string]feed.SourceState
+	if onlyDue {
+		all, err := r.store.States(ctx)
+		if err != nil {
+			r.log.Error("read source states", "err", err)
+		}
+		states = make(map[string]feed.SourceState, len(all))
+		for _, st := range all {
+			states[st.Name] = st
+		}
+	}
 	for _, src := range r.sources {
-		if onlyDue {
-			due, err := r.due(ctx, src)
-			if err != nil {
-				r.log.Error("read source state", "source", src.Name, "err", err)
-			}
-			if !due && err == nil {
-				continue
-			}
+		if onlyDue && !r.dueBy(src, states[src.Name]) {
+			continue
 		}
 		todo = append(todo, src)
 	}
@@ -328,22 +346,28 @@ func (r *Refresher) due(ctx context.Context, src feed.Source) (bool, error) {
 	if err != nil {
 		return true, err
 	}
+	return r.dueBy(src, st), nil
+}
+
+// dueBy is due by the source's state st (the zero state for a source never
+// fetched).
+func (r *Refresher) dueBy(src feed.Source, st feed.SourceState) bool {
 	now := r.now().UTC()
 	// What is known about an old URL (validators, moves, gone) belongs
 	// to it; the new one is fetched at once.
 	st = st.For(src.URL)
 	if _, _, paused := r.hostPause(st.FetchURL(src.URL), now); paused {
-		return false, nil
+		return false
 	}
 	switch {
 	case st.Gone:
-		return false, nil
+		return false
 	case st.LastFetch.IsZero() || st.NextFetch.IsZero() || !st.NextFetch.After(now):
-		return true, nil
+		return true
 	case r.reconfiguredSince(src.Name, st.LastFetch):
-		return true, nil
+		return true
 	}
-	return st.NextFetch.After(r.latestPlan(src, st)), nil
+	return st.NextFetch.After(r.latestPlan(src, st))
 }
 
 // latestPlan is the latest next time the refresh policy can give src after
@@ -421,20 +445,23 @@ func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stat
 		r.log.Debug("refresh skipped", "source", src.Name, "reason", otherInstance)
 		return Result{Source: src.Name, URL: src.URL, Skipped: otherInstance}
 	}
-	if r.coord != nil && onlyDue {
+	// The state as it is once the source is held: another instance may
+	// have just fetched it.
+	held, err := r.store.State(ctx, src.Name)
+	if err != nil {
+		if r.coord != nil {
+			r.settle(ctx, src.Name, nil) // a release only: nothing to save
+		}
+		return Result{Source: src.Name, URL: src.URL, Err: fmt.Errorf("read state of %s: %w", src.Name, err)}
+	}
+	if r.coord != nil && onlyDue && !r.dueBy(src, held) {
 		// In doubt, another instance may have just fetched it: the next
 		// tick or sweep tries again.
-		due, err := r.due(ctx, src)
-		if err != nil || !due {
-			r.settle(ctx, src.Name, nil) // a release only: nothing to save
-			if err != nil {
-				return Result{Source: src.Name, URL: src.URL, Err: fmt.Errorf("read state of %s: %w", src.Name, err)}
-			}
-			return Result{Source: src.Name, URL: src.URL, Skipped: otherInstance}
-		}
+		r.settle(ctx, src.Name, nil) // a release only: nothing to save
+		return Result{Source: src.Name, URL: src.URL, Skipped: otherInstance}
 	}
 	start := r.now()
-	res, st := r.refresh(ctx, src, start.UTC(), batch)
+	res, st := r.refresh(ctx, src, held, start.UTC(), batch)
 	if r.coord != nil {
 		// The state left to save is saved with the lease's end, in one
 		// transaction shared with the other sources finishing now.
@@ -453,16 +480,12 @@ func (r *Refresher) refreshOne(ctx context.Context, src feed.Source, batch *stat
 	return res
 }
 
-// refresh saves the source's state itself, except when instances are
+// refresh refreshes src from its state st, as read once the source is
+// held. It saves the state itself, except when instances are
 // coordinated: then it returns the state it leaves to refreshOne to save
 // with the end of the lease (nil when there is none to save).
-func (r *Refresher) refresh(ctx context.Context, src feed.Source, now time.Time, batch *stateBatch) (Result, *feed.SourceState) {
+func (r *Refresher) refresh(ctx context.Context, src feed.Source, st feed.SourceState, now time.Time, batch *stateBatch) (Result, *feed.SourceState) {
 	res := Result{Source: src.Name, URL: src.URL}
-	st, err := r.store.State(ctx, src.Name)
-	if err != nil {
-		res.Err = err
-		return res, nil
-	}
 	st.Name = src.Name
 	if st.URL != src.URL {
 		// The config points the source elsewhere: validators of the old

@@ -19,6 +19,17 @@ import (
 type countingStore struct {
 	*store.SQLite
 	items, claims, releases, saves, groups atomic.Int64
+	state, states                          atomic.Int64
+}
+
+func (c *countingStore) State(ctx context.Context, source string) (feed.SourceState, error) {
+	c.state.Add(1)
+	return c.SQLite.State(ctx, source)
+}
+
+func (c *countingStore) States(ctx context.Context) ([]feed.SourceState, error) {
+	c.states.Add(1)
+	return c.SQLite.States(ctx)
 }
 
 func (c *countingStore) Items(ctx context.Context, q feed.Query) ([]feed.Item, error) {
@@ -140,3 +151,40 @@ func TestCoordinatedPassGroupsLeases(t *testing.T) {
 }
 
 func newParserForTest() *scrape.Scraper { return scrape.New(normalize.New(normalize.Options{}), nil) }
+
+// TestPassReadsEachStateOnce: a pass over due sources learns which are due
+// from one read of every state, and reads a source's own state once more,
+// when it holds the source; a source that is not due is not read alone.
+func TestPassReadsEachStateOnce(t *testing.T) {
+	s := newSite(t, rssWith("one", "two"))
+	var sources []feed.Source
+	for i := range 6 {
+		sources = append(sources, feed.Source{Name: fmt.Sprintf("s%02d", i), URL: fmt.Sprintf("%s/feed?%d", s.URL, i), Schedule: "@hourly"})
+	}
+	_, fx := newRefresher(t, nil, Options{})
+	cs := &countingStore{SQLite: fx.store}
+	r, err := New(sources, testClient(5*time.Second), newParserForTest(), cs,
+		Options{Now: fx.clock.Now, Coordinator: cs, Owner: "me", Workers: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pass, want := range []int{len(sources), 0} { // all due, then none (fetched a moment ago)
+		cs.state.Store(0)
+		cs.states.Store(0)
+		results := r.RefreshAll(t.Context(), true)
+		if len(results) != want {
+			t.Fatalf("pass %d refreshed %d sources, want %d", pass, len(results), want)
+		}
+		for _, res := range results {
+			if res.Err != nil || res.Skipped != "" {
+				t.Fatalf("pass %d: %+v", pass, res)
+			}
+		}
+		if got := cs.states.Load(); got != 1 {
+			t.Errorf("pass %d read every state %d times, want once", pass, got)
+		}
+		if got := cs.state.Load(); got != int64(want) {
+			t.Errorf("pass %d read a single state %d times for %d sources refreshed, want one each", pass, got, want)
+		}
+	}
+}
