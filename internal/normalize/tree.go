@@ -34,7 +34,9 @@ const maxSimpleDepth = 2 * MaxHTMLDepth
 // table would foster out, doctypes, foreign or unknown elements.
 // The caller then parses src in full.
 func buildSimple(src io.Reader) *nethtml.Node {
-	root := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
+	var nodes slab
+	root := nodes.node()
+	root.Type, root.Data, root.DataAtom = nethtml.ElementNode, "div", atom.Div
 	z := nethtml.NewTokenizerFragment(src, "div")
 	stack := make([]*nethtml.Node, 1, 16)
 	stack[0] = root
@@ -77,7 +79,13 @@ func buildSimple(src io.Reader) *nethtml.Node {
 			default:
 				d = strings.ReplaceAll(d, "\x00", "")
 			}
-			appendText(top, d)
+			if last := top.LastChild; last != nil && last.Type == nethtml.TextNode {
+				last.Data += d
+			} else if d != "" {
+				t := nodes.node()
+				t.Type, t.Data = nethtml.TextNode, d
+				top.AppendChild(t)
+			}
 		case nethtml.EndTagToken:
 			name, _ := z.TagName()
 			if len(stack) == 1 || top.DataAtom == 0 || top.Data != string(name) {
@@ -94,7 +102,8 @@ func buildSimple(src io.Reader) *nethtml.Node {
 			}
 		case nethtml.StartTagToken, nethtml.SelfClosingTagToken:
 			tok := z.Token()
-			e := &nethtml.Node{Type: nethtml.ElementNode, DataAtom: tok.DataAtom, Data: tok.Data, Attr: tok.Attr}
+			e := nodes.node()
+			e.Type, e.DataAtom, e.Data, e.Attr = nethtml.ElementNode, tok.DataAtom, tok.Data, tok.Attr
 			kind := simpleKind(tok.DataAtom, top.DataAtom, ps > 0)
 			switch {
 			case kind == simpleNo:
@@ -147,11 +156,30 @@ func buildSimple(src io.Reader) *nethtml.Node {
 		case nethtml.CommentToken:
 			// The parser puts a comment in the current node, in a
 			// table's structure too (a publisher's <!-- wp:paragraph -->).
-			top.AppendChild(&nethtml.Node{Type: nethtml.CommentNode, Data: string(z.Text())})
+			c := nodes.node()
+			c.Type, c.Data = nethtml.CommentNode, string(z.Text())
+			top.AppendChild(c)
 		default: // doctypes
 			return nil
 		}
 	}
+}
+
+// slab hands out the nodes of one tree from blocks of slabSize: a tree of
+// an article's HTML has hundreds of nodes, and one allocation each was
+// the largest share of the allocations of normalizing it. A block lives
+// as long as any of its nodes; trees are short-lived.
+type slab struct{ free []nethtml.Node }
+
+const slabSize = 32
+
+func (s *slab) node() *nethtml.Node {
+	if len(s.free) == 0 {
+		s.free = make([]nethtml.Node, slabSize)
+	}
+	n := &s.free[0]
+	s.free = s.free[1:]
+	return n
 }
 
 // whitespace is what the HTML parser counts as whitespace.
