@@ -57,6 +57,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/feedmill/feedmill/internal/normalize"
+	"golang.org/x/net/html"
 
 	"github.com/feedmill/feedmill/internal/feed"
 )
@@ -86,10 +87,40 @@ type Model struct {
 // another URL with the same blocks counts once too. Pages with no text count
 // for nothing.
 func Learn(items []feed.Item) *Model {
+	return learn(items, nil)
+}
+
+// LearnKeeping is Learn, also keeping the trees it parsed, so that
+// cleaning the items it learned from (CleanKept) parses none of them
+// again.
+func LearnKeeping(items []feed.Item) (*Model, *Trees) {
+	t := &Trees{byFragment: make(map[string]*html.Node)}
+	return learn(items, t), t
+}
+
+// Trees holds the parsed trees of the fragments Learn read, by fragment.
+// Cleaning removes nodes from a tree, so each serves one CleanKept; a
+// fragment cleaned again is parsed again. The nil *Trees holds none.
+type Trees struct {
+	byFragment map[string]*html.Node
+}
+
+// take returns the tree of fragment and forgets it, or nil.
+func (t *Trees) take(fragment string) *html.Node {
+	if t == nil {
+		return nil
+	}
+	root := t.byFragment[fragment]
+	delete(t.byFragment, fragment)
+	return root
+}
+
+func learn(items []feed.Item, keep *Trees) *Model {
 	if len(items) > Window {
 		items = items[:Window]
 	}
 	l := learner{
+		keep:   keep,
 		counts: make(map[string]int),
 		looks:  make(map[string]int),
 		pairs:  make(map[pair]int),
@@ -142,6 +173,8 @@ type learner struct {
 	// looks like chrome there) and its pairs.
 	set  map[string]bool
 	pset map[pair]struct{}
+
+	keep *Trees // where the trees read are kept, or nil
 }
 
 // pair is a media block (its signature) and a text block beside it.
@@ -154,6 +187,10 @@ func (l *learner) read(it feed.Item) {
 		firstNonEmpty(it.RawSummary, it.Summary),
 	} {
 		root := normalize.ParseFragment(fragment)
+		if l.keep != nil {
+			// Reading the blocks leaves the tree as it is.
+			l.keep.byFragment[fragment] = root
+		}
 		bs := blocks(root)
 		for i, b := range bs {
 			if !mediaOnly(b.sig) {

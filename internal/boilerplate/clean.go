@@ -29,18 +29,34 @@ import (
 // more (for any result that parses back to itself, as all do from sanitized
 // input).
 func (m *Model) Clean(fragment string) (string, []Removal) {
+	out, _, removals := m.CleanKept(fragment, nil)
+	return out, removals
+}
+
+// CleanKept is Clean of a fragment whose tree trees may hold (see
+// LearnKeeping); it also returns the tree of the result when it has one at
+// hand (nil otherwise), as normalize.ParseFragment would build it, for the
+// caller to read (an excerpt) without parsing the result again. The
+// caller must not change that tree.
+func (m *Model) CleanKept(fragment string, trees *Trees) (string, *html.Node, []Removal) {
+	root := trees.take(fragment)
 	if m == nil || len(m.furniture) == 0 || strings.TrimSpace(fragment) == "" {
-		return fragment, nil
+		return fragment, root, nil
 	}
-	root := normalize.ParseFragment(fragment)
+	if root == nil {
+		root = normalize.ParseFragment(fragment)
+	}
 	var removals []Removal
 	// Removing blocks can join two runs of inline text into one, which can
 	// itself be furniture: repeat until nothing is, so that Clean is
 	// idempotent. Each round removes at least one node, so this ends.
 	for m.removeRound(root, &removals) {
 	}
-	if len(removals) == 0 || !hasText(root) {
-		return fragment, nil
+	if len(removals) == 0 {
+		return fragment, root, nil
+	}
+	if !hasText(root) {
+		return fragment, nil, nil
 	}
 	var b strings.Builder
 	b.Grow(len(fragment))
@@ -48,10 +64,10 @@ func (m *Model) Clean(fragment string) (string, []Removal) {
 		if err := html.Render(&b, c); err != nil {
 			// Render only fails on trees the parser does not build; an
 			// unchanged item is the safe answer should it ever happen.
-			return fragment, nil
+			return fragment, nil, nil
 		}
 	}
-	return b.String(), removals
+	return b.String(), root, removals
 }
 
 // removeRound removes the furniture blocks found under root and what goes

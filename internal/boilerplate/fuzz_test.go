@@ -48,13 +48,27 @@ func FuzzClean(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, fragment string) {
-		own := Learn([]feed.Item{
+		items := []feed.Item{
 			{ID: "a", RawContent: fragment + "<p>One.</p>"},
 			{ID: "b", RawContent: "<p>Two.</p>" + fragment},
 			{ID: "c", RawContent: fragment, RawSummary: "<p>Three.</p>"},
-		})
+		}
+		own := Learn(items)
 		for _, m := range []*Model{site, own} {
 			out, removals := m.Clean(fragment)
+			// Cleaning the tree Learn kept is cleaning the fragment, and
+			// the tree handed back reads as the result does, for any
+			// fragment that parses back to itself (all sanitized ones).
+			_, trees := LearnKeeping(items)
+			kept, root, keptRemovals := m.CleanKept(fragment, trees)
+			if kept != out || len(keptRemovals) != len(removals) {
+				t.Fatalf("CleanKept = %q (%d removals), Clean = %q (%d)", kept, len(keptRemovals), out, len(removals))
+			}
+			if root != nil && render(t, fragment) == fragment {
+				if a, b := normalize.SummaryOf(root), normalize.DeriveSummary(out); a != b {
+					t.Errorf("excerpt of the kept tree %q, of the result %q", a, b)
+				}
+			}
 			if removals == nil {
 				if out != fragment {
 					t.Fatalf("changed without a removal: %q -> %q", fragment, out)
@@ -64,8 +78,7 @@ func FuzzClean(f *testing.F) {
 			if canon := render(t, fragment); len(out) >= len(canon) {
 				t.Errorf("output of %d bytes, the input renders as %d", len(out), len(canon))
 			}
-			root := normalize.ParseFragment(out)
-			if !hasText(root) {
+			if !hasText(normalize.ParseFragment(out)) {
 				t.Errorf("output has no text: %q -> %q", fragment, out)
 			}
 			if render(t, out) == out {

@@ -30,6 +30,10 @@ func DeriveSummary(contentHTML string) string {
 	return deriveSummary(ParseFragment(contentHTML))
 }
 
+// SummaryOf is DeriveSummary of the HTML under root, a tree as
+// ParseFragment builds it, for a caller that has the tree at hand.
+func SummaryOf(root *nethtml.Node) string { return deriveSummary(root) }
+
 // deriveSummary is DeriveSummary of the HTML under root.
 func deriveSummary(root *nethtml.Node) string {
 	if root == nil {

@@ -29,7 +29,7 @@ func (r *Refresher) recent(ctx context.Context, source string) ([]feed.Item, err
 // being cleaned again (an HTML parse per item): if the model changed since,
 // reclean brings every stored item up to date anyway. It returns the ids
 // of the items it cleaned with the model.
-func cleanFresh(m *boilerplate.Model, fresh, stored []feed.Item) map[string]bool {
+func cleanFresh(m *boilerplate.Model, trees *boilerplate.Trees, fresh, stored []feed.Item) map[string]bool {
 	byID := make(map[string]*feed.Item, len(stored))
 	for i := range stored {
 		byID[stored[i].ID] = &stored[i]
@@ -42,7 +42,7 @@ func cleanFresh(m *boilerplate.Model, fresh, stored []feed.Item) map[string]bool
 			it.Content, it.Summary = s.Content, s.Summary
 			continue
 		}
-		clean(m, it)
+		clean(m, trees, it)
 		cleaned[it.ID] = true
 		// An HTML parse per item: let waiting goroutines (requests of a
 		// serving daemon) in between items.
@@ -111,8 +111,8 @@ func derivedSummaries(items []feed.Item) []bool {
 
 // clean sets the item's published summary and content from its raw ones
 // with the model's furniture removed, and reports whether they changed.
-func clean(m *boilerplate.Model, it *feed.Item) bool {
-	c := cleaned(m, *it)
+func clean(m *boilerplate.Model, trees *boilerplate.Trees, it *feed.Item) bool {
+	c := cleaned(m, trees, *it)
 	changed := c.Item.Summary != it.Summary || c.Item.Content != it.Content
 	*it = c.Item
 	return changed
@@ -123,7 +123,7 @@ func clean(m *boilerplate.Model, it *feed.Item) bool {
 // update time, and leaves the others untouched. The items in done were
 // just cleaned with m and stored: they are skipped (on a source's first
 // refresh, that is all of them).
-func (r *Refresher) reclean(ctx context.Context, src feed.Source, m *boilerplate.Model, done map[string]bool, now time.Time) (int, error) {
+func (r *Refresher) reclean(ctx context.Context, src feed.Source, m *boilerplate.Model, trees *boilerplate.Trees, done map[string]bool, now time.Time) (int, error) {
 	stored, err := r.store.Items(ctx, feed.Query{Sources: []string{src.Name}})
 	if err != nil {
 		return 0, fmt.Errorf("read items of %s: %w", src.Name, err)
@@ -134,7 +134,7 @@ func (r *Refresher) reclean(ctx context.Context, src feed.Source, m *boilerplate
 			if done[it.ID] {
 				continue
 			}
-			if clean(m, &it) {
+			if clean(m, trees, &it) {
 				changed = append(changed, it)
 			}
 			runtime.Gosched()

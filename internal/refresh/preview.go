@@ -66,7 +66,7 @@ func (r *Refresher) Preview(ctx context.Context, name string, n int) (*Preview, 
 	if err != nil {
 		return nil, err
 	}
-	model := boilerplate.Learn(window(parsed.Items, stored))
+	model, trees := boilerplate.LearnKeeping(window(parsed.Items, stored))
 	p.Learned = model.Articles()
 	items := parsed.Items
 	slices.SortStableFunc(items, func(a, b feed.Item) int { return b.Date().Compare(a.Date()) })
@@ -74,7 +74,7 @@ func (r *Refresher) Preview(ctx context.Context, name string, n int) (*Preview, 
 		items = items[:n]
 	}
 	for _, it := range items {
-		p.Items = append(p.Items, cleaned(model, it))
+		p.Items = append(p.Items, cleaned(model, trees, it))
 	}
 	return p, nil
 }
@@ -102,21 +102,26 @@ func (r *Refresher) Explain(ctx context.Context, name, item string) (*Explanatio
 		return nil, fmt.Errorf("source %s has no stored item with id or link %q", name, item)
 	}
 	model := boilerplate.Learn(window(nil, stored))
-	return &Explanation{Cleaned: cleaned(model, stored[i]), Learned: model.Articles(), Key: model.Key()}, nil
+	return &Explanation{Cleaned: cleaned(model, nil, stored[i]), Learned: model.Articles(), Key: model.Key()}, nil
 }
 
 // cleaned returns the item with the model's furniture removed from its raw
 // content and summary; an item without a raw summary gets an excerpt of its
 // cleaned content.
-func cleaned(m *boilerplate.Model, it feed.Item) Cleaned {
+func cleaned(m *boilerplate.Model, trees *boilerplate.Trees, it feed.Item) Cleaned {
 	keepRaw(&it)
-	content, removed := m.Clean(it.RawContent)
+	content, tree, removed := m.CleanKept(it.RawContent, trees)
 	var summary string
-	if it.RawSummary != "" {
+	switch {
+	case it.RawSummary != "":
 		var removedS []boilerplate.Removal
-		summary, removedS = m.Clean(it.RawSummary)
+		summary, _, removedS = m.CleanKept(it.RawSummary, trees)
 		removed = append(removedS, removed...)
-	} else {
+	case tree != nil:
+		// The excerpt of the cleaned content, from the tree cleaning
+		// left: no parse of the content again.
+		summary = normalize.SummaryOf(tree)
+	default:
 		// Only here: an excerpt is another HTML parse of the content,
 		// wasted on an item whose feed gave a summary.
 		summary = normalize.DeriveSummary(content)

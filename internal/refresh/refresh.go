@@ -655,7 +655,7 @@ func (r *Refresher) save(ctx context.Context, src feed.Source, st *feed.SourceSt
 		// When nothing was stored before, every stored item is one just
 		// cleaned with the model: there is nothing to read back.
 		if !prep.first {
-			n, err := r.reclean(ctx, src, prep.model, prep.cleaned, now)
+			n, err := r.reclean(ctx, src, prep.model, prep.trees, prep.cleaned, now)
 			if err != nil {
 				return saved, err
 			}
@@ -688,8 +688,8 @@ func (r *Refresher) prepare(ctx context.Context, src feed.Source, parsed *normal
 	}
 	var prep *prepared
 	err := r.withCPU(ctx, func() {
-		model := boilerplate.Learn(window(parsed.Items, stored))
-		prep = &prepared{model: model, cleaned: cleanFresh(model, parsed.Items, stored), first: len(stored) == 0}
+		model, trees := boilerplate.LearnKeeping(window(parsed.Items, stored))
+		prep = &prepared{model: model, trees: trees, cleaned: cleanFresh(model, trees, parsed.Items, stored), first: len(stored) == 0}
 	})
 	return prep, err
 }
@@ -719,6 +719,7 @@ func (r *Refresher) normalize(ctx context.Context, src feed.Source, body []byte,
 // a stored result), which reclean need not clean again.
 type prepared struct {
 	model   *boilerplate.Model
+	trees   *boilerplate.Trees // the trees model was learned from, for cleaning
 	cleaned map[string]bool
 	// first says that the source had no stored items: every item it
 	// will have is one of those cleaned.
