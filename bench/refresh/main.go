@@ -516,8 +516,9 @@ func runDriver(ctx context.Context, cfg config, driver string, sources []feed.So
 	return dr, nil
 }
 
-// profiled returns fn writing a CPU profile to prefix.name while it runs;
-// fn itself when prefix is empty.
+// profiled returns fn writing a CPU profile to prefix.name while it runs,
+// and the allocation profile to prefix.name.allocs when it ends; fn itself
+// when prefix is empty.
 func profiled(prefix, name string, fn func() measure) func() measure {
 	if prefix == "" {
 		return fn
@@ -533,8 +534,15 @@ func profiled(prefix, name string, fn func() measure) func() measure {
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return measure{errs: 1, firstErr: err.Error()}
 		}
-		defer pprof.StopCPUProfile()
-		return fn()
+		m := fn()
+		pprof.StopCPUProfile()
+		// The allocations since the program started, at the end of the
+		// phase: mostly the phase's own for the cold one.
+		if a, err := os.Create(path + ".allocs"); err == nil {
+			pprof.Lookup("allocs").WriteTo(a, 0)
+			a.Close()
+		}
+		return m
 	}
 }
 

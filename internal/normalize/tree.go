@@ -165,17 +165,21 @@ func buildSimple(src io.Reader) *nethtml.Node {
 	}
 }
 
-// slab hands out the nodes of one tree from blocks of slabSize: a tree of
-// an article's HTML has hundreds of nodes, and one allocation each was
-// the largest share of the allocations of normalizing it. A block lives
-// as long as any of its nodes; trees are short-lived.
-type slab struct{ free []nethtml.Node }
-
-const slabSize = 32
+// slab hands out the nodes of one tree from blocks: a tree of an
+// article's HTML has hundreds of nodes, and one allocation each was the
+// largest share of the allocations of normalizing it. Blocks double from
+// 4 nodes to 64, so that a summary of one paragraph takes no more than
+// it did. A block lives as long as any of its nodes; trees are
+// short-lived.
+type slab struct {
+	free []nethtml.Node
+	next int // the size of the next block
+}
 
 func (s *slab) node() *nethtml.Node {
 	if len(s.free) == 0 {
-		s.free = make([]nethtml.Node, slabSize)
+		s.next = min(max(2*s.next, 4), 64)
+		s.free = make([]nethtml.Node, s.next)
 	}
 	n := &s.free[0]
 	s.free = s.free[1:]
