@@ -90,11 +90,14 @@ func Learn(items []feed.Item) *Model {
 	return learn(items, nil)
 }
 
-// LearnKeeping is Learn, also keeping the trees it parsed, so that
-// cleaning the items it learned from (CleanKept) parses none of them
-// again.
-func LearnKeeping(items []feed.Item) (*Model, *Trees) {
-	t := &Trees{byFragment: make(map[string]*html.Node)}
+// LearnKeeping is Learn, also keeping the trees it read, so that cleaning
+// the items it learned from (CleanKept) parses none of them again. parsed
+// may hold trees already built for some fragments, by fragment, each the
+// one normalize.ParseFragment builds of it (normalize.Feed.Trees): those
+// are read instead of parsing the fragments, and kept, to be changed by
+// cleaning.
+func LearnKeeping(items []feed.Item, parsed map[string]*html.Node) (*Model, *Trees) {
+	t := &Trees{byFragment: make(map[string]*html.Node), parsed: parsed}
 	return learn(items, t), t
 }
 
@@ -103,6 +106,7 @@ func LearnKeeping(items []feed.Item) (*Model, *Trees) {
 // fragment cleaned again is parsed again. The nil *Trees holds none.
 type Trees struct {
 	byFragment map[string]*html.Node
+	parsed     map[string]*html.Node // trees given to LearnKeeping
 }
 
 // take returns the tree of fragment and forgets it, or nil.
@@ -186,7 +190,13 @@ func (l *learner) read(it feed.Item) {
 		firstNonEmpty(it.RawContent, it.Content),
 		firstNonEmpty(it.RawSummary, it.Summary),
 	} {
-		root := normalize.ParseFragment(fragment)
+		var root *html.Node
+		if l.keep != nil {
+			root = l.keep.parsed[fragment]
+		}
+		if root == nil {
+			root = normalize.ParseFragment(fragment)
+		}
 		if l.keep != nil {
 			// Reading the blocks leaves the tree as it is.
 			l.keep.byFragment[fragment] = root

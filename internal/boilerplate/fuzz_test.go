@@ -59,7 +59,7 @@ func FuzzClean(f *testing.F) {
 			// Cleaning the tree Learn kept is cleaning the fragment, and
 			// the tree handed back reads as the result does, for any
 			// fragment that parses back to itself (all sanitized ones).
-			_, trees := LearnKeeping(items)
+			_, trees := LearnKeeping(items, nil)
 			kept, root, keptRemovals := m.CleanKept(fragment, trees)
 			if kept != out || len(keptRemovals) != len(removals) {
 				t.Fatalf("CleanKept = %q (%d removals), Clean = %q (%d)", kept, len(keptRemovals), out, len(removals))

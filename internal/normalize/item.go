@@ -28,7 +28,7 @@ type itemBuilder struct {
 }
 
 // build normalizes gi, the i-th item of the feed.
-func (b *itemBuilder) build(i int, gi *gofeed.Item) feed.Item {
+func (b *itemBuilder) build(i int, gi *gofeed.Item) (feed.Item, *nethtml.Node) {
 	var (
 		rssItem   *rss.Item
 		atomEntry *atom.Entry
@@ -111,7 +111,7 @@ func (b *itemBuilder) build(i int, gi *gofeed.Item) feed.Item {
 			it.Summary = DeriveSummary(it.Content)
 		}
 	}
-	return it
+	return it, contentTree
 }
 
 // link returns the item's absolute link as the feed gives it (resolveRef:

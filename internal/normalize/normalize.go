@@ -32,6 +32,7 @@ import (
 	"github.com/mmcdole/gofeed/atom"
 	gjson "github.com/mmcdole/gofeed/json"
 	"github.com/mmcdole/gofeed/rss"
+	nethtml "golang.org/x/net/html"
 
 	"github.com/feedmill/feedmill/internal/feed"
 )
@@ -99,6 +100,13 @@ type Feed struct {
 	// Duplicates counts the items dropped for repeating the id of an
 	// earlier item of the feed.
 	Duplicates int
+
+	// Trees holds the trees the items' contents were rendered from, by
+	// Content, each the tree ParseFragment builds of it, so that a caller
+	// reading the contents as trees (boilerplate learning) parses none of
+	// them again. A content changed after Normalize finds none. The trees
+	// are the caller's, to read or to change.
+	Trees map[string]*nethtml.Node `json:"-"`
 }
 
 // Normalize parses body (any RSS 0.9x/1.0/2.0, Atom 0.3/1.0, JSON Feed
@@ -184,7 +192,7 @@ func (n *Normalizer) Normalize(src feed.Source, body []byte, baseURL string, now
 		if gi == nil {
 			continue
 		}
-		it := b.build(i, gi)
+		it, tree := b.build(i, gi)
 		if seen[it.ID] {
 			n.log.Debug("duplicate item id dropped", "source", source, "id", it.ID)
 			out.Duplicates++
@@ -192,6 +200,15 @@ func (n *Normalizer) Normalize(src feed.Source, body []byte, baseURL string, now
 		}
 		seen[it.ID] = true
 		out.Items = append(out.Items, it)
+		if tree != nil && it.Content != "" {
+			if out.Trees == nil {
+				out.Trees = make(map[string]*nethtml.Node, len(parsed.Items))
+			}
+			// Rendering leaves the text of a removed element's two
+			// sides in two nodes, which a parse of the content makes one.
+			mergeText(tree)
+			out.Trees[it.Content] = tree
+		}
 		// Building an item parses and sanitizes its HTML: in a daemon
 		// that serves while it refreshes, let waiting requests in between
 		// items rather than behind a whole feed.

@@ -324,3 +324,20 @@ func parseSanitized(src []byte) *nethtml.Node {
 	flattenDepth(root, MaxHTMLDepth)
 	return root
 }
+
+// mergeText joins the adjacent text nodes under n into one, as the parser
+// builds them.
+func mergeText(n *nethtml.Node) {
+	for c := n.FirstChild; c != nil; {
+		next := c.NextSibling
+		if c.Type == nethtml.TextNode && next != nil && next.Type == nethtml.TextNode {
+			c.Data += next.Data
+			c.Parent.RemoveChild(next)
+			continue
+		}
+		if c.Type == nethtml.ElementNode {
+			mergeText(c)
+		}
+		c = next
+	}
+}

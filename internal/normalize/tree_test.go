@@ -2,9 +2,15 @@ package normalize
 
 import (
 	"fmt"
+	"html"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/fetch"
 	nethtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -222,6 +228,58 @@ func FuzzPlainTextTree(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, want := n.plainText(s), n.sanitizeHTML(textToHTML(s), nil, nil); got != want {
 			t.Errorf("plainText(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+// TestContentTrees holds Feed.Trees to its word: each item's tree is the
+// one ParseFragment builds of the item's content, node for node, for the
+// fixtures, the hostile vectors carried by a feed, and the corpus where
+// it is at hand.
+func TestContentTrees(t *testing.T) {
+	n := New(Options{})
+	check := func(t *testing.T, name string, body []byte, baseURL string) {
+		t.Helper()
+		f, err := n.Normalize(feed.Source{Name: "trees"}, body, baseURL, time.Now())
+		if err != nil {
+			return // refused documents have no items to check
+		}
+		for _, it := range f.Items {
+			tree := f.Trees[it.Content]
+			if tree == nil {
+				continue
+			}
+			if got, want := dumpTree(tree), dumpTree(ParseFragment(it.Content)); got != want {
+				t.Errorf("%s: item %s: tree kept:\n%s\nparse of its content:\n%s", name, it.ID, got, want)
+			}
+		}
+	}
+	kept := 0
+	for _, fx := range fixtures {
+		body, err := os.ReadFile(filepath.Join("testdata", fx.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, fx.file, body, fx.baseURL)
+		if f, err := n.Normalize(feed.Source{Name: "trees"}, body, fx.baseURL, time.Now()); err == nil {
+			kept += len(f.Trees)
+		}
+	}
+	if kept == 0 {
+		t.Fatal("no fixture kept a tree: the test checks nothing")
+	}
+	var items strings.Builder
+	for i, v := range readVectors(t).html {
+		fmt.Fprintf(&items, "<item><guid>v%d</guid><description>%s</description></item>", i, html.EscapeString(v))
+	}
+	check(t, "hostile vectors", []byte(`<rss version="2.0"><channel><title>v</title><link>https://v.example/</link>`+items.String()+`</channel></rss>`), "https://v.example/feed")
+	t.Run("corpus", func(t *testing.T) {
+		for _, row := range readManifest(t) {
+			raw, err := os.ReadFile(filepath.Join(corpusDir, row.path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, row.path, fetch.ToUTF8(raw, row.contentType()), "https://corpus.example/feed")
 		}
 	})
 }

@@ -66,7 +66,7 @@ func (r *Refresher) Preview(ctx context.Context, name string, n int) (*Preview, 
 	if err != nil {
 		return nil, err
 	}
-	model, trees := boilerplate.LearnKeeping(window(parsed.Items, stored))
+	model, trees := boilerplate.LearnKeeping(window(parsed.Items, stored), parsed.Trees)
 	p.Learned = model.Articles()
 	items := parsed.Items
 	slices.SortStableFunc(items, func(a, b feed.Item) int { return b.Date().Compare(a.Date()) })

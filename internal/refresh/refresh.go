@@ -688,7 +688,7 @@ func (r *Refresher) prepare(ctx context.Context, src feed.Source, parsed *normal
 	}
 	var prep *prepared
 	err := r.withCPU(ctx, func() {
-		model, trees := boilerplate.LearnKeeping(window(parsed.Items, stored))
+		model, trees := boilerplate.LearnKeeping(window(parsed.Items, stored), parsed.Trees)
 		prep = &prepared{model: model, trees: trees, cleaned: cleanFresh(model, trees, parsed.Items, stored), first: len(stored) == 0}
 	})
 	return prep, err
