@@ -67,11 +67,36 @@ type sqlRunner interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// sqlQuerier adapts database/sql to querier.
-type sqlQuerier struct{ r sqlRunner }
+// sqlQuerier adapts database/sql to querier. r is the database or, with
+// tx set, the transaction; with stmts, the statements run are the kept
+// prepared ones where there are (see stmtCache).
+type sqlQuerier struct {
+	r     sqlRunner
+	tx    *sql.Tx
+	stmts *stmtCache
+}
+
+// stmt returns the kept statement of query, moved into the transaction
+// when there is one, or nil when none is kept (yet): query then runs as
+// is.
+func (q sqlQuerier) stmt(ctx context.Context, query string) *sql.Stmt {
+	st := q.stmts.get(query)
+	if st != nil && q.tx != nil {
+		// Prepared again on the transaction's connection the first time
+		// only; closed with the transaction.
+		return q.tx.StmtContext(ctx, st)
+	}
+	return st
+}
 
 func (q sqlQuerier) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := q.r.ExecContext(ctx, query, args...)
+	var res sql.Result
+	var err error
+	if st := q.stmt(ctx, query); st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = q.r.ExecContext(ctx, query, args...)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -82,11 +107,14 @@ func (q sqlQuerier) execEach(ctx context.Context, query string, n int, args func
 	if n == 0 {
 		return 0, nil
 	}
-	stmt, err := q.r.PrepareContext(ctx, query)
-	if err != nil {
-		return -1, err
+	stmt := q.stmt(ctx, query)
+	if stmt == nil {
+		var err error
+		if stmt, err = q.r.PrepareContext(ctx, query); err != nil {
+			return -1, err
+		}
+		defer stmt.Close()
 	}
-	defer stmt.Close()
 	for i := range n {
 		if _, err := stmt.ExecContext(ctx, args(i)...); err != nil {
 			return i, err
@@ -96,7 +124,13 @@ func (q sqlQuerier) execEach(ctx context.Context, query string, n int, args func
 }
 
 func (q sqlQuerier) query(ctx context.Context, query string, args ...any) (rowIter, error) {
-	r, err := q.r.QueryContext(ctx, query, args...)
+	var r *sql.Rows
+	var err error
+	if st := q.stmt(ctx, query); st != nil {
+		r, err = st.QueryContext(ctx, args...)
+	} else {
+		r, err = q.r.QueryContext(ctx, query, args...)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +138,79 @@ func (q sqlQuerier) query(ctx context.Context, query string, args ...any) (rowIt
 }
 
 func (q sqlQuerier) queryRow(ctx context.Context, query string, args ...any) rowScanner {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return q.r.QueryRowContext(ctx, query, args...)
+}
+
+// stmtCache keeps the statements of a database/sql store prepared:
+// modernc's SQLite driver parses a statement's SQL on every Exec and
+// Query, which was a tenth of the cost of storing a feed's items.
+// database/sql prepares a kept statement again on each connection it is
+// first used on (inside a transaction, on the transaction's own), and
+// reuses it there after.
+//
+// A statement is kept once it has been asked for, and prepared on the
+// database only outside any transaction (prepare, called when a write
+// transaction has ended): preparing on the database inside one would need
+// a second connection while the transaction holds one. The nil *stmtCache
+// keeps none.
+type stmtCache struct {
+	db      *sql.DB
+	mu      sync.Mutex
+	kept    map[string]*sql.Stmt
+	pending map[string]bool // asked for, not prepared yet
+}
+
+// maxKeptStmts bounds the statements kept: the store's are a few dozen,
+// and a statement built for a list of a given length is one per length.
+const maxKeptStmts = 128
+
+func newStmtCache(db *sql.DB) *stmtCache {
+	return &stmtCache{db: db, kept: make(map[string]*sql.Stmt), pending: make(map[string]bool)}
+}
+
+// get returns the kept statement of query, or nil, noting it for prepare.
+func (c *stmtCache) get(query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st := c.kept[query]; st != nil {
+		return st
+	}
+	if len(c.kept)+len(c.pending) < maxKeptStmts {
+		c.pending[query] = true
+	}
+	return nil
+}
+
+// prepare prepares the statements asked for since it last ran. It must
+// not be called inside a transaction (see stmtCache). A statement that
+// fails to prepare is not kept and runs as is, which reports the error.
+func (c *stmtCache) prepare(ctx context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for query := range c.pending {
+		delete(c.pending, query)
+		if st, err := c.db.PrepareContext(ctx, query); err == nil {
+			c.kept[query] = st
+		}
+	}
+}
+
+// close closes the kept statements.
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for query, st := range c.kept {
+		errs = append(errs, st.Close())
+		delete(c.kept, query)
+	}
+	return errors.Join(errs...)
 }
 
 // sqlRows drops the error of Close: a failure while reading is reported

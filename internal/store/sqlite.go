@@ -41,6 +41,9 @@ type SQLite struct {
 	// busy handler, which polls with sleeps, keeps in-process writers fair
 	// and lets a waiting writer give up when its context ends.
 	writeSlot chan struct{}
+	// stmts keeps the statements prepared; its new ones are prepared
+	// when a write transaction ends.
+	stmts *stmtCache
 }
 
 // newSQLite wraps an open database; a nil logger discards.
@@ -49,8 +52,8 @@ func newSQLite(db *sql.DB, path string, logger *slog.Logger) *SQLite {
 	if err != nil {
 		abs = path // only Size uses it, and would then fail to find the log
 	}
-	s := &SQLite{db: db, path: path, wal: abs + "-wal", writeSlot: make(chan struct{}, 1)}
-	s.engine = newEngine(sqlQuerier{db}, s.write, &sqliteDialect, logger)
+	s := &SQLite{db: db, path: path, wal: abs + "-wal", writeSlot: make(chan struct{}, 1), stmts: newStmtCache(db)}
+	s.engine = newEngine(sqlQuerier{r: db, stmts: s.stmts}, s.write, &sqliteDialect, logger)
 	return s
 }
 
@@ -130,7 +133,7 @@ func (s *SQLite) init(ctx context.Context) error {
 
 // Close closes the database. Calls after Close fail.
 func (s *SQLite) Close() error {
-	if err := s.db.Close(); err != nil {
+	if err := errors.Join(s.stmts.close(), s.db.Close()); err != nil {
 		return fmt.Errorf("close store %s: %w", s.path, err)
 	}
 	return nil
@@ -161,7 +164,7 @@ func (s *SQLite) Size(ctx context.Context) (int64, error) {
 
 // write is the engine's write transaction (see writeFunc).
 func (s *SQLite) write(ctx context.Context, fn func(q querier) error) error {
-	return s.transact(ctx, func(tx *sql.Tx) error { return fn(sqlQuerier{tx}) })
+	return s.transact(ctx, func(tx *sql.Tx) error { return fn(sqlQuerier{r: tx, tx: tx, stmts: s.stmts}) })
 }
 
 // transact runs fn in one write transaction and commits it when fn
@@ -178,6 +181,9 @@ func (s *SQLite) transact(ctx context.Context, fn func(tx *sql.Tx) error) (err e
 		return ctx.Err()
 	}
 	defer func() { <-s.writeSlot }()
+	// The statements first asked for in this transaction are prepared
+	// once it has ended, still in the write slot (see stmtCache).
+	defer s.stmts.prepare(context.WithoutCancel(ctx))
 
 	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE, from the DSN
 	if err != nil {
