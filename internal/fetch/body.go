@@ -31,6 +31,7 @@ func readBody(resp *http.Response, max int64) ([]byte, error) {
 
 	wire := bufio.NewReader(&capReader{r: resp.Body, left: max})
 	var r io.Reader = wire
+	size := resp.ContentLength // what the body will take, when known
 	if gzipped {
 		// Some servers announce gzip for a body they did not compress;
 		// reading it as it is beats failing on a perfectly readable feed.
@@ -41,9 +42,10 @@ func readBody(resp *http.Response, max int64) ([]byte, error) {
 			}
 			defer zr.Close()
 			r = &capReader{r: zr, left: max}
+			size = min(4*size, max) // a feed compresses about fourfold
 		}
 	}
-	body, err := io.ReadAll(r)
+	body, err := readAll(r, size)
 	if err != nil {
 		// gzip's own errors name themselves ("gzip: invalid checksum").
 		return nil, mapReadError("read body", err, max)
@@ -61,6 +63,29 @@ func readBody(resp *http.Response, max int64) ([]byte, error) {
 		}
 	}
 	return body, nil
+}
+
+// readAll is io.ReadAll into a buffer of size bytes to begin with (none
+// when size is not positive), so that a body of a known length is read
+// without the copies of a growing buffer.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	if size <= 0 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, size+1) // room to see the end without growing
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // longer than announced: grow as append does
+		}
+	}
 }
 
 // isGzipEncoded reports whether the Content-Encoding values ask for gzip
