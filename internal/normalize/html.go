@@ -118,7 +118,21 @@ func (n *Normalizer) sanitizeTree(fragment string, base, page *url.URL) (string,
 	if strings.TrimSpace(fragment) == "" {
 		return "", nil
 	}
-	root := ParseFragment(fragment)
+	return n.sanitizeTreeBy(fragment, base, page, true)
+}
+
+// sanitizeTreeBy is sanitizeTree; reuse false always reads the sanitizer's
+// output as a new tree (the tests hold the two ways to one result).
+//
+// When the policy returns its input unchanged, which it does for the
+// markup of clean publishers, the tree that input was rendered from is
+// the tree its output parses to, provided that tree was built from the
+// tokens as they stand (buildSimple): it is used as it is, and the output
+// is not read again. A <noscript> fallback may graft a tree the parser
+// built, so a fragment holding one is read again.
+func (n *Normalizer) sanitizeTreeBy(fragment string, base, page *url.URL, reuse bool) (string, *nethtml.Node) {
+	root, simple := parseFragment(fragment)
+	simple = simple && !containsFoldASCII(fragment, "<noscript")
 	unlazy(root, true)
 	n.fixURLs(root, base, page)
 
@@ -129,7 +143,28 @@ func (n *Normalizer) sanitizeTree(fragment string, base, page *url.URL) (string,
 		// As Policy.Sanitize: a fragment it cannot read leaves nothing.
 		bufs.sanitized.Reset()
 	}
+	if reuse && simple && bytes.Equal(bufs.sanitized.Bytes(), bufs.prepared.Bytes()) {
+		// Rendering leaves the text on either side of a removed element
+		// in two nodes, which the parse of the output makes one.
+		mergeText(root)
+		return finish(tidy(root, bufs.sanitized.Bytes()), &bufs.prepared)
+	}
 	return finish(tidyTree(bufs.sanitized.Bytes()), &bufs.prepared)
+}
+
+// containsFoldASCII reports whether s contains sub, ASCII letters of
+// either case matching (sub is lower case).
+func containsFoldASCII(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for j < len(sub) && s[i+j]|0x20 == sub[j]|0x20 {
+			j++
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // finish renders a tidied tree (nil for nothing) with buf as scratch and
@@ -181,11 +216,18 @@ const maxPooledBytes = 1 << 20
 // at a fraction of the full tree construction's cost, and the parser is
 // left the rest.
 func ParseFragment(fragment string) *nethtml.Node {
+	root, _ := parseFragment(fragment)
+	return root
+}
+
+// parseFragment is ParseFragment, also telling whether the tree was built
+// from the tokens as they stand (buildSimple) rather than by the parser.
+func parseFragment(fragment string) (root *nethtml.Node, simple bool) {
 	if root := buildSimple(strings.NewReader(fragment)); root != nil {
 		flattenDepth(root, MaxHTMLDepth)
-		return root
+		return root, true
 	}
-	return parseFull(fragment)
+	return parseFull(fragment), false
 }
 
 // parseFull is ParseFragment by x/net/html's parser alone.

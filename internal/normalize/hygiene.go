@@ -271,7 +271,14 @@ func tidyTree(sanitized []byte) *nethtml.Node {
 	if len(bytes.TrimSpace(sanitized)) == 0 {
 		return nil
 	}
-	root := parseSanitized(sanitized)
+	return tidy(parseSanitized(sanitized), sanitized)
+}
+
+// tidy is tidyTree of root, the tree of the HTML sanitized.
+func tidy(root *nethtml.Node, sanitized []byte) *nethtml.Node {
+	if len(bytes.TrimSpace(sanitized)) == 0 {
+		return nil
+	}
 	pruneEmpty(root)
 	collapseSpace(root, false)
 	trimSpace(root, true)
