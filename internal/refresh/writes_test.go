@@ -112,18 +112,7 @@ func TestFirstRefreshReadsNoItems(t *testing.T) {
 // leases, and saves its states, in transactions shared by the sources
 // being refreshed at the same moment, never one lease at a time.
 func TestCoordinatedPassGroupsLeases(t *testing.T) {
-	s := newSite(t, rssWith("one", "two"))
-	var sources []feed.Source
-	for i := range 12 {
-		sources = append(sources, feed.Source{Name: fmt.Sprintf("s%02d", i), URL: fmt.Sprintf("%s/feed?%d", s.URL, i), Schedule: "@hourly"})
-	}
-	_, fx := newRefresher(t, nil, Options{})
-	cs := &countingStore{SQLite: fx.store}
-	r, err := New(sources, testClient(5*time.Second), newParserForTest(), cs,
-		Options{Now: fx.clock.Now, Coordinator: cs, Owner: "me", Workers: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, cs, fx, sources := coordinatedSources(t, 12)
 	for pass := range 2 { // all new, then all 304
 		for _, res := range r.RefreshAll(t.Context(), false) {
 			if res.Err != nil || res.Skipped != "" {
@@ -150,15 +139,13 @@ func TestCoordinatedPassGroupsLeases(t *testing.T) {
 	}
 }
 
-func newParserForTest() *scrape.Scraper { return scrape.New(normalize.New(normalize.Options{}), nil) }
-
-// TestPassReadsEachStateOnce: a pass over due sources learns which are due
-// from one read of every state, and reads a source's own state once more,
-// when it holds the source; a source that is not due is not read alone.
-func TestPassReadsEachStateOnce(t *testing.T) {
+// coordinatedSources is a refresher of n sources of one site on a
+// counting store, taking leases as owner "me" with 4 workers.
+func coordinatedSources(t *testing.T, n int) (*Refresher, *countingStore, *fixture, []feed.Source) {
+	t.Helper()
 	s := newSite(t, rssWith("one", "two"))
 	var sources []feed.Source
-	for i := range 6 {
+	for i := range n {
 		sources = append(sources, feed.Source{Name: fmt.Sprintf("s%02d", i), URL: fmt.Sprintf("%s/feed?%d", s.URL, i), Schedule: "@hourly"})
 	}
 	_, fx := newRefresher(t, nil, Options{})
@@ -168,6 +155,16 @@ func TestPassReadsEachStateOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r, cs, fx, sources
+}
+
+func newParserForTest() *scrape.Scraper { return scrape.New(normalize.New(normalize.Options{}), nil) }
+
+// TestPassReadsEachStateOnce: a pass over due sources learns which are due
+// from one read of every state, and reads a source's own state once more,
+// when it holds the source; a source that is not due is not read alone.
+func TestPassReadsEachStateOnce(t *testing.T) {
+	r, cs, _, sources := coordinatedSources(t, 6)
 	for pass, want := range []int{len(sources), 0} { // all due, then none (fetched a moment ago)
 		cs.state.Store(0)
 		cs.states.Store(0)
