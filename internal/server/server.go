@@ -84,7 +84,8 @@ type Options struct {
 }
 
 // TimedEvery is how often the server times a request for a published
-// document: one in TimedEvery is, the others are only counted.
+// document: the first of a snapshot's requests and one in TimedEvery after
+// it are, the others are only counted.
 const TimedEvery = 8
 
 // FeedObserver gives the counters of requests for published documents
@@ -304,7 +305,7 @@ func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request, snap *pub
 	if rep.observe == nil {
 		return rep.serve(w, r, snap)
 	}
-	if rep.requests.Add(1)%TimedEvery != 0 {
+	if rep.requests.Add(1)%TimedEvery != 1 { // the first is timed, then one in TimedEvery
 		status := rep.serve(w, r, snap)
 		rep.observe(status, -1)
 		return status
