@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/feedmill/feedmill/internal/metrics"
 	"github.com/feedmill/feedmill/internal/testkit"
@@ -24,6 +26,7 @@ import (
 func TestServeDoesNotAllocate(t *testing.T) {
 	snap := benchSnapshot(t)
 	prod := benchServer(snap, metrics.New(metrics.Options{}))
+	prod.date.set(time.Now()) // as Run keeps it
 	for _, p := range benchPaths(snap) {
 		t.Run(p.name, func(t *testing.T) {
 			bare := newBareHandler(t, prod, p.path, snap)
@@ -199,5 +202,46 @@ func TestFeedRequestsCounted(t *testing.T) {
 		if strings.Contains(line, `format="rss"`) && strings.HasPrefix(line, "feedmill_http_") {
 			t.Errorf("a request that served no document was counted: %s", line)
 		}
+	}
+}
+
+// TestDateHeader: while Run runs, feed responses carry the Date it keeps,
+// the current time to the second; once it ends, net/http's own.
+func TestDateHeader(t *testing.T) {
+	snap := benchSnapshot(t)
+	srv := benchServer(snap, metrics.New(metrics.Options{}))
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Run(ctx)
+	}()
+	testkit.WaitFor(t, "the date kept", func() bool { return srv.date.v.Load() != nil })
+	kept := (*srv.date.v.Load())[0]
+	for _, header := range [][]string{nil, {"If-None-Match", snap.ETag}} {
+		resp, _ := do(t, "GET", ts.URL+"/feeds/all.atom", header...)
+		date, err := http.ParseTime(resp.Header.Get("Date"))
+		if err != nil {
+			t.Fatalf("Date %q: %v", resp.Header.Get("Date"), err)
+		}
+		// The field is formatted as net/http formats it, and is the
+		// time of the response: a minute is a margin no clock step of a
+		// loaded machine reaches.
+		if d := time.Since(date); d < -time.Minute || d > time.Minute {
+			t.Errorf("status %d: Date %s is %v away from now", resp.StatusCode, resp.Header.Get("Date"), d)
+		}
+		if got, err := http.ParseTime(kept); err != nil || got.Format(http.TimeFormat) != kept {
+			t.Errorf("kept Date %q is not in HTTP's format", kept)
+		}
+	}
+	cancel()
+	<-done
+	if srv.date.v.Load() != nil {
+		t.Error("the date is still kept after Run ended")
+	}
+	if resp, _ := do(t, "GET", ts.URL+"/feeds/all.atom"); resp.Header.Get("Date") == "" {
+		t.Error("no Date once Run ended: net/http's own is missing")
 	}
 }

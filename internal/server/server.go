@@ -126,6 +126,36 @@ type Server struct {
 	// for /sources/NAME.EXT finds its source there without a scan.
 	urls map[string]string
 	csp  string
+	// date is the Date field of feed responses, kept by Run.
+	date dateHeader
+}
+
+// dateHeader is the Date header field of the responses for feed
+// documents, formatted once a second (as nginx keeps its time) rather
+// than by net/http for every response: a request answered from memory
+// spent more reading the clock and formatting the date than in the rest of
+// feedmill's handler. Until run has set it, and after run ends, responses
+// get net/http's own.
+type dateHeader struct{ v atomic.Pointer[[]string] }
+
+func (d *dateHeader) set(t time.Time) {
+	v := []string{t.UTC().Format(http.TimeFormat)}
+	d.v.Store(&v)
+}
+
+// run keeps the field until ctx ends, setting it at each new second.
+func (d *dateHeader) run(ctx context.Context) {
+	defer d.v.Store(nil)
+	for now := time.Now(); ; {
+		d.set(now)
+		t := time.NewTimer(now.Truncate(time.Second).Add(time.Second).Sub(now))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case now = <-t.C:
+		}
+	}
 }
 
 // New returns a Server reading feeds from snaps and source states from st.
@@ -302,6 +332,9 @@ func (s *Server) opml(w http.ResponseWriter, r *http.Request) {
 // It returns the status it answered with.
 func (s *Server) serveSnapshot(w http.ResponseWriter, r *http.Request, snap *publish.Snapshot, d doc) int {
 	rep := s.representation(snap, d)
+	if date := s.date.v.Load(); date != nil {
+		w.Header()["Date"] = *date
+	}
 	if rep.observe == nil {
 		return rep.serve(w, r, snap)
 	}

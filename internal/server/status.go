@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -383,13 +384,17 @@ func (s *Server) itemsPerDay(now time.Time) map[string]int {
 	return last.counts
 }
 
-// Run keeps the status pages' items per day up to date until ctx ends:
-// it counts at once, then again when a page finds the last count older
-// than perDayTTL, so an idle daemon does not count and no request waits
-// for a count. One count runs at a time, each bounded by perDayTimeout;
-// a failed one is logged, the last count kept, and not tried again
-// before perDayTTL. Without a store history it returns at once.
+// Run keeps, until ctx ends, the Date field of feed responses (once a
+// second, see dateHeader) and the status pages' items per day: it counts
+// at once, then again when a page finds the last count older than
+// perDayTTL, so an idle daemon does not count and no request waits for a
+// count. One count runs at a time, each bounded by perDayTimeout; a failed
+// one is logged, the last count kept, and not tried again before
+// perDayTTL. Without a store history it only keeps the date.
 func (s *Server) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { s.date.run(ctx) })
 	if s.hist == nil {
 		return
 	}
