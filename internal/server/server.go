@@ -527,6 +527,9 @@ func gzipETag(etag string) string {
 // etagListHas reports whether an If-None-Match value names one of two tags
 // (weak comparison, as RFC 9110 prescribes for If-None-Match).
 func etagListHas(list, a, b string) bool {
+	if list == a || list == b {
+		return true // a client sending back the one tag it was given
+	}
 	a, b = strings.TrimPrefix(a, "W/"), strings.TrimPrefix(b, "W/")
 	for list != "" {
 		var field string
@@ -542,7 +545,10 @@ func etagListHas(list, a, b string) bool {
 // acceptsGzip reports whether the request's Accept-Encoding allows gzip
 // (a q=0 excludes it).
 func acceptsGzip(r *http.Request) bool {
-	list := r.Header.Get("Accept-Encoding")
+	list := first(r.Header["Accept-Encoding"]) // canonical already: no Get
+	if list == "gzip" || strings.HasPrefix(list, "gzip,") {
+		return true // what readers send, gzip first and without a q-value
+	}
 	for list != "" {
 		var part string
 		part, list, _ = strings.Cut(list, ",")

@@ -279,6 +279,10 @@ func TestAcceptsGzip(t *testing.T) {
 		"br":                 false,
 		"x-gzip":             false,
 		"identity, gzip;q=1": true,
+		"gzip, deflate, br":  true,
+		"gzip,deflate":       true,
+		"gzip;q=0, deflate":  false,
+		"gzipx, deflate":     false,
 	}
 	for header, want := range tests {
 		r := httptest.NewRequest("GET", "/", nil)
