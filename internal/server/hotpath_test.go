@@ -212,28 +212,46 @@ func TestDateHeader(t *testing.T) {
 	srv := benchServer(snap, metrics.New(metrics.Options{}))
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
+	// A kept field is the one sent, whatever net/http would write.
+	fixed := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	srv.date.set(fixed)
+	if resp, _ := do(t, "GET", ts.URL+"/feeds/all.atom"); resp.Header.Get("Date") != fixed.Format(http.TimeFormat) {
+		t.Fatalf("Date %q, want the kept %q", resp.Header.Get("Date"), fixed.Format(http.TimeFormat))
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		srv.Run(ctx)
 	}()
-	testkit.WaitFor(t, "the date kept", func() bool { return srv.date.v.Load() != nil })
-	kept := (*srv.date.v.Load())[0]
+	testkit.WaitFor(t, "the date kept by Run", func() bool {
+		d := srv.date.v.Load()
+		return d != nil && (*d)[0] != fixed.Format(http.TimeFormat)
+	})
+	kept := func() time.Time {
+		t.Helper()
+		v := (*srv.date.v.Load())[0]
+		d, err := http.ParseTime(v)
+		if err != nil || d.Format(http.TimeFormat) != v {
+			t.Fatalf("kept Date %q is not in HTTP's format", v)
+		}
+		return d
+	}
 	for _, header := range [][]string{nil, {"If-None-Match", snap.ETag}} {
+		// The field sent is the one kept when the response was written:
+		// no earlier than the one kept before the request, no later than
+		// the one kept after it (the kept value, not the clock, is the
+		// reference, so a slow machine changes nothing).
+		before := kept()
 		resp, _ := do(t, "GET", ts.URL+"/feeds/all.atom", header...)
+		after := kept()
 		date, err := http.ParseTime(resp.Header.Get("Date"))
 		if err != nil {
 			t.Fatalf("Date %q: %v", resp.Header.Get("Date"), err)
 		}
-		// The field is formatted as net/http formats it, and is the
-		// time of the response: a minute is a margin no clock step of a
-		// loaded machine reaches.
-		if d := time.Since(date); d < -time.Minute || d > time.Minute {
-			t.Errorf("status %d: Date %s is %v away from now", resp.StatusCode, resp.Header.Get("Date"), d)
-		}
-		if got, err := http.ParseTime(kept); err != nil || got.Format(http.TimeFormat) != kept {
-			t.Errorf("kept Date %q is not in HTTP's format", kept)
+		if date.Before(before) || date.After(after) {
+			t.Errorf("status %d: Date %s, want one kept while it was answered (%s to %s)",
+				resp.StatusCode, resp.Header.Get("Date"), before.Format(http.TimeFormat), after.Format(http.TimeFormat))
 		}
 	}
 	cancel()
