@@ -115,22 +115,9 @@ func (e *engine) ClaimDue(ctx context.Context, owner string, names []string, now
 			return fmt.Errorf("create states: %w", err)
 		}
 		args := append(e.sql.inArgs(names), nowM, nowM, owner, int64(limit))
-		rows, err := q.query(ctx, e.sql.dueQuery(len(names)), args...)
-		if err != nil {
-			return fmt.Errorf("select due sources: %w", err)
+		if claimed, err = queryNames(ctx, q, "select due sources", e.sql.dueQuery(len(names)), args...); err != nil {
+			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var name string
-			if err := rows.Scan(&name); err != nil {
-				return fmt.Errorf("select due sources: %w", err)
-			}
-			claimed = append(claimed, name)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("select due sources: %w", err)
-		}
-		rows.Close()
 		if i, err := q.execEach(ctx, leaseSQL, len(claimed), func(i int) []any {
 			return []any{owner, until, claimed[i]}
 		}); err != nil {
@@ -153,21 +140,13 @@ func (e *engine) ClaimDue(ctx context.Context, owner string, names []string, now
 // unknownSources returns, in their order, the sorted names that have no
 // state row.
 func (e *engine) unknownSources(ctx context.Context, q querier, names []string) ([]string, error) {
-	rows, err := q.query(ctx, `SELECT name FROM source_state WHERE `+e.sql.in("name", len(names)), e.sql.inArgs(names)...)
+	found, err := queryNames(ctx, q, "select known sources", `SELECT name FROM source_state WHERE `+e.sql.in("name", len(names)), e.sql.inArgs(names)...)
 	if err != nil {
-		return nil, fmt.Errorf("select known sources: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	known := make(map[string]bool, len(names))
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, fmt.Errorf("select known sources: %w", err)
-		}
+	known := make(map[string]bool, len(found))
+	for _, name := range found {
 		known[name] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select known sources: %w", err)
 	}
 	var missing []string
 	for _, name := range names {
@@ -246,20 +225,10 @@ func (e *engine) ClaimAll(ctx context.Context, owner string, names []string, now
 		// A source is owner's when this claim's lease is on it: taken
 		// now, or owner's own one extended to the same end.
 		args := append(e.sql.inArgs(names), owner, until)
-		rows, err := q.query(ctx, `SELECT name FROM source_state WHERE `+e.sql.in("name", len(names))+
+		var err error
+		claimed, err = queryNames(ctx, q, "select leased sources", `SELECT name FROM source_state WHERE `+e.sql.in("name", len(names))+
 			` AND lease_owner = ? AND lease_until = ? ORDER BY name`, args...)
-		if err != nil {
-			return fmt.Errorf("select leased sources: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var name string
-			if err := rows.Scan(&name); err != nil {
-				return fmt.Errorf("select leased sources: %w", err)
-			}
-			claimed = append(claimed, name)
-		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim sources for %s: %w", owner, err)
@@ -341,4 +310,26 @@ func lockOrder(names []string) []string {
 	names = slices.Clone(names)
 	slices.Sort(names)
 	return slices.Compact(names)
+}
+
+// queryNames runs query, which selects one text column (source names), on
+// q and returns its values in order; what says in errors what it selected.
+func queryNames(ctx context.Context, q querier, what, query string, args ...any) ([]string, error) {
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		names = append(names, name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return names, nil
 }
