@@ -243,16 +243,8 @@ func TestPostgresMigrations(t *testing.T) {
 // refresh bringing the same items writes nothing, and its sources can be
 // claimed.
 func TestPostgresUpgradeFromVersion6(t *testing.T) {
-	dsn := pgFreshSchema(t)
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := newPostgres(pool, "old", nil)
-	if err := old.migrate(ctx, schemaSteps[:6]); err != nil {
-		t.Fatal(err)
-	}
+	_, pool, dsn := oldPostgres(t, 6)
 	// Rows as version 6 wrote them: planned by the same code.
 	batch := append(undated("u"), dated(3, 2)...)
 	batch[1] = withHidden(batch[1])
@@ -313,16 +305,7 @@ func TestPostgresUpgradeFromVersion6(t *testing.T) {
 // TestPostgresUpgradeFromVersion7: a database from before the fetch
 // history (see testUpgradeFromVersion7).
 func TestPostgresUpgradeFromVersion7(t *testing.T) {
-	dsn := pgFreshSchema(t)
-	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := newPostgres(pool, "old", nil)
-	if err := old.migrate(ctx, schemaSteps[:7]); err != nil {
-		t.Fatal(err)
-	}
+	old, pool, dsn := oldPostgres(t, 7)
 	testUpgradeFromVersion7(t, &old.engine, pool.Close,
 		func(ctx context.Context) (conformanceStore, error) { return OpenPostgres(ctx, dsn, nil) })
 }
@@ -727,16 +710,24 @@ func TestRedactDSN(t *testing.T) {
 // TestPostgresUpgradeBeforeImages: a database from before images (see
 // testUpgradeBeforeImages).
 func TestPostgresUpgradeBeforeImages(t *testing.T) {
+	old, pool, dsn := oldPostgres(t, 10)
+	testUpgradeBeforeImages(t, &old.engine, pool.Close,
+		func(ctx context.Context) (conformanceStore, error) { return OpenPostgres(ctx, dsn, nil) })
+}
+
+// oldPostgres creates the store in a fresh schema as a release with the
+// first steps of schemaSteps left it, for an upgrade test: the store, its
+// pool (for writing rows as that release did) and the schema's DSN.
+func oldPostgres(t *testing.T, steps int) (*Postgres, *pgxpool.Pool, string) {
+	t.Helper()
 	dsn := pgFreshSchema(t)
-	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dsn)
+	pool, err := pgxpool.New(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	old := newPostgres(pool, "old", nil)
-	if err := old.migrate(ctx, schemaSteps[:10]); err != nil {
+	if err := old.migrate(context.Background(), schemaSteps[:steps]); err != nil {
 		t.Fatal(err)
 	}
-	testUpgradeBeforeImages(t, &old.engine, pool.Close,
-		func(ctx context.Context) (conformanceStore, error) { return OpenPostgres(ctx, dsn, nil) })
+	return old, pool, dsn
 }

@@ -420,15 +420,7 @@ func TestHiddenHashOfEmptyFields(t *testing.T) {
 // then fill in silently.
 func TestSQLiteUpgradeFromVersion2(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "feedmill.db")
-	db, err := sql.Open("sqlite", sqliteDSN(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := newSQLite(db, path, nil)
-	if err := old.migrate(ctx, schemaSteps[:2]); err != nil {
-		t.Fatal(err)
-	}
+	_, db, path := oldSQLite(t, 2)
 	// Rows as version 2 wrote them: planned by the same code, written
 	// with the columns version 2 had.
 	batch := append(undated("u"), dated(3, 2)...)
@@ -506,15 +498,7 @@ func TestSQLiteUpgradeFromVersion2(t *testing.T) {
 // new fields are stored from then on.
 func TestSQLiteUpgradeFromVersion4(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "feedmill.db")
-	db, err := sql.Open("sqlite", sqliteDSN(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := newSQLite(db, path, nil)
-	if err := old.migrate(ctx, schemaSteps[:4]); err != nil {
-		t.Fatal(err)
-	}
+	_, db, path := oldSQLite(t, 4)
 	if _, err := db.ExecContext(ctx, `INSERT INTO source_state
 		(name, etag, last_modified, last_error, last_status, feed_title, feed_link, url, next_fetch)
 		VALUES ('src', '', '', 'fetch: 503', 503, '', '', 'https://example.com/feed', ?)`, toMicros(at(2))); err != nil {
@@ -547,14 +531,7 @@ func TestSQLiteUpgradeFromVersion4(t *testing.T) {
 // be claimed, and its version starts counting.
 func TestSQLiteUpgradeFromVersion6(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "feedmill.db")
-	db, err := sql.Open("sqlite", sqliteDSN(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := newSQLite(db, path, nil).migrate(ctx, schemaSteps[:6]); err != nil {
-		t.Fatal(err)
-	}
+	_, db, path := oldSQLite(t, 6)
 	if _, err := db.ExecContext(ctx, `INSERT INTO source_state
 		(name, etag, last_modified, last_error, last_status, feed_title, feed_link, url, next_fetch, gone)
 		VALUES ('src', '', '', '', 200, 'Src', '', 'https://example.com/feed', ?, 1)`, toMicros(at(2))); err != nil {
@@ -583,16 +560,7 @@ func TestSQLiteUpgradeFromVersion6(t *testing.T) {
 // TestSQLiteUpgradeFromVersion7: a store from before the fetch history
 // (see testUpgradeFromVersion7).
 func TestSQLiteUpgradeFromVersion7(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "feedmill.db")
-	db, err := sql.Open("sqlite", sqliteDSN(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := newSQLite(db, path, nil)
-	if err := old.migrate(ctx, schemaSteps[:7]); err != nil {
-		t.Fatal(err)
-	}
+	old, db, path := oldSQLite(t, 7)
 	testUpgradeFromVersion7(t, &old.engine, func() {
 		if err := db.Close(); err != nil {
 			t.Fatal(err)
@@ -1073,19 +1041,27 @@ func TestSQLiteUpgradeArticleDates(t *testing.T) {
 // TestSQLiteUpgradeBeforeImages: a store from before images (see
 // testUpgradeBeforeImages).
 func TestSQLiteUpgradeBeforeImages(t *testing.T) {
-	ctx := context.Background()
+	old, db, path := oldSQLite(t, 10)
+	testUpgradeBeforeImages(t, &old.engine, func() {
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}, func(ctx context.Context) (conformanceStore, error) { return OpenSQLite(ctx, path, nil) })
+}
+
+// oldSQLite opens a new store file as a release with the first steps of
+// schemaSteps left it, for an upgrade test: the store, its database
+// handle (for writing rows as that release did) and the file's path.
+func oldSQLite(t *testing.T, steps int) (*SQLite, *sql.DB, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "feedmill.db")
 	db, err := sql.Open("sqlite", sqliteDSN(path))
 	if err != nil {
 		t.Fatal(err)
 	}
 	old := newSQLite(db, path, nil)
-	if err := old.migrate(ctx, schemaSteps[:10]); err != nil {
+	if err := old.migrate(context.Background(), schemaSteps[:steps]); err != nil {
 		t.Fatal(err)
 	}
-	testUpgradeBeforeImages(t, &old.engine, func() {
-		if err := db.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}, func(ctx context.Context) (conformanceStore, error) { return OpenSQLite(ctx, path, nil) })
+	return old, db, path
 }
