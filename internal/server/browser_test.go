@@ -104,20 +104,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	f := newStatusFixture(t, fixtureOptions{})
 	ctx := bctx
 
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(expr string) any {
-		t.Helper()
-		v, err := chromedp.Run(bctx, chromedp.Evaluate[any](expr))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", expr, err)
-		}
-		return v
-	}
+	run, eval := browserSteps(t, bctx)
 	strs := func(expr string) []string {
 		t.Helper()
 		v, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](expr))
@@ -343,6 +330,27 @@ func TestStatusPageInBrowser(t *testing.T) {
 // where there is none. It returns the context to drive the browser with,
 // which ends with the test or after a minute, a safety net, and what the
 // browser's pages report as errors.
+// browserSteps returns run, which does the steps in the browser of bctx
+// and fails t with what when one fails, and eval, which evaluates a
+// JavaScript expression there and fails t when it throws.
+func browserSteps(t *testing.T, bctx context.Context) (run func(what string, steps ...chromedp.Action[chromedp.Void]), eval func(expr string) any) {
+	run = func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(bctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	eval = func(expr string) any {
+		t.Helper()
+		v, err := chromedp.Run(bctx, chromedp.Evaluate[any](expr))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", expr, err)
+		}
+		return v
+	}
+	return run, eval
+}
+
 func newBrowser(t *testing.T) (context.Context, *pageMessages) {
 	t.Helper()
 	browser := findBrowser()
@@ -399,20 +407,7 @@ func TestFeedPageInBrowser(t *testing.T) {
 		itemImage: pictures.URL + "/wall.png",
 	})
 
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(expr string) any {
-		t.Helper()
-		v, err := chromedp.Run(bctx, chromedp.Evaluate[any](expr))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", expr, err)
-		}
-		return v
-	}
+	run, eval := browserSteps(t, bctx)
 	const picture = `document.querySelector(".item img.thumb")`
 	for _, screen := range []struct {
 		name string
