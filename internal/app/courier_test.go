@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -58,30 +57,11 @@ func courierSite(t *testing.T) *httptest.Server {
 func TestSmallPaper(t *testing.T) {
 	t.Parallel()
 	site := courierSite(t)
-	dir := t.TempDir()
-	port := freePort(t)
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	config := filepath.Join(dir, "feeds.yaml")
-	cfg := fmt.Sprintf(`server:
-  listen: 127.0.0.1:%d
-  base_url: %s
-schedule: "@every 1h"
-fetch:
-  min_gap: 0s
-  per_host: 4
-sources:
+	config, base := sitesConfig(t, site.URL, `
   - name: courier
-    url: %[3]s/
+    url: %[1]s/
   - name: weir
-    url: %[3]s/blog/feed.xml
-feeds:
-  - name: all
-    sources: ["*"]
-    limit: 100
-`, port, base, site.URL)
-	if err := os.WriteFile(config, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+    url: %[1]s/blog/feed.xml`)
 	if code, _, errOut := run(t, "fetch", "-config", config); code != 0 {
 		t.Fatalf("fetch: exit %d\n%s", code, errOut)
 	}

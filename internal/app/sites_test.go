@@ -137,22 +137,11 @@ func publishedItems(t *testing.T, base string) map[string]jsonItem {
 func TestSitesWithoutFeeds(t *testing.T) {
 	t.Parallel()
 	site := newNewsSite(t)
-	dir := t.TempDir()
-	port := freePort(t)
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	config := filepath.Join(dir, "feeds.yaml")
-	cfg := fmt.Sprintf(`server:
-  listen: 127.0.0.1:%d
-  base_url: %s
-schedule: "@every 1h"
-fetch:
-  min_gap: 0s
-  per_host: 4
-sources:
+	config, base := sitesConfig(t, site.URL, `
   - name: gazette
-    url: %[3]s/
+    url: %[1]s/
   - name: council
-    url: %[3]s/council/news/
+    url: %[1]s/council/news/
     type: html
     items:
       each: "article.teaser"
@@ -162,7 +151,7 @@ sources:
       date_format: "2006-01-02"
       summary: "p.lede"
   - name: api
-    url: %[3]s/api/posts
+    url: %[1]s/api/posts
     type: json
     items:
       each: "data.posts"
@@ -171,15 +160,7 @@ sources:
       date: "published_at"
       content: "body_html"
   - name: fair
-    url: %[3]s/story/winter-fair-returns-to-the-quay
-feeds:
-  - name: all
-    sources: ["*"]
-    limit: 100
-`, port, base, site.URL)
-	if err := os.WriteFile(config, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+    url: %[1]s/story/winter-fair-returns-to-the-quay`)
 	if code, _, errOut := run(t, "check", "-config", config); code != 0 {
 		t.Fatalf("check: exit %d\n%s", code, errOut)
 	}
@@ -301,4 +282,32 @@ sources:
 	if code != 1 || !strings.Contains(errOut, `items.each "div.news-item" matched 0 elements`) {
 		t.Errorf("fetch with rules matching nothing: exit %d, want 1 and the reason:\n%s", code, errOut)
 	}
+}
+
+// sitesConfig writes the feeds.yaml of a daemon on a free port that
+// fetches the sites' sources, a YAML list in which %[1]s stands for
+// siteURL, and publishes them all in the feed "all"; it returns the file
+// and the daemon's base URL.
+func sitesConfig(t *testing.T, siteURL, sources string) (config, base string) {
+	t.Helper()
+	port := freePort(t)
+	base = fmt.Sprintf("http://127.0.0.1:%d", port)
+	config = filepath.Join(t.TempDir(), "feeds.yaml")
+	cfg := fmt.Sprintf(`server:
+  listen: 127.0.0.1:%d
+  base_url: %s
+schedule: "@every 1h"
+fetch:
+  min_gap: 0s
+  per_host: 4
+sources:`, port, base) + fmt.Sprintf(sources, siteURL) + `
+feeds:
+  - name: all
+    sources: ["*"]
+    limit: 100
+`
+	if err := os.WriteFile(config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return config, base
 }
