@@ -147,7 +147,7 @@ func (n *Normalizer) sanitizeTreeBy(fragment string, base, page *url.URL, reuse 
 		// Rendering leaves the text on either side of a removed element
 		// in two nodes, which the parse of the output makes one.
 		mergeText(root)
-		return finish(tidy(root, bufs.sanitized.Bytes()), &bufs.prepared)
+		return finish(tidy(root), &bufs.prepared)
 	}
 	return finish(tidyTree(bufs.sanitized.Bytes()), &bufs.prepared)
 }
@@ -203,7 +203,8 @@ func (n *Normalizer) buffers() *scratch {
 const maxPooledBytes = 1 << 20
 
 // ParseFragment parses an HTML fragment as the content of a <div>, which it
-// returns (a root of its own: every node has a parent to be removed from), with no element nested more than MaxHTMLDepth deep below it
+// returns (a root of its own: every node has a parent to be removed
+// from), with no element nested more than MaxHTMLDepth deep below it
 // (flattenDepth). x/net/html fails on elements nested more than 512 deep
 // (and on reader errors, which a strings.Reader has none of): such a
 // fragment, which no publisher writes, is parsed again with the tags past
@@ -657,6 +658,7 @@ func (n *Normalizer) plainTextTree(s string) (string, *nethtml.Node) {
 // textTree returns, under a <div>, the tree ParseFragment builds from the
 // HTML form of plain text s (see plainText).
 func textTree(s string) *nethtml.Node {
+	var nodes slab
 	root := &nethtml.Node{Type: nethtml.ElementNode, Data: "div", DataAtom: atom.Div}
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
@@ -670,7 +672,7 @@ func textTree(s string) *nethtml.Node {
 			if i > 0 {
 				p.AppendChild(&nethtml.Node{Type: nethtml.ElementNode, Data: "br", DataAtom: atom.Br})
 			}
-			appendText(p, strings.ReplaceAll(strings.TrimSpace(line), "\x00", ""))
+			nodes.appendText(p, strings.ReplaceAll(strings.TrimSpace(line), "\x00", ""))
 		}
 		root.AppendChild(p)
 	}

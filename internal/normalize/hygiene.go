@@ -271,14 +271,11 @@ func tidyTree(sanitized []byte) *nethtml.Node {
 	if len(bytes.TrimSpace(sanitized)) == 0 {
 		return nil
 	}
-	return tidy(parseSanitized(sanitized), sanitized)
+	return tidy(parseSanitized(sanitized))
 }
 
-// tidy is tidyTree of root, the tree of the HTML sanitized.
-func tidy(root *nethtml.Node, sanitized []byte) *nethtml.Node {
-	if len(bytes.TrimSpace(sanitized)) == 0 {
-		return nil
-	}
+// tidy is tidyTree of root, a tree of sanitized HTML.
+func tidy(root *nethtml.Node) *nethtml.Node {
 	pruneEmpty(root)
 	collapseSpace(root, false)
 	trimSpace(root, true)

@@ -79,13 +79,7 @@ func buildSimple(src io.Reader) *nethtml.Node {
 			default:
 				d = strings.ReplaceAll(d, "\x00", "")
 			}
-			if last := top.LastChild; last != nil && last.Type == nethtml.TextNode {
-				last.Data += d
-			} else if d != "" {
-				t := nodes.node()
-				t.Type, t.Data = nethtml.TextNode, d
-				top.AppendChild(t)
-			}
+			nodes.appendText(top, d)
 		case nethtml.EndTagToken:
 			name, _ := z.TagName()
 			if len(stack) == 1 || top.DataAtom == 0 || top.Data != string(name) {
@@ -191,7 +185,7 @@ const whitespace = " \t\r\n\f"
 
 // appendText adds text to n as the parser does: merged into a text node
 // that is n's last child.
-func appendText(n *nethtml.Node, text string) {
+func (s *slab) appendText(n *nethtml.Node, text string) {
 	if text == "" {
 		return
 	}
@@ -199,7 +193,9 @@ func appendText(n *nethtml.Node, text string) {
 		last.Data += text
 		return
 	}
-	n.AppendChild(&nethtml.Node{Type: nethtml.TextNode, Data: text})
+	t := s.node()
+	t.Type, t.Data = nethtml.TextNode, text
+	n.AppendChild(t)
 }
 
 // simpleKind is how buildSimple treats a start tag.
