@@ -94,19 +94,21 @@ func Learn(items []feed.Item) *Model {
 // the items it learned from (CleanKept) parses none of them again. parsed
 // may hold trees already built for some fragments, by fragment, each the
 // one normalize.ParseFragment builds of it (normalize.Feed.Trees): those
-// are read instead of parsing the fragments, and kept, to be changed by
-// cleaning.
+// are read instead of parsing the fragments. LearnKeeping takes the map
+// over: the trees it read are added to it, and cleaning takes them out.
 func LearnKeeping(items []feed.Item, parsed map[string]*html.Node) (*Model, *Trees) {
-	t := &Trees{byFragment: make(map[string]*html.Node), parsed: parsed}
+	if parsed == nil {
+		parsed = make(map[string]*html.Node)
+	}
+	t := &Trees{byFragment: parsed}
 	return learn(items, t), t
 }
 
-// Trees holds the parsed trees of the fragments Learn read, by fragment.
+// Trees holds parsed trees of fragments, by fragment: those Learn read.
 // Cleaning removes nodes from a tree, so each serves one CleanKept; a
 // fragment cleaned again is parsed again. The nil *Trees holds none.
 type Trees struct {
 	byFragment map[string]*html.Node
-	parsed     map[string]*html.Node // trees given to LearnKeeping
 }
 
 // take returns the tree of fragment and forgets it, or nil.
@@ -192,14 +194,14 @@ func (l *learner) read(it feed.Item) {
 	} {
 		var root *html.Node
 		if l.keep != nil {
-			root = l.keep.parsed[fragment]
+			root = l.keep.byFragment[fragment]
 		}
 		if root == nil {
 			root = normalize.ParseFragment(fragment)
-		}
-		if l.keep != nil {
-			// Reading the blocks leaves the tree as it is.
-			l.keep.byFragment[fragment] = root
+			if l.keep != nil {
+				// Reading the blocks leaves the tree as it is.
+				l.keep.byFragment[fragment] = root
+			}
 		}
 		bs := blocks(root)
 		for i, b := range bs {
