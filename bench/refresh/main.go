@@ -538,12 +538,27 @@ func profiled(prefix, name string, fn func() measure) func() measure {
 		pprof.StopCPUProfile()
 		// The allocations since the program started, at the end of the
 		// phase: mostly the phase's own for the cold one.
-		if a, err := os.Create(path + ".allocs"); err == nil {
-			pprof.Lookup("allocs").WriteTo(a, 0)
-			a.Close()
+		if err := writeAllocs(path + ".allocs"); err != nil {
+			fmt.Fprintln(os.Stderr, "refresh bench:", err) // the measure stands without it
 		}
 		return m
 	}
+}
+
+// writeAllocs writes the allocation profile to path.
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("allocation profile: %w", err)
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("allocation profile %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("allocation profile %s: %w", path, err)
+	}
+	return nil
 }
 
 func verdict(ratio, target float64) string {

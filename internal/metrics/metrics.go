@@ -177,7 +177,7 @@ func New(opts Options) *Metrics {
 		}, []string{"feed", "format", "code"}),
 		feedDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "feedmill_http_feed_request_duration_seconds",
-			Help:    "Time taken to answer a request for a published feed document, by feed and format; one request in 8 is timed.",
+			Help:    "Time taken to answer a request for a published feed document, by feed and format: a sample of the requests, which feedmill_http_feed_requests_total counts all of.",
 			Buckets: serveBuckets,
 		}, []string{"feed", "format"}),
 		sourceFeedRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -186,7 +186,7 @@ func New(opts Options) *Metrics {
 		}, []string{"source", "format", "code"}),
 		sourceFeedDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "feedmill_http_source_feed_request_duration_seconds",
-			Help:    "Time taken to answer a request for a source's own feed document, by source and format; one request in 8 is timed.",
+			Help:    "Time taken to answer a request for a source's own feed document, by source and format: a sample of the requests, which feedmill_http_source_feed_requests_total counts all of.",
 			Buckets: serveBuckets,
 		}, []string{"source", "format"}),
 
