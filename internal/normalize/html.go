@@ -138,6 +138,12 @@ func (n *Normalizer) sanitizeTreeBy(fragment string, base, page *url.URL, reuse 
 
 	bufs := n.buffers()
 	defer n.bufs.Put(bufs)
+	if reuse && simple && keptAsIs(shed(root)) {
+		// The policy would return the rendering unchanged: the tree is
+		// the tree of its output, without the policy reading it.
+		mergeText(root)
+		return finish(tidy(root), &bufs.prepared)
+	}
 	renderChildrenTo(&bufs.prepared, root)
 	if err := n.policy.SanitizeReaderToWriter(bytes.NewReader(bufs.prepared.Bytes()), &bufs.sanitized); err != nil {
 		// As Policy.Sanitize: a fragment it cannot read leaves nothing.
