@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
 	nethtml "golang.org/x/net/html"
@@ -504,14 +505,31 @@ var descriptorPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?[wx]$`)
 // one). A tree holding what that reading does not cover (a comment, an
 // element cleanText does not know, raw text rendered unescaped) is judged
 // on out itself.
+//
+// Most content shows a letter early: a visible character met while
+// everything before it was text and known elements, with no '<' in that
+// text (which defuse might read as markup) and no invalid UTF-8, decides
+// at once, since neither reading removes anything before the first '<'.
 func hasVisible(root *nethtml.Node, out string) bool {
 	var b strings.Builder
 	exact := true
+	early := true // everything so far allows deciding at a visible character
 	var walk func(*nethtml.Node) bool
 	walk = func(n *nethtml.Node) bool {
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			switch c.Type {
 			case nethtml.TextNode:
+				if early && exact {
+					for _, r := range c.Data {
+						if r == '<' || r == utf8.RuneError {
+							early = false
+							break
+						}
+						if !unicode.IsControl(r) && !unicode.IsSpace(r) && r != '\u200b' && r != '\ufeff' {
+							return true
+						}
+					}
+				}
 				b.WriteString(c.Data)
 			case nethtml.ElementNode:
 				switch c.DataAtom {

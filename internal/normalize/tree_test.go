@@ -180,23 +180,37 @@ func oneTreeInputs(t testing.TB) []string {
 // deriveSummary of the tree to DeriveSummary of the HTML.
 func TestOneTree(t *testing.T) {
 	n := New(Options{})
+	for _, in := range append(oneTreeInputs(t), "<p> \u200b x</p>", "<p>&lt;script&gt;x</p>", "<p>\xff x</p>", "<p>x<!-- c --></p>") {
+		checkOneTree(t, n, in)
+	}
+}
+
+// FuzzOneTree is TestOneTree on any input.
+func FuzzOneTree(f *testing.F) {
+	for _, s := range oneTreeInputs(f) {
+		f.Add(s)
+	}
+	n := New(Options{})
+	f.Fuzz(func(t *testing.T, s string) {
+		checkOneTree(t, n, s)
+	})
+}
+
+func checkOneTree(t *testing.T, n *Normalizer, in string) {
+	t.Helper()
 	base := parseBase("https://example.org/feed.xml")
-	for _, in := range oneTreeInputs(t) {
-		root := ParseFragment(in)
-		unlazy(root, true)
-		n.fixURLs(root, base, nil)
-		tree := tidyTree([]byte(n.policy.Sanitize(RenderChildren(root))))
-		if tree == nil {
-			continue
-		}
+	root := ParseFragment(in)
+	unlazy(root, true)
+	n.fixURLs(root, base, nil)
+	if tree := tidyTree([]byte(n.policy.Sanitize(RenderChildren(root)))); tree != nil {
 		out := strings.TrimSpace(RenderChildren(tree))
 		if got, want := out != "" && hasVisible(tree, out), hasVisibleContent(out); got != want {
 			t.Errorf("hasVisible(%q) = %v, hasVisibleContent = %v", out, got, want)
 		}
-		full, fullTree := n.sanitizeTree(in, base, nil)
-		if got, want := deriveSummary(fullTree), DeriveSummary(full); got != want {
-			t.Errorf("summary of %q from the tree:\n%q\nfrom the HTML:\n%q", in, got, want)
-		}
+	}
+	full, fullTree := n.sanitizeTree(in, base, nil)
+	if got, want := deriveSummary(fullTree), DeriveSummary(full); got != want {
+		t.Errorf("summary of %q from the tree:\n%q\nfrom the HTML:\n%q", in, got, want)
 	}
 }
 
