@@ -39,9 +39,10 @@ func deriveSummary(root *nethtml.Node) string {
 	if root == nil {
 		return ""
 	}
-	text := excerptText(root, true)
+	// cutText decides from the first summaryRunes+1 characters.
+	text := excerptText(root, true, summaryRunes+1)
 	if text == "" {
-		text = excerptText(root, false)
+		text = excerptText(root, false, summaryRunes+1)
 	}
 	return html.EscapeString(cutText(text, summaryRunes))
 }
@@ -55,13 +56,84 @@ var excerptSkipped = map[atom.Atom]bool{
 }
 
 // excerptText returns the text under root with whitespace collapsed and
-// blocks separated by a space, without the skipped elements when skip.
-func excerptText(root *nethtml.Node, skip bool) string {
-	var skipped map[atom.Atom]bool
+// blocks separated by a space, without the skipped elements when skip:
+// all of it, or with limit >= 0 its first limit characters only, the
+// walk stopping there (a summary needs the first 301 of an article's
+// thousands).
+func excerptText(root *nethtml.Node, skip bool, limit int) string {
+	e := excerpt{limit: limit}
 	if skip {
-		skipped = excerptSkipped
+		e.skip = excerptSkipped
 	}
-	return strings.Join(strings.FieldsFunc(blockText(root, skipped), isBlank), " ")
+	e.walk(root)
+	return e.b.String()
+}
+
+// excerpt collects the text of a tree as strings.Join(strings.FieldsFunc(
+// blockText(root, skip), isBlank), " ") reads it, byte for byte, as it
+// walks.
+type excerpt struct {
+	b       strings.Builder
+	skip    map[atom.Atom]bool
+	limit   int  // characters to keep; < 0: all
+	n       int  // characters kept
+	pending bool // a blank was met after the last character kept
+}
+
+// walk adds the text under n; it reports false once the limit is reached.
+func (e *excerpt) walk(n *nethtml.Node) bool {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch c.Type {
+		case nethtml.TextNode:
+			if !e.text(c.Data) {
+				return false
+			}
+		case nethtml.ElementNode:
+			if e.skip[c.DataAtom] {
+				continue
+			}
+			block := htmlElements[c.Data] == blockElement
+			if block {
+				e.pending = true
+			}
+			if !e.walk(c) {
+				return false
+			}
+			if block {
+				e.pending = true
+			}
+		}
+	}
+	return true
+}
+
+// text adds s; it reports false once the limit is reached. Bytes that are
+// not UTF-8 are kept as they are, one character each, as FieldsFunc and
+// utf8.RuneCountInString count them.
+func (e *excerpt) text(s string) bool {
+	for i := 0; i < len(s); {
+		if e.limit >= 0 && e.n >= e.limit {
+			return false
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if isBlank(r) {
+			e.pending = true
+			i += size
+			continue
+		}
+		if e.pending && e.b.Len() > 0 {
+			e.b.WriteByte(' ')
+			e.n++
+			if e.limit >= 0 && e.n >= e.limit {
+				return false
+			}
+		}
+		e.pending = false
+		e.b.WriteString(s[i : i+size])
+		e.n++
+		i += size
+	}
+	return true
 }
 
 // blockText returns the text under n, without the elements in skip, with
@@ -167,7 +239,7 @@ func isFullArticle(bodyHTML string) bool {
 	if len(bodyHTML) < fullArticleRunes {
 		return false // cheap: fewer bytes than characters needed
 	}
-	text := excerptText(ParseFragment(bodyHTML), false)
+	text := excerptText(ParseFragment(bodyHTML), false, -1)
 	if utf8.RuneCountInString(text) < fullArticleRunes {
 		return false
 	}

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"golang.org/x/net/html/atom"
+
 	"github.com/feedmill/feedmill/internal/feed"
 )
 
@@ -87,4 +89,40 @@ func TestHasFullContent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzExcerptText holds excerptText to what it stands for, the blank-
+// separated fields of blockText, whole and cut to any limit.
+func FuzzExcerptText(f *testing.F) {
+	for _, s := range append(oneTreeInputs(f), cleanArticle, "<p>a\xffb  c</p><h2>t</h2>", "<p> lead </p>\u200b<div>x</div>") {
+		f.Add(s, uint16(5))
+	}
+	f.Fuzz(func(t *testing.T, s string, limit uint16) {
+		root := ParseFragment(s)
+		for _, skip := range []bool{false, true} {
+			var skipped map[atom.Atom]bool
+			if skip {
+				skipped = excerptSkipped
+			}
+			want := strings.Join(strings.FieldsFunc(blockText(root, skipped), isBlank), " ")
+			if got := excerptText(root, skip, -1); got != want {
+				t.Fatalf("excerptText(%q, %v) = %q, want %q", s, skip, got, want)
+			}
+			for _, l := range []int{0, 1, int(limit % 512), summaryRunes + 1} {
+				cut, n := want, 0
+				for i := 0; i < len(want); {
+					if n == l {
+						cut = want[:i]
+						break
+					}
+					_, size := utf8.DecodeRuneInString(want[i:])
+					i += size
+					n++
+				}
+				if got := excerptText(root, skip, l); got != cut {
+					t.Fatalf("excerptText(%q, %v, %d) = %q, want %q", s, skip, l, got, cut)
+				}
+			}
+		}
+	})
 }
