@@ -130,7 +130,8 @@ func (n *Normalizer) sanitizeTree(fragment string, base, page *url.URL) (string,
 // the tree its output parses to, provided that tree was built from the
 // tokens as they stand (buildSimple): it is used as it is, and the output
 // is not read again. A <noscript> fallback may graft a tree the parser
-// built, so a fragment holding one is read again.
+// built, so a fragment holding one is read again. Most such trees are
+// recognized without running the policy at all (keptAsIs, after shed).
 func (n *Normalizer) sanitizeTreeBy(fragment string, base, page *url.URL, reuse bool) (string, *nethtml.Node) {
 	root, simple := parseFragment(fragment)
 	simple = simple && !containsFoldASCII(fragment, "<noscript")

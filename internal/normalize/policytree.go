@@ -20,10 +20,10 @@ import (
 // Why this extends bluemonday: bluemonday judges a stream of tokens it
 // reads itself, so a tree has to be rendered and tokenized a second time
 // to be judged, and for the markup clean publishers write, which the
-// policy leaves as it is, that second reading was a fifth of an article's
-// ingest (docs/PERFORMANCE.md §1). keptAsIs never removes, rewrites or
-// admits anything of its own: it knows a small part of the policy, and
-// only ever answers "the policy would change nothing here".
+// policy leaves as it is, that second reading was a quarter of a long
+// article's ingest (docs/PERFORMANCE.md §1). keptAsIs never removes,
+// rewrites or admits anything of its own: it knows a small part of the
+// policy, and only ever answers "the policy would change nothing here".
 // TestKeptElements holds each entry of keptElements to the policy, and
 // FuzzKeptAsIs and FuzzReuseSanitizedTree hold every tree it passes to
 // the policy's own output; a bluemonday upgrade that changed its verdict
