@@ -100,25 +100,34 @@ func LearnKeeping(items []feed.Item, parsed map[string]*html.Node) (*Model, *Tre
 	if parsed == nil {
 		parsed = make(map[string]*html.Node)
 	}
-	t := &Trees{byFragment: parsed}
+	t := &Trees{byFragment: parsed, blocks: make(map[*html.Node][]block)}
 	return learn(items, t), t
 }
 
-// Trees holds parsed trees of fragments, by fragment: those Learn read.
-// Cleaning removes nodes from a tree, so each serves one CleanKept; a
-// fragment cleaned again is parsed again. The nil *Trees holds none.
+// Trees holds parsed trees of fragments, by fragment: those Learn read,
+// with the blocks it found in each. Cleaning removes nodes from a tree, so
+// each serves one CleanKept; a fragment cleaned again is parsed again. The
+// nil *Trees holds none.
 type Trees struct {
 	byFragment map[string]*html.Node
+	// blocks are the blocks of each tree as Learn read it, which is as
+	// cleaning finds it: reading blocks leaves a tree as it is.
+	blocks map[*html.Node][]block
 }
 
-// take returns the tree of fragment and forgets it, or nil.
-func (t *Trees) take(fragment string) *html.Node {
+// take returns the tree of fragment and its blocks (nil when they were
+// not read), and forgets them; nil when there is no tree.
+func (t *Trees) take(fragment string) (*html.Node, []block) {
 	if t == nil {
-		return nil
+		return nil, nil
 	}
 	root := t.byFragment[fragment]
 	delete(t.byFragment, fragment)
-	return root
+	bs, ok := t.blocks[root]
+	if ok {
+		delete(t.blocks, root)
+	}
+	return root, bs
 }
 
 func learn(items []feed.Item, keep *Trees) *Model {
@@ -204,6 +213,9 @@ func (l *learner) read(it feed.Item) {
 			}
 		}
 		bs := blocks(root)
+		if l.keep != nil {
+			l.keep.blocks[root] = bs
+		}
 		for i, b := range bs {
 			if !mediaOnly(b.sig) {
 				if _, ok := l.set[b.sig]; !ok {

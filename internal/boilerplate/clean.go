@@ -39,18 +39,20 @@ func (m *Model) Clean(fragment string) (string, []Removal) {
 // caller to read (an excerpt) without parsing the result again. The
 // caller must not change that tree.
 func (m *Model) CleanKept(fragment string, trees *Trees) (string, *html.Node, []Removal) {
-	root := trees.take(fragment)
+	root, bs := trees.take(fragment)
 	if m == nil || len(m.furniture) == 0 || strings.TrimSpace(fragment) == "" {
 		return fragment, root, nil
 	}
 	if root == nil {
-		root = normalize.ParseFragment(fragment)
+		root, bs = normalize.ParseFragment(fragment), nil
 	}
 	var removals []Removal
 	// Removing blocks can join two runs of inline text into one, which can
 	// itself be furniture: repeat until nothing is, so that Clean is
-	// idempotent. Each round removes at least one node, so this ends.
-	for m.removeRound(root, &removals) {
+	// idempotent. Each round removes at least one node, so this ends. The
+	// first round uses the blocks Learn read, when it read this tree.
+	for m.removeRound(root, bs, &removals) {
+		bs = nil
 	}
 	if len(removals) == 0 {
 		return fragment, root, nil
@@ -72,10 +74,13 @@ func (m *Model) CleanKept(fragment string, trees *Trees) (string, *html.Node, []
 
 // removeRound removes the furniture blocks found under root and what goes
 // with them, appends what it removed to removals, and reports whether it
-// removed anything.
-func (m *Model) removeRound(root *html.Node, removals *[]Removal) bool {
+// removed anything. bs are root's blocks when known (nil: read them).
+func (m *Model) removeRound(root *html.Node, bs []block, removals *[]Removal) bool {
+	if bs == nil {
+		bs = blocks(root)
+	}
 	var furniture []block
-	for _, b := range blocks(root) {
+	for _, b := range bs {
 		if _, ok := m.furniture[b.sig]; ok {
 			furniture = append(furniture, b)
 		}
