@@ -311,25 +311,3 @@ func lockOrder(names []string) []string {
 	slices.Sort(names)
 	return slices.Compact(names)
 }
-
-// queryNames runs query, which selects one text column (source names), on
-// q and returns its values in order; what says in errors what it selected.
-func queryNames(ctx context.Context, q querier, what, query string, args ...any) ([]string, error) {
-	rows, err := q.query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		names = append(names, name)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return names, nil
-}

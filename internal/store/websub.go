@@ -133,23 +133,7 @@ func (e *engine) HubSubscriptions(ctx context.Context, topic string, now time.Ti
 // now, each once, in order: the documents the hub has readers for, which
 // the publisher renders at each change to deliver them.
 func (e *engine) HubTopics(ctx context.Context, now time.Time) ([]string, error) {
-	rows, err := e.read.query(ctx, `SELECT DISTINCT topic FROM hub_subscriptions WHERE expires > ? ORDER BY topic`, toMicros(now))
-	if err != nil {
-		return nil, fmt.Errorf("list hub topics: %w", err)
-	}
-	defer rows.Close()
-	var topics []string
-	for rows.Next() {
-		var topic string
-		if err := rows.Scan(&topic); err != nil {
-			return nil, fmt.Errorf("list hub topics: %w", err)
-		}
-		topics = append(topics, topic)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list hub topics: %w", err)
-	}
-	return topics, nil
+	return queryNames(ctx, e.read, "list hub topics", `SELECT DISTINCT topic FROM hub_subscriptions WHERE expires > ? ORDER BY topic`, toMicros(now))
 }
 
 // CountHubSubscriptions counts the subscriptions, to every topic, that
