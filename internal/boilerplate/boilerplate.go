@@ -123,10 +123,8 @@ func (t *Trees) take(fragment string) (*html.Node, []block) {
 	}
 	root := t.byFragment[fragment]
 	delete(t.byFragment, fragment)
-	bs, ok := t.blocks[root]
-	if ok {
-		delete(t.blocks, root)
-	}
+	bs := t.blocks[root]
+	delete(t.blocks, root)
 	return root, bs
 }
 

@@ -526,7 +526,7 @@ func hasVisible(root *nethtml.Node, out string) bool {
 							early = false
 							break
 						}
-						if !unicode.IsControl(r) && !unicode.IsSpace(r) && r != '\u200b' && r != '\ufeff' {
+						if !isBlank(r) && !unicode.IsControl(r) { // a character cleanDecoded keeps
 							return true
 						}
 					}

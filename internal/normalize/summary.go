@@ -107,12 +107,15 @@ func (e *excerpt) walk(n *nethtml.Node) bool {
 	return true
 }
 
+// full reports whether the limit is reached.
+func (e *excerpt) full() bool { return e.limit >= 0 && e.n >= e.limit }
+
 // text adds s; it reports false once the limit is reached. Bytes that are
 // not UTF-8 are kept as they are, one character each, as FieldsFunc and
 // utf8.RuneCountInString count them.
 func (e *excerpt) text(s string) bool {
 	for i := 0; i < len(s); {
-		if e.limit >= 0 && e.n >= e.limit {
+		if e.full() {
 			return false
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -124,7 +127,7 @@ func (e *excerpt) text(s string) bool {
 		if e.pending && e.b.Len() > 0 {
 			e.b.WriteByte(' ')
 			e.n++
-			if e.limit >= 0 && e.n >= e.limit {
+			if e.full() {
 				return false
 			}
 		}
