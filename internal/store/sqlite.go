@@ -32,7 +32,14 @@ const busyTimeout = 30 * time.Second
 // same behaviour.
 type SQLite struct {
 	engine
+	// db is the pool of readers; w holds the one connection that writes.
+	// A connection of its own keeps the pages a write reads (the indexes'
+	// leaves, the source's rows) in its cache from one write to the
+	// next: SQLite drops a connection's cache whenever another connection
+	// has written since it last read, so writes taking turns on the
+	// pool's connections read those pages from the file every time.
 	db   *sql.DB
+	w    *sql.DB
 	path string
 	// wal is the absolute path of the write-ahead log, for Size.
 	wal string
@@ -41,18 +48,20 @@ type SQLite struct {
 	// busy handler, which polls with sleeps, keeps in-process writers fair
 	// and lets a waiting writer give up when its context ends.
 	writeSlot chan struct{}
-	// stmts keeps the statements prepared; its new ones are prepared
-	// when a write transaction ends.
-	stmts *stmtCache
+	// stmts keeps the readers' statements prepared, wstmts the writer's;
+	// their new ones are prepared when a write transaction ends.
+	stmts, wstmts *stmtCache
 }
 
-// newSQLite wraps an open database; a nil logger discards.
-func newSQLite(db *sql.DB, path string, logger *slog.Logger) *SQLite {
+// newSQLite wraps an open database: db for reading, w for writing (the
+// same handle for both will do); a nil logger discards.
+func newSQLite(db, w *sql.DB, path string, logger *slog.Logger) *SQLite {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		abs = path // only Size uses it, and would then fail to find the log
 	}
-	s := &SQLite{db: db, path: path, wal: abs + "-wal", writeSlot: make(chan struct{}, 1), stmts: newStmtCache(db)}
+	s := &SQLite{db: db, w: w, path: path, wal: abs + "-wal", writeSlot: make(chan struct{}, 1),
+		stmts: newStmtCache(db), wstmts: newStmtCache(w)}
 	s.engine = newEngine(sqlQuerier{r: db, stmts: s.stmts}, s.write, &sqliteDialect, logger)
 	return s
 }
@@ -87,21 +96,43 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite,
 		return nil, fmt.Errorf("open store %s: is a directory", path)
 	}
 
-	db, err := sql.Open("sqlite", sqliteDSN(abs))
+	w, err := sql.Open("sqlite", sqliteDSN(abs, writerCache))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := newSQLite(db, path, logger)
+	// One connection, never closed while the store is open (see SQLite.w).
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	db, err := sql.Open("sqlite", sqliteDSN(abs, 0))
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("open store %s: %w", path, err), w.Close())
+	}
+	// Idle readers are kept rather than closed and opened again (each
+	// new connection reads the schema anew): as many as the refresh's
+	// workers and the server's requests usually read at once.
+	db.SetMaxIdleConns(readersKept)
+	s := newSQLite(db, w, path, logger)
 	if err := s.init(ctx); err != nil {
-		return nil, errors.Join(fmt.Errorf("open store %s: %w", path, err), db.Close())
+		return nil, errors.Join(fmt.Errorf("open store %s: %w", path, err), db.Close(), w.Close())
 	}
 	return s, nil
 }
 
+// writerCache is the page cache of the writing connection, in KiB:
+// enough for the inner pages of the item indexes and the pages a refresh
+// pass writes again and again (each index's newest leaves), at a size
+// that does not count against a small install. Readers keep SQLite's
+// default (2 MiB).
+const writerCache = 16 << 10
+
+// readersKept is how many idle reading connections the pool keeps.
+const readersKept = 8
+
 // sqliteDSN builds the connection string for the database file at the
-// absolute path abs. It is a file: URI so that a path containing '?', '#'
-// or '%' names the file it says instead of being cut at the '?'.
-func sqliteDSN(abs string) string {
+// absolute path abs, with a page cache of cacheKiB KiB (0: SQLite's
+// default). It is a file: URI so that a path containing '?', '#' or '%'
+// names the file it says instead of being cut at the '?'.
+func sqliteDSN(abs string, cacheKiB int) string {
 	p := filepath.ToSlash(abs)
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p // a Windows drive path: file:///C:/...
@@ -112,6 +143,9 @@ func sqliteDSN(abs string) string {
 	q.Set("_synchronous", "FULL")
 	q.Set("_foreign_keys", "1")
 	q.Set("_txlock", "immediate")
+	if cacheKiB > 0 {
+		q.Set("_pragma", fmt.Sprintf("cache_size(-%d)", cacheKiB))
+	}
 	u := url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}
 	return u.String()
 }
@@ -133,7 +167,7 @@ func (s *SQLite) init(ctx context.Context) error {
 
 // Close closes the database. Calls after Close fail.
 func (s *SQLite) Close() error {
-	if err := errors.Join(s.stmts.close(), s.db.Close()); err != nil {
+	if err := errors.Join(s.stmts.close(), s.wstmts.close(), s.db.Close(), s.w.Close()); err != nil {
 		return fmt.Errorf("close store %s: %w", s.path, err)
 	}
 	return nil
@@ -164,7 +198,7 @@ func (s *SQLite) Size(ctx context.Context) (int64, error) {
 
 // write is the engine's write transaction (see writeFunc).
 func (s *SQLite) write(ctx context.Context, fn func(q querier) error) error {
-	return s.transact(ctx, func(tx *sql.Tx) error { return fn(sqlQuerier{r: tx, tx: tx, stmts: s.stmts}) })
+	return s.transact(ctx, func(tx *sql.Tx) error { return fn(sqlQuerier{r: tx, tx: tx, stmts: s.wstmts}) })
 }
 
 // transact runs fn in one write transaction and commits it when fn
@@ -183,9 +217,10 @@ func (s *SQLite) transact(ctx context.Context, fn func(tx *sql.Tx) error) (err e
 	defer func() { <-s.writeSlot }()
 	// The statements first asked for in this transaction are prepared
 	// once it has ended, still in the write slot (see stmtCache).
+	defer s.wstmts.prepare(context.WithoutCancel(ctx))
 	defer s.stmts.prepare(context.WithoutCancel(ctx))
 
-	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE, from the DSN
+	tx, err := s.w.BeginTx(ctx, nil) // BEGIN IMMEDIATE, from the DSN
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

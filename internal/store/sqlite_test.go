@@ -99,37 +99,47 @@ func TestOpenSQLiteErrors(t *testing.T) {
 }
 
 // TestOpenSQLiteSettings pins the connection settings the store relies on,
-// on more than one pooled connection: they come from the DSN, which the
-// driver applies to every connection it opens.
+// on more than one pooled reading connection and on the writing one: they
+// come from the DSN, which the driver applies to every connection it
+// opens. Only the writer's page cache differs.
 func TestOpenSQLiteSettings(t *testing.T) {
 	s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
 	ctx := context.Background()
-	c1, err := s.db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
+	conn := func(db *sql.DB) *sql.Conn {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
 	}
-	defer c1.Close()
-	c2, err := s.db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
-	for i, c := range []*sql.Conn{c1, c2} {
+	for i, c := range []struct {
+		conn  *sql.Conn
+		cache string
+	}{
+		{conn(s.db), "-2000"}, // SQLite's default
+		{conn(s.db), "-2000"},
+		{conn(s.w), strconv.Itoa(-writerCache)},
+	} {
 		for _, p := range []struct{ pragma, want string }{
 			{"journal_mode", "wal"},
 			{"synchronous", "2"}, // FULL
 			{"foreign_keys", "1"},
 			{"busy_timeout", strconv.FormatInt(busyTimeout.Milliseconds(), 10)},
 			{"user_version", strconv.Itoa(len(schemaSteps))},
+			{"cache_size", c.cache},
 		} {
 			var got string
-			if err := c.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(&got); err != nil {
+			if err := c.conn.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(&got); err != nil {
 				t.Fatalf("conn %d: PRAGMA %s: %v", i, p.pragma, err)
 			}
 			if got != p.want {
 				t.Errorf("conn %d: PRAGMA %s = %q, want %q", i, p.pragma, got, p.want)
 			}
 		}
+	}
+	if n := s.w.Stats().MaxOpenConnections; n != 1 {
+		t.Errorf("the writer may open %d connections, want 1", n)
 	}
 }
 
@@ -1055,11 +1065,11 @@ func TestSQLiteUpgradeBeforeImages(t *testing.T) {
 func oldSQLite(t *testing.T, steps int) (*SQLite, *sql.DB, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "feedmill.db")
-	db, err := sql.Open("sqlite", sqliteDSN(path))
+	db, err := sql.Open("sqlite", sqliteDSN(path, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := newSQLite(db, path, nil)
+	old := newSQLite(db, db, path, nil)
 	if err := old.migrate(context.Background(), schemaSteps[:steps]); err != nil {
 		t.Fatal(err)
 	}
