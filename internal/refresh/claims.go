@@ -3,7 +3,6 @@ package refresh
 import (
 	"context"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/feedmill/feedmill/internal/feed"
@@ -46,7 +45,7 @@ func (r *Refresher) claim(ctx context.Context, name string) (bool, error) {
 	if r.coord == nil {
 		return true, nil
 	}
-	return r.claims.do(name, func(names []string) ([]bool, error) {
+	return r.claims.Do(name, func(names []string) ([]bool, error) {
 		got, err := r.coord.ClaimAll(ctx, r.owner, names, r.now().UTC(), r.lease)
 		if err != nil {
 			return nil, err
@@ -72,7 +71,7 @@ type ending struct {
 // stored. Like saveState it runs on a context a shutdown does not cancel.
 // When the save fails, the leases are still ended, one by one.
 func (r *Refresher) settle(ctx context.Context, name string, st *feed.SourceState) error {
-	_, err := r.endings.do(ending{name, st}, func(es []ending) ([]struct{}, error) {
+	_, err := r.endings.Do(ending{name, st}, func(es []ending) ([]struct{}, error) {
 		sts := make([]feed.SourceState, 0, len(es))
 		names := make([]string, len(es))
 		for i, e := range es {
@@ -179,65 +178,4 @@ func (r *Refresher) sweep(ctx context.Context, changed func()) {
 			}
 		})
 	}
-}
-
-// group runs the calls that arrive while one is running together, as one
-// (a group commit): the first caller to find the group idle runs what is
-// waiting, its own call with the others, with one call of run, and hands
-// the turn to the first of those that arrived meanwhile, so that no
-// caller serves others for long. A caller waits at most for the run
-// before its own and its own. run gets the inputs in their order of
-// arrival and returns one output each, or one error for them all.
-type group[In, Out any] struct {
-	mu      sync.Mutex
-	busy    bool
-	pending []*groupCall[In, Out]
-}
-
-type groupCall[In, Out any] struct {
-	in  In
-	out Out
-	err error
-	// wake says true when this call is to run the waiting ones, false
-	// when its result is in.
-	wake chan bool
-}
-
-func (g *group[In, Out]) do(in In, run func([]In) ([]Out, error)) (Out, error) {
-	c := &groupCall[In, Out]{in: in, wake: make(chan bool, 1)}
-	g.mu.Lock()
-	g.pending = append(g.pending, c)
-	lead := !g.busy
-	g.busy = true
-	g.mu.Unlock()
-	if !lead && !<-c.wake {
-		return c.out, c.err
-	}
-	// This call runs the waiting ones, its own among them.
-	g.mu.Lock()
-	calls := g.pending
-	g.pending = nil
-	g.mu.Unlock()
-	ins := make([]In, len(calls))
-	for i, call := range calls {
-		ins[i] = call.in
-	}
-	outs, err := run(ins)
-	for i, call := range calls {
-		call.err = err
-		if err == nil && i < len(outs) {
-			call.out = outs[i]
-		}
-		if call != c {
-			call.wake <- false
-		}
-	}
-	g.mu.Lock()
-	if len(g.pending) > 0 {
-		g.pending[0].wake <- true
-	} else {
-		g.busy = false
-	}
-	g.mu.Unlock()
-	return c.out, c.err
 }

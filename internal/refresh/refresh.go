@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/feedmill/feedmill/internal/batch"
 	"github.com/feedmill/feedmill/internal/boilerplate"
 	"github.com/feedmill/feedmill/internal/feed"
 	"github.com/feedmill/feedmill/internal/fetch"
@@ -176,8 +177,8 @@ type Refresher struct {
 	coord    Coordinator
 	// claims and endings gather the leases taken and ended at the same
 	// moment by the workers into one transaction each.
-	claims   group[string, bool]
-	endings  group[ending, struct{}]
+	claims   batch.Group[string, bool]
+	endings  batch.Group[ending, struct{}]
 	owner    string
 	lease    time.Duration
 	sweeping sync.WaitGroup // refreshes started by sweep
