@@ -70,17 +70,28 @@ type sqlRunner interface {
 
 // sqlQuerier adapts database/sql to querier. r is the database or, with
 // tx set, the transaction; with stmts, the statements run are the kept
-// prepared ones where there are (see stmtCache).
+// prepared ones where there are (see stmtCache). With ctx set, statements
+// run on it, whatever context their caller passes (see SQLite.transact).
 type sqlQuerier struct {
 	r     sqlRunner
 	tx    *sql.Tx
 	stmts *stmtCache
+	ctx   context.Context
+}
+
+// on is the context a statement runs on.
+func (q sqlQuerier) on(ctx context.Context) context.Context {
+	if q.ctx != nil {
+		return q.ctx
+	}
+	return ctx
 }
 
 // stmt returns the kept statement of query, moved into the transaction
 // when there is one, or nil when none is kept (yet): query then runs as
 // is.
 func (q sqlQuerier) stmt(ctx context.Context, query string) *sql.Stmt {
+	ctx = q.on(ctx)
 	st := q.stmts.get(query)
 	if st != nil && q.tx != nil {
 		// Prepared again on the transaction's connection the first time
@@ -91,6 +102,7 @@ func (q sqlQuerier) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (q sqlQuerier) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	ctx = q.on(ctx)
 	var res sql.Result
 	var err error
 	if st := q.stmt(ctx, query); st != nil {
@@ -105,6 +117,7 @@ func (q sqlQuerier) exec(ctx context.Context, query string, args ...any) (int64,
 }
 
 func (q sqlQuerier) execEach(ctx context.Context, query string, n int, args func(i int) []any) (int, error) {
+	ctx = q.on(ctx)
 	if n == 0 {
 		return 0, nil
 	}
@@ -125,6 +138,7 @@ func (q sqlQuerier) execEach(ctx context.Context, query string, n int, args func
 }
 
 func (q sqlQuerier) query(ctx context.Context, query string, args ...any) (rowIter, error) {
+	ctx = q.on(ctx)
 	var r *sql.Rows
 	var err error
 	if st := q.stmt(ctx, query); st != nil {
@@ -139,6 +153,7 @@ func (q sqlQuerier) query(ctx context.Context, query string, args ...any) (rowIt
 }
 
 func (q sqlQuerier) queryRow(ctx context.Context, query string, args ...any) rowScanner {
+	ctx = q.on(ctx)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

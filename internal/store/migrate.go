@@ -455,7 +455,7 @@ func pgExecAll(stmts ...string) pgMigration {
 // not know.
 func (s *SQLite) migrate(ctx context.Context, steps []step) error {
 	var from int
-	err := s.transact(ctx, func(tx *sql.Tx) error {
+	err := s.transact(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&from); err != nil {
 			return fmt.Errorf("read schema version: %w", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/feedmill/feedmill/internal/batch"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -43,11 +44,11 @@ type SQLite struct {
 	path string
 	// wal is the absolute path of the write-ahead log, for Size.
 	wal string
-	// writeSlot serializes this handle's write transactions. SQLite allows
-	// one writer per file anyway; queueing here rather than in SQLite's
-	// busy handler, which polls with sleeps, keeps in-process writers fair
-	// and lets a waiting writer give up when its context ends.
-	writeSlot chan struct{}
+	// writes serializes this handle's write transactions and gathers
+	// those that wait into one (see transact). SQLite allows one writer
+	// per file anyway; queueing here rather than in SQLite's busy handler,
+	// which polls with sleeps, keeps in-process writers in order.
+	writes batch.Group[writeCall, error]
 	// stmts keeps the readers' statements prepared, wstmts the writer's;
 	// their new ones are prepared when a write transaction ends.
 	stmts, wstmts *stmtCache
@@ -60,7 +61,7 @@ func newSQLite(db, w *sql.DB, path string, logger *slog.Logger) *SQLite {
 	if err != nil {
 		abs = path // only Size uses it, and would then fail to find the log
 	}
-	s := &SQLite{db: db, w: w, path: path, wal: abs + "-wal", writeSlot: make(chan struct{}, 1),
+	s := &SQLite{db: db, w: w, path: path, wal: abs + "-wal",
 		stmts: newStmtCache(db), wstmts: newStmtCache(w)}
 	s.engine = newEngine(sqlQuerier{r: db, stmts: s.stmts}, s.write, &sqliteDialect, logger)
 	return s
@@ -70,11 +71,12 @@ func newSQLite(db, w *sql.DB, path string, logger *slog.Logger) *SQLite {
 // file when it does not exist and migrating its schema to the current
 // version. The directory that holds path must exist: the store does not
 // create directories, so that a mistyped path fails instead of scattering
-// databases. The connection runs with WAL journaling, synchronous=FULL
+// databases. Every connection runs with WAL journaling, synchronous=FULL
 // (every committed transaction survives a power cut), foreign keys on, a
 // busy timeout, and BEGIN IMMEDIATE transactions, so that a write
 // transaction takes the write lock at once instead of failing on a lock
-// upgrade. A nil logger discards.
+// upgrade; the writing one has a larger page cache (see writerPragmas).
+// A nil logger discards.
 func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite, error) {
 	if path == "" {
 		return nil, errors.New("open store: empty path")
@@ -96,14 +98,14 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite,
 		return nil, fmt.Errorf("open store %s: is a directory", path)
 	}
 
-	w, err := sql.Open("sqlite", sqliteDSN(abs, writerCache))
+	w, err := sql.Open("sqlite", sqliteDSN(abs, true))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	// One connection, never closed while the store is open (see SQLite.w).
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
-	db, err := sql.Open("sqlite", sqliteDSN(abs, 0))
+	db, err := sql.Open("sqlite", sqliteDSN(abs, false))
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("open store %s: %w", path, err), w.Close())
 	}
@@ -125,14 +127,21 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*SQLite,
 // default (2 MiB).
 const writerCache = 16 << 10
 
+// writerPragmas are the settings of the writing connection beyond those
+// every connection has: its page cache, and the undo records of the
+// savepoints of a shared transaction (see transact) kept in memory rather
+// than in a temporary file (a few hundred KiB at most: the pages one
+// writer changes).
+var writerPragmas = []string{fmt.Sprintf("cache_size(-%d)", writerCache), "temp_store(MEMORY)"}
+
 // readersKept is how many idle reading connections the pool keeps.
 const readersKept = 8
 
 // sqliteDSN builds the connection string for the database file at the
-// absolute path abs, with a page cache of cacheKiB KiB (0: SQLite's
-// default). It is a file: URI so that a path containing '?', '#' or '%'
-// names the file it says instead of being cut at the '?'.
-func sqliteDSN(abs string, cacheKiB int) string {
+// absolute path abs, for the writing connection (see writerPragmas) or a
+// reading one. It is a file: URI so that a path containing '?', '#' or
+// '%' names the file it says instead of being cut at the '?'.
+func sqliteDSN(abs string, writer bool) string {
 	p := filepath.ToSlash(abs)
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p // a Windows drive path: file:///C:/...
@@ -143,8 +152,8 @@ func sqliteDSN(abs string, cacheKiB int) string {
 	q.Set("_synchronous", "FULL")
 	q.Set("_foreign_keys", "1")
 	q.Set("_txlock", "immediate")
-	if cacheKiB > 0 {
-		q.Set("_pragma", fmt.Sprintf("cache_size(-%d)", cacheKiB))
+	if writer {
+		q["_pragma"] = writerPragmas
 	}
 	u := url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}
 	return u.String()
@@ -196,48 +205,144 @@ func (s *SQLite) Size(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// write is the engine's write transaction (see writeFunc).
+// write is the engine's write transaction (see writeFunc). Its statements
+// run on the transaction's context (see transact), whatever ctx fn passes.
 func (s *SQLite) write(ctx context.Context, fn func(q querier) error) error {
-	return s.transact(ctx, func(tx *sql.Tx) error { return fn(sqlQuerier{r: tx, tx: tx, stmts: s.wstmts}) })
+	return s.do(s.querierCall(ctx, fn))
 }
 
-// transact runs fn in one write transaction and commits it when fn
+// querierCall is the write call of the engine's fn.
+func (s *SQLite) querierCall(ctx context.Context, fn func(q querier) error) writeCall {
+	return writeCall{ctx, func(txCtx context.Context, tx *sql.Tx) error {
+		return fn(sqlQuerier{r: tx, tx: tx, stmts: s.wstmts, ctx: txCtx})
+	}}
+}
+
+// writeCall is a write transaction waiting for its turn (see transact).
+type writeCall struct {
+	ctx context.Context
+	fn  func(ctx context.Context, tx *sql.Tx) error
+}
+
+// transact runs fn in a write transaction and commits it when fn
 // succeeds; on any error, including an ended ctx, nothing fn did is kept.
-func (s *SQLite) transact(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
-	// Checked first because select picks at random between a free slot
-	// and an ended context.
-	if err := ctx.Err(); err != nil {
+//
+// The writes that arrive while another is under way wait for it, then run
+// together in one transaction (a group commit, see batch.Group): one
+// commit, one sync, and one write to the log of each page they all change
+// (an index's newest leaves, the change counter) instead of one each.
+// Each fn but a lone one runs in a savepoint of its own, so that its
+// failure undoes its own work only.
+//
+// fn must run its statements on the context it is given, which is never
+// cancelled: SQLite answers a write statement interrupted half way by
+// rolling back the whole transaction, the other writers' work with it. A
+// fn whose ctx ends while it runs is undone once it returns; one whose ctx
+// has ended before its turn does not run. The wait for another process's
+// write lock is bounded by busyTimeout.
+func (s *SQLite) transact(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.do(writeCall{ctx, fn})
+}
+
+// do runs c as transact says.
+func (s *SQLite) do(c writeCall) error {
+	if err := c.ctx.Err(); err != nil {
 		return err
 	}
-	select {
-	case s.writeSlot <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	errs, err := s.writes.Do(c, s.commitGroup)
+	return errors.Join(err, errs)
+}
+
+// commitGroup runs the calls in one transaction and returns each one's
+// error.
+func (s *SQLite) commitGroup(calls []writeCall) ([]error, error) {
+	errs := make([]error, len(calls))
+	var live []int
+	for i, c := range calls {
+		if errs[i] = c.ctx.Err(); errs[i] == nil {
+			live = append(live, i)
+		}
 	}
-	defer func() { <-s.writeSlot }()
+	if len(live) == 0 {
+		return errs, nil
+	}
 	// The statements first asked for in this transaction are prepared
-	// once it has ended, still in the write slot (see stmtCache).
-	defer s.wstmts.prepare(context.WithoutCancel(ctx))
-	defer s.stmts.prepare(context.WithoutCancel(ctx))
+	// once it has ended, before the next begins (see stmtCache).
+	ctx := context.WithoutCancel(calls[live[0]].ctx)
+	defer s.stmts.prepare(ctx)
+	defer s.wstmts.prepare(ctx)
 
 	tx, err := s.w.BeginTx(ctx, nil) // BEGIN IMMEDIATE, from the DSN
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return nil, fmt.Errorf("begin: %w", err)
 	}
-	defer func() {
-		if err == nil {
-			return
+	shared := len(live) > 1
+	done := 0
+	for _, i := range live {
+		var abort error
+		errs[i], abort = runCall(ctx, tx, calls[i], shared)
+		if abort != nil {
+			// The transaction is in a state no savepoint describes:
+			// nothing of the group is kept.
+			abort = fmt.Errorf("write transaction shared by %d writers: %w", len(live), abort)
+			if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+				abort = errors.Join(abort, fmt.Errorf("rollback: %w", rerr))
+			}
+			for _, i := range live {
+				errs[i] = errors.Join(errs[i], abort)
+			}
+			return errs, nil
 		}
-		// database/sql has already rolled back when ctx ended.
+		if errs[i] == nil {
+			done++
+		}
+	}
+	if done == 0 {
 		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-			err = errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+			for _, i := range live {
+				errs[i] = errors.Join(errs[i], fmt.Errorf("rollback: %w", rerr))
+			}
 		}
-	}()
-	if err := fn(tx); err != nil {
-		return err
+		return errs, nil
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		for _, i := range live {
+			if errs[i] == nil {
+				errs[i] = fmt.Errorf("commit: %w", err)
+			}
+		}
 	}
-	return nil
+	return errs, nil
+}
+
+// sharedSavepoint is the savepoint each call of a shared transaction runs
+// in.
+const sharedSavepoint = "feedmill_write"
+
+// runCall runs c in tx on ctx, in a savepoint when the transaction is
+// shared, undoing its work when it fails or its own context ended
+// meanwhile: err is c's outcome. abort is an error leaving the
+// transaction unusable for the others.
+func runCall(ctx context.Context, tx *sql.Tx, c writeCall, shared bool) (err, abort error) {
+	if shared {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sharedSavepoint); err != nil {
+			return nil, fmt.Errorf("savepoint: %w", err)
+		}
+	}
+	err = c.fn(ctx, tx)
+	if err == nil {
+		err = c.ctx.Err()
+	}
+	if !shared {
+		return err, nil // a lone call's failure rolls the transaction back
+	}
+	if err != nil {
+		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO "+sharedSavepoint); rerr != nil {
+			return err, fmt.Errorf("roll back to savepoint: %w", rerr)
+		}
+	}
+	if _, rerr := tx.ExecContext(ctx, "RELEASE "+sharedSavepoint); rerr != nil {
+		return err, fmt.Errorf("release savepoint: %w", rerr)
+	}
+	return err, nil
 }

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -101,7 +102,7 @@ func TestOpenSQLiteErrors(t *testing.T) {
 // TestOpenSQLiteSettings pins the connection settings the store relies on,
 // on more than one pooled reading connection and on the writing one: they
 // come from the DSN, which the driver applies to every connection it
-// opens. Only the writer's page cache differs.
+// opens. Only the writer's page cache and temporary store differ.
 func TestOpenSQLiteSettings(t *testing.T) {
 	s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
 	ctx := context.Background()
@@ -114,12 +115,12 @@ func TestOpenSQLiteSettings(t *testing.T) {
 		return c
 	}
 	for i, c := range []struct {
-		conn  *sql.Conn
-		cache string
+		conn         *sql.Conn
+		cache, store string
 	}{
-		{conn(s.db), "-2000"}, // SQLite's default
-		{conn(s.db), "-2000"},
-		{conn(s.w), strconv.Itoa(-writerCache)},
+		{conn(s.db), "-2000", "0"}, // SQLite's defaults
+		{conn(s.db), "-2000", "0"},
+		{conn(s.w), strconv.Itoa(-writerCache), "2"}, // MEMORY
 	} {
 		for _, p := range []struct{ pragma, want string }{
 			{"journal_mode", "wal"},
@@ -128,6 +129,7 @@ func TestOpenSQLiteSettings(t *testing.T) {
 			{"busy_timeout", strconv.FormatInt(busyTimeout.Milliseconds(), 10)},
 			{"user_version", strconv.Itoa(len(schemaSteps))},
 			{"cache_size", c.cache},
+			{"temp_store", c.store},
 		} {
 			var got string
 			if err := c.conn.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(&got); err != nil {
@@ -1065,7 +1067,7 @@ func TestSQLiteUpgradeBeforeImages(t *testing.T) {
 func oldSQLite(t *testing.T, steps int) (*SQLite, *sql.DB, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "feedmill.db")
-	db, err := sql.Open("sqlite", sqliteDSN(path, 0))
+	db, err := sql.Open("sqlite", sqliteDSN(path, false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1074,4 +1076,228 @@ func oldSQLite(t *testing.T, steps int) (*SQLite, *sql.DB, string) {
 		t.Fatal(err)
 	}
 	return old, db, path
+}
+
+// TestSQLiteSharedTransaction runs writes in one shared transaction, as
+// transact gathers those that wait (see commitGroup), and checks that each
+// keeps or loses its own work only: a failing write, a write whose context
+// ended before its turn and one whose context ended while it ran are
+// undone; the others are committed; a write whose statements run on its
+// ended context through the querier is not interrupted half way (which
+// would roll back everything).
+func TestSQLiteSharedTransaction(t *testing.T) {
+	ctx := context.Background()
+	insert := func(keys ...string) func(ctx context.Context, tx *sql.Tx) error {
+		return func(ctx context.Context, tx *sql.Tx) error {
+			for _, k := range keys {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO scratch (k) VALUES (?)`, k); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	boom := errors.New("boom")
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
+	tests := []struct {
+		name string
+		// calls build the group's writes; want are the keys kept after
+		// it, and wantErr each call's error (nil for none).
+		calls   func(s *SQLite) []writeCall
+		want    []string
+		wantErr []error
+	}{
+		{
+			name: "all kept",
+			calls: func(*SQLite) []writeCall {
+				return []writeCall{{ctx, insert("a")}, {ctx, insert("b", "c")}}
+			},
+			want:    []string{"a", "b", "c"},
+			wantErr: []error{nil, nil},
+		},
+		{
+			name: "a failure undoes its own work only",
+			calls: func(*SQLite) []writeCall {
+				fail := func(ctx context.Context, tx *sql.Tx) error {
+					if err := insert("x")(ctx, tx); err != nil {
+						return err
+					}
+					return boom
+				}
+				return []writeCall{{ctx, insert("a")}, {ctx, fail}, {ctx, insert("b")}}
+			},
+			want:    []string{"a", "b"},
+			wantErr: []error{nil, boom, nil},
+		},
+		{
+			name: "a statement's error undoes its own work only",
+			calls: func(*SQLite) []writeCall {
+				return []writeCall{{ctx, insert("a")}, {ctx, insert("x", "a")}, {ctx, insert("b")}}
+			},
+			want:    []string{"a", "b"},
+			wantErr: []error{nil, errAny, nil},
+		},
+		{
+			name: "an ended context: not run, or undone",
+			calls: func(s *SQLite) []writeCall {
+				mid, cancelMid := context.WithCancel(ctx)
+				// Through the querier, as the engine writes: its
+				// statements are passed the caller's context.
+				endsMidway := s.querierCall(mid, func(q querier) error {
+					if _, err := q.exec(mid, `INSERT INTO scratch (k) VALUES ('y')`); err != nil {
+						return err
+					}
+					cancelMid()
+					_, err := q.exec(mid, `INSERT INTO scratch (k) VALUES ('z')`)
+					return err
+				})
+				return []writeCall{{ended, insert("x")}, {ctx, insert("a")}, endsMidway, {ctx, insert("b")}}
+			},
+			want:    []string{"a", "b"},
+			wantErr: []error{context.Canceled, nil, context.Canceled, nil},
+		},
+		{
+			name: "all fail: nothing committed",
+			calls: func(*SQLite) []writeCall {
+				fail := func(context.Context, *sql.Tx) error { return boom }
+				return []writeCall{{ctx, fail}, {ended, insert("x")}}
+			},
+			wantErr: []error{boom, context.Canceled},
+		},
+		{
+			name: "a lone write's failure",
+			calls: func(*SQLite) []writeCall {
+				return []writeCall{{ctx, insert("x", "x")}}
+			},
+			wantErr: []error{errAny},
+		},
+		{
+			name: "a write that ends the transaction aborts the group",
+			calls: func(*SQLite) []writeCall {
+				rollback := func(ctx context.Context, tx *sql.Tx) error {
+					_, err := tx.ExecContext(ctx, `ROLLBACK`)
+					return err
+				}
+				return []writeCall{{ctx, insert("x")}, {ctx, rollback}, {ctx, insert("y")}}
+			},
+			wantErr: []error{errAny, errAny, errAny},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
+			if err := s.transact(ctx, func(ctx context.Context, tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `CREATE TABLE scratch (k TEXT PRIMARY KEY) STRICT`)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			calls := tt.calls(s)
+			errs, err := s.commitGroup(calls)
+			if err != nil {
+				t.Fatalf("commitGroup: %v", err)
+			}
+			for i, want := range tt.wantErr {
+				switch got := errs[i]; {
+				case want == nil && got != nil:
+					t.Errorf("call %d: error %v, want none", i, got)
+				case want == errAny && got == nil:
+					t.Errorf("call %d: no error, want one", i)
+				case want != nil && want != errAny && !errors.Is(got, want):
+					t.Errorf("call %d: error %v, want %v", i, got, want)
+				}
+			}
+			var got []string
+			rows, err := s.db.QueryContext(ctx, `SELECT k FROM scratch ORDER BY k`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var k string
+				if err := rows.Scan(&k); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, k)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("kept %q, want %q", got, tt.want)
+			}
+			// The store writes on after any of these.
+			if err := s.transact(ctx, insert("after")); err != nil {
+				t.Errorf("a write after the group: %v", err)
+			}
+		})
+	}
+}
+
+// errAny stands for any error in TestSQLiteSharedTransaction.
+var errAny = errors.New("any error")
+
+// TestSQLiteConcurrentWrites: writes from many goroutines at once, which
+// transact gathers into shared transactions, each keep exactly their own
+// work, whether they succeed, fail or are cancelled; and the engine's
+// saves keep theirs.
+func TestSQLiteConcurrentWrites(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
+	if err := s.transact(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE scratch (k TEXT PRIMARY KEY) STRICT`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	const n = 90
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			key := fmt.Sprintf("k%02d", i)
+			wctx := ctx
+			if i%3 == 2 { // cancelled before its turn
+				c, cancel := context.WithCancel(ctx)
+				cancel()
+				wctx = c
+			}
+			errs[i] = s.transact(wctx, func(ctx context.Context, tx *sql.Tx) error {
+				for j := range 3 {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO scratch (k) VALUES (?)`, fmt.Sprintf("%s-%d", key, j)); err != nil {
+						return err
+					}
+				}
+				if i%3 == 1 { // fails after its inserts: a key twice
+					_, err := tx.ExecContext(ctx, `INSERT INTO scratch (k) VALUES (?)`, key+"-0")
+					return err
+				}
+				return nil
+			})
+		})
+		wg.Go(func() {
+			src := fmt.Sprintf("s%02d", i)
+			items := []feed.Item{{ID: src + "-1", Link: "https://example.org/" + src, Title: src, Published: now}}
+			if _, err := s.SaveItems(ctx, src, items, 0, now); err != nil {
+				t.Errorf("save %s: %v", src, err)
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		key := fmt.Sprintf("k%02d", i)
+		var kept int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM scratch WHERE k LIKE ?`, key+"-%").Scan(&kept); err != nil {
+			t.Fatal(err)
+		}
+		if ok := i%3 == 0; (kept == 3) != ok || (kept != 0 && !ok) || (err == nil) != ok {
+			t.Errorf("write %s (case %d): %d rows kept, error %v", key, i%3, kept, err)
+		}
+		src := fmt.Sprintf("s%02d", i)
+		if got, err := s.Items(ctx, feed.Query{Sources: []string{src}}); err != nil || len(got) != 1 {
+			t.Errorf("source %s: %d items stored, %v; want 1", src, len(got), err)
+		}
+	}
 }
