@@ -25,6 +25,9 @@
 // any feed was fetched twice; their wall time is compared with the single
 // instance's passes.
 //
+// The refreshes run with the daemon's heap floor (internal/heapfloor), as
+// cmd/feedmill sets it.
+//
 // It prints wall time, CPU time (getrusage of this process only: the farm's
 // CPU is its own; PostgreSQL's backends serving the store are read from
 // /proc as "server CPU"), allocations (runtime.MemStats), bytes stored and
@@ -59,6 +62,7 @@ import (
 
 	"github.com/feedmill/feedmill/bench/internal/benchenv"
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/heapfloor"
 	"github.com/feedmill/feedmill/internal/refresh"
 )
 
@@ -100,6 +104,11 @@ func main() {
 	instances := flag.Int("instances", 3, "with postgres: instances (processes) sharing one store and the sources, measured against one; below 2 none")
 	probe := flag.Bool("probe-postgres", false, "only check that the PostgreSQL server (-postgres) answers: exit status 0 if so, else 1 and why")
 	flag.Parse()
+	if !*isFarm {
+		// The refreshes run under the daemon's collector settings, as
+		// cmd/feedmill sets them; the farm stands for other servers.
+		heapfloor.Set(heapfloor.Default)
+	}
 	var err error
 	switch {
 	case *probe:

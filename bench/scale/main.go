@@ -18,7 +18,8 @@
 //     (render of one feed at 100, 1k and 10k sources);
 //   - times GET / (the status page) and GET /status.json for the 10,000
 //     sources;
-//   - reports its peak RSS (VmHWM) and writes a CPU profile of the rebuild
+//   - reports its peak RSS (VmHWM, under the daemon's heap floor,
+//     internal/heapfloor) and writes a CPU profile of the rebuild
 //     after a change to bench/out/scale-<items>.cpu.prof.
 //
 // The targets: start-up < 2 s, peak RSS < 300 MB, the render of a feed the
@@ -51,6 +52,7 @@ import (
 	"github.com/feedmill/feedmill/bench/internal/benchenv"
 	"github.com/feedmill/feedmill/bench/internal/gen"
 	"github.com/feedmill/feedmill/internal/feed"
+	"github.com/feedmill/feedmill/internal/heapfloor"
 	"github.com/feedmill/feedmill/internal/publish"
 	"github.com/feedmill/feedmill/internal/server"
 	"github.com/feedmill/feedmill/internal/store"
@@ -101,6 +103,9 @@ func main() {
 	ctx := context.Background()
 	var err error
 	if *measureDB != "" {
+		// The child stands for the daemon: it runs under its collector
+		// settings, as cmd/feedmill sets them, and its peak RSS with them.
+		heapfloor.Set(heapfloor.Default)
 		err = measure(ctx, *measureDB, *nsrc, *profile)
 	} else {
 		err = run(ctx, *items, *nsrc, *cache, *limit)
