@@ -7,22 +7,24 @@
 # WebSub hub, so every answer carries the hub and self Link lines; /metrics
 # counting every request), and before each bare run the script checks that
 # serveref answers with exactly feedmill's header fields. Each server is
-# pinned to core 0 and wrk to core 1; the servers take turns within every
-# round. The ratios are taken within each round, between runs seconds
-# apart, and the median over the rounds is reported beside the lowest and
-# highest: on a shared virtual machine one run in ten loses a third of its
-# speed to a neighbour, which a ratio of whole-run medians passed on. Then
+# pinned to core 0 and wrk to core 1; in every round feedmill and the bare
+# reference run in the order A B B A (B A A B in the next), a second each,
+# so that a drift of the machine's speed within the round weighs on both
+# alike, and nginx once. The ratios are taken within each round, and the
+# median over the rounds is reported beside the lowest and highest: on a
+# shared virtual machine one run in ten loses a third of its speed to a
+# neighbour, which a ratio of whole-run medians passed on. Then
 # one run against a feedmill doing its initial refresh of a 1,000-feed farm,
 # for p99 under load.
 #
 # Usage: bench/serve.sh            (from anywhere; needs root for apt-get, or
 #                                   wrk, nginx and taskset already installed)
-# Knobs: DURATION=2s ROUNDS=9 CONNS=64 REFRESH_DURATION=15s FARM_FEEDS=1000
+# Knobs: DURATION=1s ROUNDS=9 CONNS=64 REFRESH_DURATION=15s FARM_FEEDS=1000
 #        FARM_ITEMS=50 OUT=bench/out/serve.md KEEP=1 (keep the work directory)
 # Benchmarks report; nothing here fails on a number.
 set -euo pipefail
 
-DURATION=${DURATION:-2s}
+DURATION=${DURATION:-1s}
 ROUNDS=${ROUNDS:-9}
 CONNS=${CONNS:-64}
 REFRESH_DURATION=${REFRESH_DURATION:-15s}
@@ -251,10 +253,17 @@ run() {
 CELLS=${CELLS:-"atom:200gz atom:304 rss:200gz rss:304 json:200gz json:304"}
 SERVERS=(feedmill bare nginx)
 log "measuring: $CELLS; $ROUNDS rounds of $DURATION, $CONNS connections"
+# In each round and cell, feedmill and the bare reference run in the
+# order A B B A (B A A B in the next round), so that a drift of the
+# machine's speed over those seconds weighs on both alike, and each
+# server's rate in the round is the mean of its two runs; nginx runs
+# after them, first in every third round.
 for ((round = 0; round < ROUNDS; round++)); do
+	if ((round % 2 == 0)); then order=(feedmill bare bare feedmill); else order=(bare feedmill feedmill bare); fi
+	if ((round % 3 == 0)); then order=(nginx "${order[@]}"); else order+=(nginx); fi
 	for cell in $CELLS; do
-		for ((k = 0; k < 3; k++)); do
-			run "${SERVERS[$(((k + round) % 3))]}" "${cell%%:*}" "${cell##*:}" "$round"
+		for server in "${order[@]}"; do
+			run "$server" "${cell%%:*}" "${cell##*:}" "$round"
 		done
 	done
 done
@@ -295,7 +304,7 @@ mkdir -p "$(dirname "$OUT")"
 {
 	echo "Serve benchmark, $(date -u +%F), $(nproc) cores: $(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -1)"
 	echo "$(go version), $("$NGINX" -v 2>&1), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
-	echo "wrk -t2 -c$CONNS -d$DURATION on core 1, server on core 0; $ROUNDS rounds, the servers taking turns in each; the first table gives each server's median, the ratios are each round's, their median reported with the lowest and highest"
+	echo "wrk -t2 -c$CONNS -d$DURATION on core 1, server on core 0; $ROUNDS rounds, feedmill and bare in the order A B B A or B A A B in each (a server's rate in a round is the mean of its two runs), nginx once; the first table gives each server's median over its runs, the ratios are each round's, their median reported with the lowest and highest"
 	echo "feedmill: base_url, built-in WebSub hub (Link: hub and self on every answer), metrics on ($COUNTED feed requests counted in /metrics); serveref checked to send feedmill's header fields in every cell"
 	echo "all.atom: $ENTRIES entries, $(stat -c %s "$DOCS/all.atom") bytes ($(stat -c %s "$DOCS/all.atom.gz") gzipped); rss $(stat -c %s "$DOCS/all.rss") ($(stat -c %s "$DOCS/all.rss.gz")); json $(stat -c %s "$DOCS/all.json") ($(stat -c %s "$DOCS/all.json.gz"))"
 	echo
@@ -304,7 +313,7 @@ mkdir -p "$(dirname "$OUT")"
 	# Median per cell and server of each column.
 	awk -F'|' '
 		{ k = $1 "|" $2; n[k]++; for (i = 3; i <= 6; i++) v[k, i, n[k]] = $i; if (!(k in seen)) { seen[k] = 1; order[++m] = k }
-		  rps[$1, $2, $7] = $3; if ($7 + 1 > rounds) rounds = $7 + 1 }
+		  runs[$1, $2, $7]++; rps[$1, $2, $7] += ($3 - rps[$1, $2, $7]) / runs[$1, $2, $7]; if ($7 + 1 > rounds) rounds = $7 + 1 }
 		function sorted(a, c,   j, l, t) {
 			for (j = 1; j <= c; j++) for (l = j + 1; l <= c; l++) if (a[l] < a[j]) { t = a[j]; a[j] = a[l]; a[l] = t }
 		}
