@@ -19,13 +19,13 @@
 #
 # Usage: bench/serve.sh            (from anywhere; needs root for apt-get, or
 #                                   wrk, nginx and taskset already installed)
-# Knobs: DURATION=1s ROUNDS=9 CONNS=64 REFRESH_DURATION=15s FARM_FEEDS=1000
+# Knobs: DURATION=1s ROUNDS=15 CONNS=64 REFRESH_DURATION=15s FARM_FEEDS=1000
 #        FARM_ITEMS=50 OUT=bench/out/serve.md KEEP=1 (keep the work directory)
 # Benchmarks report; nothing here fails on a number.
 set -euo pipefail
 
 DURATION=${DURATION:-1s}
-ROUNDS=${ROUNDS:-9}
+ROUNDS=${ROUNDS:-15}
 CONNS=${CONNS:-64}
 REFRESH_DURATION=${REFRESH_DURATION:-15s}
 FARM_FEEDS=${FARM_FEEDS:-1000}
