@@ -4,7 +4,10 @@
 // same moment costs one round trip or one commit instead of one each.
 package batch
 
-import "sync"
+import (
+	"fmt"
+	"sync"
+)
 
 // Group runs the calls that arrive while one is running together, as one:
 // the first caller to find the group idle runs what is waiting, its own
@@ -50,7 +53,7 @@ func (g *Group[In, Out]) Do(in In, run func([]In) ([]Out, error)) (Out, error) {
 	for i, call := range calls {
 		ins[i] = call.in
 	}
-	outs, err := run(ins)
+	outs, err, panicked := runSafe(run, ins)
 	for i, call := range calls {
 		call.err = err
 		if err == nil && i < len(outs) {
@@ -67,5 +70,25 @@ func (g *Group[In, Out]) Do(in In, run func([]In) ([]Out, error)) (Out, error) {
 		g.busy = false
 	}
 	g.mu.Unlock()
+	if panicked != nil {
+		// The others have their error and the turn has passed on; the
+		// panic is the leader's to carry on.
+		panic(panicked)
+	}
 	return c.out, c.err
+}
+
+// runSafe runs run, turning a panic into an error for the calls of the
+// run (and the panic's value, to raise again once they are told): a
+// panic that a caller up the stack recovers from (net/http recovers a
+// handler's) must not leave the others waiting and the group busy for
+// ever.
+func runSafe[In, Out any](run func([]In) ([]Out, error), ins []In) (outs []Out, err error, panicked any) {
+	defer func() {
+		if p := recover(); p != nil {
+			outs, err, panicked = nil, fmt.Errorf("batch: run panicked: %v", p), p
+		}
+	}()
+	outs, err = run(ins)
+	return outs, err, nil
 }

@@ -123,3 +123,41 @@ func TestGroupManyCallers(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupPanic: a run that panics panics in its leader, gives the other
+// calls of the run an error, and leaves the group usable.
+func TestGroupPanic(t *testing.T) {
+	var g Group[int, int]
+	started, block := make(chan struct{}), make(chan struct{})
+	echo := func(ins []int) ([]int, error) {
+		if ins[0] == 0 {
+			close(started)
+			<-block
+		}
+		return ins, nil
+	}
+	boom := func([]int) ([]int, error) { panic("boom") }
+	var wg sync.WaitGroup
+	wg.Go(func() { g.Do(0, echo) })
+	<-started // call 0 runs; calls 1 and 2 wait, and run together next
+	var recovered any
+	wg.Go(func() {
+		defer func() { recovered = recover() }()
+		g.Do(1, boom) // leads the next run, its own run function
+	})
+	waitPending(t, &g, 1)
+	var waitErr error
+	wg.Go(func() { _, waitErr = g.Do(2, echo) })
+	waitPending(t, &g, 2)
+	close(block)
+	wg.Wait()
+	if recovered != "boom" {
+		t.Errorf("the leader recovered %v, want its run's panic", recovered)
+	}
+	if waitErr == nil {
+		t.Errorf("a call of a run that panicked got no error")
+	}
+	if out, err := g.Do(7, echo); err != nil || out != 7 {
+		t.Errorf("after the panic: %d, %v", out, err)
+	}
+}
