@@ -276,6 +276,9 @@ func (s *SQLite) commitGroup(calls []writeCall) ([]error, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
+	// A write that panics must not leave the writer's one connection in
+	// its transaction; after a commit or a rollback this does nothing.
+	defer tx.Rollback() //nolint:errcheck // ErrTxDone once ended
 	shared := len(live) > 1
 	done := 0
 	for _, i := range live {

@@ -1301,3 +1301,33 @@ func TestSQLiteConcurrentWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLiteWritePanic: a write that panics (a bug) leaves the store
+// writing: its transaction is rolled back and the next write runs.
+func TestSQLiteWritePanic(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the write's panic did not reach its caller")
+			}
+		}()
+		s.transact(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `CREATE TABLE lost (k TEXT) STRICT`); err != nil {
+				return err
+			}
+			panic("bug")
+		})
+	}()
+	if err := s.transact(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE kept (k TEXT) STRICT`)
+		return err
+	}); err != nil {
+		t.Fatalf("a write after a panic: %v", err)
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name IN ('lost', 'kept')`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d of the tables lost and kept exist (%v), want kept alone", n, err)
+	}
+}
