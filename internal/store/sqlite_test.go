@@ -1186,13 +1186,7 @@ func TestSQLiteSharedTransaction(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
-			if err := s.transact(ctx, func(ctx context.Context, tx *sql.Tx) error {
-				_, err := tx.ExecContext(ctx, `CREATE TABLE scratch (k TEXT PRIMARY KEY) STRICT`)
-				return err
-			}); err != nil {
-				t.Fatal(err)
-			}
+			s := scratchSQLite(t)
 			calls := tt.calls(s)
 			errs, err := s.commitGroup(calls)
 			if err != nil {
@@ -1235,6 +1229,20 @@ func TestSQLiteSharedTransaction(t *testing.T) {
 	}
 }
 
+// scratchSQLite is a new store with a table scratch (k TEXT PRIMARY KEY)
+// for writes of the tests' own.
+func scratchSQLite(t *testing.T) *SQLite {
+	t.Helper()
+	s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
+	if err := s.transact(t.Context(), func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE scratch (k TEXT PRIMARY KEY) STRICT`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // errAny stands for any error in TestSQLiteSharedTransaction.
 var errAny = errors.New("any error")
 
@@ -1244,13 +1252,7 @@ var errAny = errors.New("any error")
 // saves keep theirs.
 func TestSQLiteConcurrentWrites(t *testing.T) {
 	ctx := context.Background()
-	s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
-	if err := s.transact(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `CREATE TABLE scratch (k TEXT PRIMARY KEY) STRICT`)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	s := scratchSQLite(t)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	const n = 90
 	var wg sync.WaitGroup
