@@ -253,8 +253,10 @@ func (p *Publisher) document(spec FeedSpec, stories []story, srcs map[string]sou
 		it := s.shown
 		src := source(srcs, it.Source)
 		e := entry{
-			id:         s.id,
-			link:       cleanURL(it.Link),
+			id: s.id,
+			// An item its feed gave no link still leads somewhere a
+			// reader can open: its source's site, as the feed gave it.
+			link:       firstNonBlank(cleanURL(it.Link), src.home),
 			summary:    strings.TrimSpace(it.Summary),
 			content:    strings.TrimSpace(it.Content),
 			categories: mergeCategories(it.Categories, src.categories),

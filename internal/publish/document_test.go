@@ -335,3 +335,41 @@ func TestPublishedIDs(t *testing.T) {
 		feedcheck(t, f, body)
 	}
 }
+
+// TestLinklessItemLeadsToSourceSite: an item its feed gave no link is
+// published with its source's site as its link, in every format, so that
+// readers have somewhere to open it; without a known site it stays
+// without one.
+func TestLinklessItemLeadsToSourceSite(t *testing.T) {
+	st := &memStore{
+		items: []feed.Item{
+			{Source: "s", ID: "one", Title: "No link here", Content: "<p>Body.</p>", Published: t0, FirstSeen: t0},
+			{Source: "bare", ID: "two", Title: "Nor here", Content: "<p>Body.</p>", Published: t0.Add(-time.Hour), FirstSeen: t0},
+		},
+		states: []feed.SourceState{{Name: "s", FeedLink: "https://s.example/"}},
+	}
+	src := []feed.Source{{Name: "s", URL: "https://s.example/feed"}, {Name: "bare", URL: "https://bare.example/feed"}}
+	p := New(Options{BaseURL: testBase}, []FeedSpec{{Name: "f", Sources: []string{"s", "bare"}}}, src, st)
+	if err := p.Rebuild(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// What marks an item's own link in each format, that of s, and how
+	// many links of that form the document holds in all: the item of
+	// s's, and none for the item of bare.
+	for f, c := range map[Format]struct {
+		form, s string
+		all     int
+	}{
+		RSS:  {"<link>", "<link>https://s.example/</link>", 2}, // and the channel's
+		Atom: {`" rel="alternate"></link>`, `<link href="https://s.example/" rel="alternate"></link>`, 1},
+		JSON: {`"url": "`, `"url": "https://s.example/",`, 3}, // and each source's feed URL
+	} {
+		body := string(mustSnapshot(t, p, "f", f).Body)
+		if n := strings.Count(body, c.s); n != 1 {
+			t.Errorf("%s: %q %d times, want once, the item of s:\n%s", f, c.s, n, body)
+		}
+		if n := strings.Count(body, c.form); n != c.all {
+			t.Errorf("%s: %d links of the form %q, want %d: the item of bare has none\n%s", f, n, c.form, c.all, body)
+		}
+	}
+}
