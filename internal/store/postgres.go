@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -164,27 +165,66 @@ func (p *Postgres) transactOnce(ctx context.Context, fn func(tx pgx.Tx) error) (
 // Claim is the engine's Claim (see there) with a read first. On
 // PostgreSQL a claim that loses still writes: INSERT ... ON CONFLICT DO
 // UPDATE locks the row it leaves alone, which takes a transaction id and
-// a WAL record that the commit must flush to disk (a few milliseconds).
-// With several instances sharing the sources, most claims of a pass over
-// them lose, so the source's row is read first, and while its lease is
-// plainly another owner's, unexpired at now, the claim is refused without
-// a write. That answer is the engine's at the moment of the read; any
-// other row (none yet, no lease, an expired one, owner's own) goes to the
+// a WAL record that the commit must flush to disk (a few milliseconds),
+// and makes any other claim of the same row wait for that commit. With
+// several instances sharing the sources, most claims of a pass over them
+// lose, so the source's row is read first, and while its lease is plainly
+// another owner's, unexpired at now, the claim is refused without a
+// write. That answer is the engine's at the moment of the read; any other
+// row (none yet, no lease, an expired one, owner's own) goes to the
 // engine, which decides in its transaction.
 func (p *Postgres) Claim(ctx context.Context, owner, name string, now time.Time, lease time.Duration) (bool, error) {
 	if strings.TrimSpace(name) != "" && checkLease(owner, now, lease) == nil {
-		var held bool
-		err := p.pool.QueryRow(ctx, `SELECT true FROM source_state
-			WHERE name = $1 AND lease_owner <> $2 AND lease_until > $3`,
-			name, owner, toMicros(now)).Scan(&held)
+		held, err := p.heldByOthers(ctx, owner, []string{name}, now)
 		switch {
-		case err == nil && held:
-			return false, nil
-		case err != nil && !isNoRows(err):
+		case err != nil:
 			return false, fmt.Errorf("claim source %q for %s: %w", name, owner, err)
+		case len(held) > 0:
+			return false, nil
 		}
 	}
 	return p.engine.Claim(ctx, owner, name, now, lease)
+}
+
+// ClaimAll is the engine's ClaimAll (see there) with Claim's read first:
+// the names whose lease is plainly another owner's are left out before
+// the engine's transaction, which claims the others (and, when none is
+// left, does not run).
+func (p *Postgres) ClaimAll(ctx context.Context, owner string, names []string, now time.Time, lease time.Duration) ([]string, error) {
+	if len(names) > 0 && checkSources(names) == nil && checkLease(owner, now, lease) == nil {
+		held, err := p.heldByOthers(ctx, owner, names, now)
+		if err != nil {
+			return nil, fmt.Errorf("claim sources for %s: %w", owner, err)
+		}
+		if len(held) > 0 {
+			names = slices.DeleteFunc(slices.Clone(names), func(name string) bool {
+				_, ok := slices.BinarySearch(held, name)
+				return ok
+			})
+			if len(names) == 0 {
+				return nil, nil
+			}
+		}
+	}
+	return p.engine.ClaimAll(ctx, owner, names, now, lease)
+}
+
+// heldByOthers returns, sorted, those of names whose source another
+// owner than owner holds a lease on that ends after now.
+func (p *Postgres) heldByOthers(ctx context.Context, owner string, names []string, now time.Time) ([]string, error) {
+	rows, err := p.pool.Query(ctx, `SELECT name FROM source_state
+		WHERE name = ANY($1) AND lease_owner <> $2 AND lease_until > $3`,
+		names, owner, toMicros(now))
+	if err != nil {
+		return nil, fmt.Errorf("read leases: %w", err)
+	}
+	held, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("read leases: %w", err)
+	}
+	// Sorted here, as Go orders strings: the server's collation may not.
+	slices.Sort(held)
+	return held, nil
 }
 
 // pgChannel is the channel on which SaveItems announces changes (see

@@ -599,20 +599,25 @@ func TestPostgresOddText(t *testing.T) {
 // TestPostgresLosingClaimWritesNothing: a claim of a source whose lease
 // another owner holds leaves its row alone, not even locked (a row lock is
 // a write PostgreSQL flushes at commit, paid by every losing claim when
-// instances share the sources), while the answers stay the engine's.
+// instances share the sources), while the answers stay the engine's; the
+// same for a source of ClaimAll, which the refresher's grouped claims use.
 func TestPostgresLosingClaimWritesNothing(t *testing.T) {
-	p := openPostgres(t, pgFreshSchema(t))
-	ctx := context.Background()
 	const lease = 10 * time.Minute
-	// xmax is the transaction that last deleted or locked a row version;
-	// 0 when none did.
-	xmax := func() string {
-		t.Helper()
-		var x string
-		if err := p.pool.QueryRow(ctx, `SELECT xmax::text FROM source_state WHERE name = 'src'`).Scan(&x); err != nil {
-			t.Fatalf("read xmax: %v", err)
-		}
-		return x
+	claimers := []struct {
+		name  string
+		claim func(t *testing.T, p *Postgres, owner string, now time.Time) bool
+	}{
+		{"Claim", func(t *testing.T, p *Postgres, owner string, now time.Time) bool {
+			return mustClaim(t, p, owner, "src", now, lease)
+		}},
+		{"ClaimAll", func(t *testing.T, p *Postgres, owner string, now time.Time) bool {
+			t.Helper()
+			got, err := p.ClaimAll(context.Background(), owner, []string{"src"}, now, lease)
+			if err != nil {
+				t.Fatalf("ClaimAll(%s): %v", owner, err)
+			}
+			return slices.Equal(got, []string{"src"})
+		}},
 	}
 	steps := []struct {
 		name  string
@@ -627,17 +632,51 @@ func TestPostgresLosingClaimWritesNothing(t *testing.T) {
 		{"held by another owner again", "x", at(1).Add(lease), false, false},
 		{"renewed by its owner", "y", at(1).Add(lease + time.Minute), true, true},
 	}
-	for i, st := range steps {
-		was := ""
-		if i > 0 { // the first claim creates the row
-			was = xmax()
-		}
-		if got := mustClaim(t, p, st.owner, "src", st.now, lease); got != st.want {
-			t.Errorf("%s: Claim(%s) = %v, want %v", st.name, st.owner, got, st.want)
-		}
-		if now := xmax(); !st.wrote && now != was {
-			t.Errorf("%s: the losing claim locked or wrote the row (xmax %s, was %s)", st.name, now, was)
-		}
+	for _, c := range claimers {
+		t.Run(c.name, func(t *testing.T) {
+			p := openPostgres(t, pgFreshSchema(t))
+			// xmax is the transaction that last deleted or locked a row
+			// version; 0 when none did.
+			xmax := func() string {
+				t.Helper()
+				var x string
+				if err := p.pool.QueryRow(context.Background(), `SELECT xmax::text FROM source_state WHERE name = 'src'`).Scan(&x); err != nil {
+					t.Fatalf("read xmax: %v", err)
+				}
+				return x
+			}
+			for i, st := range steps {
+				was := ""
+				if i > 0 { // the first claim creates the row
+					was = xmax()
+				}
+				if got := c.claim(t, p, st.owner, st.now); got != st.want {
+					t.Errorf("%s: %s(%s) = %v, want %v", st.name, c.name, st.owner, got, st.want)
+				}
+				if now := xmax(); !st.wrote && now != was {
+					t.Errorf("%s: the losing claim locked or wrote the row (xmax %s, was %s)", st.name, now, was)
+				}
+			}
+		})
+	}
+}
+
+// TestPostgresClaimAllLeavesOthersOut: of a group, ClaimAll leases the
+// sources no other owner holds and leaves out those another holds, in
+// whatever order the names come.
+func TestPostgresClaimAllLeavesOthersOut(t *testing.T) {
+	p := openPostgres(t, pgFreshSchema(t))
+	ctx := context.Background()
+	const lease = 10 * time.Minute
+	if got, err := p.ClaimAll(ctx, "x", []string{"b", "d"}, at(1), lease); err != nil || !slices.Equal(got, []string{"b", "d"}) {
+		t.Fatalf("x's claim = %v, %v; want [b d]", got, err)
+	}
+	got, err := p.ClaimAll(ctx, "y", []string{"e", "d", "c", "b", "a"}, at(1).Add(time.Minute), lease)
+	if err != nil || !slices.Equal(got, []string{"a", "c", "e"}) {
+		t.Errorf("y's claim = %v, %v; want [a c e]", got, err)
+	}
+	if got, err := p.ClaimAll(ctx, "y", []string{"b", "d"}, at(1).Add(2*time.Minute), lease); err != nil || len(got) != 0 {
+		t.Errorf("y's claim of x's sources = %v, %v; want none", got, err)
 	}
 }
 
