@@ -94,7 +94,6 @@ func main() {
 	isInstance := flag.Bool("instance", false, "be one of the instances sharing a PostgreSQL store (internal: a child process)")
 	owner := flag.String("owner", "", "the instance's lease owner name (internal, with -instance)")
 	portsArg := flag.String("ports", "", "the farm's ports (internal, with -instance)")
-	offset := flag.Duration("offset", 0, "how far the instance's clock runs ahead (internal, with -instance)")
 	n := flag.Int("feeds", 1000, "feeds in the farm")
 	items := flag.Int("items", 50, "items per feed")
 	delay := flag.Duration("delay", 20*time.Millisecond, "how long the farm takes to answer")
@@ -116,7 +115,7 @@ func main() {
 	case *isFarm:
 		err = serveFarm(*n, *items, *delay)
 	case *isInstance:
-		err = serveInstance(*n, *portsArg, *owner, *offset)
+		err = serveInstance(*n, *portsArg, *owner)
 	default:
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 		err = run(ctx, config{
