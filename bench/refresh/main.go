@@ -22,8 +22,9 @@
 // program) then share one new store and the same sources, all due: a cold
 // pass and, after 10% of the feeds changed, a warm one, all started
 // together. The farm counts requests per feed, so the output says whether
-// any feed was fetched twice; their wall time is compared with the single
-// instance's passes.
+// any feed was fetched twice; their wall time is compared with one
+// instance run the same way (a process of this program on a new store of
+// its own, its passes taking turns with the k's).
 //
 // The refreshes run with the daemon's heap floor (internal/heapfloor), as
 // cmd/feedmill sets it.
