@@ -36,9 +36,10 @@ type dialect struct {
 	// lockSource serializes the transactions writing the items of the
 	// source ?, empty where a write transaction excludes every other.
 	lockSource string
-	// notifyChange tells listeners at commit that items changed; empty
-	// where the driver has no notifications.
-	notifyChange string
+	// bumpVersion increments the change counter (see Version) and, where
+	// the driver has notifications, tells listeners at commit that items
+	// changed: one statement, so one round trip to a server.
+	bumpVersion string
 }
 
 // sqliteDialect is SQLite's SQL where it differs from PostgreSQL's.
@@ -57,8 +58,9 @@ var sqliteDialect = dialect{
 	loadStored:    loadStoredQuery,
 	recentCounts:  recentCountsQuery,
 	pruneArticles: sqlitePruneArticles,
+	bumpVersion:   bumpVersionSQL, // SQLite has no notifications
 	// lockRows, lockSource: a write transaction holds the file's write
-	// lock from its BEGIN IMMEDIATE on. notifyChange: SQLite has none.
+	// lock from its BEGIN IMMEDIATE on.
 }
 
 // postgresDialect is PostgreSQL's SQL where it differs from SQLite's.
@@ -81,8 +83,11 @@ var postgresDialect = dialect{
 	lockRows:      ` FOR UPDATE SKIP LOCKED`,
 	// Two int4 keys: a key space apart from the one bigint key of the
 	// migration lock. Names that hash alike only share a lock.
-	lockSource:   `SELECT pg_advisory_xact_lock(` + pgSourceLockClass + `, hashtext(?))`,
-	notifyChange: `SELECT pg_notify('` + pgChannel + `', coalesce(current_schema(), ''))`,
+	lockSource: `SELECT pg_advisory_xact_lock(` + pgSourceLockClass + `, hashtext(?))`,
+	// A data-modifying WITH always runs; the notification is sent once,
+	// for the one row it returns, and delivered at commit.
+	bumpVersion: `WITH bumped AS (` + bumpVersionSQL + ` RETURNING version)
+	SELECT pg_notify('` + pgChannel + `', coalesce(current_schema(), '')) FROM bumped`,
 }
 
 // pgSourceLockClass is the first key of the advisory locks on sources

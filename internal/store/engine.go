@@ -205,12 +205,7 @@ func (e *engine) applyPlan(ctx context.Context, q querier, source string, p save
 // bumpVersion increments the version in the transaction q, and on
 // PostgreSQL notifies the listeners when it commits.
 func (e *engine) bumpVersion(ctx context.Context, q querier) error {
-	if e.sql.notifyChange != "" {
-		if _, err := q.exec(ctx, e.sql.notifyChange); err != nil {
-			return fmt.Errorf("notify change: %w", err)
-		}
-	}
-	if _, err := q.exec(ctx, bumpVersionSQL); err != nil {
+	if _, err := q.exec(ctx, e.sql.bumpVersion); err != nil {
 		return fmt.Errorf("bump version: %w", err)
 	}
 	return nil
