@@ -24,7 +24,8 @@
 // together. The farm counts requests per feed, so the output says whether
 // any feed was fetched twice; their wall time is compared with one
 // instance run the same way (a process of this program on a new store of
-// its own, its passes taking turns with the k's).
+// its own). Each side runs twice, in the order one, k, k, one, and is
+// judged by the mean of its two.
 //
 // The refreshes run with the daemon's heap floor (internal/heapfloor), as
 // cmd/feedmill sets it.
