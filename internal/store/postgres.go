@@ -212,15 +212,10 @@ func (p *Postgres) ClaimAll(ctx context.Context, owner string, names []string, n
 // heldByOthers returns, sorted, those of names whose source another
 // owner than owner holds a lease on that ends after now.
 func (p *Postgres) heldByOthers(ctx context.Context, owner string, names []string, now time.Time) ([]string, error) {
-	rows, err := p.pool.Query(ctx, `SELECT name FROM source_state
-		WHERE name = ANY($1) AND lease_owner <> $2 AND lease_until > $3`,
-		names, owner, toMicros(now))
+	held, err := queryNames(ctx, p.read, "read leases", `SELECT name FROM source_state WHERE `+p.sql.in("name", len(names))+
+		` AND lease_owner <> ? AND lease_until > ?`, append(p.sql.inArgs(names), owner, toMicros(now))...)
 	if err != nil {
-		return nil, fmt.Errorf("read leases: %w", err)
-	}
-	held, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("read leases: %w", err)
+		return nil, err
 	}
 	// Sorted here, as Go orders strings: the server's collation may not.
 	slices.Sort(held)
