@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -400,6 +401,113 @@ func withHidden(it feed.Item) feed.Item {
 	return it
 }
 
+// rawAsContent returns it as the pipeline saves an item of a source
+// with no learned furniture: its raw content is its content.
+func rawAsContent(it feed.Item) feed.Item {
+	it.Canonical = "https://example.com/canonical/" + it.ID
+	it.Content = "<p>Content of " + it.ID + "</p>"
+	it.RawSummary, it.RawContent = it.Summary, it.Content
+	return it
+}
+
+// rawOtherThanContent returns it as saved once its source's furniture is
+// learned: its raw content is more than its content.
+func rawOtherThanContent(it feed.Item) feed.Item {
+	it = rawAsContent(it)
+	it.RawContent += "<p>Subscribe to our newsletter</p>"
+	return it
+}
+
+// testRawContentStoredOnce: the rows of s (whose engine is e) hold an item's raw content only
+// when it is other than the content; an item whose raw content is its
+// content reads back whole, in listings and alone.
+func testRawContentStoredOnce(t *testing.T, s conformanceStore, e *engine) {
+	ctx := context.Background()
+	same, other := rawAsContent(testItem("same", at(2))), rawOtherThanContent(testItem("other", at(1)))
+	same.Content = strings.Repeat("<p>long content</p>\n", 200)
+	same.RawContent = same.Content
+	checkResult(t, "save", mustSave(t, s, "src", []feed.Item{same, other}, 10, at(3)), feed.SaveResult{New: 2})
+	rows, err := e.read.query(ctx, `SELECT id, length(raw_content), raw_is_content FROM items WHERE source = ? ORDER BY id`, "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	type row struct {
+		n    int
+		same bool
+	}
+	got := map[string]row{}
+	for rows.Next() {
+		var id string
+		var r row
+		if err := rows.Scan(&id, &r.n, &r.same); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = r
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]row{"same": {0, true}, "other": {len(other.RawContent), false}}
+	if !maps.Equal(got, want) {
+		t.Errorf("stored raw content (length, is the content) = %v, want %v", got, want)
+	}
+	wantItems := []feed.Item{stored("src", same, at(3)), stored("src", other, at(3))}
+	checkItems(t, mustItems(t, s, feed.Query{Sources: []string{"src"}}), wantItems)
+	checkItem(t, mustItem(t, s, "src", "same"), wantItems[0])
+	noRaw := wantItems[0]
+	noRaw.RawSummary, noRaw.RawContent = "", ""
+	checkItem(t, mustItems(t, s, feed.Query{Sources: []string{"src"}, NoRaw: true, Limit: 1})[0], noRaw)
+}
+
+// insertItemBeforeRawOnceSQL is insertItemSQL as schemas 11 and 12 had
+// it, before the raw content was kept once.
+const insertItemBeforeRawOnceSQL = `INSERT INTO items
+	(source, id, link, title, summary, content, authors, categories, enclosures,
+	 published, updated, first_seen, hash,
+	 canonical, raw_summary, raw_content, hidden_hash, image)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// testUpgradeRawContentTwice opens a store written by the release that
+// kept an item's raw content beside its content even when the same
+// (schema 12): old is a handle on it, closeOld closes it, open opens it
+// as this release does. Its items read back as they were, and the same
+// items saved again write nothing: their hidden hashes still hold.
+func testUpgradeRawContentTwice(t *testing.T, old *engine, closeOld func(), open opener) {
+	ctx := context.Background()
+	items := []feed.Item{rawAsContent(testItem("same", at(2))), rawOtherThanContent(testItem("other", at(1)))}
+	recs, err := prepareBatch("src", items, at(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = old.write(ctx, func(q querier) error {
+		for _, r := range plan(recs, nil, len(recs), at(3)).inserts {
+			raw := r.rawContent
+			if r.rawIsContent {
+				raw = r.content // as that release wrote it
+			}
+			if _, err := q.exec(ctx, insertItemBeforeRawOnceSQL, "src", r.id, r.link, r.title, r.summary, r.content,
+				nullString(r.authors), nullString(r.categories), nullString(r.enclosures),
+				toMicros(r.published), toMicros(r.updated), toMicros(r.firstSeen), r.hash,
+				r.canonical, r.rawSummary, raw, r.hiddenHash, r.image); err != nil {
+				return err
+			}
+		}
+		_, err := q.exec(ctx, countItemsSQL, "src", "src")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeOld()
+
+	s := mustOpen(t, open)
+	want := []feed.Item{stored("src", items[0], at(3)), stored("src", items[1], at(3))}
+	checkItems(t, mustItems(t, s, feed.Query{Sources: []string{"src"}}), want)
+	checkResult(t, "the same items again", mustSave(t, s, "src", items, 10, at(4)), feed.SaveResult{})
+	checkItems(t, mustItems(t, s, feed.Query{Sources: []string{"src"}}), want)
+}
+
 func testHiddenFields(t *testing.T, open opener) {
 	s := mustOpen(t, open)
 	tests := []struct {
@@ -419,6 +527,11 @@ func testHiddenFields(t *testing.T, open opener) {
 			it.RawSummary, it.RawContent = it.RawContent, it.RawSummary
 		}},
 		{"undated item", withHidden(testItem("x", time.Time{})), func(it *feed.Item) { it.Canonical = "https://example.com/u" }},
+		// The raw content is stored once when it is the content (see
+		// encodeItem); it reads back as given whichever way it goes.
+		{"raw content becomes the content", rawOtherThanContent(testItem("x", at(1))), func(it *feed.Item) { it.RawContent = it.Content }},
+		{"raw content was the content", rawAsContent(testItem("x", at(1))), func(it *feed.Item) { it.RawContent = "<p>raw</p>" }},
+		{"raw content emptied beside the content", rawAsContent(testItem("x", at(1))), func(it *feed.Item) { it.RawContent = "" }},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

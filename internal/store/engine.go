@@ -125,17 +125,17 @@ const (
 	insertItemSQL = `INSERT INTO items
 	(source, id, link, title, summary, content, authors, categories, enclosures,
 	 published, updated, first_seen, hash,
-	 canonical, raw_summary, raw_content, hidden_hash, image)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	 canonical, raw_summary, raw_content, raw_is_content, hidden_hash, image)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	updateItemSQL = `UPDATE items SET
 	link = ?, title = ?, summary = ?, content = ?, authors = ?, categories = ?, enclosures = ?,
 	published = ?, updated = ?, hash = ?,
-	canonical = ?, raw_summary = ?, raw_content = ?, hidden_hash = ?, image = ?
+	canonical = ?, raw_summary = ?, raw_content = ?, raw_is_content = ?, hidden_hash = ?, image = ?
 	WHERE source = ? AND id = ?`
 	// Only the hidden fields: the visible ones and the times are the
 	// stored ones already.
 	updateHiddenSQL = `UPDATE items SET
-	canonical = ?, raw_summary = ?, raw_content = ?, hidden_hash = ?
+	canonical = ?, raw_summary = ?, raw_content = ?, raw_is_content = ?, hidden_hash = ?
 	WHERE source = ? AND id = ?`
 	deleteItemSQL = `DELETE FROM items WHERE source = ? AND id = ?`
 	// The source's count, kept so that counting (for the archive pages
@@ -164,7 +164,7 @@ func (e *engine) applyPlan(ctx context.Context, q querier, source string, p save
 		return []any{source, r.id, r.link, r.title, r.summary, r.content,
 			nullString(r.authors), nullString(r.categories), nullString(r.enclosures),
 			toMicros(r.published), toMicros(r.updated), toMicros(r.firstSeen), r.hash,
-			r.canonical, r.rawSummary, r.rawContent, r.hiddenHash, r.image}
+			r.canonical, r.rawSummary, r.rawContent, r.rawIsContent, r.hiddenHash, r.image}
 	}); err != nil {
 		return itemError("insert", p.inserts, i, err)
 	}
@@ -173,13 +173,13 @@ func (e *engine) applyPlan(ctx context.Context, q querier, source string, p save
 		return []any{r.link, r.title, r.summary, r.content,
 			nullString(r.authors), nullString(r.categories), nullString(r.enclosures),
 			toMicros(r.published), toMicros(r.updated), r.hash,
-			r.canonical, r.rawSummary, r.rawContent, r.hiddenHash, r.image, source, r.id}
+			r.canonical, r.rawSummary, r.rawContent, r.rawIsContent, r.hiddenHash, r.image, source, r.id}
 	}); err != nil {
 		return itemError("update", p.updates, i, err)
 	}
 	if i, err := q.execEach(ctx, updateHiddenSQL, len(p.silent), func(i int) []any {
 		r := p.silent[i]
-		return []any{r.canonical, r.rawSummary, r.rawContent, r.hiddenHash, source, r.id}
+		return []any{r.canonical, r.rawSummary, r.rawContent, r.rawIsContent, r.hiddenHash, source, r.id}
 	}); err != nil {
 		return itemError("update hidden fields of", p.silent, i, err)
 	}
@@ -234,19 +234,23 @@ func nullString(s string) sql.NullString { return sql.NullString{String: s, Vali
 // reads empty strings in place of the raw fields (Query.NoRaw).
 const (
 	itemColumns = `source, id, link, title, summary, content, authors, categories, enclosures,
-	published, updated, first_seen, canonical, raw_summary, raw_content, image`
+	published, updated, first_seen, canonical, raw_summary, raw_content, raw_is_content, image`
 	itemColumnsNoRaw = `source, id, link, title, summary, content, authors, categories, enclosures,
-	published, updated, first_seen, canonical, '', '', image`
+	published, updated, first_seen, canonical, '', '', FALSE, image`
 )
 
 func scanItem(sc rowScanner) (feed.Item, error) {
 	var it feed.Item
 	var authors, categories, enclosures sql.NullString
 	var pub, upd, first int64
+	var rawIsContent bool
 	if err := sc.Scan(&it.Source, &it.ID, &it.Link, &it.Title, &it.Summary, &it.Content,
 		&authors, &categories, &enclosures, &pub, &upd, &first,
-		&it.Canonical, &it.RawSummary, &it.RawContent, &it.Image); err != nil {
+		&it.Canonical, &it.RawSummary, &it.RawContent, &rawIsContent, &it.Image); err != nil {
 		return feed.Item{}, err
+	}
+	if rawIsContent {
+		it.RawContent = it.Content
 	}
 	if err := decodeLists(&it, authors.String, categories.String, enclosures.String); err != nil {
 		return feed.Item{}, err

@@ -421,6 +421,22 @@ var schemaSteps = []step{
 			`ALTER TABLE source_state ADD COLUMN next_reason TEXT NOT NULL DEFAULT ''`,
 		),
 	},
+	{
+		// 13: an item's raw content kept once. Until boilerplate is
+		// learned for its source, an item's raw content is its content:
+		// stored twice, it doubled what the items table holds and what
+		// every save wrote (and compressed). raw_is_content (0 or 1)
+		// marks a row whose raw content is its content; raw_content is
+		// then ''. Rows stored before hold their raw content in full and
+		// 0, which reads back the same.
+		name: "raw content kept once",
+		sqlite: execAll(
+			`ALTER TABLE items ADD COLUMN raw_is_content INTEGER NOT NULL DEFAULT 0 CHECK (raw_is_content IN (0, 1))`,
+		),
+		postgres: pgExecAll(
+			`ALTER TABLE items ADD COLUMN raw_is_content BOOLEAN NOT NULL DEFAULT false`,
+		),
+	},
 }
 
 // execAll is a SQLite step running statements in order.

@@ -754,6 +754,20 @@ func TestPostgresUpgradeBeforeImages(t *testing.T) {
 		func(ctx context.Context) (conformanceStore, error) { return OpenPostgres(ctx, dsn, nil) })
 }
 
+// TestPostgresRawContentStoredOnce: see testRawContentStoredOnce.
+func TestPostgresRawContentStoredOnce(t *testing.T) {
+	p := openPostgres(t, pgFreshSchema(t))
+	testRawContentStoredOnce(t, p, &p.engine)
+}
+
+// TestPostgresUpgradeRawContentTwice: a database from before the raw
+// content was kept once (see testUpgradeRawContentTwice).
+func TestPostgresUpgradeRawContentTwice(t *testing.T) {
+	old, pool, dsn := oldPostgres(t, 12)
+	testUpgradeRawContentTwice(t, &old.engine, pool.Close,
+		func(ctx context.Context) (conformanceStore, error) { return OpenPostgres(ctx, dsn, nil) })
+}
+
 // oldPostgres creates the store in a fresh schema as a release with the
 // first steps of schemaSteps left it, for an upgrade test: the store, its
 // pool (for writing rows as that release did) and the schema's DSN.

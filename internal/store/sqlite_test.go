@@ -647,6 +647,7 @@ func TestSQLiteUpgradeCountsItems(t *testing.T) {
 	// Back to schema 5: the counts (and what later steps added) never
 	// existed.
 	for _, q := range []string{
+		`ALTER TABLE items DROP COLUMN raw_is_content`,
 		`ALTER TABLE source_state DROP COLUMN last_cause`,
 		`ALTER TABLE source_state DROP COLUMN next_reason`,
 		`ALTER TABLE items DROP COLUMN image`,
@@ -1018,6 +1019,7 @@ func TestSQLiteUpgradeArticleDates(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{
+		`ALTER TABLE items DROP COLUMN raw_is_content`,
 		`ALTER TABLE source_state DROP COLUMN last_cause`,
 		`ALTER TABLE source_state DROP COLUMN next_reason`,
 		`ALTER TABLE items DROP COLUMN image`,
@@ -1055,6 +1057,23 @@ func TestSQLiteUpgradeArticleDates(t *testing.T) {
 func TestSQLiteUpgradeBeforeImages(t *testing.T) {
 	old, db, path := oldSQLite(t, 10)
 	testUpgradeBeforeImages(t, &old.engine, func() {
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}, func(ctx context.Context) (conformanceStore, error) { return OpenSQLite(ctx, path, nil) })
+}
+
+// TestSQLiteRawContentStoredOnce: see testRawContentStoredOnce.
+func TestSQLiteRawContentStoredOnce(t *testing.T) {
+	s := openSQLite(t, filepath.Join(t.TempDir(), "feedmill.db"))
+	testRawContentStoredOnce(t, s, &s.engine)
+}
+
+// TestSQLiteUpgradeRawContentTwice: a store from before the raw content
+// was kept once (see testUpgradeRawContentTwice).
+func TestSQLiteUpgradeRawContentTwice(t *testing.T) {
+	old, db, path := oldSQLite(t, 12)
+	testUpgradeRawContentTwice(t, &old.engine, func() {
 		if err := db.Close(); err != nil {
 			t.Fatal(err)
 		}

@@ -97,17 +97,20 @@ type record struct {
 	content    string
 	canonical  string
 	rawSummary string
-	rawContent string
-	authors    string // JSON array, "" when there are none
-	categories string // JSON array, "" when there are none
-	enclosures string // JSON array, "" when there are none
-	image      string
-	published  time.Time
-	updated    time.Time
-	firstSeen  time.Time
-	hash       []byte // contentHash: what a reader sees
-	hiddenHash []byte // hiddenHash: what only feedmill uses
-	pos        int    // position in the de-duplicated batch, 0 = first
+	// rawContent is stored as '' with rawIsContent set when it is the
+	// content (see encodeItem).
+	rawContent   string
+	rawIsContent bool
+	authors      string // JSON array, "" when there are none
+	categories   string // JSON array, "" when there are none
+	enclosures   string // JSON array, "" when there are none
+	image        string
+	published    time.Time
+	updated      time.Time
+	firstSeen    time.Time
+	hash         []byte // contentHash: what a reader sees
+	hiddenHash   []byte // hiddenHash: what only feedmill uses
+	pos          int    // position in the de-duplicated batch, 0 = first
 }
 
 // Lists are stored as JSON columns rather than child tables: they are always
@@ -169,6 +172,13 @@ func encodeItem(it feed.Item, pos int) (record, error) {
 		pos:        pos,
 	}
 	r.hiddenHash = hiddenHash(r)
+	// The raw content is the content for as long as nothing is learned
+	// about the source's furniture: it is stored once, and scanItem reads
+	// it back from the content. The hidden hash covers it as given, so
+	// rows stored in full before are not rewritten for this.
+	if r.rawContent != "" && r.rawContent == r.content {
+		r.rawContent, r.rawIsContent = "", true
+	}
 	var err error
 	if len(it.Authors) > 0 {
 		ps := make([]personJSON, len(it.Authors))
