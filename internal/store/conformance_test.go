@@ -468,6 +468,15 @@ const insertItemBeforeRawOnceSQL = `INSERT INTO items
 	 canonical, raw_summary, raw_content, hidden_hash, image)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
+// rawBeforeSchema13 is the raw content of r as releases before schema 13
+// stored it: in full, even when it was the content.
+func rawBeforeSchema13(r record) string {
+	if r.rawIsContent {
+		return r.content
+	}
+	return r.rawContent
+}
+
 // testUpgradeRawContentTwice opens a store written by the release that
 // kept an item's raw content beside its content even when the same
 // (schema 12): old is a handle on it, closeOld closes it, open opens it
@@ -482,14 +491,10 @@ func testUpgradeRawContentTwice(t *testing.T, old *engine, closeOld func(), open
 	}
 	err = old.write(ctx, func(q querier) error {
 		for _, r := range plan(recs, nil, len(recs), at(3)).inserts {
-			raw := r.rawContent
-			if r.rawIsContent {
-				raw = r.content // as that release wrote it
-			}
 			if _, err := q.exec(ctx, insertItemBeforeRawOnceSQL, "src", r.id, r.link, r.title, r.summary, r.content,
 				nullString(r.authors), nullString(r.categories), nullString(r.enclosures),
 				toMicros(r.published), toMicros(r.updated), toMicros(r.firstSeen), r.hash,
-				r.canonical, r.rawSummary, raw, r.hiddenHash, r.image); err != nil {
+				r.canonical, r.rawSummary, rawBeforeSchema13(r), r.hiddenHash, r.image); err != nil {
 				return err
 			}
 		}

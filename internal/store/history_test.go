@@ -367,7 +367,7 @@ func saveItemsBeforeImages(t *testing.T, old *engine, source string, items []fee
 			if _, err := q.exec(ctx, insertItemBeforeImagesSQL, source, r.id, r.link, r.title, r.summary, r.content,
 				nullString(r.authors), nullString(r.categories), nullString(r.enclosures),
 				toMicros(r.published), toMicros(r.updated), toMicros(r.firstSeen), r.hash,
-				r.canonical, r.rawSummary, r.rawContent, r.hiddenHash); err != nil {
+				r.canonical, r.rawSummary, rawBeforeSchema13(r), r.hiddenHash); err != nil {
 				return err
 			}
 		}
