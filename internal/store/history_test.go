@@ -379,6 +379,11 @@ func saveItemsBeforeImages(t *testing.T, old *engine, source string, items []fee
 	}
 }
 
+// upgradeTest is an upgrade test both drivers run: old is a handle on a
+// store a release left (for writing rows as it did), closeOld closes it,
+// and open opens the store as this release does.
+type upgradeTest func(t *testing.T, old *engine, closeOld func(), open opener)
+
 // testUpgradeFromVersion7 opens a store written by the release before
 // the fetch history: old is a handle on it at schema 7, closeOld closes
 // it, and open opens it as this release does. Its items and states read

@@ -305,9 +305,7 @@ func TestPostgresUpgradeFromVersion6(t *testing.T) {
 // TestPostgresUpgradeFromVersion7: a database from before the fetch
 // history (see testUpgradeFromVersion7).
 func TestPostgresUpgradeFromVersion7(t *testing.T) {
-	old, pool, dsn := oldPostgres(t, 7)
-	testUpgradeFromVersion7(t, &old.engine, pool.Close,
-		func(ctx context.Context) (conformanceStore, error) { return OpenPostgres(ctx, dsn, nil) })
+	upgradePostgres(t, 7, testUpgradeFromVersion7)
 }
 
 // TestPostgresSize: Size counts every table of the store, and only the
@@ -749,9 +747,7 @@ func TestRedactDSN(t *testing.T) {
 // TestPostgresUpgradeBeforeImages: a database from before images (see
 // testUpgradeBeforeImages).
 func TestPostgresUpgradeBeforeImages(t *testing.T) {
-	old, pool, dsn := oldPostgres(t, 10)
-	testUpgradeBeforeImages(t, &old.engine, pool.Close,
-		func(ctx context.Context) (conformanceStore, error) { return OpenPostgres(ctx, dsn, nil) })
+	upgradePostgres(t, 10, testUpgradeBeforeImages)
 }
 
 // TestPostgresRawContentStoredOnce: see testRawContentStoredOnce.
@@ -763,8 +759,14 @@ func TestPostgresRawContentStoredOnce(t *testing.T) {
 // TestPostgresUpgradeRawContentTwice: a database from before the raw
 // content was kept once (see testUpgradeRawContentTwice).
 func TestPostgresUpgradeRawContentTwice(t *testing.T) {
-	old, pool, dsn := oldPostgres(t, 12)
-	testUpgradeRawContentTwice(t, &old.engine, pool.Close,
+	upgradePostgres(t, 12, testUpgradeRawContentTwice)
+}
+
+// upgradePostgres runs test, an upgrade test shared by the drivers, on a
+// database left by a release with the first steps of schemaSteps.
+func upgradePostgres(t *testing.T, steps int, test upgradeTest) {
+	old, pool, dsn := oldPostgres(t, steps)
+	test(t, &old.engine, pool.Close,
 		func(ctx context.Context) (conformanceStore, error) { return OpenPostgres(ctx, dsn, nil) })
 }
 

@@ -572,12 +572,7 @@ func TestSQLiteUpgradeFromVersion6(t *testing.T) {
 // TestSQLiteUpgradeFromVersion7: a store from before the fetch history
 // (see testUpgradeFromVersion7).
 func TestSQLiteUpgradeFromVersion7(t *testing.T) {
-	old, db, path := oldSQLite(t, 7)
-	testUpgradeFromVersion7(t, &old.engine, func() {
-		if err := db.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}, func(ctx context.Context) (conformanceStore, error) { return OpenSQLite(ctx, path, nil) })
+	upgradeSQLite(t, 7, testUpgradeFromVersion7)
 }
 
 // TestSQLiteSize: once every handle has closed (and the last one has
@@ -1055,12 +1050,7 @@ func TestSQLiteUpgradeArticleDates(t *testing.T) {
 // TestSQLiteUpgradeBeforeImages: a store from before images (see
 // testUpgradeBeforeImages).
 func TestSQLiteUpgradeBeforeImages(t *testing.T) {
-	old, db, path := oldSQLite(t, 10)
-	testUpgradeBeforeImages(t, &old.engine, func() {
-		if err := db.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}, func(ctx context.Context) (conformanceStore, error) { return OpenSQLite(ctx, path, nil) })
+	upgradeSQLite(t, 10, testUpgradeBeforeImages)
 }
 
 // TestSQLiteRawContentStoredOnce: see testRawContentStoredOnce.
@@ -1072,8 +1062,14 @@ func TestSQLiteRawContentStoredOnce(t *testing.T) {
 // TestSQLiteUpgradeRawContentTwice: a store from before the raw content
 // was kept once (see testUpgradeRawContentTwice).
 func TestSQLiteUpgradeRawContentTwice(t *testing.T) {
-	old, db, path := oldSQLite(t, 12)
-	testUpgradeRawContentTwice(t, &old.engine, func() {
+	upgradeSQLite(t, 12, testUpgradeRawContentTwice)
+}
+
+// upgradeSQLite runs test, an upgrade test shared by the drivers, on a
+// store file left by a release with the first steps of schemaSteps.
+func upgradeSQLite(t *testing.T, steps int, test upgradeTest) {
+	old, db, path := oldSQLite(t, steps)
+	test(t, &old.engine, func() {
 		if err := db.Close(); err != nil {
 			t.Fatal(err)
 		}
